@@ -1,0 +1,150 @@
+"""Command line: python -m etl load|sample|template|history|undo (see README)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import duckdb
+
+from etl import db
+from etl.load import UndoRefused, history, import_file, undo
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m etl", description="Community governance warehouse tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    load = sub.add_parser("load", help="import workbooks, in the order given, one batch each")
+    load.add_argument("files", nargs="+", type=Path)
+    load.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
+    load.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+    load.add_argument("--json", action="store_true", help="print one JSON document")
+    load.add_argument("--user", help="name recorded in the import log")
+    load.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the messages")
+    sample = sub.add_parser("sample", help="write the reference sample workbooks")
+    sample.add_argument("out_dir", type=Path)
+    template = sub.add_parser("template", help="write a blank workbook to fill in")
+    template.add_argument("out", type=Path)
+    template.add_argument("--lang", choices=("en", "zh"), default="zh")
+    hist = sub.add_parser("history", help="list import batches")
+    hist.add_argument("--db")
+    hist.add_argument("--json", action="store_true")
+    und = sub.add_parser("undo", help="undo the latest import batch")
+    und.add_argument("batch_id")
+    und.add_argument("--db")
+    return parser
+
+
+def _print_result(result, lang: str) -> None:
+    counts = result.counts
+    line = f"{result.file}: {result.status}"
+    if result.batch_id:
+        line += f" (batch {result.batch_id})"
+    if result.sheets:
+        line += f" — {counts['inserted']} inserted, {counts['updated']} updated, {counts['unchanged']} unchanged"
+    print(line)
+    for problem in result.errors:
+        where = " ".join(
+            p
+            for p in (
+                problem.sheet and f"[{problem.sheet}]",
+                problem.row and f"row {problem.row}",
+                problem.column and f"column {problem.column}",
+            )
+            if p
+        )
+        header = f" {problem.header}" if problem.header else ""
+        value = f" = {problem.value!r}" if problem.value else ""
+        print(f"  error {where}{header}{value}: {problem.message(lang)}")
+    for problem in result.warnings:
+        print(f"  warning [{problem.sheet}]: {problem.message(lang)}")
+
+
+def _load(args) -> int:
+    missing = [str(f) for f in args.files if not f.is_file()]
+    if missing:
+        print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    con = db.connect(args.db)
+    results = []
+    for path in args.files:
+        result = import_file(con, path.read_bytes(), path.name, user=args.user, dry_run=args.dry_run)
+        results.append(result)
+        if not args.json:
+            _print_result(result, args.lang)
+    con.close()
+    if args.json:
+        print(json.dumps({"files": [r.as_dict() for r in results]}, ensure_ascii=False, indent=2, default=str))
+    return EXIT_REFUSED if any(r.status == "rejected" for r in results) else EXIT_OK
+
+
+def _history(args) -> int:
+    con = db.connect(args.db)
+    frame = history(con)
+    con.close()
+    if args.json:
+        print(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+        return EXIT_OK
+    if frame.empty:
+        print("no imports yet")
+    for row in frame.itertuples():
+        print(
+            f"{row.batch_id}  {row.imported_at:%Y-%m-%d %H:%M:%S}  {row.status:<8} {row.user_name:<10} "
+            f"{row.file_name}  +{row.inserted} ~{row.updated} ={row.unchanged}"
+        )
+    return EXIT_OK
+
+
+def _undo(args) -> int:
+    con = db.connect(args.db)
+    try:
+        effects = undo(con, args.batch_id)
+    except UndoRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        con.close()
+    summary = ", ".join(f"{k}: {v['removed']} removed, {v['restored']} restored" for k, v in effects.items())
+    print(f"undid {args.batch_id}" + (f" — {summary}" if summary else ""))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 refused/rejected, 2 usage or database error)."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code else EXIT_OK
+    try:
+        if args.command == "load":
+            return _load(args)
+        if args.command == "history":
+            return _history(args)
+        if args.command == "undo":
+            return _undo(args)
+        if args.command == "sample":
+            from etl.sample import write_samples
+
+            for path in write_samples(args.out_dir):
+                print(path)
+            return EXIT_OK
+        from etl.template import write_template
+
+        print(write_template(args.out, args.lang))
+        return EXIT_OK
+    except db.WarehouseLocked as exc:
+        from i18n import t
+
+        print(f"error: {t('file.db_locked', 'en', path=exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except duckdb.Error as exc:
+        print(f"error: database: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,287 @@
+"""The spreadsheet contract: one declaration per kind drives reading, validation, loading and the template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Column value types understood by etl.values.
+ID, TEXT, ENUM, DATE, AMOUNT, INT, NUMBER, BOOL, YEAR, TARGET = (
+    "id",
+    "text",
+    "enum",
+    "date",
+    "amount",
+    "int",
+    "number",
+    "bool",
+    "year",
+    "target",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a kind: its stored name, Chinese header, type and rules."""
+
+    name: str
+    zh: str
+    type: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    choices: dict[str, str] = field(default_factory=dict)  # code -> Chinese label
+    min: float | None = None
+    max: float | None = None
+    min_exclusive: bool = False
+    default: object = None  # stored when a new row leaves the cell blank
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """Every header text that names this column."""
+        return (self.name, self.zh, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column whose value must be a key of another kind (in the file or the warehouse)."""
+
+    column: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of record: one sheet, one warehouse table."""
+
+    name: str
+    zh: str
+    sheet_names: tuple[str, ...]
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    references: tuple[Reference, ...] = ()
+
+    @property
+    def required(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+PROGRAMS = {
+    "group_governance": "组团治理",
+    "micro_renewal": "微更新",
+    "beautiful_community": "美丽社区",
+    "life_education": "生命教育",
+    "other": "其他",
+}
+LEVELS = {"town": "镇级", "district": "区级", "municipal": "市级"}
+STATUSES = {"planned": "计划中", "in_progress": "实施中", "completed": "已完成", "cancelled": "已取消"}
+ROLES = {
+    "secretary": "书记",
+    "director": "主任",
+    "committee_member": "委员",
+    "social_worker": "社工",
+    "reserve_cadre": "后备干部",
+}
+FORMATS = {
+    "lecture": "授课",
+    "field_visit": "现场教学",
+    "group_discussion": "小组讨论",
+    "practical_research": "实践调研",
+    "mentoring": "带教",
+    "online": "线上",
+}
+MEETING_TYPES = {
+    "promotion": "推进会",
+    "onsite_teaching": "现场教学",
+    "study_visit": "参访学习",
+    "expert_guidance": "专家指导",
+    "other": "其他",
+}
+DONOR_TYPES = {"enterprise": "企业", "individual": "个人", "organization": "社会组织", "other": "其他"}
+CATEGORIES = {
+    "elderly": "为老服务",
+    "children_youth": "青少年",
+    "governance": "治理能力",
+    "environment": "环境",
+    "culture": "文化",
+    "relief": "帮困",
+    "other": "其他",
+}
+METRICS = {
+    "projects_completed": "完成项目数",
+    "micro_renewal_completed": "完成微更新数",
+    "training_coverage": "培训覆盖率",
+    "training_hours": "培训学时",
+    "person_times": "培训人次",
+    "fund_raised": "募集资金",
+    "fund_used": "使用资金",
+}
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind(
+            "projects",
+            "项目",
+            ("项目", "项目台账", "项目清单"),
+            (
+                Column("project_id", "项目编号", ID, required=True),
+                Column("name", "项目名称", TEXT, required=True),
+                Column("program", "项目类型", ENUM, required=True, choices=PROGRAMS),
+                Column("theme", "主题", TEXT),
+                Column("level", "级别", ENUM, choices=LEVELS),
+                Column("community", "社区", TEXT, required=True, aliases=("居委", "居民区")),
+                Column("status", "状态", ENUM, required=True, choices=STATUSES, aliases=("项目状态",)),
+                Column("start_date", "开始日期", DATE),
+                Column("completed_date", "完成日期", DATE),
+                Column("budget_yuan", "预算(元)", AMOUNT, aliases=("预算", "budget"), min=0),
+                Column("residents_involved", "参与居民数", INT, min=0),
+                Column("resident_proposed", "居民提出", BOOL),
+            ),
+            ("project_id",),
+        ),
+        Kind(
+            "workers",
+            "社工名册",
+            ("社工名册", "人员名册", "名册"),
+            (
+                Column("worker_id", "人员编号", ID, required=True, aliases=("工号",)),
+                Column("name", "姓名", TEXT, required=True),
+                Column("community", "社区", TEXT, required=True, aliases=("居委", "居民区")),
+                Column("role", "岗位", ENUM, required=True, choices=ROLES, aliases=("职务",)),
+                Column("joined_date", "入职日期", DATE),
+                Column("active", "在岗", BOOL, default=True),
+            ),
+            ("worker_id",),
+        ),
+        Kind(
+            "training_sessions",
+            "培训场次",
+            ("培训场次", "培训"),
+            (
+                Column("session_id", "场次编号", ID, required=True),
+                Column("title", "培训主题", TEXT, required=True),
+                Column("date", "日期", DATE, required=True, aliases=("培训日期",)),
+                Column("hours", "学时", NUMBER, required=True, min=0, max=24, min_exclusive=True),
+                Column("format", "形式", ENUM, choices=FORMATS, aliases=("培训形式",)),
+                Column("organizer", "主办单位", TEXT),
+                Column("location", "地点", TEXT),
+            ),
+            ("session_id",),
+        ),
+        Kind(
+            "attendance",
+            "培训签到",
+            ("培训签到", "签到表", "签到"),
+            (
+                Column("session_id", "场次编号", ID, required=True),
+                Column("worker_id", "人员编号", ID, required=True, aliases=("工号",)),
+            ),
+            ("session_id", "worker_id"),
+            (Reference("session_id", "training_sessions"), Reference("worker_id", "workers")),
+        ),
+        Kind(
+            "mentorships",
+            "师徒结对",
+            ("师徒结对", "结对"),
+            (
+                Column("mentor_id", "师傅编号", ID, required=True),
+                Column("mentee_id", "徒弟编号", ID, required=True),
+                Column("start_date", "结对日期", DATE),
+                Column("activities_done", "完成活动数", INT, min=0, max=10),
+            ),
+            ("mentor_id", "mentee_id"),
+            (Reference("mentor_id", "workers"), Reference("mentee_id", "workers")),
+        ),
+        Kind(
+            "meetings",
+            "会议",
+            ("会议", "会议记录"),
+            (
+                Column("meeting_id", "会议编号", ID, required=True),
+                Column("date", "日期", DATE, required=True, aliases=("会议日期",)),
+                Column("type", "类型", ENUM, choices=MEETING_TYPES, aliases=("会议类型",)),
+                Column("topic", "主题", TEXT),
+                Column("attendees", "参会人数", INT, min=0),
+            ),
+            ("meeting_id",),
+        ),
+        Kind(
+            "donations",
+            "捐赠",
+            ("捐赠", "捐赠记录", "募集"),
+            (
+                Column("donation_id", "捐赠编号", ID, required=True),
+                Column("date", "捐赠日期", DATE, required=True, aliases=("日期",)),
+                Column("donor", "捐赠方", TEXT),
+                Column("donor_type", "捐赠方类型", ENUM, choices=DONOR_TYPES),
+                Column(
+                    "amount_yuan",
+                    "金额(元)",
+                    AMOUNT,
+                    required=True,
+                    aliases=("金额", "amount"),
+                    min=0,
+                    min_exclusive=True,
+                ),
+                Column("channel", "渠道", TEXT),
+            ),
+            ("donation_id",),
+        ),
+        Kind(
+            "disbursements",
+            "资金使用",
+            ("资金使用", "支出", "资金支出"),
+            (
+                Column("disbursement_id", "支出编号", ID, required=True),
+                Column("date", "日期", DATE, required=True, aliases=("支出日期",)),
+                Column(
+                    "amount_yuan",
+                    "金额(元)",
+                    AMOUNT,
+                    required=True,
+                    aliases=("金额", "amount"),
+                    min=0,
+                    min_exclusive=True,
+                ),
+                Column("purpose", "用途", TEXT, required=True),
+                Column("category", "类别", ENUM, choices=CATEGORIES),
+                Column("project_id", "项目编号", ID),
+                Column("community", "社区", TEXT),
+                Column("approved_at", "审批会议", TEXT),
+            ),
+            ("disbursement_id",),
+            (Reference("project_id", "projects"),),
+        ),
+        Kind(
+            "targets",
+            "目标",
+            ("目标", "指标"),
+            (
+                Column("metric", "指标", ENUM, required=True, choices=METRICS),
+                Column("year", "年份", YEAR, required=True),
+                Column("target", "目标值", TARGET, required=True, min=0),
+            ),
+            ("metric", "year"),
+        ),
+    )
+}
+
+# Load order inside one file: a kind comes after every kind it references.
+LOAD_ORDER = (
+    "workers",
+    "training_sessions",
+    "projects",
+    "attendance",
+    "mentorships",
+    "meetings",
+    "donations",
+    "disbursements",
+    "targets",
+)
+assert set(LOAD_ORDER) == set(KINDS)

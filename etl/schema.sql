@@ -1,0 +1,102 @@
+-- The warehouse: one table per spreadsheet kind (English column names), plus the import log.
+-- Each kind also gets a <kind>_history table (created in db.py from the kind's own columns) that
+-- keeps the rows a batch replaced, so the latest batch can be undone exactly.
+
+CREATE TABLE IF NOT EXISTS projects (
+    project_id         VARCHAR PRIMARY KEY,
+    name               VARCHAR NOT NULL,
+    program            VARCHAR NOT NULL,
+    theme              VARCHAR,
+    level              VARCHAR,
+    community          VARCHAR NOT NULL,
+    status             VARCHAR NOT NULL,
+    start_date         DATE,
+    completed_date     DATE,
+    budget_yuan        DECIMAL(18, 2),
+    residents_involved INTEGER,
+    resident_proposed  BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS workers (
+    worker_id   VARCHAR PRIMARY KEY,
+    name        VARCHAR NOT NULL,
+    community   VARCHAR NOT NULL,
+    role        VARCHAR NOT NULL,
+    joined_date DATE,
+    active      BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS training_sessions (
+    session_id VARCHAR PRIMARY KEY,
+    title      VARCHAR NOT NULL,
+    date       DATE NOT NULL,
+    hours      DOUBLE NOT NULL,
+    format     VARCHAR,
+    organizer  VARCHAR,
+    location   VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS attendance (
+    session_id VARCHAR NOT NULL,
+    worker_id  VARCHAR NOT NULL,
+    PRIMARY KEY (session_id, worker_id)
+);
+
+CREATE TABLE IF NOT EXISTS mentorships (
+    mentor_id       VARCHAR NOT NULL,
+    mentee_id       VARCHAR NOT NULL,
+    start_date      DATE,
+    activities_done INTEGER,
+    PRIMARY KEY (mentor_id, mentee_id)
+);
+
+CREATE TABLE IF NOT EXISTS meetings (
+    meeting_id VARCHAR PRIMARY KEY,
+    date       DATE NOT NULL,
+    type       VARCHAR,
+    topic      VARCHAR,
+    attendees  INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS donations (
+    donation_id VARCHAR PRIMARY KEY,
+    date        DATE NOT NULL,
+    donor       VARCHAR,
+    donor_type  VARCHAR,
+    amount_yuan DECIMAL(18, 2) NOT NULL,
+    channel     VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS disbursements (
+    disbursement_id VARCHAR PRIMARY KEY,
+    date            DATE NOT NULL,
+    amount_yuan     DECIMAL(18, 2) NOT NULL,
+    purpose         VARCHAR NOT NULL,
+    category        VARCHAR,
+    project_id      VARCHAR,
+    community       VARCHAR,
+    approved_at     VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS targets (
+    metric VARCHAR NOT NULL,
+    year   INTEGER NOT NULL,
+    target DOUBLE NOT NULL,
+    PRIMARY KEY (metric, year)
+);
+
+-- One row per import that changed something. status: loaded | undone.
+CREATE TABLE IF NOT EXISTS import_batches (
+    batch_id    VARCHAR PRIMARY KEY,
+    seq         INTEGER NOT NULL,
+    imported_at TIMESTAMP NOT NULL,
+    user_name   VARCHAR NOT NULL,
+    file_name   VARCHAR NOT NULL,
+    file_hash   VARCHAR NOT NULL,
+    inserted    INTEGER NOT NULL,
+    updated     INTEGER NOT NULL,
+    unchanged   INTEGER NOT NULL,
+    sheets      VARCHAR NOT NULL,  -- JSON: [{"sheet", "kind", "rows", "inserted", "updated", "unchanged"}]
+    status      VARCHAR NOT NULL,
+    undone_at   TIMESTAMP
+);

@@ -1,0 +1,429 @@
+"""Raw sheets -> typed frames per kind, and every problem found, each with its sheet, row and column."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from etl import values
+from etl.kinds import AMOUNT, BOOL, DATE, ENUM, INT, KINDS, NUMBER, TARGET, YEAR, Column, Kind
+from etl.read import RawSheet
+from i18n import t
+
+HEADER_SCAN_ROWS = 30
+TOTAL_WORDS = {"合计", "总计", "小计", "total", "totals", "grandtotal", "sum", "总合计"}
+SKIPPED_SHEETS = {"说明", "填写说明", "instructions", "readme"}
+
+
+@dataclass
+class Problem:
+    """One problem: where it is, what the cell held, and a message key with its parameters."""
+
+    sheet: str
+    row: int | None
+    column: str
+    header: str
+    field: str
+    value: str
+    key: str
+    params: dict = field(default_factory=dict)
+
+    def message(self, lang: str) -> str:
+        params = {k: (v[lang] if isinstance(v, dict) else v) for k, v in self.params.items()}
+        return t(self.key, lang, **params)
+
+    def as_dict(self) -> dict:
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "header": self.header,
+            "field": self.field,
+            "value": self.value,
+            "message": self.message("en"),
+            "message_zh": self.message("zh"),
+        }
+
+
+@dataclass
+class SheetResult:
+    """A recognised sheet: its kind, where its columns are, and its rows typed for the warehouse."""
+
+    sheet: str
+    kind: str
+    header_row: int
+    columns: dict[str, tuple[str, str]]  # field -> (column letter, header text)
+    frame: pd.DataFrame  # one column per field present, plus _row (Excel row number)
+
+
+@dataclass
+class Report:
+    """Everything validation found in one workbook."""
+
+    sheets: list[SheetResult] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def frames(self, kind: str) -> list[SheetResult]:
+        return [s for s in self.sheets if s.kind == kind]
+
+
+def _both(kind: Kind) -> dict:
+    return {"en": kind.name, "zh": kind.zh}
+
+
+def _alias_map(kind: Kind) -> dict[str, str]:
+    return {values.normalize_one(h): c.name for c in kind.columns for h in c.headers}
+
+
+ALIASES = {name: _alias_map(kind) for name, kind in KINDS.items()}
+SHEET_NAMES = {
+    values.normalize_one(n): kind.name for kind in KINDS.values() for n in (kind.name, kind.zh, *kind.sheet_names)
+}
+
+
+def _header_row(cells: pd.DataFrame, kinds: list[str]) -> tuple[int | None, dict[str, int]]:
+    """The row among the first rows that matches the most headers, with the match count per kind."""
+    best_row, best_score, best_counts = None, 0, {}
+    for row_number, row in cells.head(HEADER_SCAN_ROWS).iterrows():
+        texts = {values.normalize_one(v) for v in row.dropna()}
+        counts = {k: len({ALIASES[k][x] for x in texts if x in ALIASES[k]}) for k in kinds}
+        score = max(counts.values(), default=0)
+        if score > best_score:
+            best_row, best_score, best_counts = row_number, score, counts
+    return best_row, best_counts
+
+
+def _recognise(raw: RawSheet, report: Report) -> tuple[Kind, int] | None:
+    """The kind a sheet holds and its header row, or None (with an error when it holds data)."""
+    named = SHEET_NAMES.get(values.normalize_one(raw.name))
+    kinds = [named] if named else list(KINDS)
+    row, counts = _header_row(raw.cells, kinds)
+    if row is None:
+        if named:
+            report.errors.append(
+                Problem(
+                    raw.name, None, "", "", "", "", "sheet.missing_column", _missing_params(KINDS[named].required[0])
+                )
+            )
+        else:
+            report.errors.append(_unknown_sheet(raw.name))
+        return None
+    if named:
+        return KINDS[named], row
+    texts = {values.normalize_one(v) for v in raw.cells.loc[row].dropna()}
+    complete = [k for k in KINDS.values() if _has_required(k, texts)]
+    if not complete:
+        report.errors.append(_unknown_sheet(raw.name))
+        return None
+    top = max(counts[k.name] for k in complete)
+    best = [k for k in complete if counts[k.name] == top]
+    if len(best) > 1:
+        report.errors.append(
+            Problem(
+                raw.name,
+                row,
+                "",
+                "",
+                "",
+                "",
+                "sheet.ambiguous",
+                {
+                    "sheet": raw.name,
+                    "candidates": {
+                        "en": " or ".join(f"'{k.name}'" for k in best),
+                        "zh": "或".join(f"“{k.zh}”" for k in best),
+                    },
+                    "example": {"en": best[0].name, "zh": best[0].zh},
+                },
+            )
+        )
+        return None
+    return best[0], row
+
+
+def _has_required(kind: Kind, texts: set[str]) -> bool:
+    present = {ALIASES[kind.name][x] for x in texts if x in ALIASES[kind.name]}
+    return all(c.name in present for c in kind.required)
+
+
+def _unknown_sheet(sheet: str) -> Problem:
+    names = {
+        "en": ", ".join(k.name for k in KINDS.values()),
+        "zh": "、".join(k.zh for k in KINDS.values()),
+    }
+    return Problem(sheet, None, "", "", "", "", "sheet.unknown", {"sheet": sheet, "names": names})
+
+
+def _missing_params(column: Column) -> dict:
+    return {"header": {"en": column.name, "zh": column.zh}, "name": {"en": column.zh, "zh": column.name}}
+
+
+def _parse(column: Column, text: pd.Series) -> tuple[pd.Series, np.ndarray, str]:
+    """Typed values, the mask of unreadable cells and the message key for them."""
+    if column.type == DATE:
+        return (*values.parse_date(text), "cell.date")
+    if column.type == AMOUNT:
+        return (*values.parse_amount(text), "cell.amount")
+    if column.type == INT:
+        return (*values.parse_int(text), "cell.int")
+    if column.type == NUMBER:
+        return (*values.parse_number(text), "cell.number")
+    if column.type == BOOL:
+        return (*values.parse_bool(text), "cell.bool")
+    if column.type == YEAR:
+        return (*values.parse_year(text), "cell.year")
+    if column.type == TARGET:
+        return (*values.parse_target(text), "cell.target")
+    if column.type == ENUM:
+        return (*values.parse_enum(text, column.choices), "cell.enum")
+    return text, np.zeros(len(text), dtype=bool), ""
+
+
+def _enum_params(column: Column) -> dict:
+    return {
+        "allowed": {
+            "en": ", ".join(column.choices),
+            "zh": "、".join(f"{label}（{code}）" for code, label in column.choices.items()),
+        }
+    }
+
+
+def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> None:
+    cells = raw.cells
+    aliases = ALIASES[kind.name]
+    columns: dict[str, tuple[str, str]] = {}
+    for letter, header in cells.loc[header_row].dropna().items():
+        field_name = aliases.get(values.normalize_one(header))
+        if field_name is None:
+            report.warnings.append(
+                Problem(
+                    raw.name,
+                    header_row,
+                    letter,
+                    str(header),
+                    "",
+                    "",
+                    "sheet.unknown_column",
+                    {"column": letter, "header": str(header), "kind": _both(kind)},
+                )
+            )
+        elif field_name in columns:
+            report.errors.append(
+                Problem(
+                    raw.name,
+                    header_row,
+                    letter,
+                    str(header),
+                    field_name,
+                    str(header),
+                    "sheet.duplicate_column",
+                    {"header": str(header), "other": columns[field_name][0]},
+                )
+            )
+        else:
+            columns[field_name] = (letter, str(header))
+    missing = [c for c in kind.required if c.name not in columns]
+    for column in missing:
+        report.errors.append(
+            Problem(
+                raw.name, header_row, "", column.zh, column.name, "", "sheet.missing_column", _missing_params(column)
+            )
+        )
+    if missing:
+        return
+
+    body = cells.loc[header_row + 1 :, [letter for letter, _ in columns.values()]]
+    body.columns = list(columns)
+    normal = body.apply(values.normalize)
+    keep = normal.notna().any(axis=1)
+    # Total rows: the first filled cell of the row says 合计 / Total.
+    first = cells.loc[header_row + 1 :].bfill(axis=1).iloc[:, 0] if len(cells.columns) else normal.iloc[:, 0]
+    first = first.astype("string").str.normalize("NFKC").str.replace(r"\s+", "", regex=True).str.casefold()
+    keep &= ~first.isin(TOTAL_WORDS).fillna(False)
+    # A header row pasted again further down.
+    header_texts = pd.Series({f: values.normalize_one(h) for f, (_, h) in columns.items()})
+    repeated = keep & (
+        normal.apply(lambda s: s.str.casefold().str.replace(r"\s+", "", regex=True)) == header_texts
+    ).all(axis=1)
+    for row in repeated[repeated].index:
+        report.warnings.append(Problem(raw.name, int(row), "", "", "", "", "sheet.header_repeated", {"row": int(row)}))
+    keep &= ~repeated
+    body, normal = body[keep], normal[keep]
+    if normal.empty:
+        report.warnings.append(Problem(raw.name, header_row, "", "", "", "", "sheet.no_rows", {"sheet": raw.name}))
+
+    frame = pd.DataFrame({"_row": normal.index.to_numpy()}, index=normal.index)
+    for field_name, (letter, header) in columns.items():
+        column = kind.column(field_name)
+        text = normal[field_name]
+        formula = np.zeros(len(text), dtype=bool)
+        if raw.formula_cells:
+            formula = np.array([f"{letter}{r}" in raw.formula_cells for r in text.index], dtype=bool)
+        parsed, bad, message = _parse(column, text)
+        params = _enum_params(column) if column.type == ENUM else {}
+
+        def add(mask: np.ndarray, key: str, extra: dict | None = None, *, where=(letter, header, field_name)) -> None:
+            _cell_errors(report, raw.name, where, body[where[2]], mask, key, extra or {})
+
+        add(formula, "cell.formula")
+        if column.required:
+            add(text.isna().to_numpy() & ~formula, "cell.required")
+        add(bad, message, params)
+        if column.min is not None:
+            below = (parsed <= column.min) if column.min_exclusive else (parsed < column.min)
+            key = "cell.min_exclusive" if column.min_exclusive else "cell.min"
+            add(below.fillna(False).to_numpy(dtype=bool), key, {"min": _plain(column.min)})
+        if column.max is not None:
+            add((parsed > column.max).fillna(False).to_numpy(dtype=bool), "cell.max", {"max": _plain(column.max)})
+        if column.type == "text":
+            parsed = body[field_name].str.strip().mask(text.isna())
+        if column.default is not None:
+            parsed = parsed.fillna(column.default)
+        frame[field_name] = parsed
+    if kind.name == "targets":
+        # training_coverage is a fraction: 100 (or 100 %) and 1 both mean full coverage
+        percent = (frame["metric"] == "training_coverage").fillna(False) & (frame["target"] > 1).fillna(False)
+        frame.loc[percent, "target"] = frame.loc[percent, "target"] / 100
+    report.sheets.append(SheetResult(raw.name, kind.name, int(header_row), columns, frame))
+
+
+def _cell_errors(
+    report: Report,
+    sheet: str,
+    where: tuple[str, str, str],
+    original: pd.Series,
+    mask: np.ndarray,
+    key: str,
+    params: dict,
+) -> None:
+    """One error per masked cell, quoting what the cell held."""
+    letter, header, field_name = where
+    for row, value in original[mask].items():
+        shown = "" if pd.isna(value) else str(value)
+        report.errors.append(Problem(sheet, int(row), letter, header, field_name, shown, key, params))
+
+
+def _plain(number: float) -> str:
+    return f"{number:g}"
+
+
+def _check_projects(result: SheetResult, report: Report) -> None:
+    frame, columns = result.frame, result.columns
+    completed = (frame["status"] == "completed").fillna(False)
+    if "completed_date" in frame:
+        letter, header = columns["completed_date"]
+        no_date = completed & frame["completed_date"].isna()
+    else:
+        letter, header = columns["status"]
+        no_date = completed
+    for row in frame.loc[no_date, "_row"]:
+        report.errors.append(
+            Problem(result.sheet, int(row), letter, header, "completed_date", "", "cell.completed_needs_date")
+        )
+    if "completed_date" in frame and "start_date" in frame:
+        letter, header = columns["completed_date"]
+        early = (frame["completed_date"] < frame["start_date"]).fillna(False)
+        for _, item in frame.loc[early, ["_row", "completed_date"]].iterrows():
+            report.errors.append(
+                Problem(
+                    result.sheet,
+                    int(item["_row"]),
+                    letter,
+                    header,
+                    "completed_date",
+                    str(item["completed_date"].date()),
+                    "cell.completed_before_start",
+                )
+            )
+
+
+def _check_duplicates(report: Report) -> None:
+    for kind in KINDS.values():
+        results = report.frames(kind.name)
+        if not results:
+            continue
+        keys = pd.concat(
+            [r.frame[[*kind.key, "_row"]].assign(_sheet=r.sheet, _letter=r.columns[kind.key[-1]][0]) for r in results],
+            ignore_index=True,
+        )
+        keys = keys.dropna(subset=list(kind.key))
+        dup = keys.duplicated(subset=list(kind.key), keep="first")
+        if not dup.any():
+            continue
+        first = keys[~dup].set_index(list(kind.key))
+        key_name = {
+            "en": " + ".join(kind.key),
+            "zh": "+".join(kind.column(k).zh for k in kind.key),
+        }
+        for _, item in keys[dup].iterrows():
+            origin = first.loc[tuple(item[k] for k in kind.key) if len(kind.key) > 1 else item[kind.key[0]]]
+            first_row = int(origin["_row"])
+            if origin["_sheet"] != item["_sheet"]:
+                first_row = f"{first_row} ({origin['_sheet']})"
+            report.errors.append(
+                Problem(
+                    item["_sheet"],
+                    int(item["_row"]),
+                    item["_letter"],
+                    kind.column(kind.key[-1]).zh,
+                    kind.key[-1],
+                    " / ".join(str(item[k]) for k in kind.key),
+                    "cell.duplicate_key",
+                    {"key": key_name, "first_row": first_row},
+                )
+            )
+
+
+def _check_references(report: Report, stored_keys: Callable[[str], pd.Series]) -> None:
+    for kind in KINDS.values():
+        for ref in kind.references:
+            target = KINDS[ref.kind]
+            known = [r.frame[target.key[0]] for r in report.frames(target.name)]
+            known_keys = pd.concat([*known, stored_keys(target.name)], ignore_index=True)
+            for result in report.frames(kind.name):
+                if ref.column not in result.frame:
+                    continue
+                ids = result.frame[ref.column]
+                missing = ids.notna() & ~ids.isin(known_keys)
+                letter, header = result.columns[ref.column]
+                for _, item in result.frame.loc[missing, ["_row", ref.column]].iterrows():
+                    report.errors.append(
+                        Problem(
+                            result.sheet,
+                            int(item["_row"]),
+                            letter,
+                            header,
+                            ref.column,
+                            str(item[ref.column]),
+                            "cell.reference",
+                            {"target": _both(target)},
+                        )
+                    )
+
+
+def validate(raw_sheets: list[RawSheet], stored_keys: Callable[[str], pd.Series]) -> Report:
+    """Recognise, parse and check every sheet; `stored_keys(kind)` gives the keys already in the warehouse."""
+    report = Report()
+    for raw in raw_sheets:
+        if raw.cells.empty or raw.cells.isna().all().all():
+            continue
+        if values.normalize_one(raw.name) in SKIPPED_SHEETS or raw.name.startswith("_"):
+            continue
+        if not raw.visible:
+            report.warnings.append(Problem(raw.name, None, "", "", "", "", "sheet.hidden", {"sheet": raw.name}))
+            continue
+        found = _recognise(raw, report)
+        if found:
+            _check_sheet(raw, *found, report)
+    for result in report.frames("projects"):
+        _check_projects(result, report)
+    _check_duplicates(report)
+    _check_references(report, stored_keys)
+    if not report.sheets and not report.errors:
+        report.errors.append(Problem("", None, "", "", "", "", "file.no_sheets"))
+    report.errors.sort(key=lambda p: (p.sheet, p.row or 0, len(p.column), p.column))
+    return report

@@ -1,0 +1,125 @@
+"""Parse cell text the way analysts type it, a whole column at a time.
+
+Every parser takes a pandas Series of stripped, NFKC-normalised strings (missing = NA) and returns
+the parsed values and a mask of the cells that could not be read with certainty. Nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+TRUE_WORDS = {"是", "y", "yes", "true", "t", "1", "√", "✓", "✔", "有", "在岗"}
+FALSE_WORDS = {"否", "n", "no", "false", "f", "0", "×", "✗", "无", "离岗"}
+
+# 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, each optionally followed by a time of day.
+_DATE = re.compile(
+    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:[ T]+(?P<t>\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?$"
+)
+_COMPACT_DATE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
+# 1200 / 1,200.50 / -3 ; thousands separators must be well formed.
+_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^[+-]?\.\d+$")
+_CURRENCY = re.compile(r"^(?:¥|rmb|cny|人民币)\s*|\s*(?:元|rmb|cny)$", re.IGNORECASE)
+
+
+def normalize(series: pd.Series) -> pd.Series:
+    """Text as compared: NFKC (full-width to half-width), surrounding spaces removed, '' as NA."""
+    s = series.astype("string")
+    s = s.str.normalize("NFKC").str.strip()
+    return s.mask(s == "")
+
+
+def normalize_one(text: object) -> str:
+    """One header or label as compared: NFKC, case-folded, inner spaces and trailing '*' removed."""
+    value = unicodedata.normalize("NFKC", str(text)).strip().casefold()
+    return re.sub(r"\s+", "", value).rstrip("*")
+
+
+def parse_number(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Plain numbers with optional thousands separators."""
+    ok = s.str.fullmatch(_NUMBER).fillna(False).to_numpy(dtype=bool)
+    present = s.notna().to_numpy()
+    values = pd.to_numeric(s.where(ok).str.replace(",", "", regex=False), errors="coerce")
+    return values.astype("Float64"), present & ~ok
+
+
+def parse_amount(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Yuan: 1200, 1,200, ¥1,200, 1200元, 6.5万 (= 65,000), 1.2亿."""
+    present = s.notna().to_numpy()
+    text = s.str.replace(_CURRENCY, "", regex=True).str.strip()
+    scale = pd.Series(1.0, index=s.index)
+    wan = text.str.endswith("万").fillna(False)
+    yi = text.str.endswith("亿").fillna(False)
+    scale[wan.to_numpy()] = 1e4
+    scale[yi.to_numpy()] = 1e8
+    text = text.mask(wan | yi, text.str[:-1].str.strip())
+    values, bad = parse_number(text)
+    # round to fen so that 6.5万 is exactly 65000.00 and not 64999.99999
+    values = (values * scale).round(2)
+    return values, present & (bad | values.isna().to_numpy())
+
+
+def parse_int(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Whole numbers (12, 1,200, 12.0)."""
+    values, bad = parse_number(s)
+    fractional = (values.fillna(0) % 1 != 0).to_numpy(dtype=bool)
+    bad = bad | fractional
+    return values.where(~bad).round().astype("Int64"), bad
+
+
+def parse_year(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A year such as 2024 (2024年 also accepted)."""
+    values, bad = parse_int(s.str.removesuffix("年"))
+    out_of_range = ((values < 1900) | (values > 2200)).fillna(False).to_numpy(dtype=bool)
+    bad = bad | out_of_range
+    return values.where(~bad), bad
+
+
+def parse_target(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A target value: a number, or a percentage (100% = 1)."""
+    percent = s.str.endswith("%").fillna(False)
+    values, bad = parse_number(s.mask(percent, s.str[:-1].str.strip()))
+    values = values.mask(percent.to_numpy(), values / 100)
+    return values, bad
+
+
+def parse_bool(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """是/否, Y/N, yes/no, true/false, 1/0, √/×."""
+    folded = s.str.casefold()
+    is_true = folded.isin(TRUE_WORDS).fillna(False).to_numpy(dtype=bool)
+    is_false = folded.isin(FALSE_WORDS).fillna(False).to_numpy(dtype=bool)
+    values = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    values[is_true] = True
+    values[is_false] = False
+    return values, s.notna().to_numpy() & ~(is_true | is_false)
+
+
+def parse_date(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Excel dates (read as ISO text) and typed dates: 2024-03-05, 2024/3/5, 2024年3月5日, 2024.3.5, 20240305."""
+    present = s.notna().to_numpy()
+    parts = s.str.extract(_DATE)
+    compact = s.str.extract(_COMPACT_DATE)
+    for col in ("y", "m", "d"):
+        parts[col] = parts[col].fillna(compact[col])
+    iso = parts["y"] + "-" + parts["m"].str.zfill(2) + "-" + parts["d"].str.zfill(2)
+    dates = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
+    bad = present & dates.isna().to_numpy()
+    return dates, bad
+
+
+def parse_enum(s: pd.Series, choices: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
+    """The English code or the Chinese label, ignoring case, spaces, '-' and full-width forms."""
+    lookup: dict[str, str] = {}
+    for code, label in choices.items():
+        lookup[normalize_one(code)] = code
+        lookup[normalize_one(code.replace("_", " "))] = code
+        lookup[normalize_one(label)] = code
+    keys = s.str.casefold().str.replace(r"[\s\-]+", "_", regex=True)
+    keys_nospace = s.str.casefold().str.replace(r"\s+", "", regex=True)
+    values = keys.map(lookup).fillna(keys_nospace.map(lookup))
+    bad = s.notna().to_numpy() & values.isna().to_numpy()
+    return values.astype("string"), bad

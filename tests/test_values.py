@@ -1,0 +1,95 @@
+"""Value parsers: every accepted form, and what is refused instead of guessed."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from etl import values
+
+
+def one(parser, text, *args):
+    parsed, bad = parser(values.normalize(pd.Series([text], dtype="object")), *args)
+    return (None if bad[0] else parsed.iloc[0]), bool(bad[0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2024-03-05", "2024/3/5", "2024年3月5日", "2024.3.5", "20240305", "2024-03-05 00:00:00", "２０２４－０３－０５", " 2024-3-5 "],
+)
+def test_dates_accepted(text):
+    value, bad = one(values.parse_date, text)
+    assert not bad
+    assert value.date() == dt.date(2024, 3, 5)
+
+
+@pytest.mark.parametrize("text", ["2024-02-30", "待定", "45000", "3/5/2024", "2024-13-01", "明年"])
+def test_dates_refused(text):
+    assert one(values.parse_date, text)[1]
+
+
+def test_dates_at_century_edges():
+    assert one(values.parse_date, "1900-01-01")[0].date() == dt.date(1900, 1, 1)
+    assert one(values.parse_date, "2100-12-31")[0].date() == dt.date(2100, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1200", 1200),
+        ("1,200", 1200),
+        ("¥1,200", 1200),
+        ("￥1,200.50", 1200.5),
+        ("1200元", 1200),
+        ("6.5万", 65000),
+        ("１２００", 1200),
+        ("RMB 300", 300),
+        ("1.2亿", 120000000),
+    ],
+)
+def test_amounts_accepted(text, expected):
+    value, bad = one(values.parse_amount, text)
+    assert not bad
+    assert value == expected
+
+
+@pytest.mark.parametrize("text", ["1,20", "abc", "12万元万", "1.2.3", "约1000"])
+def test_amounts_refused(text):
+    assert one(values.parse_amount, text)[1]
+
+
+@pytest.mark.parametrize(("text", "expected"), [("是", True), ("否", False), ("Y", True), ("n", False), ("TRUE", True)])
+def test_booleans(text, expected):
+    assert one(values.parse_bool, text) == (expected, False)
+
+
+def test_boolean_refused():
+    assert one(values.parse_bool, "也许")[1]
+
+
+@pytest.mark.parametrize("text", ["已完成", "completed", "Completed", " COMPLETED "])
+def test_enum_code_or_label(text):
+    assert one(values.parse_enum, text, {"completed": "已完成"}) == ("completed", False)
+
+
+def test_enum_spaces_and_dashes():
+    choices = {"in_progress": "实施中"}
+    assert one(values.parse_enum, "In progress", choices)[0] == "in_progress"
+    assert one(values.parse_enum, "in-progress", choices)[0] == "in_progress"
+    assert one(values.parse_enum, "done?", choices)[1]
+
+
+def test_int_refuses_fractions():
+    assert one(values.parse_int, "12.0") == (12, False)
+    assert one(values.parse_int, "12.5")[1]
+
+
+def test_target_percent():
+    assert one(values.parse_target, "100%")[0] == 1.0
+    assert one(values.parse_target, "110")[0] == 110
+
+
+def test_blank_is_missing_not_error():
+    value, bad = one(values.parse_amount, "   ")
+    assert value is None or pd.isna(value)
+    assert not bad

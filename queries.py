@@ -1,0 +1,573 @@
+"""Metric queries: plain functions f(con, *, year=None, community=None, ...) -> DataFrame, the one place SQL lives.
+
+Filters:
+- `year` selects records dated in that year (projects: completed ones by completion year, open ones by start
+  year on or before it); None means all data.
+- `community` filters projects.community, workers.community (coverage and attendance by the worker's community)
+  and disbursements.community. Donations carry no community, so fund raised is always town-wide.
+
+When no year is chosen, KPI targets come from the latest year that has targets (reported as `target_year`),
+and no change against a previous period is given (there is no previous period of "all data").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+Con = duckdb.DuckDBPyConnection
+
+STALLED_DAYS = 180  # an in-progress project older than this (since its start) needs attention
+COVERAGE_ALERT = 0.9  # communities below this coverage need attention when no coverage target exists
+BALANCE_MONTHS_ALERT = 3.0  # the fund balance needs attention when it covers fewer months of recent spending
+
+PROJECT_DIMENSIONS = ("program", "theme", "level", "community")
+COVERAGE_DIMENSIONS = ("community", "role")
+SPENDING_DIMENSIONS = ("category", "community", "project")
+
+KPI_METRICS = (
+    "projects_completed",
+    "micro_renewal_completed",
+    "training_coverage",
+    "training_hours",
+    "person_times",
+    "fund_raised",
+    "fund_used",
+    "usage_rate",
+    "balance",
+)
+
+_PARAM = re.compile(r"\$(\w+)")
+
+
+def _df(con: Con, sql: str, **params: object) -> pd.DataFrame:
+    """Run `sql` with the $params it names (DuckDB refuses unused ones)."""
+    used = set(_PARAM.findall(sql))
+    return con.execute(sql, {k: v for k, v in params.items() if k in used}).df()
+
+
+def _one(con: Con, sql: str, **params: object) -> dict:
+    frame = _df(con, sql, **params)
+    return frame.iloc[0].to_dict()
+
+
+def _check(by: str, allowed: tuple[str, ...]) -> str:
+    if by not in allowed:
+        raise ValueError(f"cannot group by {by!r}; choose one of {allowed}")
+    return by
+
+
+# --- shared filter fragments (constants, never user input)
+_YEAR = "($year::INTEGER IS NULL OR year({col}) = $year::INTEGER)"
+_COMMUNITY = "($community::VARCHAR IS NULL OR {col} = $community::VARCHAR)"
+_PROJECTS_IN_SCOPE = f"""
+    SELECT * FROM projects p
+    WHERE {_COMMUNITY.format(col="p.community")}
+      AND ($year::INTEGER IS NULL
+           OR (p.status = 'completed' AND year(p.completed_date) = $year::INTEGER)
+           OR (p.status <> 'completed' AND coalesce(year(p.start_date), $year::INTEGER) <= $year::INTEGER))
+"""
+_ROSTER = f"SELECT * FROM workers w WHERE coalesce(w.active, TRUE) AND {_COMMUNITY.format(col='w.community')}"
+_ATTENDANCE = f"""
+    SELECT a.worker_id, a.session_id, s.date, s.hours, s.format, w.community, w.role, coalesce(w.active, TRUE) AS active
+    FROM attendance a JOIN training_sessions s USING (session_id) JOIN workers w USING (worker_id)
+    WHERE {_YEAR.format(col="s.date")} AND {_COMMUNITY.format(col="w.community")}
+"""
+# Sessions held in the period; with a community filter, those attended by at least one of its workers.
+_SESSIONS = f"""
+    SELECT s.* FROM training_sessions s
+    WHERE {_YEAR.format(col="s.date")}
+      AND ($community::VARCHAR IS NULL OR EXISTS (
+            SELECT 1 FROM attendance a JOIN workers w USING (worker_id)
+            WHERE a.session_id = s.session_id AND w.community = $community::VARCHAR))
+"""
+_DISBURSEMENTS = f"""
+    SELECT * FROM disbursements d WHERE {_YEAR.format(col="d.date")} AND {_COMMUNITY.format(col="d.community")}
+"""
+_DONATIONS = f"SELECT * FROM donations n WHERE {_YEAR.format(col='n.date')}"
+
+
+# --- choices for the filters
+
+
+def years(con: Con) -> pd.DataFrame:
+    """Every year that has dated records or targets, newest first."""
+    return _df(
+        con,
+        """
+        SELECT DISTINCT y AS year FROM (
+            SELECT year(date) AS y FROM training_sessions UNION ALL SELECT year(date) FROM donations
+            UNION ALL SELECT year(date) FROM disbursements UNION ALL SELECT year(completed_date) FROM projects
+            UNION ALL SELECT year(start_date) FROM projects UNION ALL SELECT year FROM targets)
+        WHERE y IS NOT NULL ORDER BY year DESC
+        """,
+    )
+
+
+def communities(con: Con) -> pd.DataFrame:
+    """Every community named by a project, a worker or a disbursement, sorted."""
+    return _df(
+        con,
+        """
+        SELECT DISTINCT community FROM (
+            SELECT community FROM projects UNION ALL SELECT community FROM workers
+            UNION ALL SELECT community FROM disbursements)
+        WHERE community IS NOT NULL ORDER BY community
+        """,
+    )
+
+
+def as_of(con: Con) -> pd.DataFrame:
+    """The latest date recorded anywhere in the warehouse (today when it holds no dated record)."""
+    frame = _df(
+        con,
+        """
+        SELECT max(d) AS as_of FROM (
+            SELECT max(date) AS d FROM training_sessions UNION ALL SELECT max(date) FROM donations
+            UNION ALL SELECT max(date) FROM disbursements UNION ALL SELECT max(completed_date) FROM projects
+            UNION ALL SELECT max(start_date) FROM projects UNION ALL SELECT max(date) FROM meetings)
+        """,
+    )
+    if frame["as_of"].isna().all():
+        frame["as_of"] = pd.Timestamp(date.today())
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    return frame
+
+
+def has_data(con: Con) -> pd.DataFrame:
+    """Row counts of the tables the pages read (one row)."""
+    return _df(
+        con,
+        """
+        SELECT (SELECT count(*) FROM projects) AS projects, (SELECT count(*) FROM workers) AS workers,
+               (SELECT count(*) FROM training_sessions) AS sessions, (SELECT count(*) FROM attendance) AS attendance,
+               (SELECT count(*) FROM mentorships) AS mentorships, (SELECT count(*) FROM donations) AS donations,
+               (SELECT count(*) FROM disbursements) AS disbursements
+        """,
+    )
+
+
+# --- headline metrics
+
+
+def coverage(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Training coverage: active workers with >= 1 attendance in the period / active workers on the roster."""
+    return _df(
+        con,
+        f"""
+        WITH roster AS ({_ROSTER}), trained AS (SELECT DISTINCT worker_id FROM ({_ATTENDANCE}) WHERE active)
+        SELECT (SELECT count(*) FROM roster) AS roster,
+               (SELECT count(*) FROM roster WHERE worker_id IN (SELECT worker_id FROM trained)) AS trained,
+               trained / nullif(roster, 0) AS coverage
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def training_totals(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Sessions and training hours held in the period, and person-times (attendance rows) in it."""
+    return _df(
+        con,
+        f"""
+        SELECT (SELECT count(*) FROM ({_SESSIONS})) AS sessions,
+               (SELECT coalesce(sum(hours), 0) FROM ({_SESSIONS})) AS hours,
+               (SELECT count(*) FROM ({_ATTENDANCE})) AS person_times
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def projects_completed(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Completed projects (by completion year when a year is given), all and micro-renewal only."""
+    return _df(
+        con,
+        f"""
+        SELECT count(*) AS completed, count(*) FILTER (WHERE program = 'micro_renewal') AS micro_renewal_completed
+        FROM projects p
+        WHERE status = 'completed' AND {_YEAR.format(col="p.completed_date")} AND {_COMMUNITY.format(col="p.community")}
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def fund_totals(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Fund raised (town-wide), used, usage rate (used / raised) and balance (raised - used) in the period."""
+    return _df(
+        con,
+        f"""
+        SELECT raised, used, used / nullif(raised, 0) AS usage_rate, raised - used AS balance FROM (
+            SELECT (SELECT coalesce(sum(amount_yuan), 0) FROM ({_DONATIONS}))::DOUBLE AS raised,
+                   (SELECT coalesce(sum(amount_yuan), 0) FROM ({_DISBURSEMENTS}))::DOUBLE AS used)
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def targets(con: Con, *, year: int | None = None) -> pd.DataFrame:
+    """Targets of `year`, or of the latest year that has targets when year is None."""
+    return _df(
+        con,
+        """
+        SELECT metric, year, target FROM targets
+        WHERE year = coalesce($year::INTEGER, (SELECT max(year) FROM targets)) ORDER BY metric
+        """,
+        year=year,
+    )
+
+
+def _kpi_values(con: Con, year: int | None, community: str | None) -> dict[str, float | None]:
+    done = projects_completed(con, year=year, community=community).iloc[0]
+    cov = coverage(con, year=year, community=community).iloc[0]
+    train = training_totals(con, year=year, community=community).iloc[0]
+    fund = fund_totals(con, year=year, community=community).iloc[0]
+    return {
+        "projects_completed": done["completed"],
+        "micro_renewal_completed": done["micro_renewal_completed"],
+        "training_coverage": cov["coverage"],
+        "training_hours": train["hours"],
+        "person_times": train["person_times"],
+        "fund_raised": fund["raised"],
+        "fund_used": fund["used"],
+        "usage_rate": fund["usage_rate"],
+        "balance": fund["balance"],
+        "_trained": cov["trained"],
+        "_roster": cov["roster"],
+    }
+
+
+def kpis(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """One row per KPI: value, previous (the year before, when a year is chosen), target and its year.
+
+    Coverage rows also carry `numerator` (trained) and `denominator` (roster).
+    """
+    now = _kpi_values(con, year, community)
+    before = _kpi_values(con, year - 1, community) if year is not None else {}
+    goal = targets(con, year=year).set_index("metric")
+    rows = []
+    for metric in KPI_METRICS:
+        value = now[metric]
+        rows.append(
+            {
+                "metric": metric,
+                "value": None if pd.isna(value) else float(value),
+                "previous": None if pd.isna(before.get(metric)) else float(before[metric]),
+                "target": float(goal.at[metric, "target"]) if metric in goal.index else None,
+                "target_year": int(goal.at[metric, "year"]) if metric in goal.index else None,
+                "numerator": float(now["_trained"]) if metric == "training_coverage" else None,
+                "denominator": float(now["_roster"]) if metric == "training_coverage" else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def needs_attention(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """What leadership should look at: stalled or late projects, low-coverage communities, a low fund balance.
+
+    Columns: issue (stalled | late | low_coverage | low_balance), subject, community, value, threshold.
+    Dates are judged against the latest date in the warehouse (`as_of`), not today.
+    """
+    day = as_of(con).iloc[0]["as_of"]
+    projects = _df(
+        con,
+        f"""
+        SELECT CASE WHEN status = 'in_progress' THEN 'stalled' ELSE 'late' END AS issue,
+               name AS subject, community, date_diff('day', start_date, $as_of::DATE)::DOUBLE AS value,
+               CASE WHEN status = 'in_progress' THEN $stalled ELSE 0 END::DOUBLE AS threshold
+        FROM ({_PROJECTS_IN_SCOPE})
+        WHERE (status = 'in_progress' AND start_date <= $as_of::DATE - $stalled::INTEGER)
+           OR (status = 'planned' AND start_date < $as_of::DATE)
+        ORDER BY value DESC, subject
+        """,
+        year=year,
+        community=community,
+        as_of=day,
+        stalled=STALLED_DAYS,
+    )
+    goal = targets(con, year=year).set_index("metric")
+    limit = float(goal.at["training_coverage", "target"]) if "training_coverage" in goal.index else COVERAGE_ALERT
+    low = coverage_by(con, by="community", year=year, community=community)
+    low = low[low["coverage"] < limit - 1e-9]
+    low = pd.DataFrame(
+        {"issue": "low_coverage", "subject": low["community"], "community": low["community"], "value": low["coverage"]}
+    ).assign(threshold=limit)
+    balance = _one(
+        con,
+        """
+        SELECT (SELECT coalesce(sum(amount_yuan), 0) FROM donations WHERE date <= $as_of::DATE)::DOUBLE
+             - (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements WHERE date <= $as_of::DATE)::DOUBLE AS balance,
+               (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements
+                WHERE date > $as_of::DATE - 90 AND date <= $as_of::DATE)::DOUBLE / 3 AS monthly
+        """,
+        as_of=day,
+    )
+    rows = [projects, low]
+    if balance["monthly"] > 0 and balance["balance"] / balance["monthly"] < BALANCE_MONTHS_ALERT:
+        months = balance["balance"] / balance["monthly"]
+        rows.append(
+            pd.DataFrame(
+                [{"issue": "low_balance", "subject": "", "community": None, "value": months,
+                  "threshold": BALANCE_MONTHS_ALERT}]
+            )
+        )  # fmt: skip
+    rows = [r for r in rows if not r.empty]
+    if not rows:
+        return pd.DataFrame(columns=["issue", "subject", "community", "value", "threshold"])
+    return pd.concat(rows, ignore_index=True)
+
+
+# --- projects
+
+
+def projects_by(con: Con, *, by: str, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Projects per programme / theme / level / community, counted by status."""
+    col = _check(by, PROJECT_DIMENSIONS)
+    return _df(
+        con,
+        f"""
+        SELECT {col} AS key, count(*) AS total,
+               count(*) FILTER (WHERE status = 'completed') AS completed,
+               count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
+               count(*) FILTER (WHERE status = 'planned') AS planned,
+               count(*) FILTER (WHERE status = 'cancelled') AS cancelled
+        FROM ({_PROJECTS_IN_SCOPE}) GROUP BY ALL ORDER BY total DESC, key NULLS LAST
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def project_statuses(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Number of projects in each status."""
+    return _df(
+        con,
+        f"SELECT status, count(*) AS projects FROM ({_PROJECTS_IN_SCOPE}) GROUP BY ALL ORDER BY projects DESC, status",
+        year=year,
+        community=community,
+    )
+
+
+def completions_burnup(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Completions per month and their running total (a burn-up)."""
+    return _df(
+        con,
+        f"""
+        SELECT month, completed, sum(completed) OVER (ORDER BY month) AS cumulative FROM (
+            SELECT date_trunc('month', completed_date)::DATE AS month, count(*) AS completed
+            FROM projects p
+            WHERE status = 'completed' AND completed_date IS NOT NULL
+              AND {_YEAR.format(col="p.completed_date")} AND {_COMMUNITY.format(col="p.community")}
+            GROUP BY ALL)
+        ORDER BY month
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def project_list(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Every project in scope, newest first."""
+    return _df(
+        con,
+        f"""
+        SELECT project_id, name, program, theme, level, community, status, start_date, completed_date,
+               budget_yuan::DOUBLE AS budget_yuan, residents_involved, resident_proposed
+        FROM ({_PROJECTS_IN_SCOPE})
+        ORDER BY coalesce(completed_date, start_date) DESC NULLS LAST, project_id
+        """,
+        year=year,
+        community=community,
+    )
+
+
+# --- training
+
+
+def coverage_by(con: Con, *, by: str, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Coverage per community or role: roster, trained, coverage."""
+    col = _check(by, COVERAGE_DIMENSIONS)
+    return _df(
+        con,
+        f"""
+        WITH trained AS (SELECT DISTINCT worker_id FROM ({_ATTENDANCE}))
+        SELECT w.{col} AS {col}, count(*) AS roster, count(t.worker_id) AS trained,
+               count(t.worker_id) / count(*) AS coverage
+        FROM ({_ROSTER}) w LEFT JOIN trained t USING (worker_id)
+        GROUP BY ALL ORDER BY coverage, {col}
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def training_by_month(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Sessions, hours and person-times per month."""
+    return _df(
+        con,
+        f"""
+        WITH s AS (SELECT date_trunc('month', date)::DATE AS month, count(*) AS sessions, sum(hours) AS hours
+                   FROM ({_SESSIONS}) GROUP BY ALL),
+             a AS (SELECT date_trunc('month', date)::DATE AS month, count(*) AS person_times
+                   FROM ({_ATTENDANCE}) GROUP BY ALL)
+        SELECT month, coalesce(sessions, 0) AS sessions, coalesce(hours, 0) AS hours,
+               coalesce(person_times, 0) AS person_times
+        FROM s FULL JOIN a USING (month) ORDER BY month
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def format_mix(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Sessions, hours and person-times per training format."""
+    return _df(
+        con,
+        f"""
+        WITH s AS (SELECT format, count(*) AS sessions, sum(hours) AS hours FROM ({_SESSIONS}) GROUP BY ALL),
+             a AS (SELECT format, count(*) AS person_times FROM ({_ATTENDANCE}) GROUP BY ALL)
+        SELECT s.format, sessions, hours, coalesce(person_times, 0) AS person_times
+        FROM s LEFT JOIN a ON s.format IS NOT DISTINCT FROM a.format ORDER BY hours DESC, s.format NULLS LAST
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def untrained_workers(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Active workers on the roster with no attendance in the period."""
+    return _df(
+        con,
+        f"""
+        SELECT worker_id, name, community, role, joined_date FROM ({_ROSTER}) w
+        WHERE worker_id NOT IN (SELECT worker_id FROM ({_ATTENDANCE}))
+        ORDER BY community, role, worker_id
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def mentoring_pairs(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Mentor-mentee pairs (started by the end of the year) with progress through the ten activities."""
+    return _df(
+        con,
+        f"""
+        SELECT m.mentor_id, r.name AS mentor, m.mentee_id, e.name AS mentee, e.community,
+               m.start_date, coalesce(m.activities_done, 0) AS activities_done,
+               coalesce(m.activities_done, 0) / 10 AS progress
+        FROM mentorships m JOIN workers r ON r.worker_id = m.mentor_id JOIN workers e ON e.worker_id = m.mentee_id
+        WHERE ($year::INTEGER IS NULL OR m.start_date IS NULL OR year(m.start_date) <= $year::INTEGER)
+          AND ($community::VARCHAR IS NULL OR e.community = $community::VARCHAR OR r.community = $community::VARCHAR)
+        ORDER BY mentor, activities_done DESC, mentee
+        """,
+        year=year,
+        community=community,
+    )
+
+
+# --- fund
+
+
+def fund_monthly(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Per month: raised, used and the cumulative raised, used and balance since the fund began.
+
+    With a year, only that year's months are returned, but the running totals still start at the beginning.
+    """
+    return _df(
+        con,
+        f"""
+        WITH r AS (SELECT date_trunc('month', date)::DATE AS month, sum(amount_yuan)::DOUBLE AS raised
+                   FROM donations GROUP BY ALL),
+             u AS (SELECT date_trunc('month', date)::DATE AS month, sum(amount_yuan)::DOUBLE AS used
+                   FROM disbursements d WHERE {_COMMUNITY.format(col="d.community")} GROUP BY ALL),
+             m AS (SELECT month, coalesce(raised, 0) AS raised, coalesce(used, 0) AS used
+                   FROM r FULL JOIN u USING (month)),
+             c AS (SELECT month, raised, used, sum(raised) OVER w AS raised_cum, sum(used) OVER w AS used_cum
+                   FROM m WINDOW w AS (ORDER BY month))
+        SELECT month, raised, used, raised_cum, used_cum, raised_cum - used_cum AS balance FROM c
+        WHERE {_YEAR.format(col="month")} ORDER BY month
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def donations_by_quarter(con: Con, *, year: int | None = None) -> pd.DataFrame:
+    """Donations per quarter: quarter label (2023 Q3), amount, number of donations."""
+    return _df(
+        con,
+        f"""
+        SELECT year(date) || ' Q' || quarter(date) AS quarter, sum(amount_yuan)::DOUBLE AS amount,
+               count(*) AS donations
+        FROM ({_DONATIONS}) GROUP BY ALL ORDER BY quarter
+        """,
+        year=year,
+    )
+
+
+def donors_by_type(con: Con, *, year: int | None = None) -> pd.DataFrame:
+    """Donations per donor type: amount, donations, distinct donors."""
+    return _df(
+        con,
+        f"""
+        SELECT donor_type, sum(amount_yuan)::DOUBLE AS amount, count(*) AS donations,
+               count(DISTINCT donor) AS donors
+        FROM ({_DONATIONS}) GROUP BY ALL ORDER BY amount DESC, donor_type NULLS LAST
+        """,
+        year=year,
+    )
+
+
+_SPENDING_KEYS = {
+    "category": ("d.category", "d.category"),
+    "community": ("d.community", "d.community"),
+    "project": ("d.project_id", "coalesce(p.name, d.project_id)"),
+}
+
+
+def spending_by(con: Con, *, by: str, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Disbursements per category / community / project: key, label, amount, disbursements."""
+    key, label = _SPENDING_KEYS[_check(by, SPENDING_DIMENSIONS)]
+    return _df(
+        con,
+        f"""
+        SELECT {key} AS key, {label} AS label, sum(d.amount_yuan)::DOUBLE AS amount, count(*) AS disbursements
+        FROM ({_DISBURSEMENTS}) d LEFT JOIN projects p ON p.project_id = d.project_id
+        GROUP BY ALL ORDER BY amount DESC, key NULLS LAST
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def fund_flows(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Flows from donor types to spending categories (and the unspent balance) for a Sankey diagram.
+
+    Money is not earmarked, so each category's spending is allocated to donor types in proportion to their
+    share of the money raised; the rest of each donor type's money flows to `balance` (target = NULL).
+    """
+    return _df(
+        con,
+        f"""
+        WITH r AS (SELECT donor_type, sum(amount_yuan)::DOUBLE AS raised FROM ({_DONATIONS}) GROUP BY ALL),
+             u AS (SELECT category, sum(amount_yuan)::DOUBLE AS used FROM ({_DISBURSEMENTS}) GROUP BY ALL),
+             t AS (SELECT sum(raised) AS raised FROM r), s AS (SELECT coalesce(sum(used), 0) AS used FROM u),
+             flows AS (
+                SELECT r.donor_type AS source, u.category AS target, FALSE AS is_balance,
+                       u.used * r.raised / t.raised AS amount
+                FROM r CROSS JOIN u CROSS JOIN t
+                UNION ALL
+                SELECT r.donor_type, NULL, TRUE, greatest(t.raised - s.used, 0) * r.raised / t.raised
+                FROM r CROSS JOIN t CROSS JOIN s)
+        SELECT source, target, is_balance, amount FROM flows WHERE amount > 0
+        ORDER BY is_balance, amount DESC
+        """,
+        year=year,
+        community=community,
+    )

@@ -14,6 +14,7 @@ import fastexcel
 import pandas as pd
 
 from etl import guard
+from etl.checks import totals
 from etl.kinds import KINDS, LOAD_ORDER, Kind
 from etl.read import read_workbook
 from etl.validate import Problem, Report, validate
@@ -33,6 +34,8 @@ class FileResult:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     report: Report | None = None
+    before: dict = field(default_factory=dict)  # etl.checks.totals before and after the change
+    after: dict = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -147,6 +150,7 @@ def import_file(
         report = result.report
         con.execute("BEGIN TRANSACTION")
         try:
+            result.before = totals(con)
             seq, batch_id = _next_batch(con)
             sheets = []
             for kind_name in LOAD_ORDER:
@@ -155,11 +159,12 @@ def import_file(
                     sheets.append({"sheet": sheet.sheet, "kind": kind_name, **counts})
             result.sheets = sheets
             changed = sum(s["inserted"] + s["updated"] for s in sheets)
+            result.after = totals(con)
             if dry_run or not changed:
                 con.execute("ROLLBACK")
                 result.status = "valid" if dry_run else "unchanged"
                 return result
-            totals = result.counts
+            counts = result.counts
             con.execute(
                 "INSERT INTO import_batches VALUES ($id, $seq, $at, $user, $file, $hash, $ins, $upd, $unc, $sheets, "
                 "'loaded', NULL)",
@@ -170,9 +175,9 @@ def import_file(
                     "user": user or _user(),
                     "file": file_name,
                     "hash": hashlib.sha256(data).hexdigest(),
-                    "ins": totals["inserted"],
-                    "upd": totals["updated"],
-                    "unc": totals["unchanged"],
+                    "ins": counts["inserted"],
+                    "upd": counts["updated"],
+                    "unc": counts["unchanged"],
                     "sheets": json.dumps(sheets, ensure_ascii=False),
                 },
             )

@@ -63,7 +63,11 @@ def test_rejected_file_exit_1_with_errors(tmp_path):
     done = cli("load", str(bad), "--json", db=db)
     assert done.returncode == 1
     errors = json.loads(done.stdout)["files"][0]["errors"]
-    assert [(e["row"], e["column"], e["field"]) for e in errors] == [(2, "D", "role"), (2, "E", "joined_date"), (2, "F", "active")]
+    assert [(e["row"], e["column"], e["field"]) for e in errors] == [
+        (2, "D", "role"),
+        (2, "E", "joined_date"),
+        (2, "F", "active"),
+    ]
     assert set(errors[0]) == {"sheet", "row", "column", "header", "field", "value", "message", "message_zh"}
     text = cli("load", str(bad), db=db)
     assert "row 2 column D 岗位 = '厨师'" in text.stdout
@@ -88,7 +92,11 @@ def test_locked_warehouse_exit_2_one_line(tmp_path):
     db = tmp_path / "w.duckdb"
     good = write(tmp_path / "good.xlsx", {"名册": ROSTER})
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)"],
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

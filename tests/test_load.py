@@ -41,7 +41,10 @@ def test_every_kind_loads_with_chinese_headers(warehouse):
             "项目": PROJECTS,
             "师徒结对": [["师傅编号", "徒弟编号", "结对日期", "完成活动数"], ["000101", "000102", "2023-03-01", 4]],
             "会议": [["会议编号", "日期", "类型", "主题", "参会人数"], ["M1", "2023-02-01", "推进会", "启动", 30]],
-            "捐赠": [["捐赠编号", "捐赠日期", "捐赠方", "捐赠方类型", "金额(元)"], ["D1", "2023-08-15", "匿名", "个人", "6.5万"]],
+            "捐赠": [
+                ["捐赠编号", "捐赠日期", "捐赠方", "捐赠方类型", "金额(元)"],
+                ["D1", "2023-08-15", "匿名", "个人", "6.5万"],
+            ],
             "资金使用": [
                 ["支出编号", "日期", "金额(元)", "用途", "类别", "项目编号"],
                 ["X1", "2023-09-01", "1,000", "慰问", "为老服务", "P001"],
@@ -67,7 +70,9 @@ def test_every_kind_loads_with_chinese_headers(warehouse):
         ("000102", "reserve_cadre", True),
         ("000103", "social_worker", False),
     ]
-    assert con.execute("SELECT joined_date FROM workers WHERE worker_id = '000103'").fetchone()[0] == dt.date(2019, 9, 1)
+    assert con.execute("SELECT joined_date FROM workers WHERE worker_id = '000103'").fetchone()[0] == dt.date(
+        2019, 9, 1
+    )
     assert con.execute("SELECT budget_yuan FROM projects ORDER BY 1").fetchall() == [(12000,), (65000,)]
     assert con.execute("SELECT hours FROM training_sessions ORDER BY session_id").fetchall() == [(3.0,), (2.5,)]
     assert con.execute("SELECT amount_yuan, donor_type FROM donations").fetchone() == (65000, "individual")
@@ -145,7 +150,12 @@ def test_reimport_counts_and_unchanged(warehouse):
     assert again.status == "unchanged"
     assert again.batch_id is None
     assert len(history(warehouse)) == 1
-    changed = [ROSTER[0], ROSTER[1], ["000102", "李四", "富杨苑", "后备干部", "2021/6/1", "是"], ["000104", "新", "A", "社工"]]
+    changed = [
+        ROSTER[0],
+        ROSTER[1],
+        ["000102", "李四", "富杨苑", "后备干部", "2021/6/1", "是"],
+        ["000104", "新", "A", "社工"],
+    ]
     third = load(warehouse, {"名册": changed})
     assert third.status == "loaded"
     assert third.counts == {"inserted": 1, "updated": 1, "unchanged": 1}
@@ -190,7 +200,11 @@ def test_references_checked_in_file_and_warehouse(warehouse):
 
 
 def test_disbursement_project_must_exist(warehouse):
-    rows = [["支出编号", "日期", "金额(元)", "用途", "项目编号"], ["X1", "2023-09-01", 100, "慰问", "NOPE"], ["X2", "2023-09-01", 5, "b", None]]
+    rows = [
+        ["支出编号", "日期", "金额(元)", "用途", "项目编号"],
+        ["X1", "2023-09-01", 100, "慰问", "NOPE"],
+        ["X2", "2023-09-01", 5, "b", None],
+    ]
     result = load(warehouse, {"资金使用": rows})
     [error] = result.errors
     assert (error.row, error.column, error.field) == (2, "E", "project_id")
@@ -250,7 +264,11 @@ def test_unknown_and_ambiguous_sheets(warehouse):
 def test_undo_restores_previous_rows_exactly(warehouse):
     load(warehouse, {"名册": ROSTER, "培训场次": SESSIONS})
     before = snapshot(warehouse)
-    changed = [ROSTER[0], ["000101", "张三丰", "富杨苑", "主任", None, "否"], ["000200", "新人", "A", "社工", None, None]]
+    changed = [
+        ROSTER[0],
+        ["000101", "张三丰", "富杨苑", "主任", None, "否"],
+        ["000200", "新人", "A", "社工", None, None],
+    ]
     second = load(warehouse, {"名册": changed, "签到表": ATTENDANCE})
     assert second.status == "loaded"
     assert snapshot(warehouse) != before
@@ -292,7 +310,9 @@ def test_late_text_cell_in_long_column_not_lost(warehouse):
     assert (error.row, error.column, error.value) == (1502, "C", "待定")
     rows[-1][2] = "1万"
     assert load(warehouse, {"捐赠": rows}).status == "loaded"
-    assert warehouse.execute("SELECT date FROM donations WHERE donation_id = 'D99999'").fetchone()[0] == dt.date(2023, 12, 1)
+    assert warehouse.execute("SELECT date FROM donations WHERE donation_id = 'D99999'").fetchone()[0] == dt.date(
+        2023, 12, 1
+    )
 
 
 def test_formula_without_cached_value_is_an_error(warehouse):

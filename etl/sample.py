@@ -369,11 +369,11 @@ def build_training(workers: list[Row]) -> tuple[list[Row], list[Row]]:
         sizes.append(rng.randint(pool * 85 // 100, pool) if audience != "all" else rng.randint(60, 150))
     is_2023 = [p[4].year == 2023 for p in plan]
     # Bring the 2023 all-staff sessions to exactly the published person-times.
-    open_sessions = [i for i, p in enumerate(plan) if is_2023[i] and p[3] == "all"]
+    all_staff = [i for i, p in enumerate(plan) if is_2023[i] and p[3] == "all"]
     diff = PERSON_TIMES_2023 - sum(s for s, y in zip(sizes, is_2023, strict=True) if y)
     k = 0
     while diff:
-        i = open_sessions[k % len(open_sessions)]
+        i = all_staff[k % len(all_staff)]
         step = 1 if diff > 0 else -1
         if 40 <= sizes[i] + step <= ROSTER:
             sizes[i] += step
@@ -385,7 +385,7 @@ def build_training(workers: list[Row]) -> tuple[list[Row], list[Row]]:
     for worker in (w["worker_id"] for w in workers):
         if counts[worker]:
             continue
-        for i in open_sessions:
+        for i in all_staff:
             spare = next((w for w in members[i] if counts[w] > 1), None)
             if spare and worker not in members[i]:
                 members[i] = sorted([*(w for w in members[i] if w != spare), worker])

@@ -1,0 +1,154 @@
+"""Data: analysts download the template, upload workbooks, review every problem, import, and undo."""
+
+import hashlib
+
+import streamlit as st
+
+import ui
+from etl import checks, guard, load
+from etl.annotate import annotate
+from ui import review
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+page = ui.setup("data.title")
+lang = page.t
+
+
+template_bytes = st.cache_data(show_spinner=False)(review.template_bytes)
+# Until sign-in exists (issue 6) every web import is recorded as made through the web page.
+USER = "web"
+
+
+# --- 1. the template
+st.subheader(lang("data.template.title"))
+st.caption(lang("data.template.help"))
+with st.container(horizontal=True, gap="small"):
+    for language in ("zh", "en"):
+        st.download_button(
+            lang(f"data.template.{language}"),
+            template_bytes(language),
+            file_name=lang(f"data.template.file_{language}"),
+            mime=XLSX,
+            icon=":material/download:",
+            on_click="ignore",
+            key=f"template_{language}",
+        )
+
+# --- 2. upload and review
+st.subheader(lang("data.upload.title"))
+st.caption(lang("data.upload.help", limit=guard.MAX_FILE_BYTES // 2**20))
+generation = st.session_state.setdefault("upload_generation", 0)
+uploads = st.file_uploader(
+    lang("data.upload.label"),
+    type=["xlsx", "xlsm", "xls", "csv"],  # the others are accepted here only to explain why they are refused
+    accept_multiple_files=True,
+    key=f"uploads_{generation}",
+)
+
+if done := st.session_state.pop("import_done", None):
+    for line in done:
+        st.success(line, icon=":material/check_circle:")
+
+results = []
+for upload in uploads or []:
+    data = upload.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    previews = st.session_state.setdefault("previews", {})
+    if (upload.name, digest) not in previews:
+        with st.spinner(lang("data.checking", file=upload.name)):
+            previews[(upload.name, digest)] = load.import_file(page.con, data, upload.name, dry_run=True)
+    result = previews[(upload.name, digest)]
+    results.append((upload.name, data, result))
+
+    ready = result.status == "valid"
+    changes = sum(s["inserted"] + s["updated"] for s in result.sheets)
+    if not ready:
+        badge = lang("data.badge.rejected", n=len(result.errors))
+    elif changes:
+        badge = lang("data.badge.ready")
+    else:
+        badge = lang("data.badge.unchanged")
+    with st.expander(f"{upload.name} — {badge}", expanded=True, icon=":material/description:"):
+        if result.report and result.report.sheets:
+            st.dataframe(review.sheets_table(result, page.lang), hide_index=True, width="stretch")
+        if not ready:
+            st.error(lang("data.rejected", n=len(result.errors)), icon=":material/error:")
+            st.dataframe(review.problems_table(result.errors, page.lang), hide_index=True, width="stretch")
+            if result.report is not None:  # the file itself opened: offer it back with the problems marked
+                st.download_button(
+                    lang("data.annotated"),
+                    annotate(data, result.errors, page.lang),
+                    file_name=upload.name.rsplit(".", 1)[0] + lang("data.annotated_suffix") + ".xlsx",
+                    mime=XLSX,
+                    icon=":material/download:",
+                    on_click="ignore",
+                    key=f"annotated_{digest}",
+                )
+        else:
+            for sentence in review.summary_sentences(result, page.lang):
+                st.markdown(f"- {sentence}")
+            for index, sheet in enumerate(result.report.sheets):
+                st.caption(lang("data.preview", sheet=sheet.sheet, kind=review.kind_name(sheet.kind, page.lang)))
+                st.dataframe(review.preview(result, index), hide_index=True, width="stretch")
+        if result.warnings:
+            st.warning("\n".join(f"- {w.message(page.lang)}" for w in result.warnings), icon=":material/warning:")
+
+to_import = [
+    (name, data) for name, data, r in results if r.status == "valid" and r.counts["inserted"] + r.counts["updated"]
+]
+if results:
+    blocked = any(r.status != "valid" for _, _, r in results)
+    if blocked:
+        st.info(lang("data.fix_first"), icon=":material/info:")
+    label = lang("data.import", n=len(to_import))
+    if st.button(label, type="primary", disabled=blocked or not to_import, icon=":material/upload:"):
+        lines = []
+        for name, data in to_import:
+            result = load.import_file(page.con, data, name, user=USER)
+            if result.status == "loaded":
+                lines.append(lang("data.imported", file=name, batch=result.batch_id, **result.counts))
+            elif result.status == "unchanged":
+                lines.append(lang("data.unchanged", file=name))
+            else:  # the warehouse changed since the preview (another analyst): say so, keep going
+                lines.append(lang("data.import_failed", file=name, n=len(result.errors)))
+        ui.clear_caches()
+        st.session_state["previews"] = {}
+        st.session_state["import_done"] = lines
+        st.session_state["upload_generation"] = generation + 1
+        st.rerun()
+
+# --- 3. history and undo
+st.subheader(lang("data.history.title"))
+batches = load.history(page.con)
+if batches.empty:
+    page.empty("data.history.empty")
+else:
+    st.dataframe(review.history_table(batches, page.lang), hide_index=True, width="stretch")
+    latest = load.latest_batch(page.con)
+    if latest:
+        batch = batches.set_index("batch_id").loc[latest]
+        batch["batch_id"] = latest
+        with st.expander(lang("data.undo.title", batch=latest), icon=":material/undo:"):
+            st.write(review.undo_statement(batch, page.lang))
+            sure = st.checkbox(lang("data.undo.confirm"), key=f"undo_sure_{latest}")
+            if st.button(lang("data.undo.button", batch=latest), disabled=not sure, key=f"undo_{latest}"):
+                try:
+                    load.undo(page.con, latest)
+                except load.UndoRefused as exc:
+                    st.error(str(exc))
+                else:
+                    ui.clear_caches()
+                    st.session_state["previews"] = {}
+                    st.session_state["import_done"] = [lang("data.undone", batch=latest)]
+                    st.rerun()
+
+# --- 4. reconciliation
+st.subheader(lang("data.checks.title"))
+st.caption(lang("data.checks.help"))
+for check in checks.reconcile(page.con):
+    icon = "✅" if check.passed else "❌"
+    line = f"{icon} {lang(f'check.{check.key}')}"
+    if not check.passed:
+        line += " — " + lang("check.failures", n=check.failures, examples=", ".join(check.examples))
+    st.markdown(line)

@@ -14,6 +14,7 @@ from etl.read import RawSheet
 from i18n import t
 
 HEADER_SCAN_ROWS = 30
+_TOTAL_HINT = r"(?i)合\s*计|总\s*计|小\s*计|total|sum"
 TOTAL_WORDS = {"合计", "总计", "小计", "total", "totals", "grandtotal", "sum", "总合计"}
 SKIPPED_SHEETS = {"说明", "填写说明", "instructions", "readme"}
 
@@ -236,19 +237,16 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
     if missing:
         return
 
-    body = cells.loc[header_row + 1 :, [letter for letter, _ in columns.values()]]
+    data = cells.loc[header_row + 1 :]
+    body = data[[letter for letter, _ in columns.values()]]
     body.columns = list(columns)
     normal = body.apply(values.normalize)
-    keep = normal.notna().any(axis=1)
-    # Total rows: the first filled cell of the row says 合计 / Total.
-    first = cells.loc[header_row + 1 :].bfill(axis=1).iloc[:, 0] if len(cells.columns) else normal.iloc[:, 0]
-    first = first.astype("string").str.normalize("NFKC").str.replace(r"\s+", "", regex=True).str.casefold()
-    keep &= ~first.isin(TOTAL_WORDS).fillna(False)
-    # A header row pasted again further down.
-    header_texts = pd.Series({f: values.normalize_one(h) for f, (_, h) in columns.items()})
-    repeated = keep & (
-        normal.apply(lambda s: s.str.casefold().str.replace(r"\s+", "", regex=True)) == header_texts
-    ).all(axis=1)
+    keep = np.zeros(len(normal), dtype=bool)
+    for field_name in normal.columns:
+        keep |= normal[field_name].notna().to_numpy()
+    keep = pd.Series(keep, index=normal.index)
+    keep &= ~_total_rows(data)
+    repeated = keep & _repeated_header(normal, columns)
     for row in repeated[repeated].index:
         report.warnings.append(Problem(raw.name, int(row), "", "", "", "", "sheet.header_repeated", {"row": int(row)}))
     keep &= ~repeated
@@ -289,6 +287,32 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
         percent = (frame["metric"] == "training_coverage").fillna(False) & (frame["target"] > 1).fillna(False)
         frame.loc[percent, "target"] = frame.loc[percent, "target"] / 100
     report.sheets.append(SheetResult(raw.name, kind.name, int(header_row), columns, frame))
+
+
+def _total_rows(data: pd.DataFrame) -> pd.Series:
+    """Rows whose first filled cell says 合计 / 总计 / Total (only rows mentioning such a word are examined)."""
+    found = pd.Series(False, index=data.index)
+    suspect = np.zeros(len(data), dtype=bool)
+    for letter in data.columns:
+        suspect |= data[letter].str.contains(_TOTAL_HINT, regex=True).fillna(False).to_numpy(dtype=bool)
+    for row in data.index[suspect]:
+        filled = data.loc[row].dropna()
+        found[row] = not filled.empty and values.normalize_one(filled.iloc[0]) in TOTAL_WORDS
+    return found
+
+
+def _repeated_header(normal: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd.Series:
+    """Rows that repeat the header row (a header pasted again further down)."""
+    first = next(iter(columns))
+    header = values.normalize(pd.Series([columns[first][1]])).iloc[0].lower()
+    found = (normal[first].str.lower() == header).fillna(False).astype(bool)
+    for row in found[found].index:
+        found[row] = all(
+            values.normalize_one(normal.at[row, f]) == values.normalize_one(h)
+            for f, (_, h) in columns.items()
+            if pd.notna(normal.at[row, f])
+        )
+    return found
 
 
 def _cell_errors(
@@ -388,7 +412,7 @@ def _check_references(report: Report, stored_keys: Callable[[str], pd.Series]) -
                 if ref.column not in result.frame:
                     continue
                 ids = result.frame[ref.column]
-                missing = ids.notna() & ~ids.isin(known_keys)
+                missing = ids.notna().to_numpy() & ~values.isin(ids, known_keys)
                 letter, header = result.columns[ref.column]
                 for _, item in result.frame.loc[missing, ["_row", ref.column]].iterrows():
                     report.errors.append(

@@ -11,6 +11,8 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 TRUE_WORDS = {"是", "y", "yes", "true", "t", "1", "√", "✓", "✔", "有", "在岗"}
 FALSE_WORDS = {"否", "n", "no", "false", "f", "0", "×", "✗", "无", "离岗"}
@@ -28,9 +30,10 @@ _CURRENCY = re.compile(r"^(?:¥|rmb|cny|人民币)\s*|\s*(?:元|rmb|cny)$", re.I
 
 def normalize(series: pd.Series) -> pd.Series:
     """Text as compared: NFKC (full-width to half-width), surrounding spaces removed, '' as NA."""
-    s = series.astype("string")
-    s = s.str.normalize("NFKC").str.strip()
-    return s.mask(s == "")
+    text = pa.array(series.astype("string[pyarrow]").array).cast(pa.large_string())
+    text = pc.utf8_trim_whitespace(pc.utf8_normalize(text, form="NFKC"))
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
+    return pd.Series(pd.arrays.ArrowStringArray(text), index=series.index)
 
 
 def normalize_one(text: object) -> str:
@@ -123,3 +126,10 @@ def parse_enum(s: pd.Series, choices: dict[str, str]) -> tuple[pd.Series, np.nda
     values = keys.map(lookup).fillna(keys_nospace.map(lookup))
     bad = s.notna().to_numpy() & values.isna().to_numpy()
     return values.astype("string"), bad
+
+
+def isin(series: pd.Series, known: pd.Series) -> np.ndarray:
+    """Which values of `series` occur in `known` (hash lookup in Arrow; missing values are not in)."""
+    text = pa.array(series.astype("string[pyarrow]").array).cast(pa.large_string())
+    keys = pc.unique(pa.array(known.astype("string[pyarrow]").array).cast(pa.large_string()))
+    return pc.fill_null(pc.is_in(text, value_set=keys), False).to_numpy(zero_copy_only=False)

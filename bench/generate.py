@@ -1,0 +1,71 @@
+"""Large workbooks and warehouses of realistic shape, for the benchmarks (deterministic)."""
+
+from __future__ import annotations
+
+import argparse
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+import xlsxwriter
+
+COMMUNITIES = [f"社区{i:04d}" for i in range(2000)]
+ROLES = ["书记", "主任", "委员", "社工", "后备干部"]
+
+
+def worker_ids(n: int) -> list[str]:
+    return [f"{i:06d}" for i in range(1, n + 1)]
+
+
+def session_ids(n: int) -> list[str]:
+    return [f"S{i:05d}" for i in range(1, n + 1)]
+
+
+def write_roster_and_sessions(path: Path, workers: int = 50_000, sessions: int = 5_000) -> Path:
+    """The roster and the training sessions that the attendance workbooks reference."""
+    rng = random.Random(1)
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("社工名册")
+    sheet.write_row(0, 0, ["人员编号", "姓名", "社区", "岗位", "入职日期", "在岗"])
+    for r, wid in enumerate(worker_ids(workers), start=1):
+        sheet.write_row(r, 0, [wid, f"人员{r}", rng.choice(COMMUNITIES), rng.choice(ROLES), "2020-01-01", "是"])
+    sheet = book.add_worksheet("培训场次")
+    sheet.write_row(0, 0, ["场次编号", "培训主题", "日期", "学时", "形式"])
+    start = date(2019, 1, 1)
+    for r, sid in enumerate(session_ids(sessions), start=1):
+        day = start + timedelta(days=rng.randrange(0, 6 * 365))
+        sheet.write_row(r, 0, [sid, f"培训{r}", day.isoformat(), rng.choice([1, 1.5, 2, 3]), "授课"])
+    book.close()
+    return path
+
+
+def write_attendance(path: Path, rows: int, workers: int = 50_000, sessions: int = 5_000) -> Path:
+    """`rows` distinct (session, worker) pairs, with a title row above the header as analysts keep them."""
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("签到表")
+    sheet.write(0, 0, "培训签到汇总")
+    sheet.write_row(2, 0, ["场次编号", "人员编号"])
+    wids, sids = worker_ids(workers), session_ids(sessions)
+    step = 7919  # prime: walks the worker list without repeating a pair within a session
+    for r in range(rows):
+        session = sids[r % sessions]
+        worker = wids[(r // sessions * step + r) % workers]
+        sheet.write_string(r + 3, 0, session)
+        sheet.write_string(r + 3, 1, worker)
+    book.close()
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(write_roster_and_sessions(args.out / "roster_sessions.xlsx"))
+    for n in args.rows:
+        print(write_attendance(args.out / f"attendance_{n}.xlsx", n))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The dashboard pages driven through Streamlit's AppTest: the figures a user sees, filters, languages, empty states."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import queries
+from etl import db
+from etl.bootstrap import ensure_sample
+from i18n import t
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ("overview", "projects", "training", "fund")
+TITLES = {
+    "overview": "overview.title",
+    "projects": "projects.title",
+    "training": "training.title",
+    "fund": "fund.title",
+}
+
+
+@pytest.fixture(scope="module")
+def sample_file(tmp_path_factory) -> Path:
+    """The sample warehouse, built once; each test works on its own copy."""
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    con = db.connect(path)
+    assert ensure_sample(con)
+    con.close()
+    return path
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.delenv("DASHBOARD_NO_SAMPLE", raising=False)
+    monkeypatch.setenv("DASHBOARD_LANG", "en")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield monkeypatch
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def sample_db(env, sample_file, tmp_path) -> Path:
+    path = tmp_path / "w.duckdb"
+    shutil.copy(sample_file, path)
+    env.setenv("DASHBOARD_DB", str(path))
+    return path
+
+
+def open_page(page: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.info, *at.success, *at.title, *at.subheader)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_overview_shows_the_published_figures(sample_db):
+    at = open_page("overview")
+    shown = metrics(at)
+    assert at.sidebar.selectbox(key="_year_widget").value == 2023  # January 2024: last year's figures first
+    assert shown["Training coverage"] == "100.0%"
+    assert "278 / 278 workers trained" in texts(at)
+    assert shown["Person-times trained"] == "3,165"
+    assert shown["Fund raised"] == "¥650,000"
+    assert shown["Fund used"] == "¥330,000"
+    assert shown["Usage rate"] == "50.8%"
+    assert shown["Balance"] == "¥320,000"
+    assert shown["Micro-renewal completed"] == "185"
+    assert "Target 110 (2023)" in texts(at)  # training hours target from the targets sheet
+    assert "Sample data" in texts(at)
+    assert at.query_params["year"] == "2023"
+
+
+def test_overview_in_chinese_uses_wan(sample_db):
+    at = open_page("overview", lang="zh")
+    shown = metrics(at)
+    assert shown["募集资金"] == "¥65万" and shown["使用资金"] == "¥33万" and shown["使用率"] == "50.8%"
+    assert shown["培训人次"] == "3,165"
+    assert t("overview.title", "zh") in texts(at)
+
+
+def test_community_filter_changes_the_figures_and_the_url(sample_db):
+    con = db.connect(sample_db)
+    community = queries.communities(con)["community"].iloc[0]
+    expected = {k: int(v) for k, v in queries.coverage(con, year=2023, community=community).iloc[0].items()}
+    person_times = int(queries.training_totals(con, year=2023, community=community).iloc[0]["person_times"])
+    used = queries.fund_totals(con, year=2023, community=community).iloc[0]["used"]
+    con.close()
+    st.cache_resource.clear()
+
+    at = open_page("overview")
+    at.sidebar.selectbox(key="_community_widget").set_value(community).run()
+    assert not at.exception
+    shown = metrics(at)
+    assert f"{expected['trained']} / {expected['roster']} workers trained" in texts(at)
+    assert expected["roster"] < 278
+    assert shown["Person-times trained"] == f"{person_times:,}" != "3,165"
+    assert shown["Fund used"] == f"¥{used:,.0f}"
+    assert shown["Fund raised"] == "¥650,000"  # donations have no community, and the page says so
+    assert "Donations are not recorded by community" in texts(at)
+    assert at.query_params["community"] == community
+
+    # The filter follows the user to the next page.
+    at.switch_page("pages/training.py").run()
+    assert not at.exception
+    assert metrics(at)["Workers trained"] == f"{expected['trained']} / {expected['roster']}"
+
+
+def test_a_link_reproduces_the_view(sample_db):
+    con = db.connect(sample_db)
+    community = queries.communities(con)["community"].iloc[-1]
+    everything = int(queries.training_totals(con).iloc[0]["person_times"])
+    con.close()
+    st.cache_resource.clear()
+    at = open_page("overview", year="all", community=community, lang="en")
+    assert at.sidebar.selectbox(key="_community_widget").value == community
+    assert at.sidebar.selectbox(key="_year_widget").value is None
+    st.cache_data.clear()
+    at = open_page("overview", year="all")
+    assert metrics(at)["Person-times trained"] == f"{everything:,}"
+    assert "Targets are annual" in texts(at)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_in_both_languages(sample_db, page, lang):
+    at = open_page(page, lang=lang)
+    assert at.title[0].value == t(TITLES[page], lang)
+    assert len(at.get("plotly_chart")) >= (0 if page == "overview" else 3)
+    labels = [b.label for b in at.get("download_button")]
+    assert t("download.csv", lang) in labels and t("download.xlsx", lang) in labels
+
+
+def test_pages_show_their_sample_figures(sample_db):
+    projects = open_page("projects")
+    assert "projects. Click a column header to sort." in texts(projects)
+    training = open_page("training")
+    assert metrics(training)["Workers trained"] == "278 / 278"
+    assert "10 mentors paired with 42 mentees" in texts(training)
+    fund = open_page("fund")
+    assert metrics(fund)["Fund raised"] == "¥650,000"
+    assert "in proportion to what each type gave" in texts(fund)
+
+
+def test_project_search_filters_the_table(sample_db):
+    at = open_page("projects")
+    at.text_input(key="projects_search").input("no project is called this").run()
+    assert not at.exception
+    assert t("empty.search", "en") in texts(at)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("page", PAGES)
+def test_empty_warehouse_shows_empty_states(env, tmp_path, page, lang):
+    env.setenv("DASHBOARD_DB", str(tmp_path / "empty.duckdb"))
+    env.setenv("DASHBOARD_NO_SAMPLE", "1")
+    at = open_page(page, lang=lang)
+    assert t("empty.warehouse", lang) in [i.value for i in at.info]
+    assert not at.get("plotly_chart")
+
+
+def test_a_filter_that_selects_nothing_is_explained(sample_db):
+    at = open_page("projects", year="2024")  # the sample has no project dated 2024
+    assert not at.exception
+    assert t("empty.filtered", "en") in [i.value for i in at.info]

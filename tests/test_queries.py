@@ -1,0 +1,201 @@
+"""Metric queries against a small hand-built warehouse whose right answers are known by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+import queries
+from etl.db import connect
+from ui import export, numbers
+
+ROWS = """
+INSERT INTO workers VALUES
+    ('W1', '张三', '东方', 'secretary', NULL, TRUE), ('W2', '李四', '东方', 'reserve_cadre', NULL, TRUE),
+    ('W3', '王五', '西方', 'social_worker', NULL, TRUE), ('W4', '赵六', '西方', 'director', NULL, FALSE);
+INSERT INTO training_sessions VALUES
+    ('S1', '党建', '2023-03-05', 2.5, 'lecture', NULL, NULL), ('S2', '治理', '2023-07-01', 3, 'field_visit', NULL, NULL),
+    ('S3', '新年', '2024-01-10', 2, 'online', NULL, NULL), ('S0', '旧', '2022-05-01', 1, 'lecture', NULL, NULL);
+INSERT INTO attendance VALUES ('S1', 'W1'), ('S1', 'W3'), ('S2', 'W1'), ('S3', 'W2'), ('S2', 'W4'), ('S0', 'W1');
+INSERT INTO projects VALUES
+    ('P1', '=cmd', 'group_governance', '环境', 'town', '东方', 'completed', '2023-01-01', '2023-06-30', 1000, 10, FALSE),
+    ('P2', '加装电梯', 'micro_renewal', NULL, 'district', '西方', 'completed', '2023-02-01', '2023-09-15', 5000, 20, TRUE),
+    ('P3', '花园', 'micro_renewal', '环境', 'town', '东方', 'in_progress', '2023-03-01', NULL, NULL, NULL, TRUE),
+    ('P4', '图书角', 'beautiful_community', '文化', 'municipal', '西方', 'planned', '2023-12-01', NULL, NULL, NULL, FALSE),
+    ('P5', '旧项目', 'group_governance', '治理', 'town', '东方', 'completed', '2022-05-01', '2022-11-01', NULL, NULL, NULL);
+INSERT INTO mentorships VALUES ('W1', 'W2', '2023-04-01', 7), ('W3', 'W4', '2024-01-02', 10);
+INSERT INTO donations VALUES
+    ('D1', '2023-08-15', '某企业', 'enterprise', 100000, NULL), ('D2', '2023-10-01', '匿名', 'individual', 50000, NULL),
+    ('D3', '2024-01-05', '基金会', 'organization', 50000, NULL);
+INSERT INTO disbursements VALUES
+    ('X1', '2023-09-01', 30000, '为老', 'elderly', 'P2', '西方', NULL),
+    ('X2', '2023-12-01', 20000, '青少年', 'children_youth', NULL, '东方', NULL),
+    ('X3', '2024-01-20', 10000, '环境', 'environment', NULL, NULL, NULL);
+INSERT INTO targets VALUES ('projects_completed', 2023, 3), ('training_coverage', 2023, 1.0),
+    ('training_hours', 2023, 5), ('fund_raised', 2023, 200000);
+"""
+
+
+@pytest.fixture
+def con(tmp_path):
+    con = connect(tmp_path / "w.duckdb")
+    con.execute(ROWS)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def empty(tmp_path):
+    con = connect(tmp_path / "empty.duckdb")
+    yield con
+    con.close()
+
+
+def kpi(frame: pd.DataFrame, metric: str) -> dict:
+    return frame.set_index("metric").loc[metric].to_dict()
+
+
+def test_coverage_counts_active_workers_with_attendance_in_the_year(con):
+    # Active roster: W1, W2, W3 (W4 is inactive). 2023: W1 and W3 attended; W4's attendance does not count.
+    row = queries.coverage(con, year=2023).iloc[0]
+    assert (row["trained"], row["roster"]) == (2, 3)
+    assert row["coverage"] == pytest.approx(2 / 3)
+    assert queries.coverage(con, year=2024).iloc[0]["trained"] == 1  # only W2
+    assert queries.coverage(con).iloc[0]["coverage"] == 1.0  # all years: W1, W2, W3
+    east = queries.coverage(con, year=2023, community="东方").iloc[0]
+    assert (east["trained"], east["roster"]) == (1, 2)
+
+
+def test_training_hours_and_person_times(con):
+    row = queries.training_totals(con, year=2023).iloc[0]
+    assert (row["sessions"], row["hours"], row["person_times"]) == (2, 5.5, 4)  # W4's row still counts a person-time
+    west = queries.training_totals(con, year=2023, community="西方").iloc[0]
+    assert (west["hours"], west["person_times"]) == (5.5, 2)  # S1 (W3) and S2 (W4)
+    east_2024 = queries.training_totals(con, year=2024, community="西方").iloc[0]
+    assert (east_2024["sessions"], east_2024["hours"], east_2024["person_times"]) == (0, 0, 0)
+
+
+def test_projects_completed_by_completion_year(con):
+    assert queries.projects_completed(con).iloc[0].tolist() == [3, 1]
+    assert queries.projects_completed(con, year=2023).iloc[0].tolist() == [2, 1]
+    assert queries.projects_completed(con, year=2022, community="西方").iloc[0].tolist() == [0, 0]
+
+
+def test_fund_totals_raised_used_rate_balance(con):
+    row = queries.fund_totals(con).iloc[0]
+    assert (row["raised"], row["used"], row["balance"]) == (200000, 60000, 140000)
+    assert row["usage_rate"] == pytest.approx(0.3)
+    y2023 = queries.fund_totals(con, year=2023).iloc[0]
+    assert (y2023["raised"], y2023["used"], y2023["balance"]) == (150000, 50000, 100000)
+    # Donations have no community: raised and balance stay town-wide, used is the community's.
+    west = queries.fund_totals(con, year=2023, community="西方").iloc[0]
+    assert (west["raised"], west["used"], west["balance"]) == (150000, 30000, 100000)
+
+
+def test_kpis_targets_and_previous_year(con):
+    frame = queries.kpis(con, year=2023)
+    done = kpi(frame, "projects_completed")
+    assert (done["value"], done["previous"], done["target"], done["target_year"]) == (2, 1, 3, 2023)
+    coverage = kpi(frame, "training_coverage")
+    assert (coverage["numerator"], coverage["denominator"], coverage["target"]) == (2, 3, 1.0)
+    assert coverage["previous"] == pytest.approx(1 / 3)  # 2022: W1 of W1..W3
+    assert kpi(frame, "person_times")["previous"] == 1
+    assert pd.isna(kpi(frame, "fund_raised")["previous"])  # the fund had no records in 2022: no comparison
+    assert pd.isna(kpi(frame, "person_times")["target"])
+    everything = queries.kpis(con)
+    assert everything["target"].isna().all() and everything["previous"].isna().all()
+
+
+def test_default_year_is_last_year_during_the_first_quarter(con):
+    assert queries.as_of(con).iloc[0]["as_of"] == date(2024, 1, 20)
+    assert queries.default_year(con).iloc[0]["year"] == 2023
+    con.execute("INSERT INTO donations VALUES ('D9', '2024-05-01', NULL, NULL, 1, NULL)")
+    assert queries.default_year(con).iloc[0]["year"] == 2024
+
+
+def test_needs_attention(con):
+    frame = queries.needs_attention(con, year=2023)
+    issues = {(r["issue"], r["subject"]): r["value"] for r in frame.to_dict("records")}
+    # As of 2024-01-20: P3 in progress since 2023-03-01 (325 days); P4 planned for 2023-12-01 (50 days late);
+    # 东方 coverage 1/2 below the 100 % target.
+    assert issues == {("stalled", "花园"): 325, ("late", "图书角"): 50, ("low_coverage", "东方"): 0.5}
+    # Balance 140,000; 30,000 spent in the 90 days to 2024-01-20 (X2, X3: 10,000 a month): 14 months, healthy.
+    assert "low_balance" not in set(frame["issue"])
+    con.execute("INSERT INTO disbursements VALUES ('X9', '2024-01-15', 120000, '大修', 'other', NULL, NULL, NULL)")
+    low = queries.needs_attention(con, year=2023).set_index("issue").loc["low_balance"]
+    assert low["value"] == pytest.approx(20000 / (150000 / 3))  # 0.4 months left
+
+
+def test_project_breakdowns(con):
+    by_program = queries.projects_by(con, by="program", year=2023).set_index("key")
+    assert by_program.loc["micro_renewal", ["total", "completed", "in_progress"]].tolist() == [2, 1, 1]
+    assert "group_governance" in by_program.index and by_program.loc["group_governance", "total"] == 1  # P5 is 2022
+    assert dict(queries.project_statuses(con).values.tolist()) == {"completed": 3, "in_progress": 1, "planned": 1}
+    burnup = queries.completions_burnup(con)
+    assert burnup["cumulative"].tolist() == [1, 2, 3]
+    assert queries.project_list(con, search="电梯")["project_id"].tolist() == ["P2"]
+    assert queries.project_list(con, search="100%").empty  # search text is not a LIKE pattern
+    with pytest.raises(ValueError):
+        queries.projects_by(con, by="name; DROP TABLE projects")
+
+
+def test_training_breakdowns(con):
+    role = queries.coverage_by(con, by="role", year=2023).set_index("role")
+    assert role.loc["reserve_cadre", "coverage"] == 0 and role.loc["secretary", "coverage"] == 1
+    month = queries.training_by_month(con, year=2023)
+    assert month[["hours", "person_times"]].values.tolist() == [[2.5, 2], [3.0, 2]]
+    mix = queries.format_mix(con, year=2023).set_index("format")
+    assert mix.loc["lecture", "person_times"] == 2 and mix.loc["field_visit", "hours"] == 3
+    assert queries.untrained_workers(con, year=2023)["worker_id"].tolist() == ["W2"]
+    assert queries.mentoring_pairs(con, year=2023)["mentee_id"].tolist() == ["W2"]  # W3-W4 started in 2024
+    summary = queries.mentoring_summary(con).iloc[0]
+    assert (summary["mentors"], summary["mentees"], summary["finished"], summary["average"]) == (2, 2, 1, 8.5)
+
+
+def test_fund_breakdowns(con):
+    monthly = queries.fund_monthly(con, year=2024)
+    # Running totals start at the beginning of the fund, not of the year.
+    assert monthly[["raised_cum", "used_cum", "balance"]].values.tolist() == [[200000, 60000, 140000]]
+    assert queries.donations_by_quarter(con)["quarter"].tolist() == ["2023 Q3", "2023 Q4", "2024 Q1"]
+    assert queries.donors_by_type(con, year=2023)["amount"].tolist() == [100000, 50000]
+    by_project = queries.spending_by(con, by="project")
+    assert by_project.iloc[0][["label", "amount"]].tolist() == ["加装电梯", 30000]
+    flows = queries.fund_flows(con, year=2023)
+    # 150,000 raised (2/3 enterprise), 30,000 elderly: 20,000 of it allocated to enterprise; 100,000 unspent.
+    spent = flows[~flows["is_balance"]].set_index(["source", "target"])["amount"]
+    assert spent[("enterprise", "elderly")] == pytest.approx(20000)
+    assert flows["amount"].sum() == pytest.approx(150000)
+    assert flows.loc[flows["is_balance"], "amount"].sum() == pytest.approx(100000)
+
+
+def test_empty_warehouse_returns_empty_or_zero(empty):
+    assert queries.years(empty).empty and queries.communities(empty).empty
+    assert queries.coverage(empty).iloc[0]["roster"] == 0
+    assert queries.kpis(empty)["value"].fillna(0).sum() == 0
+    assert queries.needs_attention(empty).empty
+    for fn in (queries.fund_monthly, queries.fund_flows, queries.completions_burnup, queries.training_by_month):
+        assert fn(empty).empty
+
+
+def test_number_formats():
+    assert numbers.number(3165) == "3,165"
+    assert numbers.number(112.5, 1) == "112.5" and numbers.number(112.0, 1) == "112"
+    assert numbers.yuan(650000, "en") == "¥650,000" and numbers.yuan(650000, "zh") == "¥65万"
+    assert numbers.yuan(12500, "zh") == "¥1.25万" and numbers.yuan(9800, "zh") == "¥9,800"
+    assert numbers.percent(330000 / 650000) == "50.8%" and numbers.percent(None) == "—"
+
+
+def test_exports_neutralise_formula_cells():
+    frame = pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "+1", "-x", "@SUM(A1)", "ok"], "n": [-1, 2, 3, 4, 5]})
+    safe = export.neutralise(frame)
+    assert safe["name"].tolist() == ["'=cmd|' /C calc'!A0", "'+1", "'-x", "'@SUM(A1)", "ok"]
+    assert safe["n"].tolist() == [-1, 2, 3, 4, 5]  # numbers stay numbers
+    assert export.to_csv(frame).decode("utf-8-sig").splitlines()[1].startswith("'=cmd")
+    import io
+
+    from openpyxl import load_workbook
+
+    cell = load_workbook(io.BytesIO(export.to_xlsx(frame))).active["A2"]
+    assert cell.value == "'=cmd|' /C calc'!A0" and cell.data_type == "s"

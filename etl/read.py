@@ -11,6 +11,7 @@ import io
 import posixpath
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import fastexcel
@@ -75,7 +76,7 @@ def _formulas_without_value(archive: zipfile.ZipFile, part: str) -> set[str]:
             cut = data.rfind(b"<c ")
             cut = cut if cut > data.rfind(b"</c>") else len(data)
             data, tail = data[:cut], data[cut:]
-            if not _FORMULA.search(data):
+            if data.find(b"<f") < 0:  # memchr-fast; most sheets hold no formula at all
                 continue
             for match in _FORMULA.finditer(data):
                 start = data.rfind(b"<c ", 0, match.start())
@@ -91,9 +92,22 @@ def _formulas_without_value(archive: zipfile.ZipFile, part: str) -> set[str]:
 def read_workbook(data: bytes) -> list[RawSheet]:
     """Every sheet of an .xlsx as text. `data` has passed etl.guard.check."""
     reader = fastexcel.read_excel(data)
+    # The formula scan inflates the sheet XML again; it runs beside fastexcel (both release the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scan = pool.submit(_scan_formulas, data)
+        sheets = _load_sheets(reader)
+        formulas = scan.result()
+    for sheet in sheets:
+        sheet.formula_cells = formulas.get(sheet.name, set())
+    return sheets
+
+
+def _scan_formulas(data: bytes) -> dict[str, set[str]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        parts = _sheet_parts(archive)
-        formulas = {name: _formulas_without_value(archive, part) for name, part in parts.items()}
+        return {name: _formulas_without_value(archive, part) for name, part in _sheet_parts(archive).items()}
+
+
+def _load_sheets(reader: fastexcel.ExcelReader) -> list[RawSheet]:
     sheets = []
     for name in reader.sheet_names:
         sheet = reader.load_sheet(
@@ -109,5 +123,5 @@ def read_workbook(data: bytes) -> list[RawSheet]:
         cells = table.to_pandas(types_mapper=pd.ArrowDtype) if table.num_rows else pd.DataFrame()
         cells.columns = letters[: len(cells.columns)]
         cells.index = pd.RangeIndex(1, len(cells) + 1)
-        sheets.append(RawSheet(name, cells, sheet.visible == "visible", formulas.get(name, set())))
+        sheets.append(RawSheet(name, cells, sheet.visible == "visible"))
     return sheets

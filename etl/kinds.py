@@ -71,6 +71,10 @@ class Kind:
         return tuple(c.name for c in self.columns)
 
 
+# Bounds that catch slips of the keyboard (and keep values inside the warehouse's column types).
+MAX_YUAN = 10_000_000_000  # 100亿元
+MAX_PEOPLE = 10_000_000
+
 PROGRAMS = {
     "group_governance": "组团治理",
     "micro_renewal": "微更新",
@@ -139,8 +143,8 @@ KINDS: dict[str, Kind] = {
                 Column("status", "状态", ENUM, required=True, choices=STATUSES, aliases=("项目状态",)),
                 Column("start_date", "开始日期", DATE),
                 Column("completed_date", "完成日期", DATE),
-                Column("budget_yuan", "预算(元)", AMOUNT, aliases=("预算", "budget"), min=0),
-                Column("residents_involved", "参与居民数", INT, min=0),
+                Column("budget_yuan", "预算(元)", AMOUNT, aliases=("预算", "budget"), min=0, max=MAX_YUAN),
+                Column("residents_involved", "参与居民数", INT, min=0, max=MAX_PEOPLE),
                 Column("resident_proposed", "居民提出", BOOL),
             ),
             ("project_id",),
@@ -207,7 +211,7 @@ KINDS: dict[str, Kind] = {
                 Column("date", "日期", DATE, required=True, aliases=("会议日期",)),
                 Column("type", "类型", ENUM, choices=MEETING_TYPES, aliases=("会议类型",)),
                 Column("topic", "主题", TEXT),
-                Column("attendees", "参会人数", INT, min=0),
+                Column("attendees", "参会人数", INT, min=0, max=MAX_PEOPLE),
             ),
             ("meeting_id",),
         ),
@@ -228,6 +232,7 @@ KINDS: dict[str, Kind] = {
                     aliases=("金额", "amount"),
                     min=0,
                     min_exclusive=True,
+                    max=MAX_YUAN,
                 ),
                 Column("channel", "渠道", TEXT),
             ),
@@ -248,6 +253,7 @@ KINDS: dict[str, Kind] = {
                     aliases=("金额", "amount"),
                     min=0,
                     min_exclusive=True,
+                    max=MAX_YUAN,
                 ),
                 Column("purpose", "用途", TEXT, required=True),
                 Column("category", "类别", ENUM, choices=CATEGORIES),

@@ -70,7 +70,8 @@ def parse_int(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Whole numbers (12, 1,200, 12.0)."""
     values, bad = parse_number(s)
     fractional = (values.fillna(0) % 1 != 0).to_numpy(dtype=bool)
-    bad = bad | fractional
+    huge = (values.abs() > 2**53).fillna(False).to_numpy(dtype=bool)  # beyond exact whole numbers
+    bad = bad | fractional | huge
     return values.where(~bad).round().astype("Int64"), bad
 
 

@@ -102,3 +102,8 @@ def test_blank_is_missing_not_error():
     value, bad = one(values.parse_amount, "   ")
     assert value is None or pd.isna(value)
     assert not bad
+
+
+def test_huge_numbers_are_errors_not_crashes():
+    assert one(values.parse_int, "99999999999999999999999")[1]
+    assert not one(values.parse_amount, "99999999999999999999999")[1]  # the kind's max catches it

@@ -1,4 +1,4 @@
-"""Command line: python -m etl load|sample|template|history|undo (see README)."""
+"""Command line: python -m etl load|sample|template|history|undo|restore|rebuild (see README)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl import db
+from etl import backup, db
 from etl.load import UndoRefused, history, import_file, undo
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -36,7 +36,40 @@ def _parser() -> argparse.ArgumentParser:
     und = sub.add_parser("undo", help="undo the latest import batch")
     und.add_argument("batch_id")
     und.add_argument("--db")
+    rest = sub.add_parser("restore", help="list the backups, or put one back in place of the warehouse")
+    rest.add_argument("backup", nargs="?", type=Path, help="backup file (omit to list them)")
+    rest.add_argument("--db")
+    build = sub.add_parser("rebuild", help="a new warehouse from the raw files kept for each loaded batch")
+    build.add_argument("out", type=Path)
+    build.add_argument("--db")
     return parser
+
+
+def _restore(args) -> int:
+    db_file = db.db_path(args.db)
+    backups = backup.list_backups(db_file)
+    if args.backup is None:
+        if not backups:
+            print("no backups yet")
+        for path in backups:
+            print(path)
+        return EXIT_OK
+    if not args.backup.is_file():
+        print(f"error: no such backup: {args.backup}", file=sys.stderr)
+        return EXIT_USAGE
+    backup.restore(db_file, args.backup)
+    print(f"restored {db_file} from {args.backup}")
+    return EXIT_OK
+
+
+def _rebuild(args) -> int:
+    if args.out.exists():
+        print(f"error: {args.out} exists; give a new file name", file=sys.stderr)
+        return EXIT_USAGE
+    results = backup.rebuild(db.db_path(args.db), args.out)
+    for result in results:
+        print(f"{result.file}: {result.status}")
+    return EXIT_REFUSED if any(r.status == "rejected" for r in results) else EXIT_OK
 
 
 def _print_result(result, lang: str) -> None:
@@ -126,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
             return _history(args)
         if args.command == "undo":
             return _undo(args)
+        if args.command == "restore":
+            return _restore(args)
+        if args.command == "rebuild":
+            return _rebuild(args)
         if args.command == "sample":
             from etl.sample import write_samples
 

@@ -13,7 +13,7 @@ import duckdb
 import fastexcel
 import pandas as pd
 
-from etl import guard
+from etl import backup, guard
 from etl.checks import totals
 from etl.kinds import KINDS, LOAD_ORDER, Kind
 from etl.read import read_workbook
@@ -143,6 +143,7 @@ def import_file(
     dry_run: bool = False,
 ) -> FileResult:
     """Check a file and, unless it has errors or this is a dry run, load it in one transaction."""
+    user = user or _user()
     with IMPORT_LOCK:
         result = check_file(con, data, file_name)
         if result.status == "rejected":
@@ -172,7 +173,7 @@ def import_file(
                     "id": batch_id,
                     "seq": seq,
                     "at": datetime.now().replace(microsecond=0),
-                    "user": user or _user(),
+                    "user": user,
                     "file": file_name,
                     "hash": hashlib.sha256(data).hexdigest(),
                     "ins": counts["inserted"],
@@ -186,6 +187,8 @@ def import_file(
             con.execute("ROLLBACK")
             raise
         result.status, result.batch_id = "loaded", batch_id
+        backup.keep_upload(con, batch_id, file_name, data, user)
+        backup.snapshot(con, batch_id)
         return result
 
 
@@ -257,4 +260,6 @@ def undo(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, dict[str, i
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        backup.record_undo(con, batch_id)
+        backup.snapshot(con, f"undo-{batch_id}")
         return effects

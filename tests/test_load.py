@@ -323,7 +323,11 @@ def test_formula_without_cached_value_is_an_error(warehouse):
 
 
 def test_absurd_amounts_and_counts_are_errors(warehouse):
-    money = [["捐赠编号", "捐赠日期", "金额(元)"], ["D1", "2023-01-01", "99999999999999999999"], ["D2", "2023-01-01", "2亿"]]
+    money = [
+        ["捐赠编号", "捐赠日期", "金额(元)"],
+        ["D1", "2023-01-01", "99999999999999999999"],
+        ["D2", "2023-01-01", "2亿"],
+    ]
     result = load(warehouse, {"捐赠": money})
     assert [(e.row, e.key) for e in result.errors] == [(2, "cell.max")]
     meetings = [["会议编号", "日期", "参会人数"], ["M1", "2023-01-01", "123456789012"]]

@@ -120,8 +120,11 @@ def _load_sheets(reader: fastexcel.ExcelReader) -> list[RawSheet]:
         )
         letters = [column_letter(c.absolute_index) for c in sheet.selected_columns]
         table = sheet.to_arrow()
+        # Columns with no value at all (formatting only) are dropped early: a sheet may span 16,384.
+        filled = [i for i, column in enumerate(table.columns) if column.null_count < table.num_rows]
+        table = table.select(filled)
         cells = table.to_pandas(types_mapper=pd.ArrowDtype) if table.num_rows else pd.DataFrame()
-        cells.columns = letters[: len(cells.columns)]
+        cells.columns = [letters[i] for i in filled][: len(cells.columns)]
         cells.index = pd.RangeIndex(1, len(cells) + 1)
         sheets.append(RawSheet(name, cells, sheet.visible == "visible"))
     return sheets

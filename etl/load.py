@@ -6,18 +6,33 @@ import getpass
 import hashlib
 import json
 import threading
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 import fastexcel
 import pandas as pd
+from defusedxml.ElementTree import ParseError
 
 from etl import backup, guard
 from etl.checks import totals
 from etl.kinds import KINDS, LOAD_ORDER, Kind
 from etl.read import read_workbook
 from etl.validate import Problem, Report, validate
+
+# What reading a damaged package can raise; each becomes the "damaged workbook" message.
+READ_ERRORS = (
+    fastexcel.FastExcelError,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    ParseError,
+    ValueError,
+    KeyError,
+    OSError,
+)
 
 # One import at a time per process: the app's sessions share a connection.
 IMPORT_LOCK = threading.Lock()
@@ -79,7 +94,7 @@ def check_file(con: duckdb.DuckDBPyConnection, data: bytes, file_name: str) -> F
         raw = read_workbook(data)
     except guard.FileRefused as exc:
         return _refused(file_name, exc)
-    except (fastexcel.FastexcelError, ValueError, KeyError, OSError) as exc:
+    except READ_ERRORS as exc:
         return _refused(file_name, guard.FileRefused("file.corrupt", {"detail": str(exc)[:200]}))
     report = validate(raw, _stored_keys(con))
     status = "rejected" if report.errors else "valid"

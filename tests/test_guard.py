@@ -41,6 +41,7 @@ CASES = {
     "zip of other files": (rezip(b"PK\x05\x06" + b"\0" * 18, {"a.txt": b"hi"}), "file.not_xlsx"),
     "macros": (rezip(GOOD, {"xl/vbaProject.bin": b"\0" * 100}), "file.macros"),
     "billion laughs": (rezip(GOOD, {"xl/sharedStrings2.xml": BILLION_LAUGHS}), "file.xml_entities"),
+    "damaged part": (GOOD[:400] + bytes(b ^ 0x5A for b in GOOD[400:900]) + GOOD[900:], "file.corrupt"),
     "zip bomb": (rezip(GOOD, {"xl/worksheets/sheet9.xml": b" " * (20 * 2**20)}), "file.zip_ratio"),
 }
 

@@ -33,6 +33,7 @@ def connect(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
         if "lock" in str(exc).lower():
             raise WarehouseLocked(str(target)) from None
         raise
+    con.execute("SET enable_progress_bar = false")
     apply_schema(con)
     return con
 

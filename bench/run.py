@@ -1,0 +1,226 @@
+"""Benchmarks: import vs. its two references, peak memory, metric queries and pages at city scale, cold start.
+
+    python bench/run.py            # everything (about 10 minutes on 2 cores; pandas+openpyxl is most of it)
+    python bench/run.py --quick    # 100,000 rows instead of 1,000,000, fewer runs
+
+Prints medians and the ratios the targets are stated in; `--json FILE` also writes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import write_attendance, write_roster_and_sessions  # noqa: E402
+from bench.warehouse import build  # noqa: E402
+
+PAGES = ["overview", "projects", "training", "fund", "data"]
+
+
+def median_time(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_import(folder: Path, rows: int, runs: int, openpyxl_runs: int) -> dict:
+    """`python -m etl load` end to end (read, validate, load) against the bare fastexcel read and pandas+openpyxl."""
+    import fastexcel
+    import pandas as pd
+
+    from etl import db
+    from etl.load import import_file
+
+    roster = write_roster_and_sessions(folder / "roster_sessions.xlsx")
+    workbook = write_attendance(folder / f"attendance_{rows}.xlsx", rows)
+    base = folder / "base.duckdb"
+    con = db.connect(base)
+    assert import_file(con, roster.read_bytes(), roster.name, user="bench").status == "loaded"
+    con.close()
+
+    imports, peaks = [], []
+    for i in range(runs):
+        target = folder / f"run{i}.duckdb"
+        shutil.copyfile(base, target)
+        code = (
+            "import resource, sys; from etl.__main__ import main; "
+            f"rc = main(['load', {str(workbook)!r}, '--db', {str(target)!r}, '--user', 'bench']); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)"
+        )
+        env = {**os.environ, "DASHBOARD_BACKUPS": "0"}
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+        imports.append(time.perf_counter() - start)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"{rows} inserted" in done.stdout, done.stdout
+        peaks.append(int(done.stderr.strip().splitlines()[-1]) / 1024)
+    data = workbook.read_bytes()
+    bare = median_time(lambda: fastexcel.read_excel(data).load_sheet(0, header_row=2).to_arrow(), runs)
+    slow = median_time(lambda: pd.read_excel(workbook, engine="openpyxl", header=2), openpyxl_runs)
+    result = {
+        "rows": rows,
+        "file_mb": round(workbook.stat().st_size / 2**20, 1),
+        "import_s": round(statistics.median(imports), 2),
+        "fastexcel_read_s": round(bare, 2),
+        "pandas_openpyxl_read_s": round(slow, 2),
+        "peak_memory_mb": round(max(peaks)),
+    }
+    result["import_vs_fastexcel"] = round(result["import_s"] / bare, 2)
+    result["openpyxl_vs_import"] = round(slow / result["import_s"], 1)
+    return result
+
+
+def bench_queries(warehouse: Path, runs: int) -> dict:
+    """Every metric function at the city-scale warehouse, unfiltered and with a year and a community."""
+    import queries
+    from etl import db
+
+    con = db.connect(warehouse)
+    out = {}
+    for name, fn in inspect.getmembers(queries, inspect.isfunction):
+        if name.startswith("_") or fn.__module__ != "queries":
+            continue
+        params = inspect.signature(fn).parameters
+        variants = [{}]
+        if "year" in params:
+            variants.append({"year": 2023})
+        if "community" in params:
+            variants.append({"year": 2023, "community": "社区0007"})
+        for variant in variants:
+            kwargs = dict(variant)
+            if "by" in params:
+                kwargs["by"] = _first_by(fn)
+            label = name + ("" if not variant else "(" + ",".join(variant) + ")")
+            fn(con, **kwargs)  # warm
+            out[label] = round(median_time(lambda fn=fn, kwargs=kwargs: fn(con, **kwargs), runs) * 1000, 1)
+    con.close()
+    return out
+
+
+def _first_by(fn) -> str:
+    """A valid `by` value, read from the function's own check."""
+    source = inspect.getsource(fn)
+    for word in ("program", "community", "category", "role"):
+        if f'"{word}"' in source:
+            return word
+    return "community"
+
+
+def bench_pages(warehouse: Path, runs: int) -> dict:
+    """Each page's full script run with AppTest at the city-scale warehouse (after one warm-up run)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["DASHBOARD_DB"] = str(warehouse)
+    os.environ["DASHBOARD_NO_SAMPLE"] = "1"
+    out = {}
+    for page in PAGES:
+        if not (ROOT / "pages" / f"{page}.py").exists():
+            continue
+        st.cache_data.clear()
+        times = []
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.switch_page(f"pages/{page}.py")
+        at.run()  # warm: the first run also opens the warehouse
+        assert not at.exception, at.exception
+        for _ in range(runs):
+            st.cache_data.clear()  # measure the queries, not the cache
+            start = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - start)
+            assert not at.exception, at.exception
+        out[page] = round(statistics.median(times), 2)
+    st.cache_resource.clear()
+    return out
+
+
+def bench_cold_start(folder: Path) -> dict:
+    """`streamlit run` to health answered, and to the overview drawn in Chromium (sample data on first start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DASHBOARD_DB": str(folder / "cold.duckdb"), "DASHBOARD_BACKUPS": "0"}
+    env.pop("DASHBOARD_NO_SAMPLE", None)
+    args = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    args += ["--server.address", "127.0.0.1", "--server.port", str(port)]
+    start = time.perf_counter()
+    server = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = {}
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.1)
+        out["health_s"] = round(time.perf_counter() - start, 2)
+        if Path("/usr/bin/chromium").exists():
+            from playwright.sync_api import sync_playwright
+
+            flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+            flags += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
+                page = browser.new_page()
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.wait_for_selector('[data-testid="stMetricValue"]', timeout=120_000)
+                page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+                out["first_page_s"] = round(time.perf_counter() - start, 2)
+                browser.close()
+    finally:
+        server.terminate()
+        server.wait()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", choices=["import", "queries", "pages", "cold"], action="append")
+    args = parser.parse_args()
+    rows, runs = (100_000, 3) if args.quick else (1_000_000, 3)
+    chosen = set(args.only or ["import", "queries", "pages", "cold"])
+    results: dict = {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if "import" in chosen:
+            results["import"] = bench_import(folder, rows, runs, openpyxl_runs=1)
+            print(json.dumps(results["import"], indent=1), flush=True)
+        if chosen & {"queries", "pages"}:
+            warehouse = build(folder / "city.duckdb")
+            if "queries" in chosen:
+                results["queries_ms"] = bench_queries(warehouse, runs=5)
+                slowest = max(results["queries_ms"].items(), key=lambda kv: kv[1])
+                print(json.dumps(results["queries_ms"], indent=1, ensure_ascii=False), flush=True)
+                print(f"slowest query: {slowest[0]} {slowest[1]} ms", flush=True)
+            if "pages" in chosen:
+                results["pages_s"] = bench_pages(warehouse, runs=3)
+                print(json.dumps(results["pages_s"], indent=1), flush=True)
+        if "cold" in chosen:
+            results["cold_start"] = bench_cold_start(folder)
+            print(json.dumps(results["cold_start"], indent=1), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,8 +6,9 @@ Filters:
 - `community` filters projects.community, workers.community (coverage and attendance by the worker's community)
   and disbursements.community. Donations carry no community, so fund raised is always town-wide.
 
-When no year is chosen, KPI targets come from the latest year that has targets (reported as `target_year`),
-and no change against a previous period is given (there is no previous period of "all data").
+The app opens on `default_year` (the as-of year, or the year before during the first quarter, when last year's
+final figures are what gets reported). With "all years" (year=None) KPIs have no targets (targets are annual and
+all-data totals span years) and no change against a previous period (all data has none).
 """
 
 from __future__ import annotations
@@ -39,6 +40,19 @@ KPI_METRICS = (
     "usage_rate",
     "balance",
 )
+
+TOWN_WIDE_TARGETS = ("training_coverage", "fund_raised")  # targets that hold for one community too
+_KPI_SOURCE = {  # which records a KPI is computed from: p(rojects), t(raining), f(und)
+    "projects_completed": "p",
+    "micro_renewal_completed": "p",
+    "training_coverage": "t",
+    "training_hours": "t",
+    "person_times": "t",
+    "fund_raised": "f",
+    "fund_used": "f",
+    "usage_rate": "f",
+    "balance": "f",
+}
 
 _PARAM = re.compile(r"\$(\w+)")
 
@@ -137,6 +151,15 @@ def as_of(con: Con) -> pd.DataFrame:
     return frame
 
 
+def default_year(con: Con) -> pd.DataFrame:
+    """The year the app opens on: the as-of year, but during its first quarter the year before (if it has data)."""
+    day = as_of(con).iloc[0]["as_of"]
+    frame = years(con)
+    if day.month <= 3 and (frame["year"] == day.year - 1).any():
+        return pd.DataFrame({"year": [day.year - 1]})
+    return pd.DataFrame({"year": [day.year]})
+
+
 def has_data(con: Con) -> pd.DataFrame:
     """Row counts of the tables the pages read (one row)."""
     return _df(
@@ -158,10 +181,9 @@ def coverage(con: Con, *, year: int | None = None, community: str | None = None)
     return _df(
         con,
         f"""
-        WITH roster AS ({_ROSTER}), trained AS (SELECT DISTINCT worker_id FROM ({_ATTENDANCE}) WHERE active)
-        SELECT (SELECT count(*) FROM roster) AS roster,
-               (SELECT count(*) FROM roster WHERE worker_id IN (SELECT worker_id FROM trained)) AS trained,
-               trained / nullif(roster, 0) AS coverage
+        WITH trained AS (SELECT DISTINCT worker_id FROM ({_ATTENDANCE}))
+        SELECT count(*) AS roster, count(t.worker_id) AS trained, count(t.worker_id) / nullif(count(*), 0) AS coverage
+        FROM ({_ROSTER}) w LEFT JOIN trained t USING (worker_id)
         """,
         year=year,
         community=community,
@@ -197,13 +219,21 @@ def projects_completed(con: Con, *, year: int | None = None, community: str | No
 
 
 def fund_totals(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Fund raised (town-wide), used, usage rate (used / raised) and balance (raised - used) in the period."""
+    """Fund raised, used and usage rate (used / raised) in the period, and the balance at its end.
+
+    Donations carry no community, so raised is town-wide; with a community, used is that community's spending
+    (usage rate = its share of the money raised) and the balance stays town-wide.
+    """
     return _df(
         con,
         f"""
-        SELECT raised, used, used / nullif(raised, 0) AS usage_rate, raised - used AS balance FROM (
+        SELECT raised, used, used / nullif(raised, 0) AS usage_rate, raised_to_date - used_to_date AS balance FROM (
             SELECT (SELECT coalesce(sum(amount_yuan), 0) FROM ({_DONATIONS}))::DOUBLE AS raised,
-                   (SELECT coalesce(sum(amount_yuan), 0) FROM ({_DISBURSEMENTS}))::DOUBLE AS used)
+                   (SELECT coalesce(sum(amount_yuan), 0) FROM ({_DISBURSEMENTS}))::DOUBLE AS used,
+                   (SELECT coalesce(sum(amount_yuan), 0) FROM donations
+                    WHERE $year::INTEGER IS NULL OR year(date) <= $year::INTEGER)::DOUBLE AS raised_to_date,
+                   (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements
+                    WHERE $year::INTEGER IS NULL OR year(date) <= $year::INTEGER)::DOUBLE AS used_to_date)
         """,
         year=year,
         community=community,
@@ -211,15 +241,8 @@ def fund_totals(con: Con, *, year: int | None = None, community: str | None = No
 
 
 def targets(con: Con, *, year: int | None = None) -> pd.DataFrame:
-    """Targets of `year`, or of the latest year that has targets when year is None."""
-    return _df(
-        con,
-        """
-        SELECT metric, year, target FROM targets
-        WHERE year = coalesce($year::INTEGER, (SELECT max(year) FROM targets)) ORDER BY metric
-        """,
-        year=year,
-    )
+    """Targets of `year` (none for all years: targets are annual)."""
+    return _df(con, "SELECT metric, year, target FROM targets WHERE year = $year::INTEGER ORDER BY metric", year=year)
 
 
 def _kpi_values(con: Con, year: int | None, community: str | None) -> dict[str, float | None]:
@@ -245,11 +268,28 @@ def _kpi_values(con: Con, year: int | None, community: str | None) -> dict[str, 
 def kpis(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
     """One row per KPI: value, previous (the year before, when a year is chosen), target and its year.
 
-    Coverage rows also carry `numerator` (trained) and `denominator` (roster).
+    Coverage rows also carry `numerator` (trained) and `denominator` (roster). With a community, only targets
+    that still mean something for one community are given (TOWN_WIDE_TARGETS).
     """
     now = _kpi_values(con, year, community)
     before = _kpi_values(con, year - 1, community) if year is not None else {}
+    if before:  # a year with no records of a kind has no figure to compare against (not a zero)
+        held = _one(
+            con,
+            """
+            SELECT EXISTS (SELECT 1 FROM projects WHERE year(completed_date) = $year OR year(start_date) = $year) AS p,
+                   EXISTS (SELECT 1 FROM training_sessions WHERE year(date) = $year) AS t,
+                   EXISTS (SELECT 1 FROM donations WHERE year(date) = $year)
+                   OR EXISTS (SELECT 1 FROM disbursements WHERE year(date) = $year) AS f
+            """,
+            year=year - 1,
+        )
+        for metric in KPI_METRICS:
+            if not held[_KPI_SOURCE[metric]]:
+                before[metric] = None
     goal = targets(con, year=year).set_index("metric")
+    if community is not None:  # targets are town-wide: only rates (and the town-wide fund raised) still apply
+        goal = goal[goal.index.isin(TOWN_WIDE_TARGETS)]
     rows = []
     for metric in KPI_METRICS:
         value = now[metric]
@@ -264,7 +304,9 @@ def kpis(con: Con, *, year: int | None = None, community: str | None = None) -> 
                 "denominator": float(now["_roster"]) if metric == "training_coverage" else None,
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    frame["target_year"] = frame["target_year"].astype("Int64")
+    return frame
 
 
 def needs_attention(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
@@ -371,18 +413,23 @@ def completions_burnup(con: Con, *, year: int | None = None, community: str | No
     )
 
 
-def project_list(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Every project in scope, newest first."""
+def project_list(
+    con: Con, *, year: int | None = None, community: str | None = None, search: str | None = None
+) -> pd.DataFrame:
+    """Every project in scope (whose ID, name, theme or community contains `search`), newest first."""
     return _df(
         con,
         f"""
         SELECT project_id, name, program, theme, level, community, status, start_date, completed_date,
                budget_yuan::DOUBLE AS budget_yuan, residents_involved, resident_proposed
         FROM ({_PROJECTS_IN_SCOPE})
+        WHERE $search::VARCHAR IS NULL
+           OR contains(lower(concat_ws(' ', project_id, name, theme, community)), lower($search::VARCHAR))
         ORDER BY coalesce(completed_date, start_date) DESC NULLS LAST, project_id
         """,
         year=year,
         community=community,
+        search=search or None,
     )
 
 
@@ -453,18 +500,35 @@ def untrained_workers(con: Con, *, year: int | None = None, community: str | Non
     )
 
 
+_MENTORING = """
+    SELECT m.mentor_id, r.name AS mentor, m.mentee_id, e.name AS mentee, e.community,
+           m.start_date, coalesce(m.activities_done, 0) AS activities_done,
+           coalesce(m.activities_done, 0) / 10 AS progress
+    FROM mentorships m JOIN workers r ON r.worker_id = m.mentor_id JOIN workers e ON e.worker_id = m.mentee_id
+    WHERE ($year::INTEGER IS NULL OR m.start_date IS NULL OR year(m.start_date) <= $year::INTEGER)
+      AND ($community::VARCHAR IS NULL OR e.community = $community::VARCHAR OR r.community = $community::VARCHAR)
+    ORDER BY mentor, activities_done DESC, mentee
+"""
+
+
 def mentoring_pairs(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
     """Mentor-mentee pairs (started by the end of the year) with progress through the ten activities."""
     return _df(
         con,
+        _MENTORING,
+        year=year,
+        community=community,
+    )
+
+
+def mentoring_summary(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Mentors, mentees, pairs, pairs that finished all ten activities, average activities done."""
+    return _df(
+        con,
         f"""
-        SELECT m.mentor_id, r.name AS mentor, m.mentee_id, e.name AS mentee, e.community,
-               m.start_date, coalesce(m.activities_done, 0) AS activities_done,
-               coalesce(m.activities_done, 0) / 10 AS progress
-        FROM mentorships m JOIN workers r ON r.worker_id = m.mentor_id JOIN workers e ON e.worker_id = m.mentee_id
-        WHERE ($year::INTEGER IS NULL OR m.start_date IS NULL OR year(m.start_date) <= $year::INTEGER)
-          AND ($community::VARCHAR IS NULL OR e.community = $community::VARCHAR OR r.community = $community::VARCHAR)
-        ORDER BY mentor, activities_done DESC, mentee
+        SELECT count(DISTINCT mentor_id) AS mentors, count(DISTINCT mentee_id) AS mentees, count(*) AS pairs,
+               count(*) FILTER (WHERE activities_done >= 10) AS finished, avg(activities_done) AS average
+        FROM ({_MENTORING})
         """,
         year=year,
         community=community,
@@ -478,19 +542,24 @@ def fund_monthly(con: Con, *, year: int | None = None, community: str | None = N
     """Per month: raised, used and the cumulative raised, used and balance since the fund began.
 
     With a year, only that year's months are returned, but the running totals still start at the beginning.
+    With a community, used is that community's spending; raised and balance stay town-wide.
     """
     return _df(
         con,
         f"""
         WITH r AS (SELECT date_trunc('month', date)::DATE AS month, sum(amount_yuan)::DOUBLE AS raised
                    FROM donations GROUP BY ALL),
-             u AS (SELECT date_trunc('month', date)::DATE AS month, sum(amount_yuan)::DOUBLE AS used
-                   FROM disbursements d WHERE {_COMMUNITY.format(col="d.community")} GROUP BY ALL),
-             m AS (SELECT month, coalesce(raised, 0) AS raised, coalesce(used, 0) AS used
+             u AS (SELECT date_trunc('month', date)::DATE AS month,
+                          (sum(amount_yuan) FILTER (WHERE {_COMMUNITY.format(col="d.community")}))::DOUBLE AS used,
+                          sum(amount_yuan)::DOUBLE AS used_town
+                   FROM disbursements d GROUP BY ALL),
+             m AS (SELECT month, coalesce(raised, 0) AS raised, coalesce(used, 0) AS used,
+                          coalesce(used_town, 0) AS used_town
                    FROM r FULL JOIN u USING (month)),
-             c AS (SELECT month, raised, used, sum(raised) OVER w AS raised_cum, sum(used) OVER w AS used_cum
+             c AS (SELECT month, raised, used, sum(raised) OVER w AS raised_cum, sum(used) OVER w AS used_cum,
+                          sum(used_town) OVER w AS used_town_cum
                    FROM m WINDOW w AS (ORDER BY month))
-        SELECT month, raised, used, raised_cum, used_cum, raised_cum - used_cum AS balance FROM c
+        SELECT month, raised, used, raised_cum, used_cum, raised_cum - used_town_cum AS balance FROM c
         WHERE {_YEAR.format(col="month")} ORDER BY month
         """,
         year=year,
@@ -551,6 +620,7 @@ def fund_flows(con: Con, *, year: int | None = None, community: str | None = Non
 
     Money is not earmarked, so each category's spending is allocated to donor types in proportion to their
     share of the money raised; the rest of each donor type's money flows to `balance` (target = NULL).
+    With a community, only its spending is drawn (the unspent balance belongs to the whole town).
     """
     return _df(
         con,
@@ -565,7 +635,8 @@ def fund_flows(con: Con, *, year: int | None = None, community: str | None = Non
                 UNION ALL
                 SELECT r.donor_type, NULL, TRUE, greatest(t.raised - s.used, 0) * r.raised / t.raised
                 FROM r CROSS JOIN t CROSS JOIN s)
-        SELECT source, target, is_balance, amount FROM flows WHERE amount > 0
+        SELECT source, target, is_balance, amount FROM flows
+        WHERE amount > 0 AND NOT (is_balance AND $community::VARCHAR IS NOT NULL)
         ORDER BY is_balance, amount DESC
         """,
         year=year,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from test_queries import ROWS
 
 import queries
 from etl import db
@@ -82,7 +83,7 @@ def test_overview_shows_the_published_figures(sample_db):
     assert shown["Fund used"] == "¥330,000"
     assert shown["Usage rate"] == "50.8%"
     assert shown["Balance"] == "¥320,000"
-    assert shown["Micro-renewal completed"] == "185"
+    assert shown["Micro-renewals done"] == "185"
     assert "Target 110 (2023)" in texts(at)  # training hours target from the targets sheet
     assert "Sample data" in texts(at)
     assert at.query_params["year"] == "2023"
@@ -184,3 +185,18 @@ def test_a_filter_that_selects_nothing_is_explained(sample_db):
     shown = [i.value for i in at.info]
     assert t("empty.no_fund_activity", "zh") in shown and t("empty.no_donations", "zh") in shown
     assert metrics(at)["结余"] == "¥32万"  # the balance carries over into the new year
+
+
+def test_kpis_show_the_change_against_the_year_before(env, tmp_path):
+    path = tmp_path / "hand.duckdb"
+    con = db.connect(path)
+    con.execute(ROWS)
+    con.close()
+    env.setenv("DASHBOARD_DB", str(path))
+    env.setenv("DASHBOARD_NO_SAMPLE", "1")
+    at = open_page("overview", year="2023")
+    tiles = {m.label: m for m in at.metric}
+    assert (tiles["Projects completed"].value, tiles["Projects completed"].delta) == ("2", "+1")
+    assert (tiles["Training coverage"].value, tiles["Training coverage"].delta) == ("66.7%", "+33.3 pts")
+    assert tiles["Fund raised"].delta in (None, "")  # the fund did not exist in 2022: nothing to compare
+    assert "Target 3 (2023)" in texts(at) and "**花园** (东方) has been in progress for 325 days." in texts(at)

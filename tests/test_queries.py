@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 import queries
 from etl.db import connect
@@ -193,9 +195,19 @@ def test_exports_neutralise_formula_cells():
     assert safe["name"].tolist() == ["'=cmd|' /C calc'!A0", "'+1", "'-x", "'@SUM(A1)", "ok"]
     assert safe["n"].tolist() == [-1, 2, 3, 4, 5]  # numbers stay numbers
     assert export.to_csv(frame).decode("utf-8-sig").splitlines()[1].startswith("'=cmd")
-    import io
-
-    from openpyxl import load_workbook
-
     cell = load_workbook(io.BytesIO(export.to_xlsx(frame))).active["A2"]
     assert cell.value == "'=cmd|' /C calc'!A0" and cell.data_type == "s"
+
+
+def test_town_wide_targets_are_not_set_against_one_community(con):
+    frame = queries.kpis(con, year=2023, community="东方").set_index("metric")
+    assert pd.isna(frame.at["projects_completed", "target"]) and pd.isna(frame.at["training_hours", "target"])
+    assert frame.at["training_coverage", "target"] == 1.0 and frame.at["fund_raised", "target"] == 200000
+
+
+def test_fund_views_keep_the_balance_town_wide_for_one_community(con):
+    west = queries.fund_monthly(con, year=2023, community="西方")
+    # Used counts only 西方's 30,000; the balance is the town's: 150,000 raised - 50,000 spent by December.
+    assert west["used_cum"].iloc[-1] == 30000 and west["balance"].iloc[-1] == 100000
+    flows = queries.fund_flows(con, year=2023, community="西方")
+    assert not flows["is_balance"].any() and flows["amount"].sum() == pytest.approx(30000)

@@ -1,0 +1,106 @@
+"""Projects: progress by programme, theme, level and community; completions against target; the project list."""
+
+import plotly.express as px
+import streamlit as st
+
+import queries
+import ui
+
+STATUSES = ("completed", "in_progress", "planned", "cancelled")
+ENUM_DIMENSIONS = {"program": "program", "level": "level"}
+
+page = ui.setup("projects.title")
+projects = page.q(queries.project_list)
+if projects.empty:
+    page.empty("empty.warehouse" if page.empty_warehouse else "empty.filtered")
+    st.stop()
+
+st.subheader(page.t("projects.by"))
+by = st.radio(
+    page.t("projects.group_by"),
+    queries.PROJECT_DIMENSIONS,
+    format_func=lambda d: page.t(f"projects.dim.{d}"),
+    horizontal=True,
+    key="projects_by",
+)
+grouped = page.q(queries.projects_by, by=by)
+shown = page.filled(page.labelled(grouped, key=ENUM_DIMENSIONS[by]) if by in ENUM_DIMENSIONS else grouped, "key")
+fig = px.bar(
+    shown,
+    y="key",
+    x=list(STATUSES),
+    orientation="h",
+    color_discrete_map=ui.STATUS_COLOURS,
+    labels={"key": "", "value": page.t("projects.count")},
+)
+fig.for_each_trace(lambda tr: tr.update(name=page.label("status", tr.name), hovertemplate="%{y}: %{x}"))
+fig.update_yaxes(autorange="reversed", type="category")
+page.chart(fig, shown, f"projects_by_{by}", height=max(280, 28 * len(shown) + 150), legend_rows=2)
+
+left, right = st.columns(2)
+with left:
+    st.subheader(page.t("projects.burnup"))
+    burnup = page.q(queries.completions_burnup)
+    target = page.target("projects_completed")
+    if burnup.empty:
+        page.empty("empty.no_completions")
+    else:
+        fig = px.line(
+            burnup,
+            x="month",
+            y="cumulative",
+            markers=True,
+            line_shape="hv",
+            labels={"month": "", "cumulative": page.t("projects.cumulative")},
+        )
+        if target:
+            fig.add_hline(
+                y=target,
+                line_dash="dash",
+                line_color="#d62728",
+                annotation_text=page.t("projects.target_line", target=f"{target:,.0f}"),
+                annotation_position="top left",
+            )
+        page.chart(fig, burnup, "completions_burnup", height=320)
+        st.caption(page.t("projects.burnup_help"))
+with right:
+    st.subheader(page.t("projects.status"))
+    statuses = page.labelled(page.q(queries.project_statuses), status="status")
+    fig = px.pie(
+        statuses,
+        names="status",
+        values="projects",
+        hole=0.5,
+        color="status",
+        color_discrete_map=page.colours("status", ui.STATUS_COLOURS),
+    )
+    fig.update_traces(textinfo="value", textposition="inside", sort=False)
+    page.chart(fig, statuses, "project_status", height=340, legend_rows=2)
+
+st.subheader(page.t("projects.list"))
+search = st.text_input(page.t("projects.search"), placeholder=page.t("projects.search_hint"), key="projects_search")
+listed = page.labelled(
+    page.q(queries.project_list, search=search.strip()), program="program", level="level", status="status"
+)
+if listed.empty:
+    page.empty("empty.search")
+else:
+    st.caption(page.t("projects.count_shown", count=len(listed)))
+    page.table(
+        listed,
+        "projects",
+        {
+            "project_id": "table.project_id",
+            "name": "table.name",
+            "program": "table.program",
+            "theme": "table.theme",
+            "level": "table.level",
+            "community": "table.community",
+            "status": "table.status",
+            "start_date": "table.start_date",
+            "completed_date": "table.completed_date",
+            "budget_yuan": "table.budget_yuan",
+            "residents_involved": "table.residents_involved",
+        },
+        budget_yuan=st.column_config.NumberColumn(format="yen"),
+    )

@@ -1,0 +1,460 @@
+"""Shared page setup: the warehouse connection, cached queries, sidebar filters in the URL, and drawing helpers."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+import queries
+from etl import db, kinds
+from i18n import LANGUAGES, t
+from ui import export, numbers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Enumerations whose codes are stored; shown with their Chinese label in zh, made readable in en.
+ENUMS: dict[str, dict[str, str]] = {
+    "program": kinds.PROGRAMS,
+    "level": kinds.LEVELS,
+    "status": kinds.STATUSES,
+    "role": kinds.ROLES,
+    "format": kinds.FORMATS,
+    "donor_type": kinds.DONOR_TYPES,
+    "category": kinds.CATEGORIES,
+    "metric": kinds.METRICS,
+}
+
+# Colours that mean the same thing on every page.
+STATUS_COLOURS = {"completed": "#2e7d32", "in_progress": "#1f77b4", "planned": "#9e9e9e", "cancelled": "#d62728"}
+FUND_COLOURS = {"raised": "#1f77b4", "used": "#ff7f0e", "balance": "#2e7d32"}
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+# --- language and navigation
+
+
+def default_lang() -> str:
+    """The language when the URL names none: $DASHBOARD_LANG, else English."""
+    lang = os.environ.get("DASHBOARD_LANG", "en")
+    return lang if lang in LANGUAGES else "en"
+
+
+def current_lang() -> str:
+    """The language of this run: the sidebar choice, else the URL's `lang`, else the default."""
+    lang = st.session_state.get("lang") or st.query_params.get("lang") or default_lang()
+    return lang if lang in LANGUAGES else default_lang()
+
+
+def navigation() -> st.navigation:
+    """The page list. Data (issue 4) and Presenter appear once their files exist."""
+    lang = current_lang()
+    dashboard = [
+        st.Page("pages/overview.py", title=t("nav.overview", lang), icon=":material/dashboard:", default=True),
+        st.Page("pages/projects.py", title=t("nav.projects", lang), icon=":material/assignment:"),
+        st.Page("pages/training.py", title=t("nav.training", lang), icon=":material/school:"),
+        st.Page("pages/fund.py", title=t("nav.fund", lang), icon=":material/savings:"),
+    ]
+    extra = [
+        st.Page(f"pages/{name}.py", title=t(f"nav.{name}", lang), icon=icon)
+        for name, icon in (("presenter", ":material/slideshow:"), ("data", ":material/upload_file:"))
+        if (ROOT / "pages" / f"{name}.py").exists()
+    ]
+    st.session_state["_routed_by_app"] = True  # see _leave_legacy_multipage
+    sections = {t("nav.dashboard", lang): dashboard}
+    if extra:
+        sections[t("nav.manage", lang)] = extra
+    return st.navigation(sections)
+
+
+# --- warehouse and caches
+
+
+@st.cache_resource(show_spinner=False)
+def _warehouse(path: str) -> duckdb.DuckDBPyConnection:
+    """One connection per process; a fresh install gets the sample data (unless DASHBOARD_NO_SAMPLE is set)."""
+    con = db.connect(path)
+    if not os.environ.get("DASHBOARD_NO_SAMPLE"):
+        try:
+            from etl.bootstrap import ensure_sample
+        except ImportError:  # the sample loader is optional; an empty warehouse shows empty states
+            return con
+        ensure_sample(con)
+    return con
+
+
+@st.cache_data(show_spinner=False, max_entries=1000)
+def _query(path: str, name: str, params: tuple, _con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return getattr(queries, name)(_con, **dict(params))
+
+
+@st.cache_data(show_spinner=False)
+def _sample_only(path: str, _con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        from etl.bootstrap import is_sample_only
+    except ImportError:
+        return False
+    return is_sample_only(_con)
+
+
+def clear_caches() -> None:
+    """Forget every cached query result (call after an import or an undo)."""
+    _query.clear()
+    _sample_only.clear()
+
+
+# --- sidebar filters, kept in the URL
+
+
+def _commit(key: str, widget_key: str) -> None:
+    st.session_state[key] = st.session_state[widget_key]
+
+
+ALL = "all"  # the "no filter" choice (a selectbox shows None as an empty placeholder)
+
+
+def _choice(
+    key: str, options: list, default: object, label: str, fmt: Callable[[object], str], *, keep_default: bool = False
+) -> object:
+    """A sidebar selectbox whose value lives in st.session_state[key] and in the URL's ?key=.
+
+    The default is left out of the URL unless keep_default (for a default that depends on the data).
+    """
+    if key not in st.session_state:  # first run of a session: the link decides
+        wanted = st.query_params.get(key)
+        st.session_state[key] = next((o for o in options if str(o) == wanted), default)
+    if st.session_state[key] not in options:
+        st.session_state[key] = default
+    widget_key = f"_{key}_widget"
+    st.session_state[widget_key] = st.session_state[key]  # re-seeded each run, so it survives page switches
+    st.sidebar.selectbox(label, options, key=widget_key, format_func=fmt, on_change=_commit, args=(key, widget_key))
+    value = st.session_state[key]
+    if value == default and not keep_default:
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+    return None if value == ALL else value
+
+
+# --- the page
+
+
+@dataclass
+class Page:
+    """What a page needs: the run's cursor, language and filters, and helpers that draw consistently."""
+
+    con: duckdb.DuckDBPyConnection
+    path: str
+    lang: str
+    year: int | None
+    community: str | None
+    counts: dict[str, int] | None = None  # rows per table (queries.has_data)
+
+    @property
+    def empty_warehouse(self) -> bool:
+        return not self.counts or sum(self.counts.values()) == 0
+
+    def t(self, key: str, **params: object) -> str:
+        """Text in the page's language."""
+        return t(key, self.lang, **params)
+
+    def q(self, fn: Callable[..., pd.DataFrame], **params: object) -> pd.DataFrame:
+        """Run a query function (cached), passing the page's year and community filters when it takes them."""
+        accepted = inspect.signature(fn).parameters
+        for name in ("year", "community"):
+            if name in accepted and name not in params:
+                params[name] = getattr(self, name)
+        return _query(self.path, fn.__name__, tuple(sorted(params.items())), self.con)
+
+    # --- words for values
+
+    def label(self, enum: str, code: object) -> str:
+        """An enumeration code as the reader should see it: its Chinese label in zh, readable English in en."""
+        if code is None or (isinstance(code, float) and pd.isna(code)) or code is pd.NA:
+            return self.t("common.unspecified")
+        code = str(code)
+        if self.lang == "zh":
+            return ENUMS[enum].get(code, code)
+        return code.replace("_", " ").capitalize()
+
+    def labelled(self, frame: pd.DataFrame, **enums: str) -> pd.DataFrame:
+        """A copy with the given columns' codes replaced by labels (missing stays missing): labelled(df, key="program")."""
+        out = frame.copy()
+        for column, enum in enums.items():
+            out[column] = [None if pd.isna(v) else self.label(enum, v) for v in out[column]]
+        return out
+
+    def filled(self, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        """A copy whose missing values in `column` read "unspecified"."""
+        return frame.fillna({column: self.t("common.unspecified")})
+
+    def colours(self, enum: str, by_code: dict[str, str]) -> dict[str, str]:
+        """A colour map keyed by the labels this page shows."""
+        return {self.label(enum, code): colour for code, colour in by_code.items()}
+
+    def money(self, x: float | None) -> str:
+        return numbers.yuan(x, self.lang)
+
+    def target(self, metric: str) -> float | None:
+        """The target of `metric` for the chosen year (None for all years or when none is set)."""
+        goals = self.q(queries.targets)
+        match = goals.loc[goals["metric"] == metric, "target"]
+        return float(match.iloc[0]) if len(match) else None
+
+    def period(self) -> str:
+        """'2023' or 'all years', for captions."""
+        return str(self.year) if self.year is not None else self.t("filter.all_years")
+
+    # --- drawing
+
+    def empty(self, key: str = "empty.filtered") -> None:
+        """A helpful empty state instead of an empty axis."""
+        st.info(self.t(key), icon=":material/info:")
+
+    def downloads(self, frame: pd.DataFrame, name: str) -> None:
+        """CSV and Excel downloads of `frame` (cells starting with = + - @ neutralised)."""
+        with st.container(horizontal=True, gap="small"):
+            st.download_button(
+                self.t("download.csv"),
+                export.to_csv(frame),
+                file_name=f"{name}.csv",
+                mime="text/csv",
+                key=f"csv_{name}",
+                on_click="ignore",
+                icon=":material/download:",
+                type="tertiary",
+            )
+            st.download_button(
+                self.t("download.xlsx"),
+                export.to_xlsx(frame, name),
+                file_name=f"{name}.xlsx",
+                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                key=f"xlsx_{name}",
+                on_click="ignore",
+                icon=":material/download:",
+                type="tertiary",
+            )
+
+    def chart(self, fig: go.Figure, data: pd.DataFrame, name: str, *, height: int = 380, legend_rows: int = 0) -> None:
+        """A Plotly chart that fits any width (legend below, PNG via its toolbar) and its data downloads.
+
+        legend_rows: room to leave under the plot for a horizontal legend (it wraps on a phone).
+        """
+        fig.update_layout(
+            height=height,
+            margin={"l": 8, "r": 8, "t": 16, "b": 8 + 28 * legend_rows},
+            legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "title": None},
+            separators=".,",
+        )
+        config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"], "filename": name}}
+        st.plotly_chart(fig, width="stretch", config=config, key=f"chart_{name}")
+        self.downloads(data, name)
+
+    def table(self, frame: pd.DataFrame, name: str, columns: dict[str, str], **config: object) -> None:
+        """A sortable table with translated headers (columns: field -> text key) and its downloads."""
+        shown = frame[list(columns)].rename(columns={c: self.t(k) for c, k in columns.items()})
+        dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in columns if c.endswith("date")}
+        st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            column_config={self.t(columns[c]): v for c, v in {**dates, **config}.items()},
+        )
+        self.downloads(shown, name)
+
+
+KPI_KINDS = {
+    "projects_completed": "count",
+    "micro_renewal_completed": "count",
+    "training_coverage": "percent",
+    "training_hours": "hours",
+    "person_times": "count",
+    "fund_raised": "yuan",
+    "fund_used": "yuan",
+    "usage_rate": "percent",
+    "balance": "yuan",
+}
+
+
+def _kpi_text(page: Page, kind: str, x: float | None) -> str:
+    if kind == "percent":
+        return numbers.percent(x)
+    if kind == "yuan":
+        return page.money(x)
+    return numbers.number(x, 1 if kind == "hours" else 0)
+
+
+def _kpi_change(page: Page, kind: str, change: float) -> str:
+    if kind == "percent":
+        return page.t("kpi.points", points=f"{change * 100:+.1f}")
+    return numbers.signed(_kpi_text(page, kind, change), change)
+
+
+def kpi_tiles(page: Page, frame: pd.DataFrame, metrics: tuple[str, ...], per_row: int = 4) -> None:
+    """One bordered tile per KPI: value, change against the previous year, target and progress towards it."""
+    rows = {r["metric"]: r for r in frame.to_dict("records")}
+    columns = st.columns(per_row)
+    for i, metric in enumerate(metrics):
+        row, kind = rows[metric], KPI_KINDS[metric]
+        value, previous, target = (None if pd.isna(row[k]) else row[k] for k in ("value", "previous", "target"))
+        with columns[i % per_row].container(border=True):
+            change = None if value is None or previous is None else value - previous
+            st.metric(
+                page.t(f"kpi.{metric}"),
+                _kpi_text(page, kind, value),
+                delta=None if change is None else (0 if change == 0 else _kpi_change(page, kind, change)),
+                delta_description=None if change is None else page.t("kpi.vs", year=page.year - 1),
+                delta_color="off" if metric in ("fund_used", "usage_rate") else "normal",
+                help=page.t(f"kpi.{metric}.help"),
+            )
+            notes = []
+            if metric == "training_coverage" and not pd.isna(row["denominator"]):
+                notes.append(
+                    page.t(
+                        "kpi.trained_of",
+                        trained=numbers.number(row["numerator"]),
+                        roster=numbers.number(row["denominator"]),
+                    )
+                )
+            if target is not None:
+                notes.append(page.t("kpi.target", target=_kpi_text(page, kind, target), year=row["target_year"]))
+            elif metric not in ("usage_rate", "balance"):
+                reason = "kpi.no_target_all_years" if page.year is None else "kpi.no_target"
+                notes.append(page.t("kpi.no_target_community" if page.community and page.year else reason))
+            st.caption(" · ".join(notes) if notes else "\u00a0")
+            if target and value is not None:
+                share = value / target
+                st.progress(min(max(share, 0.0), 1.0), text=page.t("kpi.reached", share=numbers.percent(share)))
+
+
+def attention_list(page: Page, frame: pd.DataFrame, limit: int = 8) -> None:
+    """The "needs attention" list: one line per issue, the most urgent kinds first, the rest in an expander."""
+    if frame.empty:
+        st.success(page.t("attention.none"), icon=":material/check_circle:")
+        return
+
+    def line(r: dict) -> str:
+        value = r["value"]
+        if r["issue"] == "low_coverage":
+            value, threshold = numbers.percent(value), numbers.percent(r["threshold"])
+        else:
+            value, threshold = numbers.number(value, 1), numbers.number(r["threshold"])
+        return "- " + page.t(
+            f"attention.{r['issue']}",
+            subject=r["subject"],
+            community=r["community"] or "",
+            value=value,
+            threshold=threshold,
+        )
+
+    order = {"low_balance": 0, "stalled": 1, "late": 2, "low_coverage": 3}
+    rows = sorted(frame.to_dict("records"), key=lambda r: order.get(r["issue"], 9))
+    st.markdown("\n".join(line(r) for r in rows[:limit]))
+    if len(rows) > limit:
+        with st.expander(page.t("attention.more", count=len(rows) - limit)):
+            st.markdown("\n".join(line(r) for r in rows[limit:]))
+
+
+def sankey(page: Page, flows: pd.DataFrame) -> go.Figure:
+    """Donor types -> spending categories (and the unspent balance), drawn from queries.fund_flows."""
+    sources = [page.label("donor_type", s) for s in flows["source"]]
+    targets = [
+        page.t("fund.unspent") if b else page.label("category", c)
+        for c, b in zip(flows["target"], flows["is_balance"], strict=True)
+    ]
+    nodes = list(dict.fromkeys(sources)) + [n for n in dict.fromkeys(targets) if n not in sources]
+    index = {n: i for i, n in enumerate(nodes)}
+    money = [page.money(a) for a in flows["amount"]]
+    palette = px.colors.qualitative.Safe
+    colours = [palette[i % len(palette)] for i in range(len(nodes))]
+    if page.t("fund.unspent") in index:
+        colours[index[page.t("fund.unspent")]] = "#9e9e9e"
+
+    def faint(hex_colour: str) -> str:
+        r, g, b = px.colors.hex_to_rgb(hex_colour) if hex_colour.startswith("#") else px.colors.unlabel_rgb(hex_colour)
+        return f"rgba({r:.0f},{g:.0f},{b:.0f},0.35)"
+
+    return go.Figure(
+        go.Sankey(
+            valueformat=",.0f",
+            node={
+                "label": nodes,
+                "color": colours,
+                "pad": 14,
+                "thickness": 16,
+                "line": {"width": 0},
+                "hovertemplate": "%{label}<extra></extra>",
+            },
+            link={
+                "source": [index[s] for s in sources],
+                "target": [index[x] for x in targets],
+                "value": flows["amount"].tolist(),
+                "color": [faint(colours[index[s]]) for s in sources],
+                "customdata": money,
+                "hovertemplate": "%{source.label} → %{target.label}: %{customdata}<extra></extra>",
+            },
+            textfont={"color": "#262730", "size": 12, "shadow": "none"},
+        )
+    )
+
+
+def _leave_legacy_multipage() -> None:
+    """Run through app.py's st.navigation even when a server's first visitor opens a page's URL directly.
+
+    Streamlit treats an app with a pages/ folder as a legacy multipage app until st.navigation has run once;
+    until then a direct link runs the page script alone (no app.py, a file-name sidebar). Switch that off and rerun.
+    """
+    if PagesManager.uses_pages_directory and not st.session_state.get("_routed_by_app"):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def setup(title_key: str) -> Page:
+    """Every page starts here: sidebar filters, the run's cursor, the title and the data's as-of line."""
+    _leave_legacy_multipage()
+    lang = _choice(
+        "lang", list(LANGUAGES), default_lang(), "语言 / Language", lambda v: {"zh": "中文", "en": "English"}[v]
+    )
+    path = str(db.db_path())
+    try:
+        con = _warehouse(path).cursor()
+    except db.WarehouseLocked:
+        st.error(t("warehouse.locked", lang, path=path))
+        st.stop()
+    years = _query(path, "years", (), con)["year"].astype(int).tolist()
+    year = _choice(
+        "year",
+        [*years, ALL],
+        int(_query(path, "default_year", (), con)["year"].iloc[0]) if years else ALL,
+        t("filter.year", lang),
+        lambda v: t("filter.all_years", lang) if v == ALL else str(v),
+        keep_default=True,
+    )
+    names = _query(path, "communities", (), con)["community"].tolist()
+    community = _choice(
+        "community",
+        [ALL, *names],
+        ALL,
+        t("filter.community", lang),
+        lambda v: t("filter.all_communities", lang) if v == ALL else v,
+    )
+    counts = _query(path, "has_data", (), con).iloc[0]
+    page = Page(con, path, lang, year, community, counts={k: int(v) for k, v in counts.items()})
+    st.title(page.t(title_key))
+    if page.empty_warehouse:
+        return page
+    day = page.q(queries.as_of).iloc[0]["as_of"]
+    line = page.t("page.as_of", date=day.isoformat())
+    if _sample_only(path, con):
+        line += " · " + page.t("page.sample")
+    st.caption(line)
+    return page

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ATTENDANCE, ROSTER, SESSIONS, workbook_bytes
 from test_load import TABLES, snapshot
+from workbooks import ATTENDANCE, ROSTER, SESSIONS, workbook_bytes
 
 from etl import backup, db
 from etl.load import import_file, undo

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ATTENDANCE, ROSTER, SESSIONS, workbook_bytes
+from workbooks import ATTENDANCE, ROSTER, SESSIONS, workbook_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 

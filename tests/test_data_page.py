@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from conftest import ROSTER, SESSIONS, workbook_bytes
 from streamlit.testing.v1 import AppTest
 from test_guard import CASES
+from workbooks import ROSTER, SESSIONS, workbook_bytes
 
 import ui
 from etl import db

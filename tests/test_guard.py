@@ -7,7 +7,7 @@ import os
 import zipfile
 
 import pytest
-from conftest import ROSTER, workbook_bytes
+from workbooks import ROSTER, workbook_bytes
 
 from etl import guard
 from etl.load import import_file

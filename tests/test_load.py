@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import ATTENDANCE, PROJECTS, ROSTER, SESSIONS, workbook_bytes
+from workbooks import ATTENDANCE, PROJECTS, ROSTER, SESSIONS, workbook_bytes
 
 from etl.load import UndoRefused, history, import_file, latest_batch, undo
 

@@ -7,8 +7,8 @@ import io
 
 import openpyxl
 import xlsxwriter
-from conftest import ROSTER, workbook_bytes
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
+from workbooks import ROSTER, workbook_bytes
 
 from etl.load import import_file
 

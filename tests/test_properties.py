@@ -6,9 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
-from conftest import workbook_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from workbooks import workbook_bytes
 
 from etl import db, values
 from etl.kinds import ROLES

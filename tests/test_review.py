@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import openpyxl
-from conftest import ATTENDANCE, ROSTER, SESSIONS, workbook_bytes
+from workbooks import ATTENDANCE, ROSTER, SESSIONS, workbook_bytes
 
 from etl.annotate import annotate, neutralise
 from etl.checks import reconcile

@@ -7,6 +7,7 @@ E2E_SCREENSHOTS=1 saves every page a test visits.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -20,6 +21,7 @@ from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "e2e"
@@ -33,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-dev-shm-usage",  # containers often give /dev/shm 64 MB, too little for a tab with many charts
 ]
 DESKTOP = {"width": 1400, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -172,7 +175,7 @@ class App:
     def go(self, title: str) -> None:
         """Click a page's link in the sidebar, as a user does."""
         link = self.page.locator('[data-testid="stSidebarNavLink"]').filter(
-            has_text=re.compile(rf"(^|\s){re.escape(title)}$")
+            has=self.page.get_by_text(title, exact=True)
         )
         path = urlparse(link.get_attribute("href")).path
         link.click()
@@ -237,7 +240,7 @@ class App:
 
     def wait_for_charts(self, timeout_ms: int = 20_000) -> list[dict]:
         """Wait (bounded) until every Plotly chart on the page has drawn its marks; return what was drawn."""
-        try:
+        with contextlib.suppress(PlaywrightTimeout):  # the caller's assertion on the readings says what is missing
             self.page.wait_for_function(
                 """marks => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(el => {
                     const plot = el.querySelector('.js-plotly-plot');
@@ -246,8 +249,6 @@ class App:
                 arg=MARKS,
                 timeout=timeout_ms,
             )
-        except Exception:  # the assertion on the returned readings says what is missing
-            pass
         return self.charts()
 
     def overflow(self) -> dict[str, int]:
@@ -313,6 +314,13 @@ def app(browser: Browser, server: str, request: pytest.FixtureRequest) -> Iterat
 def phone(browser: Browser, server: str, request: pytest.FixtureRequest) -> Iterator[App]:
     """A fresh phone-sized tab (390×844) on the running app."""
     yield from _app(browser, server, request, PHONE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_screenshots() -> None:
+    """test-output/e2e shows this run only."""
+    for old in OUTPUT.glob("*.png"):
+        old.unlink()
 
 
 @pytest.fixture(scope="session")

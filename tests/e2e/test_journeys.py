@@ -1,0 +1,258 @@
+"""What users do with the dashboard, in a real browser, in order: the tests share one server and its warehouse.
+
+1. a leader sees the reference figures and every page draws → 2. an analyst imports a filled template →
+3. a broken workbook changes nothing → 4. undo restores the figures of 1 → 5. filters live in the URL →
+6. nothing overflows on a phone. Journeys 3 and 4 depend on 2 (the imported batch); each says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from typing import TYPE_CHECKING
+
+import openpyxl
+import pytest
+from playwright.sync_api import expect
+
+from i18n import t
+
+if TYPE_CHECKING:
+    from conftest import App
+
+pytestmark = pytest.mark.e2e
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOAD = '[data-testid="stFileUploaderDropzoneInput"]'
+
+# The town's published figures (DESIGN.md) as the overview's tiles draw them for the default year, 2023.
+REFERENCE = {
+    "person_times": "3,165",
+    "fund_raised": "¥650,000",
+    "fund_used": "¥330,000",
+    "usage_rate": "50.8%",
+    "training_coverage": "100.0%",
+    "micro_renewal_completed": "185",
+}
+METRICS = (*REFERENCE, "projects_completed", "training_hours", "balance")
+
+
+def en(key: str, **params: object) -> str:
+    """Text the English UI shows. Labels that only locate a tile or a page come from the catalogue, so rewording
+    them does not break the journeys; the values, and the Data page's words a user acts on, are written out."""
+    return t(key, "en", **params)
+
+
+# Pages that exist to chart something: each must draw at least one chart.
+CHART_PAGES = (en("nav.projects"), en("nav.training"), en("nav.fund"))
+
+
+def upload(app: App, name: str, data: bytes) -> None:
+    """Hand a workbook to the Data page's file input, as a user dropping it would, and wait for the check."""
+    app.page.locator(UPLOAD).set_input_files(files=[{"name": name, "mimeType": XLSX, "buffer": data}])
+    app.page.locator('[data-testid="stExpander"]').filter(has_text=name).first.wait_for()
+    app.wait()
+    app.snap(f"uploaded {name}")
+
+
+def workbook(data: bytes) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def saved(wb: openpyxl.Workbook) -> bytes:
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def fill(ws, values: dict[str, object]) -> int:
+    """Write one record under the template's header row (headers like 'amount_yuan*'); returns its Excel row."""
+    columns = {str(c.value).rstrip("*").strip(): c.column for c in ws[1] if c.value}
+    row = 2
+    while any(ws.cell(row=row, column=c).value is not None for c in columns.values()):
+        row += 1
+    for field, value in values.items():
+        ws.cell(row=row, column=columns[field], value=value)
+    return row
+
+
+def figures(app: App) -> dict[str, str]:
+    """The overview's KPI tiles by metric: {"fund_raised": "¥650,000", ...} (unknown labels kept as they are)."""
+    metric_of = {en(f"kpi.{m}"): m for m in METRICS}
+    return {metric_of.get(label, label): value for label, value in app.kpis().items()}
+
+
+def overview_figures(app: App) -> dict[str, str]:
+    app.go(en("nav.overview"))
+    return figures(app)
+
+
+def test_1_leader_sees_reference_figures_and_every_page_draws(app: App, journey: dict) -> None:
+    app.open()
+    kpis = figures(app)
+    shown = {metric: kpis.get(metric) for metric in REFERENCE}
+    assert shown == REFERENCE, f"overview tiles: {kpis}"
+    assert float(kpis["training_hours"].replace(",", "")) > 110, kpis  # "more than 110 training hours"
+    assert en("page.sample") in app.main_text(), "a fresh install must say it shows sample data"
+    assert app.errors() == []
+    journey["reference"] = kpis
+
+    links = app.nav_links()
+    assert {en("nav.overview"), *CHART_PAGES, en("nav.data")} <= set(links), f"sidebar links: {links}"
+    drawn: dict[str, int] = {}
+    for title in links:
+        app.go(title)
+        assert app.page.locator("h1").first.inner_text().strip(), f"{title}: the page drew no title"
+        charts = app.wait_for_charts()
+        missing = [c for c in charts if not c["svg"] or not c["marks"]]
+        assert not missing, f"{title}: charts without drawn marks (after which heading, svg layers, marks): {missing}"
+        assert app.errors() == [], f"{title}: error boxes on the page"
+        drawn[title] = len(charts)
+    assert all(drawn[title] >= 1 for title in CHART_PAGES), f"charts drawn per page: {drawn}"
+
+
+def test_2_analyst_imports_a_filled_template(app: App, journey: dict) -> None:
+    assert journey.get("reference"), "needs journey 1's reference figures"
+    app.open("data")
+    with app.page.expect_download() as download:
+        app.page.get_by_role("button", name="Template (English)").click()
+    template = download.value
+    assert template.suggested_filename.endswith(".xlsx")
+    wb = workbook(template.path().read_bytes())
+    assert "donations" in wb.sheetnames, wb.sheetnames
+    row = fill(
+        wb["donations"],
+        {
+            "donation_id": "E2E-D001",
+            "date": dt.datetime(2023, 12, 20),
+            "donor": "E2E test donor",
+            "donor_type": "enterprise",
+            "amount_yuan": 10000,
+            "channel": "bank transfer",
+        },
+    )
+    assert row == 2
+
+    upload(app, "e2e-donations.xlsx", saved(wb))
+    expect(app.page.get_by_text("e2e-donations.xlsx — ready to import")).to_be_visible()
+    text = app.main_text()
+    assert "fund raised goes from ¥650,000 to ¥660,000" in text
+    assert "adds 1 donations" in text
+    sheets = app.table_after("ready to import")
+    assert ["donations", "donations", "1", "1", "0", "0"] in sheets, sheets
+    preview = app.table_after("Sheet 'donations'")
+    assert any("E2E-D001" in r and "10000" in r and "2023-12-20" in r for r in preview), preview
+    assert app.errors() == []
+
+    app.page.get_by_role("button", name="Import 1 file(s)").click()
+    app.wait()
+    done = app.page.get_by_text(re.compile(r"e2e-donations\.xlsx: imported as batch B\d+"))
+    expect(done).to_be_visible()
+    batch = re.search(r"batch (B\d+)", done.inner_text()).group(1)
+    journey["batch"] = batch
+    history = app.table_after("3. Import history")
+    assert history[0][0] == batch and "e2e-donations.xlsx" in history[0] and "imported" in history[0], history
+
+    after = overview_figures(app)
+    assert (after["fund_raised"], after["usage_rate"], after["balance"]) == ("¥660,000", "50.0%", "¥330,000"), after
+    unchanged = {k: v for k, v in journey["reference"].items() if k not in ("fund_raised", "usage_rate", "balance")}
+    assert {k: after[k] for k in unchanged} == unchanged
+    journey["imported"] = after
+
+
+def test_3_broken_workbook_is_refused_and_changes_nothing(app: App, journey: dict) -> None:
+    app.open()
+    before = figures(app)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "workers"
+    ws.append(["worker_id", "name", "community", "role", "joined_date", "active"])
+    ws.append(["E2E-W1", "Good Row", "杨行一村", "social_worker", "2021-05-01", "yes"])
+    ws.append(["E2E-W2", "Unknown Role", "杨行一村", "astronaut", "2021-05-01", "yes"])
+    ws.append(["E2E-W3", "Bad Date", "杨行一村", "director", "2023-13-45", "yes"])
+
+    app.go(en("nav.data"))
+    upload(app, "broken-roster.xlsx", saved(wb))
+    expect(app.page.get_by_text("broken-roster.xlsx — 2 problem(s) to fix")).to_be_visible()
+    errors = app.errors()
+    assert len(errors) == 1 and "This file has 2 problem(s)" in errors[0], errors
+    problems = app.table_after("This file has 2 problem(s)")
+    assert [r[:5] for r in problems] == [
+        ["workers", "3", "D", "role", "astronaut"],
+        ["workers", "4", "E", "joined_date", "2023-13-45"],
+    ], problems
+    expect(app.page.get_by_role("button", name=re.compile(r"^Import \d+ file"))).to_be_disabled()
+
+    with app.page.expect_download() as download:
+        app.page.get_by_role("button", name="Download a copy with the problems marked").click()
+    annotated = workbook(download.value.path().read_bytes())["workers"]
+    assert annotated["D3"].comment is not None and annotated["E4"].comment is not None
+    assert annotated["D3"].value == "astronaut"
+    assert annotated["A2"].comment is None and annotated["D2"].comment is None
+
+    assert overview_figures(app) == before
+
+
+def test_4_undo_restores_the_figures(app: App, journey: dict) -> None:
+    batch = journey.get("batch")
+    assert batch, "needs the batch imported by journey 2"
+    app.open("data")
+    app.page.locator('[data-testid="stExpander"] summary').filter(has_text=f"Undo the latest import ({batch})").click()
+    button = app.page.get_by_role("button", name=f"Undo {batch}")
+    expect(button).to_be_disabled()
+    app.page.get_by_text("I understand what will be removed", exact=True).click()  # the label, as a user does
+    app.wait()
+    expect(app.page.get_by_role("checkbox", name="I understand what will be removed")).to_be_checked()
+    expect(button).to_be_enabled()
+    button.click()
+    app.wait()
+    assert app.errors() == [], f"undoing {batch} showed an error"
+    expect(app.page.get_by_text(f"Batch {batch} was undone")).to_be_visible()
+    history = app.table_after("3. Import history")
+    assert history[0][0] == batch and history[0][-1] == "undone", history
+
+    assert overview_figures(app) == journey["reference"]
+
+
+def test_5_sidebar_filter_survives_a_reload(app: App) -> None:
+    app.open()
+    sidebar = app.page.locator('[data-testid="stSidebar"]')
+
+    def choose(label: str, option: str | None = None) -> str:
+        sidebar.get_by_role("combobox", name=label).click()
+        options = app.page.get_by_role("option")
+        choice = options.filter(has_text=re.compile(rf"^{re.escape(option)}$")) if option else options.nth(1)
+        text = choice.inner_text().strip()
+        choice.click()
+        app.wait()
+        return text
+
+    def chosen(label: str) -> str:
+        return sidebar.get_by_role("combobox", name=label).input_value()
+
+    choose(en("filter.year"), en("filter.all_years"))
+    community = choose(en("filter.community"))
+    assert community and community != en("filter.all_communities")
+    query = app.page.evaluate("() => Object.fromEntries(new URLSearchParams(location.search))")
+    assert query == {"year": "all", "community": community}
+
+    app.reload()
+    assert (chosen(en("filter.year")), chosen(en("filter.community"))) == (en("filter.all_years"), community)
+    text = app.main_text()  # the overview now speaks of all years and of that community
+    assert en("overview.all_years_note") in text and en("fund.community_note", community=community) in text, text
+    app.go(en("nav.fund"))
+    assert app.page.evaluate("() => new URLSearchParams(location.search).get('community')") == community
+    assert chosen(en("filter.community")) == community
+
+
+def test_6_phone_has_no_horizontal_overflow(phone: App) -> None:
+    phone.open()
+    for title, href in phone.nav_links().items():
+        phone.page.goto(href)
+        phone.wait()
+        phone.wait_for_charts()
+        phone.snap(title)
+        width = phone.overflow()
+        assert width["scrollWidth"] <= width["clientWidth"] + 1, f"{title} overflows at 390 px: {width}"
+        assert phone.errors() == [], title

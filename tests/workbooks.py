@@ -1,0 +1,51 @@
+"""Workbooks the tests build in memory: a writer and small, valid sheets of each kind."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+
+
+def workbook_bytes(sheets: dict[str, list[list]], *, title: str | None = None, start_column: int = 1) -> bytes:
+    """An .xlsx with one sheet per entry; rows as lists (first row = headers); optional merged title row."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        offset = 0
+        if title:
+            ws.cell(row=1, column=start_column, value=title)
+            ws.merge_cells(start_row=1, start_column=start_column, end_row=1, end_column=start_column + 3)
+            offset = 2  # title, blank row, then the header
+        for r, row in enumerate(rows, start=1 + offset):
+            for c, value in enumerate(row, start=start_column):
+                if value is not None:
+                    ws.cell(row=r, column=c, value=value)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+ROSTER = [
+    ["人员编号", "姓名", "社区", "岗位", "入职日期", "在岗"],
+    ["000101", "张三", "杨行一村", "书记", "2015-03-01", "是"],
+    ["000102", "李四", "杨行一村", "后备干部", "2021/6/1", "是"],
+    ["000103", "王五", "富杨苑", "社工", "2019年9月1日", "否"],
+]
+SESSIONS = [
+    ["场次编号", "培训主题", "日期", "学时", "形式"],
+    ["S01", "基层治理能力", "2023-03-05", 3, "授课"],
+    ["S02", "现场教学", "2023-04-10", "2.5", "现场教学"],
+]
+ATTENDANCE = [
+    ["场次编号", "人员编号"],
+    ["S01", "000101"],
+    ["S01", "000102"],
+    ["S02", "000101"],
+]
+PROJECTS = [
+    ["项目编号", "项目名称", "项目类型", "主题", "级别", "社区", "状态", "开始日期", "完成日期", "预算（元）"],
+    ["P001", "楼道微更新", "微更新", "环境", "镇级", "杨行一村", "已完成", "2023-01-10", "2023-06-30", "¥12,000"],
+    ["P002", "睦邻点", "组团治理", "邻里", "区级", "富杨苑", "实施中", "2023-05-01", None, "6.5万"],
+]

@@ -30,6 +30,10 @@ def file_of(con: duckdb.DuckDBPyConnection) -> Path | None:
     return None
 
 
+def _name(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("SELECT current_database()").fetchall()[0][0]
+
+
 def backups_dir(db_file: Path) -> Path:
     return db_file.parent / "backups"
 
@@ -78,12 +82,22 @@ def snapshot(con: duckdb.DuckDBPyConnection, label: str) -> Path | None:
     keep = keep_count()
     if db_file is None or keep == 0:
         return None
-    con.execute("CHECKPOINT")
     folder = backups_dir(db_file)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{db_file.stem}-{datetime.now():%Y%m%d-%H%M%S}-{label}.duckdb"
     partial = target.with_suffix(".partial")
-    shutil.copyfile(db_file, partial)
+    partial.unlink(missing_ok=True)
+    try:
+        con.execute("CHECKPOINT")
+        shutil.copyfile(db_file, partial)
+    except duckdb.TransactionException:
+        # Another session holds a transaction open, so the file cannot be checkpointed: copy through DuckDB,
+        # which reads one consistent snapshot.
+        con.execute("ATTACH $path AS backup_target", {"path": str(partial)})
+        try:
+            con.execute(f"COPY FROM DATABASE {_name(con)} TO backup_target")
+        finally:
+            con.execute("DETACH backup_target")
     os.replace(partial, target)  # a backup is either whole or absent
     for old in list_backups(db_file)[keep:]:
         old.unlink(missing_ok=True)

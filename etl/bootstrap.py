@@ -35,5 +35,5 @@ def is_sample_only(con: duckdb.DuckDBPyConnection) -> bool:
     row = con.execute(
         "SELECT count(*) FILTER (WHERE user_name = $u), count(*) FROM import_batches WHERE status = 'loaded'",
         {"u": SAMPLE_USER},
-    ).fetchone()
+    ).fetchall()[0]
     return row[1] > 0 and row[0] == row[1]

@@ -84,4 +84,4 @@ def totals(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     """The headline counts and sums an import can move."""
     cursor = con.execute(TOTALS_SQL)
     names = [d[0] for d in cursor.description]
-    return dict(zip(names, cursor.fetchone(), strict=True))
+    return dict(zip(names, cursor.fetchall()[0], strict=True))

@@ -50,4 +50,4 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
     """True when no import has ever changed the warehouse."""
-    return con.execute("SELECT count(*) FROM import_batches").fetchone()[0] == 0
+    return con.execute("SELECT count(*) FROM import_batches").fetchall()[0][0] == 0

@@ -237,7 +237,8 @@ def undo(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, dict[str, i
         if latest is None:
             raise UndoRefused("There is no import to undo.")
         if batch_id != latest:
-            known = con.execute("SELECT status FROM import_batches WHERE batch_id = $b", {"b": batch_id}).fetchone()
+            rows = con.execute("SELECT status FROM import_batches WHERE batch_id = $b", {"b": batch_id}).fetchall()
+            known = rows[0] if rows else None
             if known is None:
                 raise UndoRefused(f"There is no batch {batch_id}.")
             if known[0] == "undone":

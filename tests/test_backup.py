@@ -140,3 +140,20 @@ def test_sigkill_during_import_leaves_before_or_after(tmp_path, delay):
         assert len(after["donations"]) == 60_000
         assert len(after["attendance"]) == 6
     assert set(after) == set(TABLES)
+
+
+def test_backup_when_another_session_holds_a_transaction(tmp_path):
+    """The app gives each run its own cursor; one left with an open read must not break undo's backup."""
+    path = tmp_path / "w.duckdb"
+    con = db.connect(path)
+    reader = con.cursor()
+    reader.execute("SELECT count(*) FROM workers").fetchone()  # result left open: its transaction stays active
+    loaded = import_file(con.cursor(), workbook_bytes({"名册": ROSTER}), "a.xlsx")
+    undo(con.cursor(), loaded.batch_id)
+    newest = backup.list_backups(path)[0]
+    assert newest.name.endswith(f"undo-{loaded.batch_id}.duckdb")
+    con.close()
+    copy = db.connect(newest)
+    assert copy.execute("SELECT count(*) FROM workers").fetchall() == [(0,)]
+    assert copy.execute("SELECT status FROM import_batches").fetchall() == [("undone",)]
+    copy.close()

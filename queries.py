@@ -85,18 +85,21 @@ _PROJECTS_IN_SCOPE = f"""
            OR (p.status <> 'completed' AND coalesce(year(p.start_date), $year::INTEGER) <= $year::INTEGER))
 """
 _ROSTER = f"SELECT * FROM workers w WHERE coalesce(w.active, TRUE) AND {_COMMUNITY.format(col='w.community')}"
-_ATTENDANCE = f"""
-    SELECT a.worker_id, a.session_id, s.date, s.hours, s.format, w.community, w.role, coalesce(w.active, TRUE) AS active
-    FROM attendance a JOIN training_sessions s USING (session_id) JOIN workers w USING (worker_id)
-    WHERE {_YEAR.format(col="s.date")} AND {_COMMUNITY.format(col="w.community")}
+# Training figures read the derived tables that etl/derived.sql rebuilds with every import: a worker's
+# attendance per year, person-times per month x format x community, and which communities attended a session.
+_TRAINED = f"""
+    SELECT DISTINCT t.worker_id FROM training_worker_year t
+    WHERE $year::INTEGER IS NULL OR t.year = $year::INTEGER
+"""
+_ROLLUP = f"""
+    SELECT * FROM training_rollup r WHERE {_YEAR.format(col="r.month")} AND {_COMMUNITY.format(col="r.community")}
 """
 # Sessions held in the period; with a community filter, those attended by at least one of its workers.
 _SESSIONS = f"""
     SELECT s.* FROM training_sessions s
     WHERE {_YEAR.format(col="s.date")}
-      AND ($community::VARCHAR IS NULL OR EXISTS (
-            SELECT 1 FROM attendance a JOIN workers w USING (worker_id)
-            WHERE a.session_id = s.session_id AND w.community = $community::VARCHAR))
+      AND ($community::VARCHAR IS NULL OR s.session_id IN (
+            SELECT session_id FROM session_communities WHERE community = $community::VARCHAR))
 """
 _DISBURSEMENTS = f"""
     SELECT * FROM disbursements d WHERE {_YEAR.format(col="d.date")} AND {_COMMUNITY.format(col="d.community")}
@@ -181,7 +184,7 @@ def coverage(con: Con, *, year: int | None = None, community: str | None = None)
     return _df(
         con,
         f"""
-        WITH trained AS (SELECT DISTINCT worker_id FROM ({_ATTENDANCE}))
+        WITH trained AS ({_TRAINED})
         SELECT count(*) AS roster, count(t.worker_id) AS trained, count(t.worker_id) / nullif(count(*), 0) AS coverage
         FROM ({_ROSTER}) w LEFT JOIN trained t USING (worker_id)
         """,
@@ -197,7 +200,7 @@ def training_totals(con: Con, *, year: int | None = None, community: str | None 
         f"""
         SELECT (SELECT count(*) FROM ({_SESSIONS})) AS sessions,
                (SELECT coalesce(sum(hours), 0) FROM ({_SESSIONS})) AS hours,
-               (SELECT count(*) FROM ({_ATTENDANCE})) AS person_times
+               (SELECT coalesce(sum(person_times), 0) FROM ({_ROLLUP})) AS person_times
         """,
         year=year,
         community=community,
@@ -442,7 +445,7 @@ def coverage_by(con: Con, *, by: str, year: int | None = None, community: str | 
     return _df(
         con,
         f"""
-        WITH trained AS (SELECT DISTINCT worker_id FROM ({_ATTENDANCE}))
+        WITH trained AS ({_TRAINED})
         SELECT w.{col} AS {col}, count(*) AS roster, count(t.worker_id) AS trained,
                count(t.worker_id) / count(*) AS coverage
         FROM ({_ROSTER}) w LEFT JOIN trained t USING (worker_id)
@@ -460,8 +463,7 @@ def training_by_month(con: Con, *, year: int | None = None, community: str | Non
         f"""
         WITH s AS (SELECT date_trunc('month', date)::DATE AS month, count(*) AS sessions, sum(hours) AS hours
                    FROM ({_SESSIONS}) GROUP BY ALL),
-             a AS (SELECT date_trunc('month', date)::DATE AS month, count(*) AS person_times
-                   FROM ({_ATTENDANCE}) GROUP BY ALL)
+             a AS (SELECT month, sum(person_times) AS person_times FROM ({_ROLLUP}) GROUP BY ALL)
         SELECT month, coalesce(sessions, 0) AS sessions, coalesce(hours, 0) AS hours,
                coalesce(person_times, 0) AS person_times
         FROM s FULL JOIN a USING (month) ORDER BY month
@@ -477,7 +479,7 @@ def format_mix(con: Con, *, year: int | None = None, community: str | None = Non
         con,
         f"""
         WITH s AS (SELECT format, count(*) AS sessions, sum(hours) AS hours FROM ({_SESSIONS}) GROUP BY ALL),
-             a AS (SELECT format, count(*) AS person_times FROM ({_ATTENDANCE}) GROUP BY ALL)
+             a AS (SELECT format, sum(person_times) AS person_times FROM ({_ROLLUP}) GROUP BY ALL)
         SELECT s.format, sessions, hours, coalesce(person_times, 0) AS person_times
         FROM s LEFT JOIN a ON s.format IS NOT DISTINCT FROM a.format ORDER BY hours DESC, s.format NULLS LAST
         """,
@@ -492,7 +494,7 @@ def untrained_workers(con: Con, *, year: int | None = None, community: str | Non
         con,
         f"""
         SELECT worker_id, name, community, role, joined_date FROM ({_ROSTER}) w
-        WHERE worker_id NOT IN (SELECT worker_id FROM ({_ATTENDANCE}))
+        WHERE worker_id NOT IN ({_TRAINED})
         ORDER BY community, role, worker_id
         """,
         year=year,
@@ -642,3 +644,255 @@ def fund_flows(con: Con, *, year: int | None = None, community: str | None = Non
         year=year,
         community=community,
     )
+
+
+# --- presenter: figures as they stood on an as-of date
+#
+# A forum deck is frozen to a day D: only records dated on or before D count (projects by completed_date,
+# sessions and their attendance by the session's date, donations and disbursements by their date, the roster by
+# joined_date, mentoring pairs by start_date). Figures are for the report year Y (`presenter_period`): D's year,
+# or the year before while D is in its first quarter (the same rule as `default_year`), so a forum held in
+# January 2024 shows 2023's results. Fields that hold only the latest state (a worker's `active` flag, a pair's
+# `activities_done`) are taken as stored.
+
+_DONE_BY = """
+    SELECT * FROM projects p
+    WHERE p.status = 'completed' AND p.completed_date <= $day::DATE AND year(p.completed_date) = $year::INTEGER
+"""
+_ROSTER_BY = """
+    SELECT * FROM workers w WHERE coalesce(w.active, TRUE) AND (w.joined_date IS NULL OR w.joined_date <= $day::DATE)
+"""
+_SESSIONS_BY = "SELECT * FROM training_sessions s WHERE s.date <= $day::DATE AND year(s.date) = $year::INTEGER"
+_ATTENDANCE_BY = f"""
+    SELECT a.worker_id, a.session_id, s.date FROM attendance a JOIN ({_SESSIONS_BY}) s USING (session_id)
+    JOIN workers w USING (worker_id)
+"""
+_PAIRS_BY = "SELECT * FROM mentorships m WHERE m.start_date IS NULL OR m.start_date <= $day::DATE"
+
+
+def presenter_period(con: Con, *, day: date | None = None) -> pd.DataFrame:
+    """The deck's as-of day (default: the latest date in the warehouse) and its report year (one row: day, year)."""
+    latest = as_of(con).iloc[0]["as_of"]
+    day = day or latest
+    known = set(years(con)["year"].astype(int))
+    year = day.year - 1 if day.month <= 3 and day.year - 1 in known else day.year
+    return pd.DataFrame({"day": [day], "year": [year], "latest": [latest]})
+
+
+def presenter_projects(con: Con, *, day: date, year: int) -> pd.DataFrame:
+    """Projects completed in the report year by `day`, by programme and level, and promotion meetings held (one row)."""
+    return _df(
+        con,
+        f"""
+        SELECT count(*) AS completed,
+               count(*) FILTER (WHERE program = 'group_governance') AS group_governance,
+               count(DISTINCT theme) FILTER (WHERE program = 'group_governance') AS group_themes,
+               count(*) FILTER (WHERE level IN ('district', 'municipal')) AS district_plus,
+               count(*) FILTER (WHERE level = 'municipal') AS municipal,
+               count(*) FILTER (WHERE program = 'micro_renewal') AS micro_renewal,
+               count(*) FILTER (WHERE program = 'micro_renewal' AND resident_proposed) AS micro_renewal_proposed,
+               (SELECT count(*) FROM meetings WHERE type = 'promotion' AND date <= $day::DATE
+                  AND year(date) = $year::INTEGER) AS promotion_meetings
+        FROM ({_DONE_BY})
+        """,
+        day=day,
+        year=year,
+    )
+
+
+def presenter_themes(con: Con, *, day: date, year: int) -> pd.DataFrame:
+    """Group-governance projects completed in the report year by `day`, per theme."""
+    return _df(
+        con,
+        f"""
+        SELECT theme, count(*) AS completed FROM ({_DONE_BY}) WHERE program = 'group_governance'
+        GROUP BY ALL ORDER BY completed DESC, theme NULLS LAST
+        """,
+        day=day,
+        year=year,
+    )
+
+
+def presenter_levels(con: Con, *, day: date, year: int) -> pd.DataFrame:
+    """Projects completed in the report year by `day`, per recorded level (town, district, municipal)."""
+    return _df(
+        con,
+        f"""
+        SELECT level, count(*) AS completed FROM ({_DONE_BY}) WHERE level IS NOT NULL
+        GROUP BY level ORDER BY CASE level WHEN 'town' THEN 1 WHEN 'district' THEN 2 ELSE 3 END
+        """,
+        day=day,
+        year=year,
+    )
+
+
+def presenter_completions(con: Con, *, day: date, year: int, program: str) -> pd.DataFrame:
+    """Projects of `program` completed per month of the report year by `day`, and their running total."""
+    return _df(
+        con,
+        f"""
+        SELECT month, completed, sum(completed) OVER (ORDER BY month) AS cumulative FROM (
+            SELECT date_trunc('month', completed_date)::DATE AS month, count(*) AS completed
+            FROM ({_DONE_BY}) WHERE program = $program::VARCHAR GROUP BY ALL)
+        ORDER BY month
+        """,
+        day=day,
+        year=year,
+        program=program,
+    )
+
+
+def presenter_training(con: Con, *, day: date, year: int) -> pd.DataFrame:
+    """Roster on `day`, workers trained in the report year by `day`, coverage, sessions, hours, person-times (one row)."""
+    return _df(
+        con,
+        f"""
+        WITH trained AS (SELECT DISTINCT worker_id FROM ({_ATTENDANCE_BY}))
+        SELECT count(*) AS roster, count(t.worker_id) AS trained, count(t.worker_id) / nullif(count(*), 0) AS coverage,
+               (SELECT count(*) FROM ({_SESSIONS_BY})) AS sessions,
+               (SELECT coalesce(sum(hours), 0) FROM ({_SESSIONS_BY}))::DOUBLE AS hours,
+               (SELECT count(*) FROM ({_ATTENDANCE_BY})) AS person_times
+        FROM ({_ROSTER_BY}) w LEFT JOIN trained t USING (worker_id)
+        """,
+        day=day,
+        year=year,
+    )
+
+
+def presenter_coverage_by_role(con: Con, *, day: date, year: int) -> pd.DataFrame:
+    """Coverage per role: roster on `day`, trained in the report year by `day`."""
+    return _df(
+        con,
+        f"""
+        WITH trained AS (SELECT DISTINCT worker_id FROM ({_ATTENDANCE_BY}))
+        SELECT w.role, count(*) AS roster, count(t.worker_id) AS trained, count(t.worker_id) / count(*) AS coverage
+        FROM ({_ROSTER_BY}) w LEFT JOIN trained t USING (worker_id)
+        GROUP BY w.role ORDER BY CASE w.role WHEN 'secretary' THEN 1 WHEN 'director' THEN 2 WHEN 'committee_member' THEN 3
+                                          WHEN 'social_worker' THEN 4 WHEN 'reserve_cadre' THEN 5 ELSE 6 END, w.role
+        """,
+        day=day,
+        year=year,
+    )
+
+
+def presenter_training_by_month(con: Con, *, day: date, year: int) -> pd.DataFrame:
+    """Sessions, hours and person-times per month of the report year, by `day`."""
+    return _df(
+        con,
+        f"""
+        WITH s AS (SELECT date_trunc('month', date)::DATE AS month, count(*) AS sessions, sum(hours) AS hours
+                   FROM ({_SESSIONS_BY}) GROUP BY ALL),
+             a AS (SELECT date_trunc('month', date)::DATE AS month, count(*) AS person_times
+                   FROM ({_ATTENDANCE_BY}) GROUP BY ALL)
+        SELECT month, coalesce(sessions, 0) AS sessions, coalesce(hours, 0)::DOUBLE AS hours,
+               coalesce(person_times, 0) AS person_times
+        FROM s FULL JOIN a USING (month) ORDER BY month
+        """,
+        day=day,
+        year=year,
+    )
+
+
+def presenter_mentors(con: Con, *, day: date) -> pd.DataFrame:
+    """Per mentor with pairs started by `day`: name, mentees, activities done and planned (ten per pair)."""
+    return _df(
+        con,
+        f"""
+        SELECT m.mentor_id, r.name AS mentor, count(*) AS mentees,
+               sum(coalesce(m.activities_done, 0)) AS activities_done, 10 * count(*) AS activities_planned
+        FROM ({_PAIRS_BY}) m JOIN workers r ON r.worker_id = m.mentor_id
+        GROUP BY ALL ORDER BY mentees DESC, m.mentor_id
+        """,
+        day=day,
+    )
+
+
+def presenter_fund(con: Con, *, day: date, year: int) -> pd.DataFrame:
+    """Fund raised and used in the report year by `day`, usage rate, and the balance on `day` (one row)."""
+    return _df(
+        con,
+        """
+        SELECT raised, used, used / nullif(raised, 0) AS usage_rate, raised_to_date - used_to_date AS balance FROM (
+            SELECT (SELECT coalesce(sum(amount_yuan), 0) FROM donations
+                    WHERE date <= $day::DATE AND year(date) = $year::INTEGER)::DOUBLE AS raised,
+                   (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements
+                    WHERE date <= $day::DATE AND year(date) = $year::INTEGER)::DOUBLE AS used,
+                   (SELECT coalesce(sum(amount_yuan), 0) FROM donations WHERE date <= $day::DATE)::DOUBLE
+                       AS raised_to_date,
+                   (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements WHERE date <= $day::DATE)::DOUBLE
+                       AS used_to_date)
+        """,
+        day=day,
+        year=year,
+    )
+
+
+def presenter_fund_by_month(con: Con, *, day: date, year: int) -> pd.DataFrame:
+    """Money raised and used per month of the report year, by `day`."""
+    return _df(
+        con,
+        """
+        WITH r AS (SELECT date_trunc('month', date)::DATE AS month, sum(amount_yuan)::DOUBLE AS raised FROM donations
+                   WHERE date <= $day::DATE AND year(date) = $year::INTEGER GROUP BY ALL),
+             u AS (SELECT date_trunc('month', date)::DATE AS month, sum(amount_yuan)::DOUBLE AS used FROM disbursements
+                   WHERE date <= $day::DATE AND year(date) = $year::INTEGER GROUP BY ALL)
+        SELECT month, coalesce(raised, 0) AS raised, coalesce(used, 0) AS used FROM r FULL JOIN u USING (month)
+        ORDER BY month
+        """,
+        day=day,
+        year=year,
+    )
+
+
+# Which stored rows each topic of the deck reads: (topic, table, key columns, rows as of $day in $year).
+_PRESENTER_ROWS = (
+    ("projects", "projects", ("project_id",), _DONE_BY),
+    (
+        "meetings",
+        "meetings",
+        ("meeting_id",),
+        "SELECT * FROM meetings WHERE type = 'promotion' AND date <= $day::DATE AND year(date) = $year::INTEGER",
+    ),
+    ("training", "workers", ("worker_id",), _ROSTER_BY),
+    ("training", "training_sessions", ("session_id",), _SESSIONS_BY),
+    (
+        "training",
+        "attendance",
+        ("session_id", "worker_id"),
+        f"SELECT a.* FROM attendance a SEMI JOIN ({_SESSIONS_BY}) s USING (session_id)",
+    ),
+    ("mentoring", "mentorships", ("mentor_id", "mentee_id"), _PAIRS_BY),
+    ("mentoring", "workers", ("worker_id",), _ROSTER_BY),
+    ("fund", "donations", ("donation_id",), "SELECT * FROM donations WHERE date <= $day::DATE"),
+    ("fund", "disbursements", ("disbursement_id",), "SELECT * FROM disbursements WHERE date <= $day::DATE"),
+    ("targets", "targets", ("metric", "year"), "SELECT * FROM targets WHERE year = $year::INTEGER"),
+)
+
+
+def presenter_sources(con: Con, *, day: date, year: int) -> pd.DataFrame:
+    """The imports each topic's figures come from: topic, batch_id, file_name (in import order).
+
+    A stored row comes from the latest loaded batch that inserted or updated it (its `<table>_history` entries).
+    """
+    parts = []
+    for topic, table, key, rows in _PRESENTER_ROWS:
+        keys = ", ".join(f"h.{k}" for k in key)
+        on = " AND ".join(f"h.{k} = r.{k}" for k in key)
+        parts.append(
+            f"""
+            SELECT '{topic}' AS topic, arg_max(h._batch_id, b.seq) AS batch_id
+            FROM {table}_history h JOIN import_batches b ON b.batch_id = h._batch_id AND b.status = 'loaded'
+            SEMI JOIN ({rows}) r ON {on}
+            GROUP BY {keys}
+            """
+        )
+    union = " UNION ALL ".join(parts)
+    return _df(
+        con,
+        f"""
+        SELECT DISTINCT u.topic, u.batch_id, b.file_name, b.seq FROM ({union}) u JOIN import_batches b USING (batch_id)
+        ORDER BY u.topic, b.seq
+        """,
+        day=day,
+        year=year,
+    ).drop(columns="seq")

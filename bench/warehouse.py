@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from etl import db
+from etl import db, derived
 
 SCALE = {
     "communities": 2_000,
@@ -79,6 +79,7 @@ def build(path: Path, **scale: int) -> Path:
         needed = {k: v for k, v in sizes.items() if f"${k}" in statement}
         if statement.strip():
             con.execute(statement, needed or None)
+    derived.refresh(con)
     con.execute("CHECKPOINT")
     con.close()
     return path

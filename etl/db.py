@@ -40,12 +40,15 @@ def connect(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table that is missing; history tables mirror their kind's columns."""
+    from etl import derived
+
     con.execute(SCHEMA.read_text(encoding="utf-8"))
     for kind in KINDS:
         con.execute(
             f"CREATE TABLE IF NOT EXISTS {kind}_history AS "
             f"SELECT NULL::VARCHAR AS _batch_id, NULL::VARCHAR AS _action, * FROM {kind} LIMIT 0"
         )
+    derived.ensure(con)
 
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:

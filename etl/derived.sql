@@ -1,0 +1,20 @@
+-- Derived tables: training rolled up so the dashboards answer from thousands of rows, not millions.
+-- They hold nothing that is not in attendance, training_sessions and workers, and are rebuilt inside the
+-- transaction of every import and undo (etl/derived.py), so readers never see them disagree with their sources.
+
+-- One row per worker and year they attended anything: coverage, untrained workers, person-times by person.
+CREATE OR REPLACE TABLE training_worker_year AS
+SELECT a.worker_id, year(s.date)::INTEGER AS year, count(*)::BIGINT AS person_times
+FROM attendance a JOIN training_sessions s USING (session_id)
+GROUP BY ALL;
+
+-- Person-times by month, format and the attendee's community: charts by month or format, filtered or not.
+CREATE OR REPLACE TABLE training_rollup AS
+SELECT date_trunc('month', s.date)::DATE AS month, s.format, w.community, count(*)::BIGINT AS person_times
+FROM attendance a JOIN training_sessions s USING (session_id) JOIN workers w USING (worker_id)
+GROUP BY ALL;
+
+-- Which communities' workers attended each session: sessions and hours "held" for one community.
+CREATE OR REPLACE TABLE session_communities AS
+SELECT DISTINCT a.session_id, w.community
+FROM attendance a JOIN workers w USING (worker_id);

@@ -87,7 +87,7 @@ _PROJECTS_IN_SCOPE = f"""
 _ROSTER = f"SELECT * FROM workers w WHERE coalesce(w.active, TRUE) AND {_COMMUNITY.format(col='w.community')}"
 # Training figures read the derived tables that etl/derived.sql rebuilds with every import: a worker's
 # attendance per year, person-times per month x format x community, and which communities attended a session.
-_TRAINED = f"""
+_TRAINED = """
     SELECT DISTINCT t.worker_id FROM training_worker_year t
     WHERE $year::INTEGER IS NULL OR t.year = $year::INTEGER
 """
@@ -794,12 +794,13 @@ def presenter_training_by_month(con: Con, *, day: date, year: int) -> pd.DataFra
 
 
 def presenter_mentors(con: Con, *, day: date) -> pd.DataFrame:
-    """Per mentor with pairs started by `day`: name, mentees, activities done and planned (ten per pair)."""
+    """Per mentor with pairs started by `day`: name, mentees, activities done, planned (ten per pair) and the share done."""
     return _df(
         con,
         f"""
         SELECT m.mentor_id, r.name AS mentor, count(*) AS mentees,
-               sum(coalesce(m.activities_done, 0)) AS activities_done, 10 * count(*) AS activities_planned
+               sum(coalesce(m.activities_done, 0))::BIGINT AS activities_done, 10 * count(*) AS activities_planned,
+               sum(coalesce(m.activities_done, 0)) / (10 * count(*)) AS share_done
         FROM ({_PAIRS_BY}) m JOIN workers r ON r.worker_id = m.mentor_id
         GROUP BY ALL ORDER BY mentees DESC, m.mentor_id
         """,

@@ -5,7 +5,7 @@ import hashlib
 import streamlit as st
 
 import ui
-from etl import checks, guard, load
+from etl import accounts, checks, guard, load
 from etl.annotate import annotate
 from ui import review
 
@@ -16,8 +16,8 @@ lang = page.t
 
 
 template_bytes = st.cache_data(show_spinner=False)(review.template_bytes)
-# Until sign-in exists (issue 6) every web import is recorded as made through the web page.
-USER = "web"
+# Analysts and admins only (checked again by accounts.import_as / undo_as); the batch records the user's name.
+user = ui.require_role(page, "analyst")
 
 
 # --- 1. the template
@@ -74,7 +74,13 @@ for upload in uploads or []:
             st.dataframe(review.sheets_table(result, page.lang), hide_index=True, width="stretch")
         if not ready:
             st.error(lang("data.rejected", n=len(result.errors)), icon=":material/error:")
-            st.dataframe(review.problems_table(result.errors, page.lang), hide_index=True, width="stretch")
+            problems = review.problems_table(result.errors, page.lang)
+            st.dataframe(
+                problems,
+                hide_index=True,
+                width="stretch",
+                column_config={problems.columns[-1]: st.column_config.TextColumn(width="large")},
+            )
             if result.report is not None:  # the file itself opened: offer it back with the problems marked
                 st.download_button(
                     lang("data.annotated"),
@@ -89,10 +95,15 @@ for upload in uploads or []:
             for sentence in review.summary_sentences(result, page.lang):
                 st.markdown(f"- {sentence}")
             for index, sheet in enumerate(result.report.sheets):
+                if sheet.frame.empty:  # e.g. the template's unused sheets
+                    continue
                 st.caption(lang("data.preview", sheet=sheet.sheet, kind=review.kind_name(sheet.kind, page.lang)))
                 st.dataframe(review.preview(result, index), hide_index=True, width="stretch")
-        if result.warnings:
-            st.warning("\n".join(f"- {w.message(page.lang)}" for w in result.warnings), icon=":material/warning:")
+        empty, warnings = review.split_warnings(result.warnings)
+        if warnings:
+            st.warning("\n".join(f"- {w.message(page.lang)}" for w in warnings), icon=":material/warning:")
+        if empty:
+            st.caption(lang("data.empty_sheets", sheets="、".join(empty) if page.lang == "zh" else ", ".join(empty)))
 
 to_import = [
     (name, data) for name, data, r in results if r.status == "valid" and r.counts["inserted"] + r.counts["updated"]
@@ -105,7 +116,7 @@ if results:
     if st.button(label, type="primary", disabled=blocked or not to_import, icon=":material/upload:"):
         lines = []
         for name, data in to_import:
-            result = load.import_file(page.con, data, name, user=USER)
+            result = accounts.import_as(user, page.con, data, name)
             if result.status == "loaded":
                 lines.append(lang("data.imported", file=name, batch=result.batch_id, **result.counts))
             elif result.status == "unchanged":
@@ -126,7 +137,9 @@ if batches.empty:
 else:
     st.dataframe(review.history_table(batches, page.lang), hide_index=True, width="stretch")
     latest = load.latest_batch(page.con)
-    if latest:
+    if latest and not user.may("admin"):
+        st.caption(lang("auth.undo_admin"))
+    elif latest:
         batch = batches.set_index("batch_id").loc[latest]
         batch["batch_id"] = latest
         with st.expander(lang("data.undo.title", batch=latest), icon=":material/undo:"):
@@ -134,9 +147,9 @@ else:
             sure = st.checkbox(lang("data.undo.confirm"), key=f"undo_sure_{latest}")
             if st.button(lang("data.undo.button", batch=latest), disabled=not sure, key=f"undo_{latest}"):
                 try:
-                    load.undo(page.con, latest)
-                except load.UndoRefused as exc:
-                    st.error(str(exc))
+                    accounts.undo_as(user, page.con, latest)
+                except load.UndoRefused:  # another session changed the warehouse since this page was drawn
+                    st.error(lang("data.undo.refused"), icon=":material/error:")
                 else:
                     ui.clear_caches()
                     st.session_state["previews"] = {}
@@ -147,7 +160,7 @@ else:
 st.subheader(lang("data.checks.title"))
 st.caption(lang("data.checks.help"))
 for check in checks.reconcile(page.con):
-    icon = "✅" if check.passed else "❌"
+    icon = ":green[:material/check_circle:]" if check.passed else ":red[:material/cancel:]"
     line = f"{icon} {lang(f'check.{check.key}')}"
     if not check.passed:
         line += " — " + lang("check.failures", n=check.failures, examples=", ".join(check.examples))

@@ -35,27 +35,33 @@ def problems_table(problems: list[Problem], lang: str) -> pd.DataFrame:
     return frame.rename(columns={c: t(f"problems.{c}", lang) for c in frame.columns})
 
 
+def split_warnings(warnings: list[Problem]) -> tuple[list[str], list[Problem]]:
+    """Sheets that only had headers (named once, quietly) apart from the warnings worth reading."""
+    empty = [w.sheet for w in warnings if w.key == "sheet.no_rows"]
+    return empty, [w for w in warnings if w.key != "sheet.no_rows"]
+
+
 def kind_name(kind: str, lang: str) -> str:
     return KINDS[kind].zh if lang == "zh" else t(f"kind.{kind}", lang)
 
 
 def sheets_table(result: FileResult, lang: str) -> pd.DataFrame:
-    """The sheets found, the kind recognised for each, and what importing them would do."""
+    """The sheets found, the kind recognised for each, and (once checked against the warehouse) what importing
+    them would do."""
     report = result.report
     counts = {s["sheet"]: s for s in result.sheets}
     rows = []
     for sheet in report.sheets if report else []:
-        c = counts.get(sheet.sheet, {})
-        rows.append(
-            {
-                t("data.col.sheet", lang): sheet.sheet,
-                t("data.col.kind", lang): kind_name(sheet.kind, lang),
-                t("data.col.rows", lang): len(sheet.frame),
-                t("data.col.inserted", lang): c.get("inserted"),
-                t("data.col.updated", lang): c.get("updated"),
-                t("data.col.unchanged", lang): c.get("unchanged"),
-            }
-        )
+        row = {
+            t("data.col.sheet", lang): sheet.sheet,
+            t("data.col.kind", lang): kind_name(sheet.kind, lang),
+            t("data.col.rows", lang): len(sheet.frame),
+        }
+        if counts:  # a rejected file was never compared with the warehouse
+            c = counts.get(sheet.sheet, {})
+            for key in ("inserted", "updated", "unchanged"):
+                row[t(f"data.col.{key}", lang)] = c.get(key, 0)
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

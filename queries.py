@@ -179,46 +179,44 @@ def has_data(con: Con) -> pd.DataFrame:
 # --- headline metrics
 
 
+_COVERAGE = f"""
+    WITH trained AS ({_TRAINED})
+    SELECT count(*) AS roster, count(t.worker_id) AS trained, count(t.worker_id) / nullif(count(*), 0) AS coverage
+    FROM ({_ROSTER}) w LEFT JOIN trained t USING (worker_id)
+"""
+_TRAINING_TOTALS = f"""
+    SELECT sessions, hours, (SELECT coalesce(sum(person_times), 0) FROM ({_ROLLUP})) AS person_times
+    FROM (SELECT count(*) AS sessions, coalesce(sum(hours), 0) AS hours FROM ({_SESSIONS}))
+"""
+_PROJECTS_COMPLETED = f"""
+    SELECT count(*) AS completed, count(*) FILTER (WHERE program = 'micro_renewal') AS micro_renewal_completed
+    FROM projects p
+    WHERE status = 'completed' AND {_YEAR.format(col="p.completed_date")} AND {_COMMUNITY.format(col="p.community")}
+"""
+_FUND_TOTALS = f"""
+    SELECT raised, used, used / nullif(raised, 0) AS usage_rate, raised_to_date - used_to_date AS balance FROM (
+        SELECT (SELECT coalesce(sum(amount_yuan), 0) FROM ({_DONATIONS}))::DOUBLE AS raised,
+               (SELECT coalesce(sum(amount_yuan), 0) FROM ({_DISBURSEMENTS}))::DOUBLE AS used,
+               (SELECT coalesce(sum(amount_yuan), 0) FROM donations
+                WHERE $year::INTEGER IS NULL OR year(date) <= $year::INTEGER)::DOUBLE AS raised_to_date,
+               (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements
+                WHERE $year::INTEGER IS NULL OR year(date) <= $year::INTEGER)::DOUBLE AS used_to_date)
+"""
+
+
 def coverage(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
     """Training coverage: active workers with >= 1 attendance in the period / active workers on the roster."""
-    return _df(
-        con,
-        f"""
-        WITH trained AS ({_TRAINED})
-        SELECT count(*) AS roster, count(t.worker_id) AS trained, count(t.worker_id) / nullif(count(*), 0) AS coverage
-        FROM ({_ROSTER}) w LEFT JOIN trained t USING (worker_id)
-        """,
-        year=year,
-        community=community,
-    )
+    return _df(con, _COVERAGE, year=year, community=community)
 
 
 def training_totals(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
     """Sessions and training hours held in the period, and person-times (attendance rows) in it."""
-    return _df(
-        con,
-        f"""
-        SELECT (SELECT count(*) FROM ({_SESSIONS})) AS sessions,
-               (SELECT coalesce(sum(hours), 0) FROM ({_SESSIONS})) AS hours,
-               (SELECT coalesce(sum(person_times), 0) FROM ({_ROLLUP})) AS person_times
-        """,
-        year=year,
-        community=community,
-    )
+    return _df(con, _TRAINING_TOTALS, year=year, community=community)
 
 
 def projects_completed(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
     """Completed projects (by completion year when a year is given), all and micro-renewal only."""
-    return _df(
-        con,
-        f"""
-        SELECT count(*) AS completed, count(*) FILTER (WHERE program = 'micro_renewal') AS micro_renewal_completed
-        FROM projects p
-        WHERE status = 'completed' AND {_YEAR.format(col="p.completed_date")} AND {_COMMUNITY.format(col="p.community")}
-        """,
-        year=year,
-        community=community,
-    )
+    return _df(con, _PROJECTS_COMPLETED, year=year, community=community)
 
 
 def fund_totals(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
@@ -227,20 +225,7 @@ def fund_totals(con: Con, *, year: int | None = None, community: str | None = No
     Donations carry no community, so raised is town-wide; with a community, used is that community's spending
     (usage rate = its share of the money raised) and the balance stays town-wide.
     """
-    return _df(
-        con,
-        f"""
-        SELECT raised, used, used / nullif(raised, 0) AS usage_rate, raised_to_date - used_to_date AS balance FROM (
-            SELECT (SELECT coalesce(sum(amount_yuan), 0) FROM ({_DONATIONS}))::DOUBLE AS raised,
-                   (SELECT coalesce(sum(amount_yuan), 0) FROM ({_DISBURSEMENTS}))::DOUBLE AS used,
-                   (SELECT coalesce(sum(amount_yuan), 0) FROM donations
-                    WHERE $year::INTEGER IS NULL OR year(date) <= $year::INTEGER)::DOUBLE AS raised_to_date,
-                   (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements
-                    WHERE $year::INTEGER IS NULL OR year(date) <= $year::INTEGER)::DOUBLE AS used_to_date)
-        """,
-        year=year,
-        community=community,
-    )
+    return _df(con, _FUND_TOTALS, year=year, community=community)
 
 
 def targets(con: Con, *, year: int | None = None) -> pd.DataFrame:
@@ -249,10 +234,9 @@ def targets(con: Con, *, year: int | None = None) -> pd.DataFrame:
 
 
 def _kpi_values(con: Con, year: int | None, community: str | None) -> dict[str, float | None]:
-    done = projects_completed(con, year=year, community=community).iloc[0]
-    cov = coverage(con, year=year, community=community).iloc[0]
-    train = training_totals(con, year=year, community=community).iloc[0]
-    fund = fund_totals(con, year=year, community=community).iloc[0]
+    # the four headline queries in one statement: one round trip, one plan
+    sql = f"SELECT * FROM ({_PROJECTS_COMPLETED}), ({_COVERAGE}), ({_TRAINING_TOTALS}), ({_FUND_TOTALS})"
+    done = cov = train = fund = _one(con, sql, year=year, community=community)
     return {
         "projects_completed": done["completed"],
         "micro_renewal_completed": done["micro_renewal_completed"],

@@ -15,6 +15,54 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SQL.read_text(encoding="utf-8"))
 
 
+# Adding attendance rows only adds to the roll-ups; any other change to their sources rebuilds them.
+_ADD_ATTENDANCE = """
+CREATE OR REPLACE TEMP TABLE new_training AS
+SELECT n.worker_id, s.date, s.format, w.community, n.session_id
+FROM new_attendance n JOIN training_sessions s USING (session_id) JOIN workers w USING (worker_id);
+
+CREATE OR REPLACE TEMP TABLE delta AS
+SELECT worker_id, year(date)::INTEGER AS year, count(*)::BIGINT AS person_times FROM new_training GROUP BY ALL;
+UPDATE training_worker_year t SET person_times = t.person_times + d.person_times
+FROM delta d WHERE t.worker_id = d.worker_id AND t.year = d.year;
+INSERT INTO training_worker_year SELECT d.* FROM delta d ANTI JOIN training_worker_year t USING (worker_id, year);
+
+CREATE OR REPLACE TEMP TABLE delta AS
+SELECT date_trunc('month', date)::DATE AS month, format, community, count(*)::BIGINT AS person_times
+FROM new_training GROUP BY ALL;
+UPDATE training_rollup t SET person_times = t.person_times + d.person_times
+FROM delta d WHERE t.month = d.month AND t.format IS NOT DISTINCT FROM d.format
+                   AND t.community IS NOT DISTINCT FROM d.community;
+INSERT INTO training_rollup SELECT d.* FROM delta d
+WHERE NOT EXISTS (SELECT 1 FROM training_rollup t WHERE t.month = d.month
+                  AND t.format IS NOT DISTINCT FROM d.format AND t.community IS NOT DISTINCT FROM d.community);
+
+INSERT INTO session_communities
+SELECT DISTINCT n.session_id, n.community FROM new_training n
+WHERE NOT EXISTS (SELECT 1 FROM session_communities c
+                  WHERE c.session_id = n.session_id AND c.community IS NOT DISTINCT FROM n.community);
+
+DROP TABLE new_training;
+DROP TABLE delta;
+"""
+SOURCES = {"attendance", "training_sessions", "workers"}
+
+
+def update(con: duckdb.DuckDBPyConnection, changed_kinds: set[str]) -> None:
+    """Bring the derived tables up to date after an import changed `changed_kinds` (same transaction).
+
+    New attendance alone (the common, large case) is added incrementally from the temp table
+    `new_attendance`; a change to sessions or workers rebuilds everything.
+    """
+    touched = changed_kinds & SOURCES
+    if not touched:
+        return
+    if touched == {"attendance"}:
+        con.execute(_ADD_ATTENDANCE)
+    else:
+        refresh(con)
+
+
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
     """Build the derived tables when a warehouse does not have them yet."""
     present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}

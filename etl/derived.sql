@@ -6,15 +6,18 @@
 CREATE OR REPLACE TABLE training_worker_year AS
 SELECT a.worker_id, year(s.date)::INTEGER AS year, count(*)::BIGINT AS person_times
 FROM attendance a JOIN training_sessions s USING (session_id)
-GROUP BY ALL;
+GROUP BY ALL
+ORDER BY year, worker_id;  -- sorted so a filter on year reads only its row groups
 
 -- Person-times by month, format and the attendee's community: charts by month or format, filtered or not.
 CREATE OR REPLACE TABLE training_rollup AS
 SELECT date_trunc('month', s.date)::DATE AS month, s.format, w.community, count(*)::BIGINT AS person_times
 FROM attendance a JOIN training_sessions s USING (session_id) JOIN workers w USING (worker_id)
-GROUP BY ALL;
+GROUP BY ALL
+ORDER BY community, month;
 
 -- Which communities' workers attended each session: sessions and hours "held" for one community.
 CREATE OR REPLACE TABLE session_communities AS
 SELECT DISTINCT a.session_id, w.community
-FROM attendance a JOIN workers w USING (worker_id);
+FROM attendance a JOIN workers w USING (worker_id)
+ORDER BY community, session_id;

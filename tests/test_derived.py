@@ -43,3 +43,16 @@ def test_dry_run_leaves_derived_tables_alone(warehouse):
     before = derived_state(warehouse)
     import_file(warehouse, workbook_bytes({"签到表": ATTENDANCE}), "b", dry_run=True)
     assert derived_state(warehouse) == before
+
+
+def test_attendance_only_import_updates_incrementally_and_exactly(warehouse, monkeypatch):
+    import_file(warehouse, workbook_bytes({"名册": ROSTER, "培训场次": SESSIONS}), "a")
+    import_file(warehouse, workbook_bytes({"签到表": ATTENDANCE[:2]}), "b")  # S01/000101
+    rebuilt = []
+    monkeypatch.setattr(derived, "refresh", lambda con: rebuilt.append(1))  # the incremental path must not rebuild
+    more = [ATTENDANCE[0], ["S01", "000102"], ["S02", "000101"], ["S02", "000103"]]  # adds to an existing worker-year
+    import_file(warehouse, workbook_bytes({"签到表": more}), "c")
+    assert rebuilt == []
+    monkeypatch.undo()
+    assert derived_state(warehouse) == recomputed(warehouse)
+    assert ("000101", 2023, 2) in warehouse.execute("SELECT * FROM training_worker_year").fetchall()

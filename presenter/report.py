@@ -1,0 +1,180 @@
+"""The leadership summary: the deck on one or two printed A4 pages, as self-contained HTML (print it to get a PDF)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from presenter.slides import Chart, Deck, Slide, fmt
+
+CSS = """
+@page { size: A4; margin: 10mm 12mm 12mm; }
+* { box-sizing: border-box; }
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", system-ui, sans-serif;
+       color: #1b2a41; margin: 0 auto; max-width: 190mm; font-size: 10.5pt; line-height: 1.45; }
+header { border-left: 6px solid #c62828; padding: 2mm 0 2mm 5mm; margin: 6mm 0 5mm; }
+header .town { color: #5b6778; font-size: 9.5pt; }
+h1 { font-size: 19pt; margin: 1mm 0; }
+header .sub { color: #c62828; font-weight: 700; }
+h2 { font-size: 12.5pt; margin: 5mm 0 2mm; border-bottom: 1px solid #e3e6ea; padding-bottom: 1mm; }
+table.kpis { width: 100%; border-collapse: collapse; }
+table.kpis th, table.kpis td { padding: 0.9mm 2mm; border-bottom: 1px solid #e3e6ea; text-align: right; }
+table.kpis th:first-child, table.kpis td:first-child { text-align: left; }
+table.kpis th { color: #5b6778; font-weight: 600; font-size: 9pt; }
+td.reached { width: 34%; }
+.meter { display: flex; align-items: center; gap: 2mm; justify-content: flex-end; }
+.meter .track { flex: 1; height: 3mm; background: #eef1f4; border-radius: 1.5mm; overflow: hidden; }
+.meter .fill { height: 100%; background: #1f5fa8; }
+.meter .fill.met { background: #2e7d32; }
+.meter span { min-width: 14mm; }
+.highlights { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 3mm 4mm; }
+.card { border: 1px solid #e3e6ea; border-radius: 2mm; padding: 2.4mm; break-inside: avoid; }
+.card h3 { margin: 0 0 1mm; font-size: 11pt; }
+.card .message { color: #5b6778; margin: 0 0 2mm; }
+.figures { display: flex; flex-wrap: wrap; gap: 1mm 5mm; margin-bottom: 2mm; }
+.figures b { color: #c62828; font-size: 13pt; }
+.figures small { display: block; color: #1b2a41; font-size: 8.5pt; }
+.bars { width: 100%; border-collapse: collapse; font-size: 8.5pt; }
+.bars caption { text-align: left; color: #5b6778; font-weight: 600; padding-bottom: 1mm; }
+.bars td { padding: 0.5mm 1mm; vertical-align: middle; }
+.bars td.label { width: 26%; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 26mm; }
+.bars td.value { width: 18%; text-align: right; white-space: nowrap; }
+.bar { height: 2.6mm; background: #1f5fa8; border-radius: 0 1mm 1mm 0; }
+.bar.s1 { background: #b0bec5; }
+.legend { font-size: 8pt; color: #5b6778; }
+.legend i { display: inline-block; width: 3mm; height: 3mm; background: #1f5fa8; margin: 0 1mm 0 3mm; }
+.legend i.s1 { background: #b0bec5; }
+.columns { display: flex; align-items: flex-end; gap: 1.2mm; height: 24mm; margin-top: 1mm; }
+.columns div { flex: 1; display: flex; flex-direction: column; justify-content: flex-end; align-items: center;
+               height: 100%; font-size: 6.5pt; color: #5b6778; }
+.columns .col { width: 100%; background: #1f5fa8; border-radius: 1mm 1mm 0 0; }
+.columns .col.s1 { background: #b0bec5; }
+.columns .pair { flex-direction: row; align-items: flex-end; gap: 0.4mm; width: 100%; }
+.columns .pair .col { flex: 1; }
+.columns-axis { display: flex; gap: 1.2mm; font-size: 6.5pt; color: #5b6778; }
+.columns-axis span { flex: 1; text-align: center; }
+.notes { font-size: 8.5pt; color: #5b6778; }
+dl.notes { columns: 2; column-gap: 6mm; font-size: 7pt; line-height: 1.3; margin: 0; }
+dl.notes dt, dl.notes dd { break-inside: avoid; }
+.notes dt { font-weight: 600; color: #1b2a41; }
+.notes dd { margin: 0 0 1mm; }
+.print-hint { color: #5b6778; font-size: 9pt; }
+@media print { .print-hint { display: none; } h2 { break-after: avoid; } }
+"""
+
+
+def _meter(reached: float | None, text: str) -> str:
+    if reached is None:
+        return escape(text)
+    width = max(0.0, min(reached, 1.0)) * 100
+    met = " met" if reached >= 1 - 1e-9 else ""
+    return (
+        f'<div class="meter"><div class="track"><div class="fill{met}" style="width:{width:.1f}%"></div></div>'
+        f"<span>{escape(text)}</span></div>"
+    )
+
+
+def _columns(chart: Chart, lang: str) -> str:
+    """A chart over months as small vertical columns, the first series' value above each (fits a card's width)."""
+    top = chart.ceiling or max((v for s in chart.series for v in s.values), default=0) or 1
+    cells = []
+    for c in range(len(chart.categories)):
+        value = chart.series[0].values[c]
+        label = escape(fmt(chart.unit, value, lang)) if value else ""
+        bars = "".join(
+            f'<span class="col s{i}" style="height:{max(0.0, s.values[c]) / top * 100:.1f}%" '
+            f'title="{escape(s.name)}: {escape(fmt(chart.unit, s.values[c], lang))}"></span>'
+            for i, s in enumerate(chart.series)
+        )
+        inner = (
+            f'<div class="pair">{bars}</div>'
+            if len(chart.series) > 1
+            else bars.replace("<span", "<div").replace("</span>", "</div>")
+        )
+        cells.append(f"<div>{label if len(chart.series) == 1 else ''}{inner}</div>")
+    axis = "".join(f"<span>{escape(c)}</span>" for c in chart.categories)
+    legend = ""
+    if len(chart.series) > 1:
+        legend = (
+            '<span class="legend">'
+            + "".join(
+                f'<i class="s{i}"></i>{escape(s.name)} {escape(fmt(chart.unit, sum(s.values), lang))}'
+                for i, s in enumerate(chart.series)
+            )
+            + "</span>"
+        )
+    return (
+        f'<div class="bars-title legend">{escape(chart.title)}{legend}</div>'
+        f'<div class="columns">{"".join(cells)}</div><div class="columns-axis">{axis}</div>'
+    )
+
+
+def _bars(chart: Chart, lang: str) -> str:
+    """A chart as a table of HTML bars (prints crisply, needs no script); charts over months as columns."""
+    if chart.kind in ("column", "line") and len(chart.categories) > 4:
+        return _columns(chart, lang)
+    top = chart.ceiling or max((v for s in chart.series for v in s.values), default=0) or 1
+    legend = ""
+    if len(chart.series) > 1:
+        legend = (
+            '<div class="legend">'
+            + "".join(f'<i class="s{i}"></i>{escape(s.name)}' for i, s in enumerate(chart.series))
+            + "</div>"
+        )
+    rows = []
+    for c, category in enumerate(chart.categories):
+        for i, series in enumerate(chart.series):
+            value = series.values[c]
+            label = escape(category) if i == 0 else ""
+            rows.append(
+                f'<tr><td class="label">{label}</td><td><div class="bar s{i}" '
+                f'style="width:{max(0.0, value) / top * 100:.1f}%"></div></td>'
+                f'<td class="value">{escape(fmt(chart.unit, value, lang))}</td></tr>'
+            )
+    return f'<table class="bars"><caption>{escape(chart.title)}{legend}</caption>{"".join(rows)}</table>'
+
+
+def _card(deck: Deck, slide: Slide) -> str:
+    figures = "".join(f"<div><b>{escape(f.text)}</b><small>{escape(f.label)}</small></div>" for f in slide.figures)
+    chart = _bars(slide.chart, deck.lang) if slide.chart is not None else ""
+    return (
+        f'<section class="card"><h3>{escape(slide.title)}</h3><p class="message">{escape(slide.message)}</p>'
+        f'<div class="figures">{figures}</div>{chart}</section>'
+    )
+
+
+def to_html(deck: Deck) -> str:
+    """The printable summary: KPIs against targets, each programme's figures and chart, definitions and sources."""
+    t = deck.t
+    kpi_rows = "".join(
+        f"<tr><td>{escape(k.label)}</td><td><b>{escape(k.text)}</b></td><td>{escape(k.target_text)}</td>"
+        f'<td class="reached">{_meter(k.reached, fmt("percent", k.reached, deck.lang))}</td></tr>'
+        for k in deck.kpis
+    )
+    cards = "".join(_card(deck, s) for s in deck.slides if s.key not in ("cover", "targets"))
+    definitions = "".join(
+        f"<dd><b>{escape(f.label)}</b>: {escape(f.definition)}</dd>"
+        for s in deck.slides
+        for f in s.figures
+        if f.definition
+    )
+    files = dict.fromkeys(f for s in deck.slides for f in s.sources)
+    return f"""<!DOCTYPE html>
+<html lang="{"zh-CN" if deck.lang == "zh" else "en"}"><head><meta charset="utf-8">
+<title>{escape(t("presenter.report.title", year=deck.year))}</title><style>{CSS}</style></head>
+<body>
+<p class="print-hint">{escape(t("presenter.report.print"))}</p>
+<header><div class="town">{escape(t("presenter.footer_town"))}</div>
+<h1>{escape(t("presenter.report.title", year=deck.year))}</h1>
+<div class="sub">{escape(t("presenter.report.subtitle", date=deck.day.isoformat()))}</div></header>
+<h2>{escape(t("presenter.report.kpis"))}</h2>
+<table class="kpis"><thead><tr><th>{escape(t("presenter.report.metric"))}</th><th>{escape(t("presenter.report.value"))}</th>
+<th>{escape(t("presenter.report.target"))}</th><th>{escape(t("presenter.report.reached"))}</th></tr></thead>
+<tbody>{kpi_rows}</tbody></table>
+<h2>{escape(t("presenter.report.highlights"))}</h2>
+<div class="highlights">{cards}</div>
+<h2>{escape(t("presenter.report.definitions"))}</h2>
+<dl class="notes">{definitions}</dl>
+<h2>{escape(t("presenter.report.sources"))}</h2>
+<p class="notes">{escape(t("presenter.as_of", date=deck.day.isoformat()))} · {escape(", ".join(files))}</p>
+</body></html>
+"""

@@ -1,0 +1,180 @@
+"""Drawing a slide on the projector: a Plotly figure per chart and the stylesheet for a 1920×1080 room (dark or bright)."""
+
+from __future__ import annotations
+
+from html import escape
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from presenter.slides import Chart, Deck, Slide, fmt
+
+THEMES = {
+    "dark": {
+        "bg": "#0e1726",
+        "panel": "#16223a",
+        "ink": "#f2f5f9",
+        "muted": "#a9b6c8",
+        "accent": "#ffb74d",
+        "series": ("#5aa9ff", "#8595a8"),
+        "rule": "#2a3a55",
+    },
+    "bright": {
+        "bg": "#ffffff",
+        "panel": "#f4f6f8",
+        "ink": "#1b2a41",
+        "muted": "#5b6778",
+        "accent": "#c62828",
+        "series": ("#1f5fa8", "#b0bec5"),
+        "rule": "#e3e6ea",
+    },
+}
+TICK_FORMATS = {"percent": ".0%", "yuan": ",.0f", "count": ",.0f", "hours": ",.1f"}
+
+
+def figure(chart: Chart, theme: str, lang: str, height: int = 600) -> go.Figure:
+    """The chart in projector sizes: labels on the bars, no axis that repeats them, big type."""
+    colours = THEMES[theme]
+    fig = go.Figure()
+    for i, series in enumerate(chart.series):
+        colour = colours["series"][i % len(colours["series"])]
+        text = [fmt(chart.unit, v, lang) if v else "" for v in series.values]
+        if chart.kind == "line":
+            fig.add_trace(
+                go.Scatter(
+                    x=list(chart.categories),
+                    y=list(series.values),
+                    name=series.name,
+                    mode="lines+markers+text",
+                    text=text,
+                    textposition="top center",
+                    line={"color": colour, "width": 5},
+                    marker={"size": 12},
+                    cliponaxis=False,
+                )
+            )
+            continue
+        horizontal = chart.kind == "bar"
+        positions = list(range(len(chart.categories)))  # positions, not names: masked names may repeat (刘*, 刘*)
+        fig.add_trace(
+            go.Bar(
+                x=list(series.values) if horizontal else positions,
+                y=positions if horizontal else list(series.values),
+                customdata=list(chart.categories),
+                hovertemplate="%{customdata}: %{text}<extra></extra>",
+                orientation="h" if horizontal else "v",
+                name=series.name,
+                text=text,
+                textposition="outside",
+                marker={"color": colour},
+                cliponaxis=False,
+            )
+        )
+    values = {"visible": chart.kind == "line", "showgrid": True, "gridcolor": colours["rule"], "zeroline": False}
+    values["tickformat"] = TICK_FORMATS.get(chart.unit, ",")
+    top = chart.ceiling or max((v for s in chart.series for v in s.values), default=1) or 1
+    values["range"] = [0, top * 1.15]
+    categories = {"showgrid": False, "tickfont": {"size": 24, "color": colours["ink"]}}
+    if chart.kind == "line":
+        categories["type"] = "category"
+    else:
+        positions = list(range(len(chart.categories)))
+        categories.update(tickmode="array", tickvals=positions, ticktext=list(chart.categories), type="linear")
+    if chart.kind == "bar":
+        categories["autorange"] = "reversed"
+        fig.update_layout(xaxis=values, yaxis=categories)
+    else:
+        fig.update_layout(xaxis=categories, yaxis=values)
+    fig.update_layout(
+        height=height,
+        barmode="group",
+        bargap=0.3,
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font={"size": 22, "color": colours["ink"]},
+        uniformtext={"minsize": 18, "mode": "show"},
+        showlegend=len(chart.series) > 1,
+        legend={"orientation": "h", "y": 1.08, "x": 0, "font": {"size": 22, "color": colours["ink"]}},
+        margin={"l": 10, "r": 40, "t": 50 if len(chart.series) > 1 else 20, "b": 10},
+        separators=".,",
+    )
+    return fig
+
+
+def stylesheet(theme: str, fullscreen: bool) -> str:
+    """CSS for the slide (very large type, the room's colours) and, in full screen, no sidebar or page furniture."""
+    c = THEMES[theme]
+    css = f"""
+    .stApp, [data-testid="stHeader"] {{ background: {c["bg"]}; color: {c["ink"]}; }}
+    .st-key-slide {{ padding: 8px 8px 0; }}
+    .st-key-slide .slide-kicker {{ color: {c["muted"]}; font-size: 24px; letter-spacing: .02em; }}
+    .st-key-slide .slide-title {{ color: {c["ink"]}; font-size: 60px; font-weight: 800; line-height: 1.1; margin: 4px 0 8px; }}
+    .st-key-slide .slide-message {{ color: {c["muted"]}; font-size: 32px; line-height: 1.25;
+        border-bottom: 6px solid {c["accent"]}; padding-bottom: 14px; margin-bottom: 4px; display: inline-block; }}
+    .st-key-slide .slide-cover {{ color: {c["ink"]}; font-size: 96px; font-weight: 800; line-height: 1.1; margin-top: 12vh; }}
+    .st-key-slide .slide-cover-message {{ color: {c["accent"]}; font-size: 48px; font-weight: 700; margin: 24px 0; }}
+    .st-key-slide .slide-programmes {{ color: {c["muted"]}; font-size: 30px; line-height: 1.5; max-width: 1500px; }}
+    .st-key-slide .slide-chart-title {{ color: {c["muted"]}; font-size: 26px; font-weight: 600; }}
+    .st-key-slide [data-testid="stMetric"] {{ padding: 4px 0 0; }}
+    .st-key-slide [data-testid="stMetricValue"] {{ font-size: 92px; font-weight: 800; color: {c["accent"]};
+        line-height: 1.0; }}
+    .st-key-slide [data-testid="stMetricValue"] > div {{ overflow: visible; }}
+    .st-key-slide [data-testid="stMetricLabel"] p {{ font-size: 30px; font-weight: 700; color: {c["ink"]}; }}
+    .st-key-slide [data-testid="stMetricLabel"] {{ height: auto; }}
+    .st-key-slide [data-testid="stCaptionContainer"] p {{ font-size: 22px; color: {c["muted"]}; }}
+    .st-key-slide .slide-footer p {{ font-size: 20px; }}
+    .st-key-slide_nav {{ align-items: center; }}
+    .st-key-slide_nav [data-testid="stMarkdownContainer"] p {{ font-size: 22px; color: {c["muted"]}; margin: 0; }}
+    .st-key-slide_nav button {{ background: {c["panel"]}; border-color: {c["rule"]}; color: {c["ink"]}; }}
+    .st-key-slide_nav button:disabled {{ opacity: .45; }}
+    .st-key-slide_nav button p, .st-key-slide_nav label p {{ font-size: 20px; color: {c["ink"]}; }}
+    .st-key-presenter_clicker {{ display: none; }}
+    [data-testid="stMain"] label p, [data-testid="stMain"] [data-testid="stWidgetLabel"] p {{ color: {c["ink"]}; }}
+    """
+    if fullscreen:
+        css += """
+    [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+    [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
+    [data-testid="stMainBlockContainer"] { padding: 24px 56px 8px !important; max-width: 100% !important; }
+    [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"]
+        > *:not(:has(> .st-key-slide)):not(:has(> .st-key-slide_nav)) { display: none; }
+    """
+    return f"<style>{css}</style>"
+
+
+def draw(deck: Deck, slide: Slide, number: int, theme: str) -> None:
+    """One slide in the Streamlit page: title and message, the figures as metrics on the left, the chart on the right."""
+    with st.container(key="slide"):
+        kicker = f'<div class="slide-kicker">{escape(deck.t("presenter.footer_town"))}</div>'
+        if slide.key == "cover":
+            st.markdown(
+                f'{kicker}<div class="slide-cover">{escape(slide.title)}</div>'
+                f'<div class="slide-cover-message">{escape(slide.message)}</div>'
+                f'<div class="slide-programmes">{escape(deck.t("presenter.cover.programmes"))}</div>',
+                unsafe_allow_html=True,
+            )
+        else:
+            st.markdown(
+                f'{kicker}<div class="slide-title">{escape(slide.title)}</div>'
+                f'<div class="slide-message">{escape(slide.message)}</div>',
+                unsafe_allow_html=True,
+            )
+            left, right = st.columns([1, 2.2], gap="large")
+            with left:
+                for fig in slide.figures:
+                    st.metric(fig.label, fig.text, help=fig.definition)
+                    if fig.detail:
+                        st.caption(fig.detail)
+            if slide.chart is not None:
+                with right:
+                    st.markdown(
+                        f'<div class="slide-chart-title">{escape(slide.chart.title)}</div>', unsafe_allow_html=True
+                    )
+                    st.plotly_chart(
+                        figure(slide.chart, theme, deck.lang),
+                        width="stretch",
+                        config={"displayModeBar": False, "staticPlot": False},
+                        key=f"slide_chart_{number}",
+                    )
+        with st.container(key="slide_footer"):
+            st.caption(deck.footer(slide))

@@ -1,0 +1,453 @@
+"""The forum deck as data: one Slide per message, built once from the queries and drawn by the page, the .pptx and
+the printed report alike, so the three can never disagree.
+
+Every figure is as it stood on the as-of day (see the "presenter" section of queries.py) and carries its definition
+(the speaker note) and the files it was imported from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+import queries
+from etl import kinds
+from i18n import t
+from ui import numbers
+
+Runner = Callable[..., pd.DataFrame]  # run(query_function, **params) -> DataFrame; the app passes its cached page.q
+
+MASK = "*"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline number: its label, its text as shown, the raw value, a small line under it, its definition."""
+
+    key: str
+    label: str
+    text: str
+    value: float
+    detail: str = ""
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart both Plotly and PowerPoint can draw: bar (horizontal), column or line; one or more series."""
+
+    kind: str
+    title: str
+    categories: tuple[str, ...]
+    series: tuple[Series, ...]
+    unit: str = "count"  # count | percent | yuan | hours: how values are formatted
+    ceiling: float | None = None  # a fixed axis maximum (1.0 for percentages)
+
+
+@dataclass(frozen=True)
+class Slide:
+    key: str
+    title: str
+    message: str
+    figures: tuple[Figure, ...] = ()
+    chart: Chart | None = None
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # extra speaker notes beyond the figures' definitions
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A KPI against its target, for the targets slide and the printed report."""
+
+    key: str
+    label: str
+    value: float | None
+    text: str
+    target: float | None
+    target_text: str
+    reached: float | None  # value / target
+
+
+@dataclass(frozen=True)
+class Deck:
+    title: str
+    lang: str
+    day: date
+    year: int
+    latest: date
+    masked: bool
+    slides: tuple[Slide, ...]
+    kpis: tuple[Kpi, ...] = field(default=())
+
+    def t(self, key: str, **params: object) -> str:
+        return t(key, self.lang, **params)
+
+    def footer(self, slide: Slide) -> str:
+        """'As of 2024-01-19 · Source: 02_项目.xlsx, 03_会议.xlsx' in the deck's language."""
+        line = self.t("presenter.as_of", date=self.day.isoformat())
+        if slide.sources:
+            line += " · " + self.t("presenter.source", files=", ".join(slide.sources))
+        return line
+
+    def speaker_notes(self, slide: Slide) -> str:
+        """Each figure's definition, then the slide's notes, the as-of day and the source files."""
+        lines = [f"{f.label}: {f.text}. {f.definition}" for f in slide.figures if f.definition]
+        lines += list(slide.notes)
+        lines.append(self.footer(slide))
+        return "\n".join(lines)
+
+
+def fmt(unit: str, x: float | None, lang: str) -> str:
+    """A value as text: count 3,165 · hours/decimal 112 or 6.8 · percent 100.0% · yuan ¥650,000 (¥65万 in zh)."""
+    if unit == "percent":
+        return numbers.percent(x)
+    if unit == "yuan":
+        return numbers.yuan(x, lang)
+    return numbers.number(x, 1 if unit in ("hours", "decimal") else 0)
+
+
+def mask_name(name: object) -> str:
+    """'张三' -> '张*', 'Zhang San' -> 'Z*': the first character and one star, which also hides the name's length."""
+    text = "" if name is None or (isinstance(name, float) and pd.isna(name)) else str(name).strip()
+    return f"{text[0]}{MASK}" if text else text
+
+
+def _label(lang: str, enum: dict[str, str], code: object) -> str:
+    """An enumeration code as readers see it (its Chinese label in zh; readable English in en)."""
+    if code is None or (isinstance(code, float) and pd.isna(code)):
+        return t("common.unspecified", lang)
+    code = str(code)
+    return enum.get(code, code) if lang == "zh" else code.replace("_", " ").capitalize()
+
+
+def _month(lang: str, month: object) -> str:
+    stamp = pd.Timestamp(month)
+    return f"{stamp.month}月" if lang == "zh" else stamp.strftime("%b")
+
+
+class _Builder:
+    def __init__(self, run: Runner, lang: str, day: date, year: int, mask: bool) -> None:
+        self.run, self.lang, self.day, self.year, self.mask = run, lang, day, year, mask
+        sources = run(queries.presenter_sources, day=day, year=year)
+        self.sources = {
+            topic: tuple(dict.fromkeys(group["file_name"])) for topic, group in sources.groupby("topic", sort=False)
+        }
+        self.goals = run(queries.targets, year=year).set_index("metric")["target"].to_dict()
+
+    def t(self, key: str, **params: object) -> str:
+        return t(key, self.lang, **params)
+
+    def source(self, *topics: str) -> tuple[str, ...]:
+        files = [f for topic in topics for f in self.sources.get(topic, ())]
+        return tuple(dict.fromkeys(files))
+
+    def fmt(self, unit: str, x: float | None) -> str:
+        return fmt(unit, x, self.lang)
+
+    def figure(
+        self, key: str, value: float, unit: str = "count", detail: str = "", target: str | None = None
+    ) -> Figure:
+        """A headline figure; with `target` (a targets.metric), its detail line gives the target and share reached."""
+        value = 0.0 if value is None or pd.isna(value) else float(value)
+        goal = self.goals.get(target) if target else None
+        if goal:
+            reached = self.t("presenter.reached", share=numbers.percent(value / goal))
+            detail = self.t("presenter.target", target=self.fmt(unit, goal)) + " · " + reached
+        return Figure(
+            key,
+            self.t(f"presenter.fig.{key}"),
+            self.fmt(unit, value),
+            value,
+            detail,
+            self.t(f"presenter.def.{key}", year=self.year, date=self.day.isoformat()),
+        )
+
+    def person(self, name: object) -> str:
+        return mask_name(name) if self.mask else str(name)
+
+    # --- the slides, in the order they are shown
+
+    def cover(self) -> Slide:
+        files = self.source("projects", "meetings", "training", "mentoring", "fund", "targets")
+        return Slide(
+            "cover",
+            self.t("presenter.cover.title"),
+            self.t("presenter.cover.message", year=self.year, date=self.day.isoformat()),
+            sources=files,
+        )
+
+    def group_governance(self, done: pd.Series) -> Slide:
+        themes = self.run(queries.presenter_themes, day=self.day, year=self.year)
+        return Slide(
+            "group_governance",
+            self.t("presenter.group_governance.title"),
+            self.t(
+                "presenter.group_governance.message",
+                projects=numbers.number(done["group_governance"]),
+                themes=numbers.number(done["group_themes"]),
+            ),
+            (
+                self.figure("group_projects", done["group_governance"]),
+                self.figure("group_themes", done["group_themes"]),
+                self.figure("promotion_meetings", done["promotion_meetings"]),
+            ),
+            Chart(
+                "bar",
+                self.t("presenter.chart.by_theme"),
+                tuple(self.t("common.unspecified") if pd.isna(x) else str(x) for x in themes["theme"]),
+                (Series(self.t("presenter.series.completed"), tuple(float(x) for x in themes["completed"])),),
+            ),
+            self.source("projects", "meetings"),
+        )
+
+    def beautiful_community(self, done: pd.Series) -> Slide:
+        levels = self.run(queries.presenter_levels, day=self.day, year=self.year)
+        return Slide(
+            "beautiful_community",
+            self.t("presenter.beautiful_community.title"),
+            self.t(
+                "presenter.beautiful_community.message",
+                projects=numbers.number(done["district_plus"]),
+                municipal=numbers.number(done["municipal"]),
+            ),
+            (self.figure("district_plus", done["district_plus"]), self.figure("municipal", done["municipal"])),
+            Chart(
+                "column",
+                self.t("presenter.chart.by_level"),
+                tuple(_label(self.lang, kinds.LEVELS, x) for x in levels["level"]),
+                (Series(self.t("presenter.series.completed"), tuple(float(x) for x in levels["completed"])),),
+            ),
+            self.source("projects"),
+        )
+
+    def micro_renewal(self, done: pd.Series) -> Slide:
+        months = self.run(queries.presenter_completions, day=self.day, year=self.year, program="micro_renewal")
+        return Slide(
+            "micro_renewal",
+            self.t("presenter.micro_renewal.title"),
+            self.t(
+                "presenter.micro_renewal.message",
+                projects=numbers.number(done["micro_renewal"]),
+                proposed=numbers.number(done["micro_renewal_proposed"]),
+            ),
+            (
+                self.figure("micro_renewal", done["micro_renewal"], target="micro_renewal_completed"),
+                self.figure("micro_renewal_proposed", done["micro_renewal_proposed"]),
+            ),
+            Chart(
+                "line",
+                self.t("presenter.chart.running_total"),
+                tuple(_month(self.lang, m) for m in months["month"]),
+                (Series(self.t("presenter.series.completed_total"), tuple(float(x) for x in months["cumulative"])),),
+            ),
+            self.source("projects"),
+        )
+
+    def coverage(self, train: pd.Series) -> Slide:
+        roles = self.run(queries.presenter_coverage_by_role, day=self.day, year=self.year)
+        return Slide(
+            "coverage",
+            self.t("presenter.coverage.title"),
+            self.t(
+                "presenter.coverage.message",
+                trained=numbers.number(train["trained"]),
+                roster=numbers.number(train["roster"]),
+                year=self.year,
+            ),
+            (
+                self.figure(
+                    "trained",
+                    train["trained"],
+                    detail=self.t("presenter.of_roster", roster=numbers.number(train["roster"])),
+                ),
+                self.figure("coverage", train["coverage"], "percent", target="training_coverage"),
+            ),
+            Chart(
+                "bar",
+                self.t("presenter.chart.coverage_by_role"),
+                tuple(_label(self.lang, kinds.ROLES, r) for r in roles["role"]),
+                (Series(self.t("presenter.series.coverage"), tuple(float(x) for x in roles["coverage"])),),
+                unit="percent",
+                ceiling=1.0,
+            ),
+            self.source("training"),
+        )
+
+    def training_volume(self, train: pd.Series) -> Slide:
+        months = self.run(queries.presenter_training_by_month, day=self.day, year=self.year)
+        return Slide(
+            "training_volume",
+            self.t("presenter.training_volume.title"),
+            self.t(
+                "presenter.training_volume.message",
+                person_times=numbers.number(train["person_times"]),
+                hours=numbers.number(train["hours"], 1),
+                sessions=numbers.number(train["sessions"]),
+            ),
+            (
+                self.figure("person_times", train["person_times"], target="person_times"),
+                self.figure("hours", train["hours"], "hours", target="training_hours"),
+                self.figure("sessions", train["sessions"]),
+            ),
+            Chart(
+                "column",
+                self.t("presenter.chart.person_times_by_month"),
+                tuple(_month(self.lang, m) for m in months["month"]),
+                (Series(self.t("presenter.series.person_times"), tuple(float(x) for x in months["person_times"])),),
+            ),
+            self.source("training"),
+        )
+
+    def mentoring(self) -> Slide:
+        mentors = self.run(queries.presenter_mentors, day=self.day)
+        mentees = float(mentors["mentees"].sum())
+        done = float(mentors["activities_done"].sum())
+        return Slide(
+            "mentoring",
+            self.t("presenter.mentoring.title"),
+            self.t(
+                "presenter.mentoring.message",
+                mentors=numbers.number(len(mentors)),
+                mentees=numbers.number(mentees),
+            ),
+            (
+                self.figure("mentors", len(mentors)),
+                self.figure("mentees", mentees),
+                self.figure(
+                    "activities", done / mentees if mentees else 0, "decimal", detail=self.t("presenter.of_ten")
+                ),
+            ),
+            Chart(
+                "bar",
+                self.t("presenter.chart.mentors"),
+                tuple(self.person(n) for n in mentors["mentor"]),
+                (Series(self.t("presenter.series.activities_share"), tuple(float(x) for x in mentors["share_done"])),),
+                unit="percent",
+                ceiling=1.0,
+            ),
+            self.source("mentoring"),
+            (self.t("presenter.note.masked") if self.mask else self.t("presenter.note.names"),),
+        )
+
+    def fund(self, money: pd.Series) -> Slide:
+        months = self.run(queries.presenter_fund_by_month, day=self.day, year=self.year)
+        return Slide(
+            "fund",
+            self.t("presenter.fund.title"),
+            self.t(
+                "presenter.fund.message",
+                raised=numbers.yuan(money["raised"], self.lang),
+                used=numbers.yuan(money["used"], self.lang),
+            ),
+            (
+                self.figure("raised", money["raised"], "yuan", target="fund_raised"),
+                self.figure("used", money["used"], "yuan", target="fund_used"),
+                self.figure("balance", money["balance"], "yuan"),
+            ),
+            Chart(
+                "column",
+                self.t("presenter.chart.fund_by_month"),
+                tuple(_month(self.lang, m) for m in months["month"]),
+                (
+                    Series(self.t("presenter.series.raised"), tuple(float(x) for x in months["raised"])),
+                    Series(self.t("presenter.series.used"), tuple(float(x) for x in months["used"])),
+                ),
+                unit="yuan",
+            ),
+            self.source("fund"),
+        )
+
+    def kpis(self, done: pd.Series, train: pd.Series, money: pd.Series) -> tuple[Kpi, ...]:
+        values = {
+            "projects_completed": (done["completed"], "count"),
+            "micro_renewal_completed": (done["micro_renewal"], "count"),
+            "training_coverage": (train["coverage"], "percent"),
+            "training_hours": (train["hours"], "hours"),
+            "person_times": (train["person_times"], "count"),
+            "fund_raised": (money["raised"], "yuan"),
+            "fund_used": (money["used"], "yuan"),
+        }
+        out = []
+        for metric, (value, unit) in values.items():
+            value = None if pd.isna(value) else float(value)
+            goal = self.goals.get(metric)
+            out.append(
+                Kpi(
+                    metric,
+                    self.t(f"kpi.{metric}"),
+                    value,
+                    self.fmt(unit, value),
+                    goal,
+                    self.fmt(unit, goal) if goal is not None else numbers.DASH,
+                    value / goal if goal and value is not None else None,
+                )
+            )
+        return tuple(out)
+
+    def targets(self, kpis: tuple[Kpi, ...]) -> Slide:
+        judged = [k for k in kpis if k.reached is not None]
+        met = sum(1 for k in judged if k.reached >= 1 - 1e-9)
+        return Slide(
+            "targets",
+            self.t("presenter.targets.title", year=self.year),
+            self.t("presenter.targets.message", met=met, total=len(judged), year=self.year),
+            (
+                Figure(
+                    "targets_met",
+                    self.t("presenter.fig.targets_met"),
+                    f"{met} / {len(judged)}",
+                    float(met),
+                    definition=self.t("presenter.def.targets_met", year=self.year),
+                ),
+            ),
+            Chart(
+                "bar",
+                self.t("presenter.chart.reached"),
+                tuple(k.label for k in judged),
+                (Series(self.t("presenter.series.reached"), tuple(round(k.reached, 4) for k in judged)),),
+                unit="percent",
+            ),
+            self.source("projects", "training", "fund", "targets"),
+            tuple(f"{k.label}: {k.text} / {k.target_text}" for k in judged),
+        )
+
+
+def build(
+    con: duckdb.DuckDBPyConnection | None = None,
+    *,
+    lang: str,
+    day: date | None = None,
+    mask: bool = False,
+    run: Runner | None = None,
+) -> Deck:
+    """The deck as of `day` (default: the latest date in the warehouse) in `lang`, names masked when `mask`."""
+    run = run or (lambda fn, **params: fn(con, **params))
+    period = run(queries.presenter_period, day=day).iloc[0]
+    day, year = period["day"], int(period["year"])
+    b = _Builder(run, lang, day, year, mask)
+    done = run(queries.presenter_projects, day=day, year=year).iloc[0]
+    train = run(queries.presenter_training, day=day, year=year).iloc[0]
+    money = run(queries.presenter_fund, day=day, year=year).iloc[0]
+    kpis = b.kpis(done, train, money)
+    slides = (
+        b.cover(),
+        b.group_governance(done),
+        b.beautiful_community(done),
+        b.micro_renewal(done),
+        b.coverage(train),
+        b.training_volume(train),
+        b.mentoring(),
+        b.fund(money),
+        b.targets(kpis),
+    )
+    return Deck(t("presenter.cover.title", lang), lang, day, year, period["latest"], mask, slides, kpis)

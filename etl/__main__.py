@@ -1,15 +1,16 @@
-"""Command line: python -m etl load|sample|template|history|undo|restore|rebuild (see README)."""
+"""Command line: python -m etl load|sample|template|history|undo|restore|rebuild|users (see README)."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
 
 import duckdb
 
-from etl import backup, db
+from etl import accounts, audit, backup, db
 from etl.load import UndoRefused, history, import_file, undo
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -42,7 +43,92 @@ def _parser() -> argparse.ArgumentParser:
     build = sub.add_parser("rebuild", help="a new warehouse from the raw files kept for each loaded batch")
     build.add_argument("out", type=Path)
     build.add_argument("--db")
+    _users_parser(sub)
     return parser
+
+
+def _users_parser(sub) -> None:
+    users = sub.add_parser("users", help="manage the dashboard's sign-in accounts (see README)")
+    users.add_argument("--accounts", help="accounts file (default: $DASHBOARD_ACCOUNTS or data/accounts.json)")
+    users.add_argument("--db", help="warehouse whose audit trail records the change")
+    act = users.add_subparsers(dest="action", required=True)
+    add = act.add_parser("add", help="create an account (the password is asked for)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=accounts.ROLES, required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    role = act.add_parser("set-role", help="change an account's role")
+    role.add_argument("name")
+    role.add_argument("role", choices=accounts.ROLES)
+    reset = act.add_parser("reset-password", help="give an account a new password")
+    reset.add_argument("name")
+    reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    act.add_parser("list", help="list the accounts")
+    remove = act.add_parser("remove", help="delete an account")
+    remove.add_argument("name")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _audit_account_change(args, action: str, **details: object) -> None:
+    """Record in the warehouse; while the app holds it, in the journal beside the accounts file."""
+    try:
+        con = db.connect(args.db)
+    except db.WarehouseLocked:
+        journal = accounts.journal_path(args.accounts)
+        audit.append_pending(journal, _operator(), action, **details)
+        print(f"(the warehouse is in use: recorded in {journal}; the dashboard copies it into its audit trail)")
+        return
+    try:
+        audit.absorb(con, accounts.journal_path(args.accounts))
+        audit.record(con, _operator(), action, **details)
+    finally:
+        con.close()
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _users(args) -> int:
+    path = args.accounts
+    try:
+        if args.action == "list":
+            rows = accounts.list_users(path)
+            if not rows:
+                print("no accounts: the app runs open (create an admin with `users add NAME --role admin`)")
+            for row in rows:
+                print(f"{row['name']:<20} {row['role']:<8} created {row['created']}  changed {row['changed']}")
+            return EXIT_OK
+        if args.action == "add":
+            accounts.add_user(args.name, args.role, _password(args.password_stdin), path)
+            _audit_account_change(args, "account_added", account=args.name, role=args.role)
+            print(f"added {args.name} ({args.role}) to {accounts.accounts_path(path)}")
+        elif args.action == "set-role":
+            before = accounts.set_role(args.name, args.role, path)
+            _audit_account_change(args, "role_changed", account=args.name, role=args.role, before=before)
+            print(f"{args.name}: {before} -> {args.role}")
+        elif args.action == "reset-password":
+            accounts.reset_password(args.name, _password(args.password_stdin), path)
+            _audit_account_change(args, "password_reset", account=args.name)
+            print(f"new password set for {args.name}")
+        else:
+            accounts.remove_user(args.name, path)
+            _audit_account_change(args, "account_removed", account=args.name)
+            print(f"removed {args.name}")
+    except (ValueError, KeyError) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    return EXIT_OK
 
 
 def _restore(args) -> int:
@@ -163,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             return _restore(args)
         if args.command == "rebuild":
             return _rebuild(args)
+        if args.command == "users":
+            return _users(args)
         if args.command == "sample":
             from etl.sample import write_samples
 

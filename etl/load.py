@@ -16,7 +16,7 @@ import fastexcel
 import pandas as pd
 from defusedxml.ElementTree import ParseError
 
-from etl import backup, guard
+from etl import audit, backup, derived, guard
 from etl.checks import totals
 from etl.kinds import KINDS, LOAD_ORDER, Kind
 from etl.read import read_workbook
@@ -140,6 +140,8 @@ def _upsert(con: duckdb.DuckDBPyConnection, kind: Kind, frame: pd.DataFrame, bat
             f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(selects)} FROM fresh",
             defaults or None,
         )
+    if table == "attendance" and inserted:  # kept for the derived tables' incremental update
+        con.execute("INSERT INTO new_attendance SELECT session_id, worker_id FROM fresh")
     con.execute("DROP TABLE stage; DROP TABLE fresh; DROP TABLE changed")
     return {"rows": len(frame), "inserted": inserted, "updated": updated, "unchanged": len(frame) - inserted - updated}
 
@@ -167,6 +169,7 @@ def import_file(
         con.execute("BEGIN TRANSACTION")
         try:
             result.before = totals(con)
+            con.execute("CREATE OR REPLACE TEMP TABLE new_attendance (session_id VARCHAR, worker_id VARCHAR)")
             seq, batch_id = _next_batch(con)
             sheets = []
             for kind_name in LOAD_ORDER:
@@ -175,6 +178,8 @@ def import_file(
                     sheets.append({"sheet": sheet.sheet, "kind": kind_name, **counts})
             result.sheets = sheets
             changed = sum(s["inserted"] + s["updated"] for s in sheets)
+            if changed and not dry_run:
+                derived.update(con, {s["kind"] for s in sheets if s["inserted"] + s["updated"]})
             result.after = totals(con)
             if dry_run or not changed:
                 con.execute("ROLLBACK")
@@ -197,6 +202,7 @@ def import_file(
                     "sheets": json.dumps(sheets, ensure_ascii=False),
                 },
             )
+            audit.record(con, user, "import", batch_id=batch_id, file=file_name, **counts)  # commits with the batch
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -224,13 +230,14 @@ def history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def latest_batch(con: duckdb.DuckDBPyConnection) -> str | None:
     """The batch that undo would remove next."""
-    row = con.execute(
+    # fetchall, not fetchone: an unfinished result keeps its transaction open, which blocks CHECKPOINT
+    rows = con.execute(
         "SELECT batch_id FROM import_batches WHERE status = 'loaded' ORDER BY seq DESC LIMIT 1"
-    ).fetchone()
-    return row[0] if row else None
+    ).fetchall()
+    return rows[0][0] if rows else None
 
 
-def undo(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, dict[str, int]]:
+def undo(con: duckdb.DuckDBPyConnection, batch_id: str, *, user: str | None = None) -> dict[str, dict[str, int]]:
     """Undo the latest loaded batch exactly; returns {kind: {"removed": n, "restored": n}}."""
     with IMPORT_LOCK:
         latest = latest_batch(con)
@@ -268,9 +275,14 @@ def undo(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, dict[str, i
                     ).fetchone()[0]
                 if removed or restored:
                     effects[kind_name] = {"removed": removed, "restored": restored}
+            derived.refresh(con)
             con.execute(
                 "UPDATE import_batches SET status = 'undone', undone_at = $at WHERE batch_id = $b",
                 {"b": batch_id, "at": datetime.now().replace(microsecond=0)},
+            )
+            file_name = con.execute("SELECT file_name FROM import_batches WHERE batch_id = $b", {"b": batch_id})
+            audit.record(
+                con, user or _user(), "undo", batch_id=batch_id, file=file_name.fetchall()[0][0], effects=effects
             )
             con.execute("COMMIT")
         except BaseException:

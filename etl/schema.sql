@@ -100,3 +100,16 @@ CREATE TABLE IF NOT EXISTS import_batches (
     status      VARCHAR NOT NULL,
     undone_at   TIMESTAMP
 );
+
+-- The audit trail: append-only (nothing in the app or the CLI updates or deletes a row).
+-- action: import | undo | sign_in | sign_in_failed | account_added | role_changed | password_reset | account_removed.
+-- event_id is set on every event; an account change journalled while the app held the file keeps its id when absorbed.
+CREATE SEQUENCE IF NOT EXISTS audit_seq START 1;
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq       BIGINT PRIMARY KEY,
+    "at"      TIMESTAMP NOT NULL,
+    user_name VARCHAR NOT NULL,
+    action    VARCHAR NOT NULL,
+    details   VARCHAR NOT NULL,  -- JSON: batch_id, file, counts, role, …
+    event_id  VARCHAR NOT NULL
+);

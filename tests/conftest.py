@@ -15,3 +15,12 @@ def warehouse(tmp_path: Path):
     con = db.connect(tmp_path / "warehouse.duckdb")
     yield con
     con.close()
+
+
+@pytest.fixture(autouse=True)
+def no_accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test starts with no accounts file (the app runs open) unless it writes one at this path."""
+    path = tmp_path / "accounts.json"
+    monkeypatch.setenv("DASHBOARD_ACCOUNTS", str(path))
+    monkeypatch.delenv("DASHBOARD_PUBLIC", raising=False)
+    return path

@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 import queries
-from etl import db, kinds
+from etl import accounts, db, kinds
 from i18n import LANGUAGES, t
 from ui import export, numbers
 
@@ -55,9 +55,88 @@ def current_lang() -> str:
     return lang if lang in LANGUAGES else default_lang()
 
 
+# --- who is signed in
+
+
+def sign_in_required() -> bool:
+    """True when nobody may see the dashboards without signing in (accounts exist, $DASHBOARD_PUBLIC unset)."""
+    return accounts.has_accounts() and not accounts.public()
+
+
+def current_user() -> accounts.User | None:
+    """The user of this session, re-read from the accounts file each run (a removed account is signed out).
+
+    With no account at all the app runs open: everyone is the local operator (accounts.OPEN_USER).
+    """
+    if not accounts.has_accounts():
+        return accounts.OPEN_USER
+    name = st.session_state.get("_signed_in")
+    return accounts.user(name) if name else None
+
+
+def require_role(page: Page, role: str) -> accounts.User:
+    """Stop the page unless the session's user holds `role` (a page reached by URL is checked here too)."""
+    user = current_user()
+    if user is None or not user.may(role):
+        st.error(page.t("auth.forbidden", role=page.t(f"role.{role}")), icon=":material/lock:")
+        st.stop()
+    return user
+
+
+def _sign_in_form(con: duckdb.DuckDBPyConnection, lang: str, key: str) -> None:
+    with st.form(key, enter_to_submit=True, border=False):
+        name = st.text_input(t("auth.name", lang), key=f"{key}_name", autocomplete="username")
+        password = st.text_input(
+            t("auth.password", lang), type="password", key=f"{key}_password", autocomplete="current-password"
+        )
+        if st.form_submit_button(t("auth.submit", lang), type="primary"):
+            user = accounts.sign_in(con, name, password)
+            if user:
+                st.session_state["_signed_in"] = user.name
+                st.rerun()
+            st.error(t("auth.failed", lang), icon=":material/error:")
+
+
+def _account_sidebar(con: duckdb.DuckDBPyConnection, lang: str) -> None:
+    """Who is signed in and a sign-out button; or a sign-in form; or, with no accounts, a note that the app is open."""
+    if not accounts.has_accounts():
+        st.sidebar.caption(t("auth.open", lang))
+        return
+    user = current_user()
+    if user is None:
+        with st.sidebar.expander(t("auth.sign_in", lang), icon=":material/login:"):
+            _sign_in_form(con, lang, "sidebar_sign_in")
+        return
+    st.sidebar.caption(t("auth.signed_in_as", lang, name=user.name, role=t(f"role.{user.role}", lang)))
+    if st.sidebar.button(t("auth.sign_out", lang), icon=":material/logout:", key="sign_out"):
+        st.session_state.pop("_signed_in", None)
+        st.rerun()
+
+
+def _sign_in_here(con: duckdb.DuckDBPyConnection, lang: str) -> None:
+    """Instead of a page's content: the sign-in form (viewing needs a signed-in user and nobody is)."""
+    st.title(t("app.title", lang))
+    st.info(t("auth.required", lang), icon=":material/lock:")
+    with st.container(border=True, width=420):
+        _sign_in_form(con, lang, "page_sign_in")
+    st.stop()
+
+
+def _sign_in_page() -> None:
+    """The only page in the navigation while viewing needs a signed-in user and nobody is."""
+    _language_and_cursor()
+
+
 def navigation() -> st.navigation:
-    """The page list. Data (issue 4) and Presenter appear once their files exist."""
+    """The page list for this session's role. Data (issue 4) and Presenter appear once their files exist."""
     lang = current_lang()
+    user = current_user()
+    st.session_state["_routed_by_app"] = True  # see _leave_legacy_multipage
+    if user is None and sign_in_required():
+        return st.navigation(
+            [st.Page(_sign_in_page, title=t("auth.sign_in", lang), icon=":material/login:", url_path="sign-in")]
+        )
+    may = {"presenter": True, "data": bool(user and user.may("analyst")), "audit": bool(user and user.may("admin"))}
     dashboard = [
         st.Page("pages/overview.py", title=t("nav.overview", lang), icon=":material/dashboard:", default=True),
         st.Page("pages/projects.py", title=t("nav.projects", lang), icon=":material/assignment:"),
@@ -66,10 +145,13 @@ def navigation() -> st.navigation:
     ]
     extra = [
         st.Page(f"pages/{name}.py", title=t(f"nav.{name}", lang), icon=icon)
-        for name, icon in (("presenter", ":material/slideshow:"), ("data", ":material/upload_file:"))
-        if (ROOT / "pages" / f"{name}.py").exists()
+        for name, icon in (
+            ("presenter", ":material/slideshow:"),
+            ("data", ":material/upload_file:"),
+            ("audit", ":material/history:"),
+        )
+        if may[name] and (ROOT / "pages" / f"{name}.py").exists()
     ]
-    st.session_state["_routed_by_app"] = True  # see _leave_legacy_multipage
     sections = {t("nav.dashboard", lang): dashboard}
     if extra:
         sections[t("nav.manage", lang)] = extra
@@ -262,7 +344,9 @@ class Page:
     def table(self, frame: pd.DataFrame, name: str, columns: dict[str, str], **config: object) -> None:
         """A sortable table with translated headers (columns: field -> text key) and its downloads."""
         shown = frame[list(columns)].rename(columns={c: self.t(k) for c, k in columns.items()})
-        dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in columns if c.endswith("date")}
+        dates = {
+            c: st.column_config.DateColumn(format=numbers.DATE_FORMAT[self.lang]) for c in columns if c.endswith("date")
+        }
         st.dataframe(
             shown,
             hide_index=True,
@@ -418,9 +502,8 @@ def _leave_legacy_multipage() -> None:
         st.rerun()
 
 
-def setup(title_key: str) -> Page:
-    """Every page starts here: sidebar filters, the run's cursor, the title and the data's as-of line."""
-    _leave_legacy_multipage()
+def _language_and_cursor() -> tuple[str, str, duckdb.DuckDBPyConnection]:
+    """The language switch, the run's cursor, and sign-in: a page that needs a user and has none stops here."""
     lang = _choice(
         "lang", list(LANGUAGES), default_lang(), "语言 / Language", lambda v: {"zh": "中文", "en": "English"}[v]
     )
@@ -430,6 +513,16 @@ def setup(title_key: str) -> Page:
     except db.WarehouseLocked:
         st.error(t("warehouse.locked", lang, path=path))
         st.stop()
+    if current_user() is None and sign_in_required():
+        _sign_in_here(con, lang)  # checked on every page run, whichever way the page was reached
+    _account_sidebar(con, lang)
+    return lang, path, con
+
+
+def setup(title_key: str) -> Page:
+    """Every page starts here: sidebar filters, the run's cursor, the title and the data's as-of line."""
+    _leave_legacy_multipage()
+    lang, path, con = _language_and_cursor()
     years = _query(path, "years", (), con)["year"].astype(int).tolist()
     year = _choice(
         "year",
@@ -453,7 +546,7 @@ def setup(title_key: str) -> Page:
     if page.empty_warehouse:
         return page
     day = page.q(queries.as_of).iloc[0]["as_of"]
-    line = page.t("page.as_of", date=day.isoformat())
+    line = page.t("page.as_of", date=numbers.day(day, page.lang))
     if _sample_only(path, con):
         line += " · " + page.t("page.sample")
     st.caption(line)

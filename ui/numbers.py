@@ -1,7 +1,8 @@
-"""Numbers as people here read them: thousands separators, ¥, 万 in Chinese, one-decimal percentages."""
+"""Numbers and dates as people here read them: thousands separators, ¥, 万 and 2024年1月31日 in Chinese."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 DASH = "—"
@@ -46,3 +47,17 @@ def percent(x: float | None) -> str:
 def signed(text: str, x: float) -> str:
     """Prefix '+' to a formatted positive change (the formatters already give '-')."""
     return f"+{text}" if x > 0 else text
+
+
+# Streamlit's column_config date format (moment.js tokens) for each language, matching day().
+DATE_FORMAT = {"zh": "YYYY年M月D日", "en": "YYYY-MM-DD"}
+DATETIME_FORMAT = {"zh": "YYYY年M月D日 HH:mm:ss", "en": "YYYY-MM-DD HH:mm:ss"}
+
+
+def day(d: dt.date | None, lang: str) -> str:
+    """A date as the reader writes it: '2024年1月31日' (zh) or '2024-01-31' (en)."""
+    if d is None or (isinstance(d, float) and math.isnan(d)):
+        return DASH
+    if lang == "zh":
+        return f"{d.year}年{d.month}月{d.day}日"
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"

@@ -1,0 +1,27 @@
+"""Audit: every import, undo, sign-in, failed sign-in and account change, newest first (admins only, read-only)."""
+
+import streamlit as st
+
+import ui
+from etl import accounts, audit
+from ui import numbers, trail
+
+page = ui.setup("audit.title")
+ui.require_role(page, "admin")
+audit.absorb(page.con, accounts.journal_path())  # account changes made with the CLI while the app held the file
+
+st.caption(page.t("audit.help"))
+events = audit.trail(page.con)
+if events.empty:
+    page.empty("audit.empty")
+    st.stop()
+
+shown = trail.trail_table(events, page.lang)
+st.caption(page.t("audit.count", count=numbers.number(len(shown))))
+st.dataframe(
+    shown,
+    hide_index=True,
+    width="stretch",
+    column_config={page.t("audit.col.at"): st.column_config.DatetimeColumn(format=numbers.DATETIME_FORMAT[page.lang])},
+)
+page.downloads(shown, "audit_trail")

@@ -1,0 +1,335 @@
+"""Roles, sign-in and the audit trail: accounts file, role checks, the app's pages per role, the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+from workbooks import ROSTER, workbook_bytes
+
+import ui
+from etl import accounts, audit, db
+from etl.__main__ import main
+from i18n import t
+
+ROOT = Path(__file__).resolve().parent.parent
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PASSWORDS = {"ada": "admin-secret-1", "ann": "analyst-secret-2", "vic": "viewer-secret-3"}
+ROLES = {"ada": "admin", "ann": "analyst", "vic": "viewer"}
+
+
+@pytest.fixture
+def people(no_accounts: Path) -> Path:
+    """An admin, an analyst and a viewer in the test's accounts file."""
+    for name, role in ROLES.items():
+        accounts.add_user(name, role, PASSWORDS[name])
+    return no_accounts
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """An empty warehouse for the app, in English."""
+    monkeypatch.setenv("DASHBOARD_DB", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("DASHBOARD_NO_SAMPLE", "1")
+    monkeypatch.setenv("DASHBOARD_LANG", "en")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield monkeypatch
+    st.cache_resource.clear()
+
+
+def warehouse():
+    return ui._warehouse(str(db.db_path())).cursor()
+
+
+def trail() -> list[tuple[str, str, dict]]:
+    """The audit trail oldest first: (user, action, details)."""
+    frame = audit.trail(warehouse()).iloc[::-1]
+    return [(r.user_name, r.action, json.loads(r.details)) for r in frame.itertuples()]
+
+
+def start(page: str | None = None) -> AppTest:
+    """A new session on the default page, or on `page` as a link to it would open it."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if page:
+        at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def by_url(at: AppTest, page: str) -> AppTest:
+    """Request a page the navigation does not offer this user, as a typed URL or a crafted rerun would."""
+    at._page_hash = calc_hash(page)  # the script hash a request for /<page> carries
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sign_in(at: AppTest, name: str, password: str, form: str = "page_sign_in") -> AppTest:
+    at.text_input(key=f"{form}_name").input(name)
+    at.text_input(key=f"{form}_password").input(password)
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader[0].upload(name, data, XLSX).run()
+    assert not at.exception, at.exception
+    return at
+
+
+# --- the accounts file and the role checks (no Streamlit)
+
+
+def test_passwords_are_bcrypt_hashed_and_checked(people):
+    stored = json.loads(people.read_text(encoding="utf-8"))["users"]
+    assert stored["ada"]["hash"].startswith("$2b$12$")
+    assert PASSWORDS["ada"] not in people.read_text(encoding="utf-8")
+    assert people.stat().st_mode & 0o077 == 0  # readable by its owner only
+    assert accounts.verify("ada", PASSWORDS["ada"]) == accounts.User("ada", "admin")
+    assert accounts.verify("ada", "wrong-password") is None
+    assert accounts.verify("nobody", PASSWORDS["ada"]) is None
+    assert accounts.verify("ada", "x" * 100) is None  # longer than bcrypt reads: refused, not truncated
+
+
+def test_weak_or_duplicate_accounts_are_refused(people):
+    with pytest.raises(ValueError, match="at least 8"):
+        accounts.add_user("bob", "viewer", "short")
+    with pytest.raises(ValueError, match="already"):
+        accounts.add_user("ada", "viewer", "long-enough-1")
+    with pytest.raises(ValueError, match="unknown role"):
+        accounts.add_user("bob", "owner", "long-enough-1")
+    with pytest.raises(ValueError, match="at most 72 bytes"):
+        accounts.add_user("bob", "viewer", "密码" * 20)
+
+
+def test_roles_rank_viewer_analyst_admin():
+    viewer, analyst, admin = (accounts.User(n, r) for n, r in (("v", "viewer"), ("a", "analyst"), ("d", "admin")))
+    assert accounts.require("viewer", viewer) is viewer
+    assert accounts.require("analyst", admin) is admin
+    for role, user in (("analyst", viewer), ("admin", analyst), ("viewer", None)):
+        with pytest.raises(PermissionError):
+            accounts.require(role, user)
+
+
+def test_a_viewer_cannot_import_or_undo_and_an_analyst_cannot_undo(warehouse):
+    data = workbook_bytes({"社工名册": ROSTER})
+    viewer, analyst, admin = (
+        accounts.User(name, role) for name, role in (("vic", "viewer"), ("ann", "analyst"), ("ada", "admin"))
+    )
+    with pytest.raises(PermissionError):
+        accounts.import_as(viewer, warehouse, data, "roster.xlsx")
+    with pytest.raises(PermissionError):
+        accounts.import_as(None, warehouse, data, "roster.xlsx")
+    assert warehouse.execute("SELECT count(*) FROM workers").fetchone()[0] == 0
+    result = accounts.import_as(analyst, warehouse, data, "roster.xlsx")
+    assert result.status == "loaded"
+    assert warehouse.execute("SELECT user_name FROM import_batches").fetchone()[0] == "ann"
+    for user in (viewer, analyst):
+        with pytest.raises(PermissionError):
+            accounts.undo_as(user, warehouse, result.batch_id)
+    assert warehouse.execute("SELECT count(*) FROM workers").fetchone()[0] == 3
+    accounts.undo_as(admin, warehouse, result.batch_id)
+    assert warehouse.execute("SELECT count(*) FROM workers").fetchone()[0] == 0
+    events = audit.trail(warehouse)
+    assert events["action"].tolist() == ["undo", "import"]
+    assert events["user_name"].tolist() == ["ada", "ann"]
+    assert json.loads(events["details"][1]) == {
+        "batch_id": "B00001",
+        "file": "roster.xlsx",
+        "inserted": 3,
+        "updated": 0,
+        "unchanged": 0,
+    }
+
+
+def test_the_trail_cannot_be_changed_through_the_app():
+    """No UPDATE or DELETE of audit_log anywhere in the code."""
+    sources = [p for d in ("etl", "ui", "pages", "presenter") for p in (ROOT / d).glob("*.py")] + [ROOT / "app.py"]
+    for path in sources:
+        code = path.read_text(encoding="utf-8").lower()
+        assert "update audit_log" not in code and "delete from audit_log" not in code, path
+
+
+# --- the app
+
+
+def test_open_mode_without_accounts_lets_the_local_operator_import(env):
+    at = start("data")
+    assert at.title[0].value == t("data.title", "en")
+    assert any("Open access" in c.value for c in at.sidebar.caption)
+    upload(at, "roster.xlsx", workbook_bytes({"社工名册": ROSTER}))
+    next(b for b in at.button if b.label.startswith("Import")).click().run()
+    assert warehouse().execute("SELECT user_name FROM import_batches").fetchone()[0] == "web"
+    assert trail() == [
+        ("web", "import", {"batch_id": "B00001", "file": "roster.xlsx", "inserted": 3, "updated": 0, "unchanged": 0})
+    ]
+
+
+def test_with_accounts_nobody_sees_anything_before_signing_in(env, people):
+    for page in ("overview", "data", "audit"):
+        at = start(page)
+        assert [i.value for i in at.info] == ["Sign in to see the dashboard."]
+        assert not at.metric and not at.file_uploader and not at.dataframe
+    assert trail() == []
+
+
+def test_public_screen_shows_dashboards_but_not_the_data_page(env, people):
+    env.setenv("DASHBOARD_PUBLIC", "1")
+    at = start("overview")
+    assert at.title[0].value == "Are we on track?"
+    assert any(e.label == "Sign in" for e in at.sidebar.expander)
+    by_url(at, "data")
+    assert not at.file_uploader and not [b for b in at.button if b.label.startswith(("Import", "Undo"))]
+    assert at.title[0].value == t("data.title", "en")  # reached by its URL, the page stops at the role check
+    assert [e.value for e in at.error] == ["This page needs the analyst role. Sign in with an account that has it."]
+
+
+def test_wrong_passwords_are_refused_and_recorded(env, people):
+    at = start()
+    sign_in(at, "ada", "not-her-password")
+    assert [e.value for e in at.error] == ["Wrong user name or password."]
+    sign_in(at, "mallory", "whatever-it-is")
+    assert [e.value for e in at.error] == ["Wrong user name or password."]
+    assert [i.value for i in at.info] == ["Sign in to see the dashboard."]  # still only the sign-in page
+    assert trail() == [("ada", "sign_in_failed", {}), ("mallory", "sign_in_failed", {})]
+
+
+def test_a_viewer_sees_dashboards_but_cannot_reach_import_or_undo(env, people):
+    at = sign_in(start(), "vic", PASSWORDS["vic"])
+    assert at.title[0].value == "Are we on track?"
+    assert any(c.value == "Signed in as vic (viewer)" for c in at.sidebar.caption)
+    for page in ("data", "audit"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"pages/{page}.py")  # not in a viewer's navigation
+    by_url(at, "data")
+    assert not at.file_uploader
+    assert not [b for b in at.button if b.label.startswith(("Import", "Undo"))]
+    assert "This page needs the analyst role" in at.error[0].value
+    by_url(at, "audit")
+    assert not at.dataframe
+    assert "This page needs the administrator role" in at.error[0].value
+    assert trail() == [("vic", "sign_in", {"role": "viewer"})]
+
+
+def test_an_analyst_imports_but_cannot_undo(env, people):
+    at = sign_in(start(), "ann", PASSWORDS["ann"])
+    at.switch_page("pages/data.py").run()
+    upload(at, "roster.xlsx", workbook_bytes({"社工名册": ROSTER}))
+    next(b for b in at.button if b.label.startswith("Import")).click().run()
+    assert not at.exception
+    assert warehouse().execute("SELECT user_name FROM import_batches").fetchone()[0] == "ann"
+    assert not [e for e in at.expander if e.label.startswith("Undo")]
+    assert "Undoing an import needs an administrator." in [c.value for c in at.caption]
+    by_url(at, "audit")
+    assert not at.dataframe
+    assert [a for _, a, _ in trail()] == ["sign_in", "import"]
+
+
+def test_the_audit_trail_lists_what_happened_in_order(env, people):
+    at = start()
+    sign_in(at, "ada", "wrong-password-1")
+    sign_in(at, "ada", PASSWORDS["ada"])
+    at.switch_page("pages/data.py").run()
+    upload(at, "roster.xlsx", workbook_bytes({"社工名册": ROSTER}))
+    next(b for b in at.button if b.label.startswith("Import")).click().run()
+    at.checkbox[0].check().run()
+    next(b for b in at.button if b.label == "Undo B00001").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [t("data.undone", "en", batch="B00001")]
+    next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
+    sign_in(at, "ada", PASSWORDS["ada"])
+    at.switch_page("pages/audit.py").run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert list(shown.columns) == ["No.", "Time", "User", "Action", "Details"]
+    assert shown["Action"].tolist() == ["Signed in", "Undo", "Import", "Signed in", "Sign-in refused"]
+    assert shown["User"].tolist() == ["ada"] * 5
+    assert shown["Details"][2] == "Batch: B00001 · File: roster.xlsx · Added: 3 · Changed: 0 · Unchanged: 0"
+    assert (
+        shown["Details"][1]
+        == "Batch: B00001 · File: roster.xlsx · Effect: workers on the roster: 3 removed, 0 restored"
+    )
+    assert len(at.get("download_button")) == 2  # CSV and Excel
+
+
+def test_audit_page_in_chinese(env, people):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.text_input(key="page_sign_in_name").input("ada")
+    at.text_input(key="page_sign_in_password").input(PASSWORDS["ada"])
+    next(b for b in at.button if b.label == "登录").click().run()
+    at.switch_page("pages/audit.py").run()
+    shown = at.dataframe[0].value
+    assert list(shown.columns) == ["序号", "时间", "用户", "操作", "详情"]
+    assert shown["操作"].tolist() == ["登录"]
+    assert shown["详情"][0] == "角色: 管理员"
+
+
+def test_a_removed_account_is_signed_out_at_once(env, people):
+    at = sign_in(start(), "ann", PASSWORDS["ann"])
+    at.switch_page("pages/data.py").run()
+    assert at.file_uploader
+    accounts.remove_user("ann")
+    at.run()
+    assert not at.file_uploader
+    assert [i.value for i in at.info] == ["Sign in to see the dashboard."]
+
+
+# --- the CLI
+
+
+def test_cli_manages_accounts_and_records_each_change(tmp_path, monkeypatch, no_accounts, capsys):
+    db_file = tmp_path / "cli.duckdb"
+    monkeypatch.setenv("DASHBOARD_DB", str(db_file))
+    monkeypatch.setattr("sys.stdin", io.StringIO("first-admin-pass\n"))
+    assert main(["users", "add", "ada", "--role", "admin", "--password-stdin"]) == 0
+    assert accounts.verify("ada", "first-admin-pass") == accounts.User("ada", "admin")
+    monkeypatch.setattr("sys.stdin", io.StringIO("analyst-pass-1\n"))
+    assert main(["users", "add", "ann", "--role", "analyst", "--password-stdin"]) == 0
+    assert main(["users", "set-role", "ann", "admin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("new-password-2\n"))
+    assert main(["users", "reset-password", "ann", "--password-stdin"]) == 0
+    assert accounts.verify("ann", "new-password-2") == accounts.User("ann", "admin")
+    assert main(["users", "remove", "ann"]) == 0
+    assert main(["users", "remove", "ann"]) == 1
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["users", "add", "bob", "--role", "viewer", "--password-stdin"]) == 1
+    capsys.readouterr()
+    assert main(["users", "list"]) == 0
+    assert capsys.readouterr().out.split()[:2] == ["ada", "admin"]
+    con = db.connect(db_file)
+    events = audit.trail(con).iloc[::-1]
+    con.close()
+    assert events["action"].tolist() == [
+        "account_added",
+        "account_added",
+        "role_changed",
+        "password_reset",
+        "account_removed",
+    ]
+    assert json.loads(events["details"].iloc[2]) == {"account": "ann", "role": "admin", "before": "analyst"}
+    assert "new-password-2" not in db_file.read_bytes().decode("latin-1")
+
+
+def test_cli_journals_account_changes_while_the_app_holds_the_warehouse(env, people, monkeypatch):
+    at = sign_in(start(), "ada", PASSWORDS["ada"])  # the app now holds the warehouse file
+
+    def locked(*args, **kwargs):
+        raise db.WarehouseLocked("w.duckdb")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("etl.db.connect", locked)
+        assert main(["users", "set-role", "vic", "analyst"]) == 0
+    assert accounts.journal_path().exists()
+    at.switch_page("pages/audit.py").run()
+    at.switch_page("pages/audit.py").run()  # absorbing twice copies nothing twice
+    assert at.dataframe[0].value["Action"].tolist() == ["Role changed", "Signed in"]

@@ -8,10 +8,11 @@ from ui import numbers, trail
 
 page = ui.setup("audit.title")
 ui.require_role(page, "admin")
-audit.absorb(page.con, accounts.journal_path())  # account changes made with the CLI while the app held the file
+writer = page.writer()  # the run's own cursor reads a snapshot taken before this absorb
+audit.absorb(writer, accounts.journal_path())  # account changes made with the CLI while the app held the file
 
 st.caption(page.t("audit.help"))
-events = audit.trail(page.con)
+events = audit.trail(writer)
 if events.empty:
     page.empty("audit.empty")
     st.stop()

@@ -57,7 +57,7 @@ for upload in uploads or []:
     previews = st.session_state.setdefault("previews", {})
     if (upload.name, digest) not in previews:
         with st.spinner(lang("data.checking", file=upload.name)):
-            previews[(upload.name, digest)] = load.import_file(page.con, data, upload.name, dry_run=True)
+            previews[(upload.name, digest)] = load.import_file(page.writer(), data, upload.name, dry_run=True)
     result = previews[(upload.name, digest)]
     results.append((upload.name, data, result))
 
@@ -116,7 +116,7 @@ if results:
     if st.button(label, type="primary", disabled=blocked or not to_import, icon=":material/upload:"):
         lines = []
         for name, data in to_import:
-            result = accounts.import_as(user, page.con, data, name)
+            result = accounts.import_as(user, page.writer(), data, name)
             if result.status == "loaded":
                 lines.append(lang("data.imported", file=name, batch=result.batch_id, **result.counts))
             elif result.status == "unchanged":
@@ -147,7 +147,7 @@ else:
             sure = st.checkbox(lang("data.undo.confirm"), key=f"undo_sure_{latest}")
             if st.button(lang("data.undo.button", batch=latest), disabled=not sure, key=f"undo_{latest}"):
                 try:
-                    accounts.undo_as(user, page.con, latest)
+                    accounts.undo_as(user, page.writer(), latest)
                 except load.UndoRefused:  # another session changed the warehouse since this page was drawn
                     st.error(lang("data.undo.refused"), icon=":material/error:")
                 else:

@@ -175,12 +175,23 @@ def _warehouse(path: str) -> duckdb.DuckDBPyConnection:
 
 
 @st.cache_data(show_spinner=False, max_entries=1000)
-def _query(path: str, name: str, params: tuple, _con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _query(path: str, name: str, params: tuple, version: str, _con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    # `version` names the imports the run's snapshot holds, so a run that started before an import can never
+    # leave its older figures in the cache for the runs after it
     return getattr(queries, name)(_con, **dict(params))
 
 
+def _snapshot(con: duckdb.DuckDBPyConnection) -> str:
+    """Start the run's read transaction (every query of the run sees the same data) and name its version."""
+    con.execute("BEGIN TRANSACTION")
+    seq, undone = con.execute(
+        "SELECT coalesce(max(seq), 0), count(*) FILTER (WHERE status = 'undone') FROM import_batches"
+    ).fetchall()[0]
+    return f"{seq}.{undone}"
+
+
 @st.cache_data(show_spinner=False)
-def _sample_only(path: str, _con: duckdb.DuckDBPyConnection) -> bool:
+def _sample_only(path: str, version: str, _con: duckdb.DuckDBPyConnection) -> bool:
     try:
         from etl.bootstrap import is_sample_only
     except ImportError:
@@ -234,12 +245,17 @@ def _choice(
 class Page:
     """What a page needs: the run's cursor, language and filters, and helpers that draw consistently."""
 
-    con: duckdb.DuckDBPyConnection
+    con: duckdb.DuckDBPyConnection  # reads: one snapshot for the whole run
     path: str
     lang: str
     year: int | None
     community: str | None
     counts: dict[str, int] | None = None  # rows per table (queries.has_data)
+    version: str = ""  # which imports the snapshot holds; part of every cached query's key
+
+    def writer(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for an import, an undo or an audit record (the run's cursor only reads)."""
+        return _warehouse(self.path).cursor()
 
     @property
     def empty_warehouse(self) -> bool:
@@ -255,7 +271,7 @@ class Page:
         for name in ("year", "community"):
             if name in accepted and name not in params:
                 params[name] = getattr(self, name)
-        return _query(self.path, fn.__name__, tuple(sorted(params.items())), self.con)
+        return _query(self.path, fn.__name__, tuple(sorted(params.items())), self.version, self.con)
 
     # --- words for values
 
@@ -523,16 +539,17 @@ def setup(title_key: str) -> Page:
     """Every page starts here: sidebar filters, the run's cursor, the title and the data's as-of line."""
     _leave_legacy_multipage()
     lang, path, con = _language_and_cursor()
-    years = _query(path, "years", (), con)["year"].astype(int).tolist()
+    version = _snapshot(con)
+    years = _query(path, "years", (), version, con)["year"].astype(int).tolist()
     year = _choice(
         "year",
         [*years, ALL],
-        int(_query(path, "default_year", (), con)["year"].iloc[0]) if years else ALL,
+        int(_query(path, "default_year", (), version, con)["year"].iloc[0]) if years else ALL,
         t("filter.year", lang),
         lambda v: t("filter.all_years", lang) if v == ALL else str(v),
         keep_default=True,
     )
-    names = _query(path, "communities", (), con)["community"].tolist()
+    names = _query(path, "communities", (), version, con)["community"].tolist()
     community = _choice(
         "community",
         [ALL, *names],
@@ -540,14 +557,14 @@ def setup(title_key: str) -> Page:
         t("filter.community", lang),
         lambda v: t("filter.all_communities", lang) if v == ALL else v,
     )
-    counts = _query(path, "has_data", (), con).iloc[0]
-    page = Page(con, path, lang, year, community, counts={k: int(v) for k, v in counts.items()})
+    counts = _query(path, "has_data", (), version, con).iloc[0]
+    page = Page(con, path, lang, year, community, counts={k: int(v) for k, v in counts.items()}, version=version)
     st.title(page.t(title_key))
     if page.empty_warehouse:
         return page
     day = page.q(queries.as_of).iloc[0]["as_of"]
     line = page.t("page.as_of", date=numbers.day(day, page.lang))
-    if _sample_only(path, con):
+    if _sample_only(path, version, con):
         line += " · " + page.t("page.sample")
     st.caption(line)
     return page

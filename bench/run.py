@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import write_attendance, write_roster_and_sessions  # noqa: E402
 from bench.warehouse import build  # noqa: E402
 
-PAGES = ["overview", "projects", "training", "fund", "data"]
+PAGES = ["overview", "projects", "training", "fund", "data", "presenter"]
 
 
 def median_time(fn, runs: int) -> float:

@@ -84,7 +84,7 @@ for upload in uploads or []:
             if result.report is not None:  # the file itself opened: offer it back with the problems marked
                 st.download_button(
                     lang("data.annotated"),
-                    annotate(data, result.errors, page.lang),
+                    lambda data=data, errors=result.errors: annotate(data, errors, page.lang),
                     file_name=upload.name.rsplit(".", 1)[0] + lang("data.annotated_suffix") + ".xlsx",
                     mime=XLSX,
                     icon=":material/download:",

@@ -323,7 +323,7 @@ class Page:
         with st.container(horizontal=True, gap="small"):
             st.download_button(
                 self.t("download.csv"),
-                export.to_csv(frame),
+                lambda: export.to_csv(frame),  # built only when clicked
                 file_name=f"{name}.csv",
                 mime="text/csv",
                 key=f"csv_{name}",
@@ -333,7 +333,7 @@ class Page:
             )
             st.download_button(
                 self.t("download.xlsx"),
-                export.to_xlsx(frame, name),
+                lambda: export.to_xlsx(frame, name),
                 file_name=f"{name}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key=f"xlsx_{name}",

@@ -36,10 +36,12 @@ CREATE TABLE IF NOT EXISTS training_sessions (
     location   VARCHAR
 );
 
+-- The key (session_id, worker_id) is kept unique by the loader (duplicates inside a file are errors, rows
+-- already stored are matched, imports are serialised). No index backs it: at millions of rows the index
+-- doubled the cost of an import and its commit.
 CREATE TABLE IF NOT EXISTS attendance (
     session_id VARCHAR NOT NULL,
-    worker_id  VARCHAR NOT NULL,
-    PRIMARY KEY (session_id, worker_id)
+    worker_id  VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS mentorships (

@@ -332,3 +332,12 @@ def test_absurd_amounts_and_counts_are_errors(warehouse):
     assert [(e.row, e.key) for e in result.errors] == [(2, "cell.max")]
     meetings = [["会议编号", "日期", "参会人数"], ["M1", "2023-01-01", "123456789012"]]
     assert [e.key for e in load(warehouse, {"会议": meetings}).errors] == ["cell.max"]
+
+
+def test_attendance_key_stays_unique_without_an_index(warehouse):
+    load(warehouse, {"名册": ROSTER, "培训场次": SESSIONS, "签到表": ATTENDANCE})
+    assert load(warehouse, {"签到表": ATTENDANCE}).status == "unchanged"
+    overlap = load(warehouse, {"签到表": [ATTENDANCE[0], ATTENDANCE[1], ["S02", "000102"]]})
+    assert overlap.counts == {"inserted": 1, "updated": 0, "unchanged": 1}
+    pairs = warehouse.execute("SELECT session_id, worker_id, count(*) FROM attendance GROUP BY ALL").fetchall()
+    assert len(pairs) == 4 and all(n == 1 for *_, n in pairs)

@@ -360,6 +360,8 @@ class Page:
     def table(self, frame: pd.DataFrame, name: str, columns: dict[str, str], **config: object) -> None:
         """A sortable table with translated headers (columns: field -> text key) and its downloads."""
         shown = frame[list(columns)].rename(columns={c: self.t(k) for c, k in columns.items()})
+        text = [c for c in shown.columns if shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])]
+        shown[text] = shown[text].fillna("")  # a blank cell, not the word "None"
         dates = {
             c: st.column_config.DateColumn(format=numbers.DATE_FORMAT[self.lang]) for c in columns if c.endswith("date")
         }

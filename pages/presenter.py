@@ -96,5 +96,5 @@ with st.container(key="slide_nav", horizontal=True, vertical_alignment="center",
     )
     st.toggle(page.t("presenter.fullscreen"), key="presenter_fullscreen", help=page.t("presenter.fullscreen_help"))
 with st.container(key="presenter_clicker"):  # hidden: presentation clickers send PageDown / PageUp
-    st.button("next", key="presenter_page_down", on_click=go, args=(number + 1,), shortcut="PageDown")
-    st.button("previous", key="presenter_page_up", on_click=go, args=(number - 1,), shortcut="PageUp")
+    st.button(page.t("presenter.next"), key="presenter_page_down", on_click=go, args=(number + 1,), shortcut="PageDown")
+    st.button(page.t("presenter.prev"), key="presenter_page_up", on_click=go, args=(number - 1,), shortcut="PageUp")

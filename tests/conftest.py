@@ -24,3 +24,15 @@ def no_accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DASHBOARD_ACCOUNTS", str(path))
     monkeypatch.delenv("DASHBOARD_PUBLIC", raising=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_file(tmp_path_factory) -> Path:
+    """The sample warehouse, built once per test session; tests copy it rather than change it."""
+    from etl.bootstrap import ensure_sample
+
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    con = db.connect(path)
+    assert ensure_sample(con)
+    con.close()
+    return path

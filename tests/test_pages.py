@@ -12,7 +12,6 @@ from test_queries import ROWS
 
 import queries
 from etl import db, derived
-from etl.bootstrap import ensure_sample
 from i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,16 +22,6 @@ TITLES = {
     "training": "training.title",
     "fund": "fund.title",
 }
-
-
-@pytest.fixture(scope="module")
-def sample_file(tmp_path_factory) -> Path:
-    """The sample warehouse, built once; each test works on its own copy."""
-    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    con = db.connect(path)
-    assert ensure_sample(con)
-    con.close()
-    return path
 
 
 @pytest.fixture

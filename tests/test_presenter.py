@@ -18,8 +18,6 @@ import streamlit as st
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
-from etl import db
-from etl.bootstrap import ensure_sample
 from presenter import deck as pptx
 from presenter import report, slides
 
@@ -37,15 +35,6 @@ TITLES = [
     "Warm Yang Hui community fund",
     "Against the 2023 targets",
 ]
-
-
-@pytest.fixture(scope="module")
-def sample_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("presenter") / "sample.duckdb"
-    con = db.connect(path)
-    assert ensure_sample(con)
-    con.close()
-    return path
 
 
 @pytest.fixture

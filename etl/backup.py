@@ -6,6 +6,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -89,7 +91,7 @@ def snapshot(con: duckdb.DuckDBPyConnection, label: str) -> Path | None:
     partial.unlink(missing_ok=True)
     try:
         con.execute("CHECKPOINT")
-        shutil.copyfile(db_file, partial)
+        _copy_in_child(db_file, partial)
     except duckdb.TransactionException:
         # Another session holds a transaction open, so the file cannot be checkpointed: copy through DuckDB,
         # which reads one consistent snapshot.
@@ -110,6 +112,17 @@ def list_backups(db_file: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(folder.glob(f"{db_file.stem}-*.duckdb"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+
+
+def _copy_in_child(source: Path, target: Path) -> None:
+    """Copy the open warehouse file from another process.
+
+    DuckDB's lock on the file is a POSIX record lock, and POSIX drops every lock a process holds on a file when
+    that process closes *any* descriptor of it: copying the file from this process would silently unlock the
+    warehouse for other writers.
+    """
+    code = "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])"
+    subprocess.run([sys.executable, "-c", code, str(source), str(target)], check=True, timeout=600)
 
 
 def restore(db_file: Path, backup: Path) -> None:

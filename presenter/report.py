@@ -10,12 +10,12 @@ CSS = """
 @page { size: A4; margin: 10mm 12mm 12mm; }
 * { box-sizing: border-box; }
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", system-ui, sans-serif;
-       color: #1b2a41; margin: 0 auto; max-width: 190mm; font-size: 10.5pt; line-height: 1.45; }
-header { border-left: 6px solid #c62828; padding: 2mm 0 2mm 5mm; margin: 6mm 0 5mm; }
+       color: #1b2a41; margin: 0 auto; max-width: 190mm; font-size: 9.5pt; line-height: 1.35; }
+header { border-left: 6px solid #c62828; padding: 2mm 0 2mm 5mm; margin: 3mm 0 3mm; }
 header .town { color: #5b6778; font-size: 9.5pt; }
 h1 { font-size: 19pt; margin: 1mm 0; }
 header .sub { color: #c62828; font-weight: 700; }
-h2 { font-size: 12.5pt; margin: 5mm 0 2mm; border-bottom: 1px solid #e3e6ea; padding-bottom: 1mm; }
+h2 { font-size: 12pt; margin: 3.5mm 0 1.5mm; border-bottom: 1px solid #e3e6ea; padding-bottom: 1mm; }
 table.kpis { width: 100%; border-collapse: collapse; }
 table.kpis th, table.kpis td { padding: 0.9mm 2mm; border-bottom: 1px solid #e3e6ea; text-align: right; }
 table.kpis th:first-child, table.kpis td:first-child { text-align: left; }
@@ -26,7 +26,7 @@ td.reached { width: 34%; }
 .meter .fill { height: 100%; background: #1f5fa8; }
 .meter .fill.met { background: #2e7d32; }
 .meter span { min-width: 14mm; }
-.highlights { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 3mm 4mm; }
+.highlights { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 2.5mm 3mm; }
 .card { border: 1px solid #e3e6ea; border-radius: 2mm; padding: 2.4mm; break-inside: avoid; }
 .card h3 { margin: 0 0 1mm; font-size: 11pt; }
 .card .message { color: #5b6778; margin: 0 0 2mm; }
@@ -43,7 +43,7 @@ td.reached { width: 34%; }
 .legend { font-size: 8pt; color: #5b6778; }
 .legend i { display: inline-block; width: 3mm; height: 3mm; background: #1f5fa8; margin: 0 1mm 0 3mm; }
 .legend i.s1 { background: #b0bec5; }
-.columns { display: flex; align-items: flex-end; gap: 1.2mm; height: 24mm; margin-top: 1mm; }
+.columns { display: flex; align-items: flex-end; gap: 1.2mm; height: 18mm; margin-top: 1mm; }
 .columns div { flex: 1; display: flex; flex-direction: column; justify-content: flex-end; align-items: center;
                height: 100%; font-size: 6.5pt; color: #5b6778; }
 .columns .col { width: 100%; background: #1f5fa8; border-radius: 1mm 1mm 0 0; }
@@ -53,10 +53,10 @@ td.reached { width: 34%; }
 .columns-axis { display: flex; gap: 1.2mm; font-size: 6.5pt; color: #5b6778; }
 .columns-axis span { flex: 1; text-align: center; }
 .notes { font-size: 8.5pt; color: #5b6778; }
-dl.notes { columns: 2; column-gap: 6mm; font-size: 7pt; line-height: 1.3; margin: 0; }
+dl.notes { columns: 2; column-gap: 6mm; font-size: 6.8pt; line-height: 1.25; margin: 0; }
 dl.notes dt, dl.notes dd { break-inside: avoid; }
 .notes dt { font-weight: 600; color: #1b2a41; }
-.notes dd { margin: 0 0 1mm; }
+.notes dd { margin: 0 0 0.6mm; }
 .print-hint { color: #5b6778; font-size: 9pt; }
 @media print { .print-hint { display: none; } h2 { break-after: avoid; } }
 """
@@ -151,12 +151,8 @@ def to_html(deck: Deck) -> str:
         for k in deck.kpis
     )
     cards = "".join(_card(deck, s) for s in deck.slides if s.key not in ("cover", "targets"))
-    definitions = "".join(
-        f"<dd><b>{escape(f.label)}</b>: {escape(f.definition)}</dd>"
-        for s in deck.slides
-        for f in s.figures
-        if f.definition
-    )
+    defined = {f.label: f.definition for s in deck.slides for f in s.figures if f.definition}  # each label once
+    definitions = "".join(f"<dd><b>{escape(label)}</b>: {escape(text)}</dd>" for label, text in defined.items())
     files = dict.fromkeys(f for s in deck.slides for f in s.sources)
     return f"""<!DOCTYPE html>
 <html lang="{"zh-CN" if deck.lang == "zh" else "en"}"><head><meta charset="utf-8">

@@ -157,3 +157,17 @@ def test_backup_when_another_session_holds_a_transaction(tmp_path):
     assert copy.execute("SELECT count(*) FROM workers").fetchall() == [(0,)]
     assert copy.execute("SELECT status FROM import_batches").fetchall() == [("undone",)]
     copy.close()
+
+
+def test_the_warehouse_stays_locked_after_a_backup(tmp_path):
+    """Taking a backup must not release the lock that keeps other processes (the CLI) out."""
+    path = tmp_path / "w.duckdb"
+    con = db.connect(path)
+    import_file(con, workbook_bytes({"名册": ROSTER}), "a.xlsx")  # takes a backup
+    assert backup.list_backups(path)
+    probe = subprocess.run(
+        [sys.executable, "-c", f"import duckdb; duckdb.connect({str(path)!r})"], capture_output=True, text=True
+    )
+    con.close()
+    assert probe.returncode != 0
+    assert "lock" in probe.stderr.lower()

@@ -270,3 +270,22 @@ def test_report_has_the_kpis_targets_and_as_of_date(con):
         assert text in html, text
     zh = report.to_html(slides.build(con, lang="zh", mask=True))
     assert "¥65万" in zh and "2024-01-19" in zh and "主要指标与目标" in zh
+
+
+def test_report_prints_on_at_most_two_a4_pages(con):
+    """Leadership gets one to two pages: the report printed by Chromium, as a browser prints it."""
+    from playwright.sync_api import sync_playwright
+
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+    flags += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
+        try:
+            for lang in ("en", "zh"):
+                page = browser.new_page()
+                page.set_content(report.to_html(slides.build(con, lang=lang)))
+                pdf = page.pdf(format="A4", print_background=True)
+                pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+                assert 1 <= pages <= 2, f"{lang}: {pages} pages"
+        finally:
+            browser.close()

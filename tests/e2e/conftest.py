@@ -62,6 +62,12 @@ def _tail(path: Path, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(empty)"
 
 
+class Server(str):
+    """The base URL, knowing the warehouse file the server owns."""
+
+    db: Path
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`streamlit run app.py` on a free port against a fresh warehouse; yields the base URL."""
@@ -84,7 +90,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     out, err = folder / "server.out", folder / "server.err"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=stdout, stderr=stderr)
-    base = f"http://127.0.0.1:{port}"
+    base = Server(f"http://127.0.0.1:{port}")
+    base.db = folder / "warehouse.duckdb"
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:

@@ -256,3 +256,50 @@ def test_6_phone_has_no_horizontal_overflow(phone: App) -> None:
         width = phone.overflow()
         assert width["scrollWidth"] <= width["clientWidth"] + 1, f"{title} overflows at 390 px: {width}"
         assert phone.errors() == [], title
+
+
+def test_7_chinese_reader_sees_chinese_figures_on_every_page(app: App) -> None:
+    app.open(query="lang=zh")
+    kpis = app.kpis()
+    zh = {t(f"kpi.{m}", "zh"): m for m in METRICS}
+    shown = {zh[label]: value for label, value in kpis.items() if label in zh}
+    # Chinese readers get 万 for large amounts; counts and rates read as in English
+    assert shown["fund_raised"] == "¥65万", kpis
+    assert shown["fund_used"] == "¥33万", kpis
+    assert shown["person_times"] == "3,165", kpis
+    assert shown["training_coverage"] == "100.0%", kpis
+    assert "2024年1月" in app.main_text(), "dates in the reader's convention"
+    links = app.nav_links()
+    assert {t("nav.overview", "zh"), t("nav.projects", "zh"), t("nav.data", "zh")} <= set(links), links
+    for title in links:
+        app.go(title)
+        charts = app.wait_for_charts()
+        assert all(c["svg"] and c["marks"] for c in charts), f"{title}: {charts}"
+        assert app.errors() == [], f"{title}: error boxes on the page"
+        assert re.search(r"[\u4e00-\u9fff]", app.page.locator("h1").first.inner_text()), f"{title}: title not Chinese"
+
+
+def test_8_cli_is_refused_while_the_app_holds_the_warehouse_and_the_app_keeps_serving(app: App, server: str) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    workbook = server.db.parent / "cli.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "捐赠"
+    book.active.append(["捐赠编号", "捐赠日期", "金额(元)"])
+    book.active.append(["CLI-1", "2023-12-01", 100])
+    book.save(workbook)
+    done = subprocess.run(
+        [sys.executable, "-m", "etl", "load", str(workbook), "--db", str(server.db)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "in use by another program" in done.stderr and "Traceback" not in done.stderr
+    app.open()
+    assert figures(app)["fund_raised"] == REFERENCE["fund_raised"]  # still serving, nothing half-written
+    assert app.errors() == []

@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import bcrypt
@@ -195,11 +195,34 @@ def verify(name: str, password: str, path: str | os.PathLike | None = None) -> U
     return User(name, account["role"]) if ok and account and account.get("role") in ROLES else None
 
 
+class TooManyAttempts(Exception):
+    """Sign-in for this name is paused after repeated wrong passwords."""
+
+
+MAX_FAILURES = 5  # wrong passwords for one name ...
+FAILURE_WINDOW_MINUTES = 15  # ... within this many minutes pause its sign-in for the rest of the window
+
+
+def recent_failures(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Failed sign-ins for `name` in the last FAILURE_WINDOW_MINUTES (from the audit trail)."""
+    return con.execute(
+        "SELECT count(*) FROM audit_log WHERE user_name = $n AND action = 'sign_in_failed' AND \"at\" > $since",
+        {"n": name, "since": datetime.now() - timedelta(minutes=FAILURE_WINDOW_MINUTES)},
+    ).fetchall()[0][0]
+
+
 def sign_in(
     con: duckdb.DuckDBPyConnection, name: str, password: str, path: str | os.PathLike | None = None
 ) -> User | None:
-    """Check a password and record the attempt in the audit trail (sign_in or sign_in_failed)."""
+    """Check a password and record the attempt in the audit trail (sign_in or sign_in_failed).
+
+    After MAX_FAILURES wrong passwords for a name within the window, that name's attempts are refused
+    (TooManyAttempts, recorded) without checking the password, so guessing is slow.
+    """
     name = name.strip()[:64]
+    if name and recent_failures(con, name) >= MAX_FAILURES:
+        audit.record(con, name, "sign_in_failed", paused=True)
+        raise TooManyAttempts(name)
     found = verify(name, password, path) if name else None
     if found:
         audit.record(con, found.name, "sign_in", role=found.role)

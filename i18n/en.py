@@ -410,4 +410,5 @@ TEXT: dict[str, str] = {
     "presenter.report.definitions": "Definitions",
     "presenter.report.print": "Print this page (Ctrl+P) to save it as a PDF.",
     "presenter.empty": "There are no figures to present yet: import workbooks on the Data page.",
+    "auth.paused": "Too many wrong passwords for this name. Sign-in is paused for up to {minutes} minutes; ask an administrator if you have forgotten the password.",
 }

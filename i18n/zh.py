@@ -407,4 +407,5 @@ TEXT: dict[str, str] = {
     "presenter.report.definitions": "口径说明",
     "presenter.report.print": "打印本页（Ctrl+P）即可另存为 PDF。",
     "presenter.empty": "还没有可展示的数据：请先在“数据”页导入工作簿。",
+    "auth.paused": "该用户名密码错误次数过多，登录已暂停，最长 {minutes} 分钟；如忘记密码，请联系管理员。",
 }

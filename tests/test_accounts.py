@@ -202,6 +202,20 @@ def test_wrong_passwords_are_refused_and_recorded(env, people):
     assert trail() == [("ada", "sign_in_failed", {}), ("mallory", "sign_in_failed", {})]
 
 
+def test_repeated_wrong_passwords_pause_sign_in_for_that_name(env, people):
+    at = start()
+    for _ in range(accounts.MAX_FAILURES):
+        sign_in(at, "ada", "guess-guess")
+    sign_in(at, "ada", PASSWORDS["ada"])  # the right password, but too late: paused
+    assert "Too many wrong passwords" in at.error[0].value
+    assert [i.value for i in at.info] == ["Sign in to see the dashboard."]
+    events = trail()
+    assert events[-1] == ("ada", "sign_in_failed", {"paused": True})
+    assert len(events) == accounts.MAX_FAILURES + 1
+    sign_in(at, "vic", PASSWORDS["vic"])  # another name is not affected
+    assert trail()[-1] == ("vic", "sign_in", {"role": "viewer"})
+
+
 def test_a_viewer_sees_dashboards_but_cannot_reach_import_or_undo(env, people):
     at = sign_in(start(), "vic", PASSWORDS["vic"])
     assert at.title[0].value == "Are we on track?"

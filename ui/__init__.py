@@ -90,7 +90,11 @@ def _sign_in_form(con: duckdb.DuckDBPyConnection, lang: str, key: str) -> None:
             t("auth.password", lang), type="password", key=f"{key}_password", autocomplete="current-password"
         )
         if st.form_submit_button(t("auth.submit", lang), type="primary"):
-            user = accounts.sign_in(con, name, password)
+            try:
+                user = accounts.sign_in(con, name, password)
+            except accounts.TooManyAttempts:
+                st.error(t("auth.paused", lang, minutes=accounts.FAILURE_WINDOW_MINUTES), icon=":material/timer:")
+                return
             if user:
                 st.session_state["_signed_in"] = user.name
                 st.rerun()

@@ -98,7 +98,7 @@ for upload in uploads or []:
                 if sheet.frame.empty:  # e.g. the template's unused sheets
                     continue
                 st.caption(lang("data.preview", sheet=sheet.sheet, kind=review.kind_name(sheet.kind, page.lang)))
-                st.dataframe(review.preview(result, index), hide_index=True, width="stretch")
+                st.dataframe(review.preview(result, index, page.lang), hide_index=True, width="stretch")
         empty, warnings = review.split_warnings(result.warnings)
         if warnings:
             st.warning("\n".join(f"- {w.message(page.lang)}" for w in warnings), icon=":material/warning:")

@@ -65,14 +65,16 @@ def sheets_table(result: FileResult, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def preview(result: FileResult, sheet_index: int, rows: int = 10) -> pd.DataFrame:
-    """The first rows of a sheet as they will be stored (Excel row number first)."""
+def preview(result: FileResult, sheet_index: int, lang: str = "en", rows: int = 10) -> pd.DataFrame:
+    """The first rows of a sheet as they will be stored (Excel row number first; Chinese headers in zh)."""
     sheet = result.report.sheets[sheet_index]
-    frame = sheet.frame.head(rows).rename(columns={"_row": "row"})
+    kind = KINDS[sheet.kind]
+    frame = sheet.frame.head(rows)
     for column in frame.columns:
         if pd.api.types.is_datetime64_any_dtype(frame[column]):
             frame[column] = frame[column].dt.date
-    return frame
+    names = {c: (kind.column(c).zh if lang == "zh" else c) for c in frame.columns if c != "_row"}
+    return frame.rename(columns={"_row": t("problems.row", lang), **names})
 
 
 def summary_sentences(result: FileResult, lang: str) -> list[str]:

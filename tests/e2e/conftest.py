@@ -185,8 +185,17 @@ class App:
             has=self.page.get_by_text(title, exact=True)
         )
         path = urlparse(link.get_attribute("href")).path
+        heading = self.page.locator("h1").first
+        moving = urlparse(self.page.url).path != path
+        before = heading.inner_text() if moving and heading.count() else None
         link.click()
         self.page.wait_for_url(lambda url: urlparse(url).path == path, timeout=TIMEOUT_MS)
+        if before is not None:  # the new page's run has replaced the old page's content, not just the URL
+            self.page.wait_for_function(
+                "old => { const h = document.querySelector('h1'); return h && h.innerText !== old; }",
+                arg=before,
+                timeout=TIMEOUT_MS,
+            )
         self.wait()
         self.snap(title)
 

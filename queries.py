@@ -233,23 +233,34 @@ def targets(con: Con, *, year: int | None = None) -> pd.DataFrame:
     return _df(con, "SELECT metric, year, target FROM targets WHERE year = $year::INTEGER ORDER BY metric", year=year)
 
 
-def _kpi_values(con: Con, year: int | None, community: str | None) -> dict[str, float | None]:
-    # the four headline queries in one statement: one round trip, one plan
-    sql = f"SELECT * FROM ({_PROJECTS_COMPLETED}), ({_COVERAGE}), ({_TRAINING_TOTALS}), ({_FUND_TOTALS})"
-    done = cov = train = fund = _one(con, sql, year=year, community=community)
-    return {
-        "projects_completed": done["completed"],
-        "micro_renewal_completed": done["micro_renewal_completed"],
-        "training_coverage": cov["coverage"],
-        "training_hours": train["hours"],
-        "person_times": train["person_times"],
-        "fund_raised": fund["raised"],
-        "fund_used": fund["used"],
-        "usage_rate": fund["usage_rate"],
-        "balance": fund["balance"],
-        "_trained": cov["trained"],
-        "_roster": cov["roster"],
-    }
+_HEADLINE = f"SELECT * FROM ({_PROJECTS_COMPLETED}), ({_COVERAGE}), ({_TRAINING_TOTALS}), ({_FUND_TOTALS})"
+
+
+def _kpi_values(con: Con, years: list[int | None], community: str | None) -> list[dict[str, float | None]]:
+    """The headline figures of each year asked for, from one statement (one round trip, one plan)."""
+    parts = [f"SELECT {i} AS _i, * FROM ({_HEADLINE.replace('$year', f'$year{i}')})" for i in range(len(years))]
+    frame = _df(
+        con,
+        " UNION ALL ".join(parts) + " ORDER BY _i",
+        community=community,
+        **{f"year{i}": y for i, y in enumerate(years)},
+    )
+    return [
+        {
+            "projects_completed": row["completed"],
+            "micro_renewal_completed": row["micro_renewal_completed"],
+            "training_coverage": row["coverage"],
+            "training_hours": row["hours"],
+            "person_times": row["person_times"],
+            "fund_raised": row["raised"],
+            "fund_used": row["used"],
+            "usage_rate": row["usage_rate"],
+            "balance": row["balance"],
+            "_trained": row["trained"],
+            "_roster": row["roster"],
+        }
+        for row in frame.to_dict("records")
+    ]
 
 
 def kpis(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
@@ -258,8 +269,10 @@ def kpis(con: Con, *, year: int | None = None, community: str | None = None) -> 
     Coverage rows also carry `numerator` (trained) and `denominator` (roster). With a community, only targets
     that still mean something for one community are given (TOWN_WIDE_TARGETS).
     """
-    now = _kpi_values(con, year, community)
-    before = _kpi_values(con, year - 1, community) if year is not None else {}
+    if year is None:
+        [now], before = _kpi_values(con, [None], community), {}
+    else:
+        now, before = _kpi_values(con, [year, year - 1], community)
     if before:  # a year with no records of a kind has no figure to compare against (not a zero)
         held = _one(
             con,
@@ -647,9 +660,21 @@ _ROSTER_BY = """
     SELECT * FROM workers w WHERE coalesce(w.active, TRUE) AND (w.joined_date IS NULL OR w.joined_date <= $day::DATE)
 """
 _SESSIONS_BY = "SELECT * FROM training_sessions s WHERE s.date <= $day::DATE AND year(s.date) = $year::INTEGER"
+# No join with workers: the loader keeps every attendance row's worker on the roster (checked references,
+# undo latest-first), and at millions of rows that join was most of the cost.
 _ATTENDANCE_BY = f"""
     SELECT a.worker_id, a.session_id, s.date FROM attendance a JOIN ({_SESSIONS_BY}) s USING (session_id)
-    JOIN workers w USING (worker_id)
+"""
+# From the derived tables: who had attended by `day` (their first date that year), and person-times as the
+# whole months before `day`'s month (monthly roll-up) plus the rows of that month's sessions up to `day`.
+_TRAINED_BY = """
+    SELECT worker_id FROM training_worker_year WHERE year = $year::INTEGER AND first_date <= $day::DATE
+"""
+_PERSON_TIMES_BY = f"""
+    SELECT (SELECT coalesce(sum(person_times), 0) FROM training_rollup
+            WHERE year(month) = $year::INTEGER AND month < date_trunc('month', $day::DATE))
+         + (SELECT count(*) FROM attendance a WHERE a.session_id IN (
+                SELECT session_id FROM ({_SESSIONS_BY}) s WHERE s.date >= date_trunc('month', $day::DATE)))
 """
 _PAIRS_BY = "SELECT * FROM mentorships m WHERE m.start_date IS NULL OR m.start_date <= $day::DATE"
 
@@ -731,11 +756,11 @@ def presenter_training(con: Con, *, day: date, year: int) -> pd.DataFrame:
     return _df(
         con,
         f"""
-        WITH trained AS (SELECT DISTINCT worker_id FROM ({_ATTENDANCE_BY}))
+        WITH trained AS ({_TRAINED_BY})
         SELECT count(*) AS roster, count(t.worker_id) AS trained, count(t.worker_id) / nullif(count(*), 0) AS coverage,
                (SELECT count(*) FROM ({_SESSIONS_BY})) AS sessions,
                (SELECT coalesce(sum(hours), 0) FROM ({_SESSIONS_BY}))::DOUBLE AS hours,
-               (SELECT count(*) FROM ({_ATTENDANCE_BY})) AS person_times
+               ({_PERSON_TIMES_BY}) AS person_times
         FROM ({_ROSTER_BY}) w LEFT JOIN trained t USING (worker_id)
         """,
         day=day,
@@ -748,7 +773,7 @@ def presenter_coverage_by_role(con: Con, *, day: date, year: int) -> pd.DataFram
     return _df(
         con,
         f"""
-        WITH trained AS (SELECT DISTINCT worker_id FROM ({_ATTENDANCE_BY}))
+        WITH trained AS ({_TRAINED_BY})
         SELECT w.role, count(*) AS roster, count(t.worker_id) AS trained, count(t.worker_id) / count(*) AS coverage
         FROM ({_ROSTER_BY}) w LEFT JOIN trained t USING (worker_id)
         GROUP BY w.role ORDER BY CASE w.role WHEN 'secretary' THEN 1 WHEN 'director' THEN 2 WHEN 'committee_member' THEN 3

@@ -8,11 +8,14 @@ import duckdb
 
 SQL = Path(__file__).with_name("derived.sql")
 TABLES = ("training_worker_year", "training_rollup", "session_communities")
+VERSION = "2"  # bump when derived.sql changes a table's shape
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute every derived table (call inside the transaction that changed the sources)."""
     con.execute(SQL.read_text(encoding="utf-8"))
+    for table in TABLES:  # the shape version, so an older warehouse gets rebuilt tables on opening
+        con.execute(f"COMMENT ON TABLE {table} IS '{VERSION}'")
 
 
 # Adding attendance rows only adds to the roll-ups; any other change to their sources rebuilds them.
@@ -22,8 +25,10 @@ SELECT n.worker_id, s.date, s.format, w.community, n.session_id
 FROM new_attendance n JOIN training_sessions s USING (session_id) JOIN workers w USING (worker_id);
 
 CREATE OR REPLACE TEMP TABLE delta AS
-SELECT worker_id, year(date)::INTEGER AS year, count(*)::BIGINT AS person_times FROM new_training GROUP BY ALL;
-UPDATE training_worker_year t SET person_times = t.person_times + d.person_times
+SELECT worker_id, year(date)::INTEGER AS year, count(*)::BIGINT AS person_times, min(date) AS first_date
+FROM new_training GROUP BY ALL;
+UPDATE training_worker_year t SET person_times = t.person_times + d.person_times,
+                                  first_date = least(t.first_date, d.first_date)
 FROM delta d WHERE t.worker_id = d.worker_id AND t.year = d.year;
 INSERT INTO training_worker_year SELECT d.* FROM delta d ANTI JOIN training_worker_year t USING (worker_id, year);
 
@@ -64,7 +69,10 @@ def update(con: duckdb.DuckDBPyConnection, changed_kinds: set[str]) -> None:
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Build the derived tables when a warehouse does not have them yet."""
-    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
-    if not set(TABLES) <= present:
+    """Build the derived tables when a warehouse does not have them yet, or has an older shape of them."""
+    rows = con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() WHERE NOT temporary AND list_contains($t, table_name)",
+        {"t": list(TABLES)},
+    ).fetchall()
+    if {name for name, _ in rows} != set(TABLES) or any(comment != VERSION for _, comment in rows):
         refresh(con)

@@ -2,9 +2,10 @@
 -- They hold nothing that is not in attendance, training_sessions and workers, and are rebuilt inside the
 -- transaction of every import and undo (etl/derived.py), so readers never see them disagree with their sources.
 
--- One row per worker and year they attended anything: coverage, untrained workers, person-times by person.
+-- One row per worker and year they attended anything (and the first date they did): coverage, untrained
+-- workers, person-times by person, and who had been trained by a given day of the year.
 CREATE OR REPLACE TABLE training_worker_year AS
-SELECT a.worker_id, year(s.date)::INTEGER AS year, count(*)::BIGINT AS person_times
+SELECT a.worker_id, year(s.date)::INTEGER AS year, count(*)::BIGINT AS person_times, min(s.date) AS first_date
 FROM attendance a JOIN training_sessions s USING (session_id)
 GROUP BY ALL
 ORDER BY year, worker_id;  -- sorted so a filter on year reads only its row groups

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from workbooks import ATTENDANCE, ROSTER, SESSIONS, workbook_bytes
 
 from etl import derived
@@ -24,8 +26,8 @@ def test_derived_tables_follow_imports_and_undo(warehouse):
     import_file(warehouse, workbook_bytes({"名册": ROSTER, "培训场次": SESSIONS, "签到表": ATTENDANCE}), "a")
     assert derived_state(warehouse) == recomputed(warehouse)
     assert sorted(warehouse.execute("SELECT * FROM training_worker_year").fetchall()) == [
-        ("000101", 2023, 2),
-        ("000102", 2023, 1),
+        ("000101", 2023, 2, dt.date(2023, 3, 5)),
+        ("000102", 2023, 1, dt.date(2023, 3, 5)),
     ]
     moved = [ROSTER[0], ["000102", "李四", "富杨苑", "后备干部", "2021/6/1", "是"]]  # changes the rollup's community
     second = import_file(warehouse, workbook_bytes({"名册": moved}), "b")
@@ -55,4 +57,6 @@ def test_attendance_only_import_updates_incrementally_and_exactly(warehouse, mon
     assert rebuilt == []
     monkeypatch.undo()
     assert derived_state(warehouse) == recomputed(warehouse)
-    assert ("000101", 2023, 2) in warehouse.execute("SELECT * FROM training_worker_year").fetchall()
+    rows = warehouse.execute("SELECT * FROM training_worker_year").fetchall()
+    assert ("000101", 2023, 2, dt.date(2023, 3, 5)) in rows  # added to, first date kept
+    assert ("000103", 2023, 1, dt.date(2023, 4, 10)) in rows  # new worker-year

@@ -120,3 +120,25 @@ def test_derived_figures_equal_plain_sql(warehouse):
         totals = queries.training_totals(warehouse, year=year, community=community).iloc[0]
         cover = queries.coverage(warehouse, year=year, community=community).iloc[0]
         assert (totals["person_times"], cover["trained"]) == plain
+
+
+def test_presenter_figures_on_any_day_equal_plain_sql(warehouse):
+    more = [*ATTENDANCE, ["S02", "000102"]]
+    import_file(warehouse, workbook_bytes({"名册": ROSTER, "培训场次": SESSIONS, "签到表": more}), "a")
+    for day in (
+        dt.date(2023, 3, 4),
+        dt.date(2023, 3, 5),
+        dt.date(2023, 4, 5),
+        dt.date(2023, 4, 10),
+        dt.date(2024, 2, 1),
+    ):
+        plain = warehouse.execute(
+            """
+            SELECT count(*), count(DISTINCT a.worker_id) FILTER (WHERE coalesce(w.active, TRUE))
+            FROM attendance a JOIN training_sessions s USING (session_id) JOIN workers w USING (worker_id)
+            WHERE s.date <= $day AND year(s.date) = 2023
+            """,
+            {"day": day},
+        ).fetchall()[0]
+        row = queries.presenter_training(warehouse, day=day, year=2023).iloc[0]
+        assert (row["person_times"], row["trained"]) == plain, day

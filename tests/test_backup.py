@@ -111,7 +111,7 @@ print("done", flush=True)
 
 
 @pytest.mark.parametrize("delay", [0.3, 0.8, 1.5, 2.5])
-def test_sigkill_during_import_leaves_before_or_after(tmp_path, delay):
+def test_sigkill_during_import_leaves_before_or_after(tmp_path, delay, monkeypatch):
     """Kill an import at several points: the warehouse opens and holds the state before or after it."""
     path = tmp_path / "w.duckdb"
     con = db.connect(path)
@@ -140,6 +140,20 @@ def test_sigkill_during_import_leaves_before_or_after(tmp_path, delay):
         assert len(after["donations"]) == 60_000
         assert len(after["attendance"]) == 6
     assert set(after) == set(TABLES)
+    # and the app starts on it
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DASHBOARD_DB", str(path))
+    monkeypatch.setenv("DASHBOARD_LANG", "en")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["year"] = "2023"
+    at.run()
+    assert not at.exception
+    assert any(m.label == "Fund raised" for m in at.metric)
+    st.cache_resource.clear()
 
 
 def test_backup_when_another_session_holds_a_transaction(tmp_path):

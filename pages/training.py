@@ -26,36 +26,32 @@ with st.container(horizontal=True):
     st.metric(page.t("kpi.person_times"), numbers.number(totals["person_times"]), border=True)
 
 pct = {"coverage": page.t("training.coverage_axis")}
+
+
+def coverage_bars(frame, dimension: str, height: int) -> None:
+    """Coverage per community or role as horizontal bars labelled with their percentage."""
+    fig = px.bar(
+        frame,
+        x="coverage",
+        y=dimension,
+        orientation="h",
+        text=[numbers.percent(c) for c in frame["coverage"]],
+        hover_data=["trained", "roster"],
+        labels={**pct, dimension: ""},
+    )
+    fig.update_xaxes(tickformat=".0%", range=[0, 1.1])
+    fig.update_yaxes(type="category")
+    page.chart(fig, frame, f"coverage_by_{dimension}", height=height)
+
+
 st.subheader(page.t("training.by_community"))
 by_community = page.q(queries.coverage_by, by="community")
-fig = px.bar(
-    by_community,
-    x="coverage",
-    y="community",
-    orientation="h",
-    text=[numbers.percent(c) for c in by_community["coverage"]],
-    hover_data=["trained", "roster"],
-    labels={**pct, "community": ""},
-)
-fig.update_xaxes(tickformat=".0%", range=[0, 1.08])
-fig.update_yaxes(type="category")
-page.chart(fig, by_community, "coverage_by_community", height=max(260, 24 * len(by_community) + 90))
+coverage_bars(by_community, "community", height=max(260, 24 * len(by_community) + 90))
 
 left, right = st.columns(2)
 with left:
     st.subheader(page.t("training.by_role"))
-    by_role = page.labelled(page.q(queries.coverage_by, by="role"), role="role")
-    fig = px.bar(
-        by_role,
-        x="coverage",
-        y="role",
-        orientation="h",
-        text=[numbers.percent(c) for c in by_role["coverage"]],
-        hover_data=["trained", "roster"],
-        labels={**pct, "role": ""},
-    )
-    fig.update_xaxes(tickformat=".0%", range=[0, 1.1])
-    page.chart(fig, by_role, "coverage_by_role", height=300)
+    coverage_bars(page.labelled(page.q(queries.coverage_by, by="role"), role="role"), "role", height=300)
 with right:
     st.subheader(page.t("training.formats"))
     formats = page.filled(page.labelled(page.q(queries.format_mix), format="format"), "format")

@@ -28,6 +28,11 @@ BALANCE_MONTHS_ALERT = 3.0  # the fund balance needs attention when it covers fe
 PROJECT_DIMENSIONS = ("program", "theme", "level", "community")
 COVERAGE_DIMENSIONS = ("community", "role")
 SPENDING_DIMENSIONS = ("category", "community", "project")
+GROUPINGS = {  # the `by` values each grouping function accepts
+    "projects_by": PROJECT_DIMENSIONS,
+    "coverage_by": COVERAGE_DIMENSIONS,
+    "spending_by": SPENDING_DIMENSIONS,
+}
 
 KPI_METRICS = (
     "projects_completed",

@@ -112,7 +112,7 @@ def bench_queries(warehouse: Path, runs: int) -> dict:
         for variant in variants:
             kwargs = {**fixed, **variant}
             if "by" in params:
-                kwargs["by"] = _first_by(fn)
+                kwargs["by"] = queries.GROUPINGS[name][0]
             label = name + ("" if not variant else "(" + ",".join(variant) + ")")
             fn(con, **kwargs)  # warm
             out[label] = round(median_time(lambda fn=fn, kwargs=kwargs: fn(con, **kwargs), runs) * 1000, 1)
@@ -122,15 +122,6 @@ def bench_queries(warehouse: Path, runs: int) -> dict:
 
 # Values for required arguments of query functions that take more than the filters.
 KNOWN_ARGUMENTS = {"day": date(2023, 12, 31), "as_of": date(2023, 12, 31), "year": 2023, "program": "micro_renewal"}
-
-
-def _first_by(fn) -> str:
-    """A valid `by` value, read from the function's own check."""
-    source = inspect.getsource(fn)
-    for word in ("program", "community", "category", "role"):
-        if f'"{word}"' in source:
-            return word
-    return "community"
 
 
 def bench_pages(warehouse: Path, runs: int) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from test_load import TABLES, snapshot
-from workbooks import ATTENDANCE, ROSTER, SESSIONS, workbook_bytes
+from workbooks import ATTENDANCE, ROSTER, SESSIONS, held_by_another_process, workbook_bytes
 
 from etl import backup, db
 from etl.load import import_file, undo
@@ -44,24 +44,10 @@ def test_restore_refused_while_warehouse_in_use(tmp_path):
     path = tmp_path / "w.duckdb"
     con = db.connect(path)
     import_file(con, workbook_bytes({"名册": ROSTER}), "a.xlsx")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     con.close()
-    try:
-        # the app (another process) holds the file: restore must refuse, not overwrite it
-        assert holder.stdout.readline().strip() == "ok"
-        with pytest.raises(db.WarehouseLocked):
-            backup.restore(path, backup.list_backups(path)[0])
-    finally:
-        holder.kill()
-        holder.wait()
+    # the app (another process) holds the file: restore must refuse, not overwrite it
+    with held_by_another_process(path), pytest.raises(db.WarehouseLocked):
+        backup.restore(path, backup.list_backups(path)[0])
 
 
 def test_rebuild_equals_original(tmp_path):

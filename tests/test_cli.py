@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from workbooks import ATTENDANCE, ROSTER, SESSIONS, workbook_bytes
+from workbooks import ATTENDANCE, ROSTER, SESSIONS, held_by_another_process, workbook_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,24 +91,11 @@ def test_usage_errors_exit_2(tmp_path):
 def test_locked_warehouse_exit_2_one_line(tmp_path):
     db = tmp_path / "w.duckdb"
     good = write(tmp_path / "good.xlsx", {"名册": ROSTER})
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ok"
+    with held_by_another_process(db):
         done = cli("load", str(good), db=db)
         assert done.returncode == 2
         assert "Traceback" not in done.stderr
         assert "in use by another program" in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
-    finally:
-        holder.kill()
-        holder.wait()
     time.sleep(0.2)
     assert cli("load", str(good), db=db).returncode == 0

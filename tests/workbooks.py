@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import openpyxl
 
@@ -49,3 +54,16 @@ PROJECTS = [
     ["P001", "楼道微更新", "微更新", "环境", "镇级", "杨行一村", "已完成", "2023-01-10", "2023-06-30", "¥12,000"],
     ["P002", "睦邻点", "组团治理", "邻里", "区级", "富杨苑", "实施中", "2023-05-01", None, "6.5万"],
 ]
+
+
+@contextlib.contextmanager
+def held_by_another_process(path: Path) -> Iterator[None]:
+    """Another process (as the running app would) holds the warehouse file open while the block runs."""
+    code = f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(60)"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok", "the holding process could not open the warehouse"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()

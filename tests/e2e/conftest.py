@@ -254,15 +254,19 @@ class App:
             MARKS,
         )
 
-    def wait_for_charts(self, timeout_ms: int = 20_000) -> list[dict]:
-        """Wait (bounded) until every Plotly chart on the page has drawn its marks; return what was drawn."""
+    def wait_for_charts(self, at_least: int = 0, timeout_ms: int = 20_000) -> list[dict]:
+        """Wait (bounded) until at least `at_least` Plotly charts are on the page and every one has drawn its
+        marks (a page still rerunning has none yet, and "every" of none is true); return what was drawn."""
         with contextlib.suppress(PlaywrightTimeout):  # the caller's assertion on the readings says what is missing
             self.page.wait_for_function(
-                """marks => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(el => {
-                    const plot = el.querySelector('.js-plotly-plot');
-                    return plot && plot.querySelector('.main-svg') && plot.querySelector(marks);
-                })""",
-                arg=MARKS,
+                """([marks, atLeast]) => {
+                    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+                    return charts.length >= atLeast && charts.every(el => {
+                        const plot = el.querySelector('.js-plotly-plot');
+                        return plot && plot.querySelector('.main-svg') && plot.querySelector(marks);
+                    });
+                }""",
+                arg=[MARKS, at_least],
                 timeout=timeout_ms,
             )
         return self.charts()

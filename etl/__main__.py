@@ -104,8 +104,15 @@ def _users(args) -> int:
     try:
         if args.action == "list":
             rows = accounts.list_users(path)
-            if not rows:
-                print("no accounts: the app runs open (create an admin with `users add NAME --role admin`)")
+            if not rows and accounts.is_open(path):
+                print(
+                    "no accounts: the app serves this computer only (create an admin with `users add NAME --role admin`)"
+                )
+            elif not rows:
+                print(
+                    f"no accounts in {accounts.accounts_path(path)}: sign-in is on and nobody can sign in "
+                    "(create an admin with `users add NAME --role admin`)"
+                )
             for row in rows:
                 print(f"{row['name']:<20} {row['role']:<8} created {row['created']}  changed {row['changed']}")
             return EXIT_OK

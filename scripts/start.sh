@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the dashboard's dependencies and start it on the bundled sample data.
+# Make the project's virtual environment (.venv), install the dashboard's packages into it, and start the
+# dashboard on the bundled sample data. Extra arguments go to `streamlit run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
-exec python3 -m streamlit run app.py --server.headless true "$@"
+source scripts/venv.sh requirements.txt
+exec "$PY" -m streamlit run app.py "$@"

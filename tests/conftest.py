@@ -20,8 +20,11 @@ def warehouse(tmp_path: Path):
 @pytest.fixture(autouse=True)
 def no_accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test starts with no accounts file (the app runs open) unless it writes one at this path."""
+    from etl import accounts
+
     path = tmp_path / "accounts.json"
-    monkeypatch.setenv("DASHBOARD_ACCOUNTS", str(path))
+    monkeypatch.delenv("DASHBOARD_ACCOUNTS", raising=False)  # set but missing would mean "locked", not open
+    monkeypatch.setattr(accounts, "default_path", lambda: path)
     monkeypatch.delenv("DASHBOARD_PUBLIC", raising=False)
     return path
 

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PASSWORDS = {"ada": "admin-secret-1", "ann": "analyst-secret-2", "vic": "viewer-secret-3"}
 ROLES = {"ada": "admin", "ann": "analyst", "vic": "viewer"}
+LOCAL = {"client": accounts.LOCAL_CLIENT}  # sign-ins from this computer (AppTest has no remote address)
 
 
 @pytest.fixture
@@ -199,10 +200,10 @@ def test_wrong_passwords_are_refused_and_recorded(env, people):
     sign_in(at, "mallory", "whatever-it-is")
     assert [e.value for e in at.error] == ["Wrong user name or password."]
     assert [i.value for i in at.info] == ["Sign in to see the dashboard."]  # still only the sign-in page
-    assert trail() == [("ada", "sign_in_failed", {}), ("mallory", "sign_in_failed", {})]
+    assert trail() == [("ada", "sign_in_failed", LOCAL), ("mallory", "sign_in_failed", LOCAL)]
 
 
-def test_repeated_wrong_passwords_pause_sign_in_for_that_name(env, people):
+def test_repeated_wrong_passwords_pause_sign_in_for_that_name_from_that_client(env, people):
     at = start()
     for _ in range(accounts.MAX_FAILURES):
         sign_in(at, "ada", "guess-guess")
@@ -210,10 +211,10 @@ def test_repeated_wrong_passwords_pause_sign_in_for_that_name(env, people):
     assert "Too many wrong passwords" in at.error[0].value
     assert [i.value for i in at.info] == ["Sign in to see the dashboard."]
     events = trail()
-    assert events[-1] == ("ada", "sign_in_failed", {"paused": True})
+    assert events[-1] == ("ada", "sign_in_failed", {**LOCAL, "paused": True})
     assert len(events) == accounts.MAX_FAILURES + 1
     sign_in(at, "vic", PASSWORDS["vic"])  # another name is not affected
-    assert trail()[-1] == ("vic", "sign_in", {"role": "viewer"})
+    assert trail()[-1] == ("vic", "sign_in", {"role": "viewer", **LOCAL})
 
 
 def test_a_viewer_sees_dashboards_but_cannot_reach_import_or_undo(env, people):
@@ -230,7 +231,7 @@ def test_a_viewer_sees_dashboards_but_cannot_reach_import_or_undo(env, people):
     by_url(at, "audit")
     assert not at.dataframe
     assert "This page needs the administrator role" in at.error[0].value
-    assert trail() == [("vic", "sign_in", {"role": "viewer"})]
+    assert trail() == [("vic", "sign_in", {"role": "viewer", **LOCAL})]
 
 
 def test_an_analyst_imports_but_cannot_undo(env, people):
@@ -285,7 +286,7 @@ def test_audit_page_in_chinese(env, people):
     shown = at.dataframe[0].value
     assert list(shown.columns) == ["序号", "时间", "用户", "操作", "详情"]
     assert shown["操作"].tolist() == ["登录"]
-    assert shown["详情"][0] == "角色: 管理员"
+    assert shown["详情"][0] == "角色: 管理员 · 来源: 本机"
 
 
 def test_a_removed_account_is_signed_out_at_once(env, people):
@@ -347,3 +348,127 @@ def test_cli_journals_account_changes_while_the_app_holds_the_warehouse(env, peo
     at.switch_page("pages/audit.py").run()
     at.switch_page("pages/audit.py").run()  # absorbing twice copies nothing twice
     assert at.dataframe[0].value["Action"].tolist() == ["Role changed", "Signed in"]
+
+
+# --- a fresh start opens no door (issue 12)
+
+
+def test_only_a_missing_default_file_means_open(no_accounts, monkeypatch, tmp_path):
+    assert accounts.mode() == "open"
+    monkeypatch.setenv("DASHBOARD_ACCOUNTS", str(tmp_path / "acounts.json"))  # mistyped: no such file
+    assert accounts.mode() == "locked" and not accounts.is_open()
+    monkeypatch.delenv("DASHBOARD_ACCOUNTS")
+    for broken in ('{"users": {}}', "", "not json {", '{"users": ["ada"]}', '{"accounts": {}}', "\x00\xff"):
+        no_accounts.write_text(broken, encoding="latin-1")
+        assert accounts.mode() == "locked", broken
+        assert accounts.user("ada") is None and accounts.verify("ada", "whatever-1") is None
+    no_accounts.unlink()
+    accounts.add_user("ada", "admin", PASSWORDS["ada"])
+    assert accounts.mode() == "accounts"
+
+
+def test_an_empty_or_damaged_accounts_file_requires_sign_in(env, no_accounts):
+    for broken in ('{"users": {}}', "not json {"):
+        no_accounts.write_text(broken, encoding="utf-8")
+        for page in ("overview", "data"):
+            at = start(page)
+            assert [i.value for i in at.info] == ["Sign in to see the dashboard."]
+            assert [w.value for w in at.warning] == [t("auth.locked", "en")]
+            assert not at.metric and not at.file_uploader
+            assert str(no_accounts) not in str(at.warning[0].value)  # server paths stay on the server
+
+
+def test_a_damaged_accounts_file_is_never_overwritten_by_the_cli(no_accounts, monkeypatch, capsys):
+    no_accounts.write_text("not json {", encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO("first-admin-pass\n"))
+    assert main(["users", "add", "ada", "--role", "admin", "--password-stdin"]) == 1
+    assert "cannot be read" in capsys.readouterr().err
+    assert no_accounts.read_text(encoding="utf-8") == "not json {"
+
+
+def test_the_last_admin_cannot_be_removed_or_demoted_and_the_first_account_is_an_admin(no_accounts, capsys):
+    with pytest.raises(ValueError, match="first account must be an administrator"):
+        accounts.add_user("vic", "viewer", PASSWORDS["vic"])
+    accounts.add_user("ada", "admin", PASSWORDS["ada"])
+    accounts.add_user("vic", "viewer", PASSWORDS["vic"])
+    assert main(["users", "remove", "ada"]) == 1
+    assert "last administrator" in capsys.readouterr().err
+    assert main(["users", "set-role", "ada", "analyst"]) == 1
+    assert accounts.user("ada") == accounts.User("ada", "admin")
+    accounts.set_role("vic", "admin")
+    assert main(["users", "remove", "ada"]) == 0  # another admin remains
+    assert main(["users", "remove", "vic"]) == 1
+    assert accounts.mode() == "accounts"
+
+
+@pytest.mark.parametrize(
+    ("server", "client", "refusal"),
+    [
+        ("127.0.0.1", None, None),
+        ("localhost", "127.0.0.1", None),
+        ("::1", None, None),
+        ("0.0.0.0", None, "auth.open_network"),
+        ("", None, "auth.open_network"),  # no address: every interface
+        (None, None, "auth.open_network"),
+        ("192.168.1.20", None, "auth.open_network"),
+        ("127.0.0.1", "192.168.1.7", "auth.open_remote"),  # e.g. behind a proxy that forwards the network
+    ],
+)
+def test_with_no_accounts_only_this_computer_is_served(no_accounts, server, client, refusal):
+    assert accounts.open_access_refusal(server, client) == refusal
+    accounts.add_user("ada", "admin", PASSWORDS["ada"])
+    assert accounts.open_access_refusal(server, client) is None  # sign-in protects it from now on
+
+
+@pytest.fixture
+def network_address():
+    """The app started with --server.address 0.0.0.0 (every interface)."""
+    from streamlit import config
+
+    before = config.get_option("server.address")
+    config.set_option("server.address", "0.0.0.0")
+    yield
+    config.set_option("server.address", before)
+
+
+def test_the_app_refuses_the_network_until_an_admin_exists(env, network_address):
+    for page in (None, "data", "audit"):
+        at = start(page)
+        assert [e.value for e in at.error] == [t("auth.open_network", "en")]
+        assert "users add NAME --role admin" in at.error[0].value
+        assert not at.metric and not at.file_uploader and not at.dataframe
+    by_url(at, "data")  # a typed URL is refused the same way
+    assert not at.file_uploader and [e.value for e in at.error] == [t("auth.open_network", "en")]
+    accounts.add_user("ada", "admin", PASSWORDS["ada"])
+    at = start()
+    assert not at.error and [i.value for i in at.info] == ["Sign in to see the dashboard."]
+
+
+def test_throttling_is_per_client_so_a_stranger_cannot_lock_the_admin_out(env, people):
+    con = warehouse()
+    stranger, office = "203.0.113.9", "10.0.0.5"
+    for _ in range(accounts.MAX_FAILURES):
+        assert accounts.sign_in(con, "ada", "guess-guess", client=stranger) is None
+    with pytest.raises(accounts.TooManyAttempts):
+        accounts.sign_in(con, "ada", PASSWORDS["ada"], client=stranger)
+    assert accounts.sign_in(con, "ada", PASSWORDS["ada"], client=office) == accounts.User("ada", "admin")
+    # spreading guesses over many names from one client is paused too
+    names = [f"user{i}" for i in range(accounts.MAX_CLIENT_FAILURES)]
+    for name in names:
+        try:
+            accounts.sign_in(con, name, "guess-guess", client=office)
+        except accounts.TooManyAttempts:
+            pytest.fail("paused before the client's limit")
+    with pytest.raises(accounts.TooManyAttempts):
+        accounts.sign_in(con, "vic", PASSWORDS["vic"], client=office)
+    assert accounts.sign_in(con, "vic", PASSWORDS["vic"]) == accounts.User("vic", "viewer")  # this computer: not paused
+    paused = [d for u, a, d in trail() if d.get("paused")]
+    assert {d["client"] for d in paused} == {stranger, office}
+
+
+def test_streamlit_config_listens_on_loopback_and_hides_error_details():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert accounts.is_loopback(config["server"]["address"])
+    assert config["client"]["showErrorDetails"] == "none"

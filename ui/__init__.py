@@ -59,17 +59,34 @@ def current_lang() -> str:
 
 
 def sign_in_required() -> bool:
-    """True when nobody may see the dashboards without signing in (accounts exist, $DASHBOARD_PUBLIC unset)."""
-    return accounts.has_accounts() and not accounts.public()
+    """True when nobody may see the dashboards without signing in (not open, $DASHBOARD_PUBLIC unset)."""
+    return not accounts.is_open() and not accounts.public()
+
+
+def _remote_ip() -> str | None:
+    """The visitor's address, None on this computer (and in tests, where there is no connection)."""
+    ip = st.context.ip_address
+    return ip if isinstance(ip, str) and ip else None
+
+
+def client_address() -> str:
+    """The visitor's address as the server sees it (accounts.LOCAL_CLIENT on this computer)."""
+    return _remote_ip() or accounts.LOCAL_CLIENT
+
+
+def open_access_refusal() -> str | None:
+    """With no accounts, why this visitor may not be served (a text key): the app listens beyond loopback,
+    or the visitor is on another computer. None when serving is safe."""
+    return accounts.open_access_refusal(st.get_option("server.address"), _remote_ip())
 
 
 def current_user() -> accounts.User | None:
     """The user of this session, re-read from the accounts file each run (a removed account is signed out).
 
-    With no account at all the app runs open: everyone is the local operator (accounts.OPEN_USER).
+    With no accounts file the local operator has full rights (accounts.OPEN_USER), on this computer only.
     """
-    if not accounts.has_accounts():
-        return accounts.OPEN_USER
+    if accounts.is_open():
+        return None if open_access_refusal() else accounts.OPEN_USER
     name = st.session_state.get("_signed_in")
     return accounts.user(name) if name else None
 
@@ -91,7 +108,7 @@ def _sign_in_form(con: duckdb.DuckDBPyConnection, lang: str, key: str) -> None:
         )
         if st.form_submit_button(t("auth.submit", lang), type="primary"):
             try:
-                user = accounts.sign_in(con, name, password)
+                user = accounts.sign_in(con, name, password, client=client_address())
             except accounts.TooManyAttempts:
                 st.error(t("auth.paused", lang, minutes=accounts.FAILURE_WINDOW_MINUTES), icon=":material/timer:")
                 return
@@ -103,7 +120,7 @@ def _sign_in_form(con: duckdb.DuckDBPyConnection, lang: str, key: str) -> None:
 
 def _account_sidebar(con: duckdb.DuckDBPyConnection, lang: str) -> None:
     """Who is signed in and a sign-out button; or a sign-in form; or, with no accounts, a note that the app is open."""
-    if not accounts.has_accounts():
+    if accounts.is_open():
         st.sidebar.caption(t("auth.open", lang))
         return
     user = current_user()
@@ -121,6 +138,8 @@ def _sign_in_here(con: duckdb.DuckDBPyConnection, lang: str) -> None:
     """Instead of a page's content: the sign-in form (viewing needs a signed-in user and nobody is)."""
     st.title(t("app.title", lang))
     st.info(t("auth.required", lang), icon=":material/lock:")
+    if accounts.mode() == "locked":  # no account can be read: say so (the details are for the server's admin)
+        st.warning(t("auth.locked", lang), icon=":material/warning:")
     with st.container(border=True, width=420):
         _sign_in_form(con, lang, "page_sign_in")
     st.stop()
@@ -131,11 +150,20 @@ def _sign_in_page() -> None:
     _language_and_cursor()
 
 
+def _refused_page() -> None:
+    """The only page while the app has no accounts and this visitor or address is not this computer's."""
+    lang = current_lang()
+    st.title(t("app.title", lang))
+    st.error(t(open_access_refusal() or "auth.open_remote", lang), icon=":material/lock:")
+
+
 def navigation() -> st.navigation:
     """The page list for this session's role. Data (issue 4) and Presenter appear once their files exist."""
     lang = current_lang()
     user = current_user()
     st.session_state["_routed_by_app"] = True  # see _leave_legacy_multipage
+    if open_access_refusal():
+        return st.navigation([st.Page(_refused_page, title=t("app.title", lang), icon=":material/lock:")])
     if user is None and sign_in_required():
         return st.navigation(
             [st.Page(_sign_in_page, title=t("auth.sign_in", lang), icon=":material/login:", url_path="sign-in")]
@@ -534,6 +562,9 @@ def _language_and_cursor() -> tuple[str, str, duckdb.DuckDBPyConnection]:
         con = _warehouse(path).cursor()
     except db.WarehouseLocked:
         st.error(t("warehouse.locked", lang, path=path))
+        st.stop()
+    if open_access_refusal():  # a page reached by URL is refused here too
+        _refused_page()
         st.stop()
     if current_user() is None and sign_in_required():
         _sign_in_here(con, lang)  # checked on every page run, whichever way the page was reached

@@ -15,6 +15,10 @@ COLUMNS = ("seq", "at", "user_name", "action", "details")
 def _value(key: str, value: object, lang: str) -> str:
     if key in ("role", "before") and isinstance(value, str):
         return t(f"role.{value}", lang)
+    if key == "client" and value == "local":
+        return t("audit.client.local", lang)
+    if isinstance(value, bool):
+        return t("common.yes" if value else "common.no", lang)
     if key == "effects" and isinstance(value, dict):
         parts = [
             t("audit.effect", lang, kind=KINDS[k].zh if lang == "zh" else t(f"kind.{k}", lang), **v)
@@ -27,7 +31,15 @@ def _value(key: str, value: object, lang: str) -> str:
 def details_text(details: str, lang: str) -> str:
     """'{"batch_id": "B00001", "file": "x.xlsx", …}' -> 'Batch: B00001 · File: x.xlsx · …' in `lang`."""
     fields = json.loads(details) if details else {}
-    return " · ".join(f"{t(f'audit.detail.{k}', lang)}: {_value(k, v, lang)}" for k, v in fields.items())
+    return " · ".join(f"{_field(k, lang)}: {_value(k, v, lang)}" for k, v in fields.items())
+
+
+def _field(key: str, lang: str) -> str:
+    """A detail's name in `lang`; a detail recorded by a newer version, not yet in the catalogue, by its key."""
+    try:
+        return t(f"audit.detail.{key}", lang)
+    except KeyError:
+        return key
 
 
 def trail_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:

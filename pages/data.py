@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from etl import accounts, checks, guard, load
 from etl.annotate import annotate
-from ui import review
+from ui import markdown, review
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -49,6 +49,8 @@ uploads = st.file_uploader(
 if done := st.session_state.pop("import_done", None):
     for line in done:
         st.success(line, icon=":material/check_circle:")
+for line in st.session_state.pop("import_warnings", None) or []:  # the change stands; a step after it failed
+    st.warning(line, icon=":material/warning:")
 
 results = []
 for upload in uploads or []:
@@ -56,7 +58,7 @@ for upload in uploads or []:
     digest = hashlib.sha256(data).hexdigest()
     previews = st.session_state.setdefault("previews", {})
     if (upload.name, digest) not in previews:
-        with st.spinner(lang("data.checking", file=upload.name)):
+        with st.spinner(page.md("data.checking", file=upload.name)):
             previews[(upload.name, digest)] = load.import_file(page.writer(), data, upload.name, dry_run=True)
     result = previews[(upload.name, digest)]
     results.append((upload.name, data, result))
@@ -69,7 +71,7 @@ for upload in uploads or []:
         badge = lang("data.badge.ready")
     else:
         badge = lang("data.badge.unchanged")
-    with st.expander(f"{upload.name} — {badge}", expanded=True, icon=":material/description:"):
+    with st.expander(f"{markdown.escape(upload.name)} — {badge}", expanded=True, icon=":material/description:"):
         if result.report and result.report.sheets:
             st.dataframe(review.sheets_table(result, page.lang), hide_index=True, width="stretch")
         if not ready:
@@ -97,13 +99,15 @@ for upload in uploads or []:
             for index, sheet in enumerate(result.report.sheets):
                 if sheet.frame.empty:  # e.g. the template's unused sheets
                     continue
-                st.caption(lang("data.preview", sheet=sheet.sheet, kind=review.kind_name(sheet.kind, page.lang)))
+                st.caption(page.md("data.preview", sheet=sheet.sheet, kind=review.kind_name(sheet.kind, page.lang)))
                 st.dataframe(review.preview(result, index, page.lang), hide_index=True, width="stretch")
         empty, warnings = review.split_warnings(result.warnings)
         if warnings:
-            st.warning("\n".join(f"- {w.message(page.lang)}" for w in warnings), icon=":material/warning:")
+            st.warning(
+                "\n".join(f"- {markdown.escape(w.message(page.lang))}" for w in warnings), icon=":material/warning:"
+            )
         if empty:
-            st.caption(lang("data.empty_sheets", sheets="、".join(empty) if page.lang == "zh" else ", ".join(empty)))
+            st.caption(page.md("data.empty_sheets", sheets="、".join(empty) if page.lang == "zh" else ", ".join(empty)))
 
 to_import = [
     (name, data) for name, data, r in results if r.status == "valid" and r.counts["inserted"] + r.counts["updated"]
@@ -114,18 +118,20 @@ if results:
         st.info(lang("data.fix_first"), icon=":material/info:")
     label = lang("data.import", n=len(to_import))
     if st.button(label, type="primary", disabled=blocked or not to_import, icon=":material/upload:"):
-        lines = []
+        lines, after = [], []
         for name, data in to_import:
             result = accounts.import_as(user, page.writer(), data, name)
+            after += [w.message(page.lang) for w in result.after_commit]
             if result.status == "loaded":
-                lines.append(lang("data.imported", file=name, batch=result.batch_id, **result.counts))
+                lines.append(page.md("data.imported", file=name, batch=result.batch_id, **result.counts))
             elif result.status == "unchanged":
-                lines.append(lang("data.unchanged", file=name))
+                lines.append(page.md("data.unchanged", file=name))
             else:  # the warehouse changed since the preview (another analyst): say so, keep going
-                lines.append(lang("data.import_failed", file=name, n=len(result.errors)))
+                lines.append(page.md("data.import_failed", file=name, n=len(result.errors)))
         ui.clear_caches()
         st.session_state["previews"] = {}
         st.session_state["import_done"] = lines
+        st.session_state["import_warnings"] = after
         st.session_state["upload_generation"] = generation + 1
         st.rerun()
 
@@ -143,17 +149,18 @@ else:
         batch = batches.set_index("batch_id").loc[latest]
         batch["batch_id"] = latest
         with st.expander(lang("data.undo.title", batch=latest), icon=":material/undo:"):
-            st.write(review.undo_statement(batch, page.lang))
+            st.markdown(markdown.escape(review.undo_statement(batch, page.lang)))
             sure = st.checkbox(lang("data.undo.confirm"), key=f"undo_sure_{latest}")
             if st.button(lang("data.undo.button", batch=latest), disabled=not sure, key=f"undo_{latest}"):
                 try:
-                    accounts.undo_as(user, page.writer(), latest)
-                except load.UndoRefused:  # another session changed the warehouse since this page was drawn
-                    st.error(lang("data.undo.refused"), icon=":material/error:")
+                    effects = accounts.undo_as(user, page.writer(), latest)
+                except load.UndoRefused as refused:  # another session changed the warehouse since this page was drawn
+                    st.error(f"{lang('data.undo.refused')} {refused.message(page.lang)}", icon=":material/error:")
                 else:
                     ui.clear_caches()
                     st.session_state["previews"] = {}
                     st.session_state["import_done"] = [lang("data.undone", batch=latest)]
+                    st.session_state["import_warnings"] = [w.message(page.lang) for w in effects.warnings]
                     st.rerun()
 
 # --- 4. reconciliation
@@ -163,5 +170,5 @@ for check in checks.reconcile(page.con):
     icon = ":green[:material/check_circle:]" if check.passed else ":red[:material/cancel:]"
     line = f"{icon} {lang(f'check.{check.key}')}"
     if not check.passed:
-        line += " — " + lang("check.failures", n=check.failures, examples=", ".join(check.examples))
+        line += " — " + page.md("check.failures", n=check.failures, examples=", ".join(map(str, check.examples)))
     st.markdown(line)

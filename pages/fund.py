@@ -12,7 +12,7 @@ if page.counts["donations"] + page.counts["disbursements"] == 0:
     st.stop()
 
 if page.community:
-    st.info(page.t("fund.community_note", community=page.community), icon=":material/info:")
+    st.info(page.md("fund.community_note", community=page.community), icon=":material/info:")
 ui.kpi_tiles(page, page.q(queries.kpis), ("fund_raised", "fund_used", "usage_rate", "balance"))
 
 st.subheader(page.t("fund.over_time"))

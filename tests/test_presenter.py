@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from presenter import deck as pptx
 from presenter import report, slides
+from ui import markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 LATEST = date(2024, 1, 19)  # the latest dated record in the sample (a training session)
@@ -105,11 +106,12 @@ def open_presenter() -> AppTest:
 
 
 def shown(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    return {markdown.unescape(m.label): m.value for m in at.metric}
 
 
 def slide_text(at: AppTest) -> str:
-    return "\n".join(str(e.value) for e in (*at.markdown, *at.caption))
+    """The slide's text as the audience reads it (Markdown escapes of names and file names removed)."""
+    return "\n".join(markdown.unescape(str(e.value)) for e in (*at.markdown, *at.caption))
 
 
 def walk(at: AppTest) -> list[tuple[str, dict[str, str], str]]:

@@ -18,7 +18,7 @@ from streamlit.runtime.pages_manager import PagesManager
 import queries
 from etl import accounts, db, kinds
 from i18n import LANGUAGES, t
-from ui import export, numbers
+from ui import export, markdown, numbers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,7 +128,7 @@ def _account_sidebar(con: duckdb.DuckDBPyConnection, lang: str) -> None:
         with st.sidebar.expander(t("auth.sign_in", lang), icon=":material/login:"):
             _sign_in_form(con, lang, "sidebar_sign_in")
         return
-    st.sidebar.caption(t("auth.signed_in_as", lang, name=user.name, role=t(f"role.{user.role}", lang)))
+    st.sidebar.caption(markdown.t("auth.signed_in_as", lang, name=user.name, role=t(f"role.{user.role}", lang)))
     if st.sidebar.button(t("auth.sign_out", lang), icon=":material/logout:", key="sign_out"):
         st.session_state.pop("_signed_in", None)
         st.rerun()
@@ -296,6 +296,10 @@ class Page:
     def t(self, key: str, **params: object) -> str:
         """Text in the page's language."""
         return t(key, self.lang, **params)
+
+    def md(self, key: str, **params: object) -> str:
+        """Text in the page's language for Markdown (captions, alerts, labels): string parameters shown literally."""
+        return markdown.t(key, self.lang, **params)
 
     def q(self, fn: Callable[..., pd.DataFrame], **params: object) -> pd.DataFrame:
         """Run a query function (cached), passing the page's year and community filters when it takes them."""
@@ -482,10 +486,11 @@ def attention_list(page: Page, frame: pd.DataFrame, limit: int = 8) -> None:
             value, threshold = numbers.percent(value), numbers.percent(r["threshold"])
         else:
             value, threshold = numbers.number(value, 1), numbers.number(r["threshold"])
-        return "- " + page.t(
+        return "- " + markdown.t(
             f"attention.{r['issue']}",
-            subject=r["subject"],
-            community=r["community"] or "",
+            page.lang,
+            subject=str(r["subject"]),
+            community=str(r["community"] or ""),
             value=value,
             threshold=threshold,
         )

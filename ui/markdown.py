@@ -1,0 +1,33 @@
+"""Text from spreadsheets and uploads shown through Streamlit's Markdown, as literal text (no Streamlit here).
+
+Labels, captions, alerts, expanders and st.markdown all render Markdown: a project named
+`[Session expired](https://evil.example/login) ![x](https://evil.example/b.png)` would become a link and a
+tracking image for every viewer. Everything a user typed goes through `escape` (or `t` here) on its way in.
+"""
+
+from __future__ import annotations
+
+import re
+
+from i18n import t as _t
+
+# CommonMark lets a backslash escape any ASCII punctuation mark. Escaping all of them stops links, images,
+# emphasis, raw HTML, tables, LaTeX ($), Streamlit's :colour[…] and :icon: directives, and autolinked URLs
+# (https\://… and www\.… no longer match).
+_PUNCTUATION = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
+
+
+def escape(value: object) -> str:
+    """`value` as text that Markdown shows literally, on one line."""
+    text = " ".join(str(value).split())  # a line break could start a heading, a list or a new HTML block
+    return _PUNCTUATION.sub(r"\\\1", text)
+
+
+def t(key: str, lang: str, /, **params: object) -> str:
+    """The catalogue's text for `key` (its own Markdown kept) with every string parameter escaped."""
+    return _t(key, lang, **{k: escape(v) if isinstance(v, str) else v for k, v in params.items()})
+
+
+def unescape(text: str) -> str:
+    """What a reader sees of `escape`d text (for tests and plain-text copies)."""
+    return re.sub(r"""\\([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""", r"\1", text)

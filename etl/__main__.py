@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
     load.add_argument("--dry-run", action="store_true", help="check only; write nothing")
     load.add_argument("--json", action="store_true", help="print one JSON document")
-    load.add_argument("--user", help="name recorded in the import log")
+    load.add_argument(
+        "--user", help="a name to record beside the operating-system user (a claim: the OS user is always recorded)"
+    )
     load.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the messages")
     sample = sub.add_parser("sample", help="write the reference sample workbooks")
     sample.add_argument("out_dir", type=Path)
@@ -37,12 +39,16 @@ def _parser() -> argparse.ArgumentParser:
     und = sub.add_parser("undo", help="undo the latest import batch")
     und.add_argument("batch_id")
     und.add_argument("--db")
+    und.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the messages")
     rest = sub.add_parser("restore", help="list the backups, or put one back in place of the warehouse")
     rest.add_argument("backup", nargs="?", type=Path, help="backup file (omit to list them)")
     rest.add_argument("--db")
     build = sub.add_parser("rebuild", help="a new warehouse from the raw files kept for each loaded batch")
     build.add_argument("out", type=Path)
     build.add_argument("--db")
+    build.add_argument(
+        "--skip-missing", action="store_true", help="replay what can be when some kept raw files are missing"
+    )
     _users_parser(sub)
     return parser
 
@@ -93,10 +99,7 @@ def _audit_account_change(args, action: str, **details: object) -> None:
 
 
 def _operator() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    return audit.os_user()
 
 
 def _users(args) -> int:
@@ -150,8 +153,8 @@ def _restore(args) -> int:
     if not args.backup.is_file():
         print(f"error: no such backup: {args.backup}", file=sys.stderr)
         return EXIT_USAGE
-    backup.restore(db_file, args.backup)
-    print(f"restored {db_file} from {args.backup}")
+    carried = backup.restore(db_file, args.backup, user=_operator())
+    print(f"restored {db_file} from {args.backup} (the audit trail kept {carried} newer event(s); restore recorded)")
     return EXIT_OK
 
 
@@ -159,10 +162,21 @@ def _rebuild(args) -> int:
     if args.out.exists():
         print(f"error: {args.out} exists; give a new file name", file=sys.stderr)
         return EXIT_USAGE
-    results = backup.rebuild(db.db_path(args.db), args.out)
+    source = db.db_path(args.db)
+    try:
+        results = backup.rebuild(source, args.out, skip_missing=args.skip_missing)
+    except backup.MissingUploads as exc:
+        print("error: cannot rebuild: these loaded batches cannot be replayed:", file=sys.stderr)
+        for line in exc.missing:
+            print(f"  {line}", file=sys.stderr)
+        print("nothing was written; --skip-missing rebuilds without them", file=sys.stderr)
+        return EXIT_REFUSED
     for result in results:
         print(f"{result.file}: {result.status}")
-    return EXIT_REFUSED if any(r.status == "rejected" for r in results) else EXIT_OK
+    skipped = backup.missing_uploads(source) if args.skip_missing else []
+    for line in skipped:
+        print(f"warning: skipped {line}", file=sys.stderr)
+    return EXIT_REFUSED if skipped or any(r.status == "rejected" for r in results) else EXIT_OK
 
 
 def _print_result(result, lang: str) -> None:
@@ -187,7 +201,8 @@ def _print_result(result, lang: str) -> None:
         value = f" = {problem.value!r}" if problem.value else ""
         print(f"  error {where}{header}{value}: {problem.message(lang)}")
     for problem in result.warnings:
-        print(f"  warning [{problem.sheet}]: {problem.message(lang)}")
+        where = f" [{problem.sheet}]" if problem.sheet else ""
+        print(f"  warning{where}: {problem.message(lang)}")
 
 
 def _load(args) -> int:
@@ -198,7 +213,7 @@ def _load(args) -> int:
     con = db.connect(args.db)
     results = []
     for path in args.files:
-        result = import_file(con, path.read_bytes(), path.name, user=args.user, dry_run=args.dry_run)
+        result = import_file(con, path.read_bytes(), path.name, claimed_user=args.user, dry_run=args.dry_run)
         results.append(result)
         if not args.json:
             _print_result(result, args.lang)
@@ -230,12 +245,14 @@ def _undo(args) -> int:
     try:
         effects = undo(con, args.batch_id)
     except UndoRefused as exc:
-        print(f"refused: {exc}", file=sys.stderr)
+        print(f"refused: {exc.message(args.lang)}", file=sys.stderr)
         return EXIT_REFUSED
     finally:
         con.close()
     summary = ", ".join(f"{k}: {v['removed']} removed, {v['restored']} restored" for k, v in effects.items())
     print(f"undid {args.batch_id}" + (f" — {summary}" if summary else ""))
+    for problem in effects.warnings:
+        print(f"  warning: {problem.message(args.lang)}")
     return EXIT_OK
 
 
@@ -275,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except duckdb.Error as exc:
         print(f"error: database: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # e.g. the raw file could not be kept: the import changed nothing
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -7,6 +7,7 @@ warehouse is appended to a JSON-lines journal beside the accounts file instead, 
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import threading
@@ -19,7 +20,11 @@ import pandas as pd
 
 ACTIONS = (
     "import",
+    "import_rejected",  # a file refused by the checks (not a dry run): file, hash, how many errors
     "undo",
+    "undo_refused",  # batch, reason (an i18n key) and its params
+    "restore",  # the backup put back and how many newer events were carried across
+    "warning",  # work after a COMMIT that failed (backup, checkpoint): the change stands, the step did not
     "sign_in",
     "sign_in_failed",
     "account_added",
@@ -28,6 +33,14 @@ ACTIONS = (
     "account_removed",
 )
 _ABSORBING = threading.Lock()  # two sessions absorbing at once must not copy an event twice
+
+
+def os_user() -> str:
+    """The operating-system user running this process (what the CLI records as the actor)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def _event(user: str, action: str, details: dict) -> dict:
@@ -58,7 +71,9 @@ def record(con: duckdb.DuckDBPyConnection, user: str, action: str, **details: ob
 def append_pending(journal: Path, user: str, action: str, **details: object) -> None:
     """Append one event to the journal file (used when the warehouse is locked by the running app)."""
     journal.parent.mkdir(parents=True, exist_ok=True)
-    with journal.open("a", encoding="utf-8") as out:
+    fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)  # personal data: owner only, whatever the umask
         out.write(json.dumps(_event(user, action, details), ensure_ascii=False) + "\n")
         out.flush()
         os.fsync(out.fileno())
@@ -80,6 +95,34 @@ def absorb(con: duckdb.DuckDBPyConnection, journal: Path) -> int:
         fresh = [e for e in events if e["event_id"] not in known]
         for event in fresh:
             _insert(con, event)
+    return len(fresh)
+
+
+def carry(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> int:
+    """Append the events of `rows` (seq, at, user_name, action, details, event_id) that `con` lacks; returns how many.
+
+    Used by restore: the events of the warehouse being replaced keep their number, time, user and details in
+    the restored copy (an event the copy already has is left as it is). The sequence then continues after them.
+    """
+    if not rows:
+        return 0
+    with _ABSORBING:
+        known = {r[0] for r in con.execute("SELECT event_id FROM audit_log").fetchall()}
+        taken = {r[0] for r in con.execute("SELECT seq FROM audit_log").fetchall()}
+        fresh = [r for r in rows if r[5] not in known]
+        clash = any(r[0] in taken for r in fresh)
+        for seq, at, user_name, action, details, event_id in fresh:
+            number = "nextval('audit_seq')" if clash else "$seq"
+            params = {"at": at, "user_name": user_name, "action": action, "details": details, "event_id": event_id}
+            con.execute(
+                'INSERT INTO audit_log (seq, "at", user_name, action, details, event_id) '
+                f"VALUES ({number}, $at, $user_name, $action, $details, $event_id)",
+                params if clash else {**params, "seq": seq},
+            )
+        top = con.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchall()[0][0]
+        step = con.execute("SELECT nextval('audit_seq')").fetchall()[0][0]
+        if step < top:  # move the sequence past the carried numbers so the next event cannot collide
+            con.execute("SELECT max(nextval('audit_seq')) FROM range($n)", {"n": top - step}).fetchall()
     return len(fresh)
 
 

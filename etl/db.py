@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import duckdb
 
 from etl.kinds import KINDS
+
+FILE_MODE = 0o600  # the warehouse holds personal data (names, donors, the audit trail)
+DIR_MODE = 0o700
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "warehouse.duckdb"
@@ -26,16 +30,38 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
 def connect(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse with its schema applied."""
     target = db_path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.exists() or target.parent.resolve() == DEFAULT_DB.parent:
+        private_dir(target.parent)  # a folder we create, or data/: owner only
     try:
         con = duckdb.connect(str(target))
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseLocked(str(target)) from None
         raise
+    private(target)  # DuckDB creates the file at the umask's mode (usually 0644)
     con.execute("SET enable_progress_bar = false")
     apply_schema(con)
+    private(target)
     return con
+
+
+def private(db_file: Path) -> None:
+    """Make the warehouse file and its write-ahead log (when present) readable by their owner only.
+
+    DuckDB creates both itself at the umask's mode and deletes and re-creates the log at each checkpoint, so
+    this runs after opening and after each change; the folder (0700 when we made it) covers the moments between.
+    """
+    for path in (db_file, Path(f"{db_file}.wal")):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path, FILE_MODE)
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) if needed and make it owner-only (0700, whatever the umask)."""
+    path.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(PermissionError):  # a folder someone else owns: leave it as it is
+        os.chmod(path, DIR_MODE)
+    return path
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:

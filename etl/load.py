@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
+import contextlib
 import hashlib
 import json
+import os
 import threading
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from etl.checks import totals
 from etl.kinds import KINDS, LOAD_ORDER, Kind
 from etl.read import read_workbook
 from etl.validate import Problem, Report, validate
+from i18n import t
 
 # What reading a damaged package can raise; each becomes the "damaged workbook" message.
 READ_ERRORS = (
@@ -36,6 +39,13 @@ READ_ERRORS = (
 
 # One import at a time per process: the app's sessions share a connection.
 IMPORT_LOCK = threading.Lock()
+
+# Test-only: "POINT:MARKER" makes an import that reaches POINT (after_begin, mid_upsert, before_commit,
+# after_commit) write MARKER and sleep, so a test can kill the process exactly there.
+PAUSE_ENV = "DASHBOARD_TEST_PAUSE_AT"
+
+# The key of a warning about work after a COMMIT that failed (the change stands; see _after_commit).
+AFTER_COMMIT = "after_commit.failed"
 
 
 @dataclass
@@ -66,9 +76,60 @@ class FileResult:
             "warnings": [p.as_dict() for p in self.warnings],
         }
 
+    @property
+    def after_commit(self) -> list[Problem]:
+        """Warnings about work after the COMMIT (backup, checkpoint) that failed: the batch is in regardless."""
+        return [w for w in self.warnings if w.key == AFTER_COMMIT]
+
 
 class UndoRefused(Exception):
-    """The batch cannot be undone (not the latest, or already undone, or unknown)."""
+    """The batch cannot be undone (not the latest, or already undone, or unknown).
+
+    Carries an i18n key and its params; message(lang) is the text for people, str() the English one for logs.
+    """
+
+    def __init__(self, key: str, **params: object):
+        self.key, self.params = key, params
+        super().__init__(t(key, "en", **params))
+
+    def message(self, lang: str) -> str:
+        return t(self.key, lang, **self.params)
+
+
+class Effects(dict):
+    """What undo did, {kind: {"removed": n, "restored": n}}, plus warnings about work after its COMMIT."""
+
+    def __init__(self, effects: dict, warnings: list[Problem]):
+        super().__init__(effects)
+        self.warnings = warnings
+
+
+def _pause(point: str) -> None:
+    """Test hook (PAUSE_ENV): stop here so a test can kill the process at a known point of an import."""
+    spec = os.environ.get(PAUSE_ENV)
+    if not spec:
+        return
+    name, _, marker = spec.partition(":")
+    if name == point:
+        with open(marker, "w", encoding="utf-8") as out:
+            out.write(point)
+        time.sleep(3600)
+
+
+def _after_commit(con: duckdb.DuckDBPyConnection, user: str, batch_id: str, file: str, steps) -> list[Problem]:
+    """Run best-effort work after a COMMIT; a failure becomes a warning (returned, and in the audit trail)."""
+    warnings = []
+    for step, work in steps:
+        try:
+            work()
+        except Exception as exc:  # the change is committed: report, never raise
+            detail = f"{type(exc).__name__}: {exc}"[:300]
+            label = {lang: t(f"after_commit.step.{step}", lang) for lang in ("en", "zh")}
+            params = {"batch": batch_id, "step": label, "detail": detail}
+            warnings.append(Problem("", None, "", "", "", "", AFTER_COMMIT, params))
+            with contextlib.suppress(Exception):  # unrecorded, the warning still reaches the caller
+                audit.record(con, user, "warning", batch_id=batch_id, file=file, step=step, error=detail)
+    return warnings
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -157,17 +218,29 @@ def import_file(
     file_name: str,
     *,
     user: str | None = None,
+    claimed_user: str | None = None,
     dry_run: bool = False,
 ) -> FileResult:
-    """Check a file and, unless it has errors or this is a dry run, load it in one transaction."""
+    """Check a file and, unless it has errors or this is a dry run, load it in one transaction.
+
+    `user` is who is acting as far as this program knows (the signed-in account; default the operating-system
+    user); `claimed_user` a name someone typed (`load --user`), recorded beside it, never instead of it.
+    Everything that must hold for the batch (rows, batch, audit row, the kept raw file) is done before the
+    COMMIT; what follows it (backup, checkpoint) is best effort, and a failure there is a warning.
+    """
     user = user or _user()
+    digest = hashlib.sha256(data).hexdigest()
     with IMPORT_LOCK:
         result = check_file(con, data, file_name)
         if result.status == "rejected":
+            if not dry_run:
+                _record_rejection(con, user, claimed_user, file_name, digest, result)
             return result
         report = result.report
+        batch_id, stored = None, None
         con.execute("BEGIN TRANSACTION")
         try:
+            _pause("after_begin")
             result.before = totals(con)
             con.execute("CREATE OR REPLACE TEMP TABLE new_attendance (session_id VARCHAR, worker_id VARCHAR)")
             seq, batch_id = _next_batch(con)
@@ -176,6 +249,7 @@ def import_file(
                 for sheet in report.frames(kind_name):
                     counts = _upsert(con, KINDS[kind_name], sheet.frame, batch_id)
                     sheets.append({"sheet": sheet.sheet, "kind": kind_name, **counts})
+                    _pause("mid_upsert")
             result.sheets = sheets
             changed = sum(s["inserted"] + s["updated"] for s in sheets)
             if changed and not dry_run:
@@ -187,44 +261,87 @@ def import_file(
                 return result
             counts = result.counts
             con.execute(
-                "INSERT INTO import_batches VALUES ($id, $seq, $at, $user, $file, $hash, $ins, $upd, $unc, $sheets, "
-                "'loaded', NULL)",
+                "INSERT INTO import_batches (batch_id, seq, imported_at, user_name, file_name, file_hash, inserted, "
+                "updated, unchanged, sheets, status, undone_at) "
+                "VALUES ($id, $seq, $at, $user, $file, $hash, $ins, $upd, $unc, $sheets, 'loaded', NULL)",
                 {
                     "id": batch_id,
                     "seq": seq,
                     "at": datetime.now().replace(microsecond=0),
                     "user": user,
                     "file": file_name,
-                    "hash": hashlib.sha256(data).hexdigest(),
+                    "hash": digest,
                     "ins": counts["inserted"],
                     "upd": counts["updated"],
                     "unc": counts["unchanged"],
                     "sheets": json.dumps(sheets, ensure_ascii=False),
                 },
             )
-            audit.record(con, user, "import", batch_id=batch_id, file=file_name, **counts)  # commits with the batch
+            claim = {}
+            if claimed_user:
+                claim = {"claimed_user": claimed_user}
+                con.execute("INSERT INTO batch_claims VALUES ($b, $c)", {"b": batch_id, "c": claimed_user})
+            audit.record(con, user, "import", batch_id=batch_id, file=file_name, **counts, **claim)
+            # The raw file is kept before the COMMIT: if it cannot be, the import fails and changes nothing.
+            stored = backup.keep_upload(con, batch_id, file_name, data, user, claimed_user)
+            _pause("before_commit")
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
+            if stored is not None:
+                backup.forget_upload(con, batch_id, stored)
             raise
         result.status, result.batch_id = "loaded", batch_id
-        backup.keep_upload(con, batch_id, file_name, data, user)
-        backup.snapshot(con, batch_id)
+        _pause("after_commit")
+        result.warnings = result.warnings + _after_commit(
+            con, user, batch_id, file_name, [("backup", lambda: _backup(con, batch_id))]
+        )
         return result
 
 
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction (a COMMIT that failed has already ended it)."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.execute("ROLLBACK")
+
+
+def _backup(con: duckdb.DuckDBPyConnection, label: str) -> None:
+    """Checkpoint and copy the warehouse to backups/, and keep its files owner-only."""
+    db_file = backup.file_of(con)
+    if db_file is not None:
+        from etl.db import private
+
+        private(db_file)
+    backup.snapshot(con, label)
+
+
+def _record_rejection(
+    con: duckdb.DuckDBPyConnection,
+    user: str,
+    claimed_user: str | None,
+    file_name: str,
+    digest: str,
+    result: FileResult,
+) -> None:
+    """A refused import changes no data, but the attempt is in the audit trail."""
+    details: dict[str, object] = {"file": file_name, "hash": digest, "errors": len(result.errors)}
+    if result.report is None and result.errors:  # refused before reading: say why
+        details["reason"] = result.errors[0].key
+    if claimed_user:
+        details["claimed_user"] = claimed_user
+    audit.record(con, user, "import_rejected", **details)
+
+
 def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    return audit.os_user()
 
 
 def history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every batch, newest first."""
+    """Every batch, newest first (claimed_user: the name given with `load --user`, else empty)."""
     return con.execute(
-        "SELECT batch_id, imported_at, user_name, file_name, inserted, updated, unchanged, status, undone_at, "
-        "file_hash, sheets FROM import_batches ORDER BY seq DESC"
+        "SELECT b.batch_id, imported_at, user_name, file_name, inserted, updated, unchanged, status, undone_at, "
+        "file_hash, sheets, c.claimed_user FROM import_batches b LEFT JOIN batch_claims c USING (batch_id) "
+        "ORDER BY seq DESC"
     ).df()
 
 
@@ -237,20 +354,26 @@ def latest_batch(con: duckdb.DuckDBPyConnection) -> str | None:
     return rows[0][0] if rows else None
 
 
-def undo(con: duckdb.DuckDBPyConnection, batch_id: str, *, user: str | None = None) -> dict[str, dict[str, int]]:
-    """Undo the latest loaded batch exactly; returns {kind: {"removed": n, "restored": n}}."""
+def _refuse(con: duckdb.DuckDBPyConnection, user: str, batch_id: str, key: str, **params: object) -> UndoRefused:
+    """Record a refused undo in the audit trail and return the exception to raise."""
+    audit.record(con, user, "undo_refused", batch_id=batch_id, reason=key, **params)
+    return UndoRefused(key, batch=batch_id, **params)
+
+
+def undo(con: duckdb.DuckDBPyConnection, batch_id: str, *, user: str | None = None) -> Effects:
+    """Undo the latest loaded batch exactly; returns {kind: {"removed": n, "restored": n}} (with .warnings)."""
+    user = user or _user()
     with IMPORT_LOCK:
         latest = latest_batch(con)
         if latest is None:
-            raise UndoRefused("There is no import to undo.")
+            raise _refuse(con, user, batch_id, "undo.refused.nothing")
         if batch_id != latest:
             rows = con.execute("SELECT status FROM import_batches WHERE batch_id = $b", {"b": batch_id}).fetchall()
-            known = rows[0] if rows else None
-            if known is None:
-                raise UndoRefused(f"There is no batch {batch_id}.")
-            if known[0] == "undone":
-                raise UndoRefused(f"Batch {batch_id} is already undone.")
-            raise UndoRefused(f"Only the latest import can be undone: undo {latest} first.")
+            if not rows:
+                raise _refuse(con, user, batch_id, "undo.refused.unknown")
+            if rows[0][0] == "undone":
+                raise _refuse(con, user, batch_id, "undo.refused.undone")
+            raise _refuse(con, user, batch_id, "undo.refused.not_latest", latest=latest)
         effects: dict[str, dict[str, int]] = {}
         con.execute("BEGIN TRANSACTION")
         try:
@@ -280,14 +403,22 @@ def undo(con: duckdb.DuckDBPyConnection, batch_id: str, *, user: str | None = No
                 "UPDATE import_batches SET status = 'undone', undone_at = $at WHERE batch_id = $b",
                 {"b": batch_id, "at": datetime.now().replace(microsecond=0)},
             )
-            file_name = con.execute("SELECT file_name FROM import_batches WHERE batch_id = $b", {"b": batch_id})
-            audit.record(
-                con, user or _user(), "undo", batch_id=batch_id, file=file_name.fetchall()[0][0], effects=effects
-            )
+            file_name = con.execute(
+                "SELECT file_name FROM import_batches WHERE batch_id = $b", {"b": batch_id}
+            ).fetchall()[0][0]
+            audit.record(con, user, "undo", batch_id=batch_id, file=file_name, effects=effects)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
-        backup.record_undo(con, batch_id)
-        backup.snapshot(con, f"undo-{batch_id}")
-        return effects
+        warnings = _after_commit(
+            con,
+            user,
+            batch_id,
+            file_name,
+            [
+                ("manifest", lambda: backup.record_undo(con, batch_id)),
+                ("backup", lambda: _backup(con, f"undo-{batch_id}")),
+            ],
+        )
+        return Effects(effects, warnings)

@@ -103,8 +103,17 @@ CREATE TABLE IF NOT EXISTS import_batches (
     undone_at   TIMESTAMP
 );
 
--- The audit trail: append-only (nothing in the app or the CLI updates or deletes a row).
--- action: import | undo | sign_in | sign_in_failed | account_added | role_changed | password_reset | account_removed.
+-- The name given with `load --user NAME`, kept apart from import_batches.user_name (the operating-system user who
+-- ran the CLI, or the signed-in account in the app): a claim nobody checked. A table of its own, so warehouses made
+-- before it existed (and anything inserting positionally into import_batches) keep working.
+CREATE TABLE IF NOT EXISTS batch_claims (
+    batch_id     VARCHAR PRIMARY KEY,
+    claimed_user VARCHAR NOT NULL
+);
+
+-- The audit trail: append-only (nothing in the app or the CLI updates or deletes a row; restore carries it across).
+-- action: import | import_rejected | undo | undo_refused | restore | warning | sign_in | sign_in_failed
+--         | account_added | role_changed | password_reset | account_removed.
 -- event_id is set on every event; an account change journalled while the app held the file keeps its id when absorbed.
 CREATE SEQUENCE IF NOT EXISTS audit_seq START 1;
 CREATE TABLE IF NOT EXISTS audit_log (

@@ -1,10 +1,36 @@
-"""Refuse hostile or unreadable files before any parser sees them."""
+"""Refuse hostile or unreadable files before any parser sees them.
+
+Every part of the package is inflated once, through a capped stream that counts the bytes it really
+produces (never the sizes the zip declares) and checks them against the recorded CRC and size. While
+the bytes stream past, the same pass looks for XML entity declarations and counts the cells of every
+sheet and how far they reach, so a file is refused before the reader allocates anything for it.
+
+Limits (all documented in ../shared/DESIGN.md, "Import promises"):
+
+- 50 MB on disk; every part at most 100:1 compressed (parts under 1 MB are exempt: tiny styles and
+  empty sheets compress extremely well by nature); 1 GB uncompressed in all.
+- 30,000,000 cells: the cells written in the whole workbook, and each sheet's used area (rows ×
+  columns from A1 to its last cell, which is what the reader allocates). All 1,048,576 rows of
+  columns A–Z pass, and so does 1,000,000 rows × 30 columns; two cells at A1 and XFD1048576 do not.
+- Every XML part is UTF-8 (as Excel and WPS write it); no DOCTYPE or ENTITY declaration anywhere,
+  also not hidden in a UTF-16 or UTF-32 part.
+
+Messages are catalogue keys; their parameters never carry library text (a parameter that is itself
+words is given in both languages, `{"en": …, "zh": …}`).
+"""
 
 from __future__ import annotations
 
+import codecs
 import io
+import posixpath
+import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
+
+from defusedxml import ElementTree
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_RATIO = 100
@@ -12,8 +38,18 @@ MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 # Small parts compress extremely well by nature (styles, empty sheets); the ratio only matters
 # for parts big enough to hurt.
 RATIO_MIN_BYTES = 1024 * 1024
+MAX_CELLS = 30_000_000
+MAX_ROWS = 1_048_576  # Excel's grid
+MAX_COLUMNS = 16_384
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_CHUNK = 1 << 20
+_OVERLAP = 32  # a seam of 2 x 31 bytes holds any pattern searched for across a chunk boundary
+
+_NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_NS_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_OFFICE_DOCUMENT = "/officeDocument"
+_MAIN_TYPES = ("spreadsheetml.sheet.main+xml", "spreadsheetml.template.main+xml", "sheet.macroEnabled.main+xml")
 
 
 @dataclass
@@ -23,27 +59,318 @@ class FileRefused(Exception):
     key: str
     params: dict = field(default_factory=dict)
 
-    def __str__(self) -> str:
+    def message(self, lang: str) -> str:
         from i18n import t
 
-        return t(self.key, "en", **self.params)
+        params = {k: (v[lang] if isinstance(v, dict) else v) for k, v in self.params.items()}
+        return t(self.key, lang, **params)
+
+    def __str__(self) -> str:
+        return self.message("en")
+
+
+def both(key: str) -> dict[str, str]:
+    """A catalogue text in both languages, for a parameter that is itself words."""
+    from i18n import t
+
+    return {"en": t(key, "en"), "zh": t(key, "zh")}
+
+
+def damaged(detail: str) -> FileRefused:
+    """The "damaged workbook" refusal with a reason from the catalogue (`file.detail.*`)."""
+    return FileRefused("file.corrupt", {"detail": both(f"file.detail.{detail}")})
+
+
+def _not_xlsx(looks_like: str) -> FileRefused:
+    return FileRefused("file.not_xlsx", {"looks_like": both(f"file.looks_like.{looks_like}")})
 
 
 def _looks_like(head: bytes) -> str:
     if head.startswith(b"%PDF"):
-        return "a PDF"
+        return "pdf"
     if head.lstrip().lower().startswith((b"<html", b"<!doctype html", b"<?xml")):
-        return "a web page or XML file"
+        return "web"
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
         try:
             text = head.decode("gb18030")
         except UnicodeDecodeError:
-            return "random binary data"
+            return "binary"
     if "," in text or "\t" in text:
-        return "a CSV or text file"
-    return "a text file"
+        return "csv"
+    return "text"
+
+
+def part_name(name: str) -> str:
+    """A zip entry's name as a part name: forward slashes, no leading slash (Excel accepts both)."""
+    return name.replace("\\", "/").lstrip("/")
+
+
+# --- the streaming pass -------------------------------------------------------------------------
+
+_DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_UTF8_NAMES = {b"utf-8", b"utf8", b"us-ascii", b"ascii"}
+# Byte order marks and BOM-less starts of "<?" in the wide encodings (XML 1.0, appendix F).
+_WIDE = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\x00<\x00", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
+_ROOT_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?[A-Za-z_][\w.-]*[\s>/]")
+# Cell and row references that may reach far: two or more letters, or a row of 7+ digits.
+_FAR_REF = re.compile(rb' r="([A-Z]{2,}[0-9]+|[A-Z]?[0-9]{7,})"')
+_ANY_REF = re.compile(rb' r="([A-Z]*)([0-9]+)"')
+_REF = re.compile(rb"([A-Z]*)([0-9]+)")
+# Refs that pass _FAR_REF unseen hold one letter (column <= 26) and a row below 1,000,000.
+_NEAR_COLUMNS, _NEAR_ROWS = 26, 999_999
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+class _Cells:
+    """Counts the cells of one part and how far their references reach, chunk by chunk.
+
+    Conservative and cheap: `<c` tags are counted (a few other elements starting so are counted
+    too), and only references that may reach far (two or more letters, or a row of 7+ digits) are
+    read; the others lie within column Z and row 999,999.
+    """
+
+    def __init__(self, head: bytes) -> None:
+        root = _ROOT_PREFIX.search(head)
+        self.tag = b"<" + ((root.group(1) or b"") if root else b"") + b"c"
+        self.cells = 0
+        self.rows = self.columns = 0
+        self.near = False  # some reference lies within the _NEAR_ bounds
+
+    def feed(self, tail: bytes, chunk: bytes) -> None:
+        """Scan a chunk, and the seam: the end of the previous chunk (`tail`) with this one's start."""
+        head = chunk[: _OVERLAP - 1]
+        seam = tail + head
+        tag = self.tag
+        self.cells += chunk.count(tag) + seam.count(tag) - tail.count(tag) - head.count(tag)
+        if not self.cells:
+            return
+        if not self.near and chunk.find(b' r="') >= 0:
+            self.near = True
+        for ref in (*_FAR_REF.findall(chunk), *_FAR_REF.findall(seam)):
+            letters, digits = _REF.fullmatch(ref).groups()
+            self._reach(int(digits), _column_number(letters))
+
+    def _reach(self, row: int, column: int) -> None:
+        if row > MAX_ROWS or column > MAX_COLUMNS:
+            raise damaged("grid")
+        self.rows, self.columns = max(self.rows, row), max(self.columns, column)
+
+    def bound(self) -> tuple[int, int]:
+        if not self.near:
+            return self.rows, self.columns
+        return max(self.rows, _NEAR_ROWS), max(self.columns, _NEAR_COLUMNS)
+
+    @staticmethod
+    def exact(chunks) -> tuple[int, int]:
+        """The exact reach, from a second pass over the part (only when the bound is too large)."""
+        rows = columns = 0
+        tail = b""
+        for chunk in chunks:
+            for letters, digits in _ANY_REF.findall(tail + chunk):
+                rows, columns = max(rows, int(digits)), max(columns, _column_number(letters))
+            tail = chunk[-_OVERLAP:]
+        return rows, columns
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo, budget: list[int]) -> object:
+    """Yield a part's real bytes in chunks; refuse past the ratio, the total or the recorded size/CRC."""
+    if info.flag_bits & 0x1:
+        raise damaged("encrypted")
+    offset = info.header_offset
+    if data[offset : offset + 4] != b"PK\x03\x04":
+        raise damaged("zip")
+    name_len, extra_len = struct.unpack_from("<HH", data, offset + 26)
+    start = offset + 30 + name_len + extra_len
+    compressed = memoryview(data)[start : start + info.compress_size]
+    if len(compressed) != info.compress_size:
+        raise damaged("zip")
+    if info.compress_type == zipfile.ZIP_STORED:
+        pieces = (compressed[i : i + _CHUNK] for i in range(0, len(compressed), _CHUNK))
+        inflater = None
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)
+        pieces = None
+    else:
+        raise damaged("method")
+    limit = max(info.compress_size, 1) * MAX_RATIO
+    size = crc = 0
+
+    def take(out: bytes) -> bytes:
+        nonlocal size, crc
+        size += len(out)
+        budget[0] += len(out)
+        if size >= RATIO_MIN_BYTES and size > limit:
+            ratio = size / max(info.compress_size, 1)
+            raise FileRefused("file.zip_ratio", {"part": part_name(info.filename), "ratio": ratio, "limit": MAX_RATIO})
+        if budget[0] > MAX_TOTAL_BYTES:
+            raise FileRefused("file.zip_total", {"total_mb": budget[0] / 2**20, "limit_mb": MAX_TOTAL_BYTES // 2**20})
+        if size > info.file_size:  # more than the package says: it lies about its sizes
+            raise damaged("part")
+        crc = zlib.crc32(out, crc)
+        return out
+
+    if inflater is None:
+        for piece in pieces:
+            yield take(bytes(piece))
+    else:
+        try:
+            for i in range(0, len(compressed), _CHUNK):
+                buffer = compressed[i : i + _CHUNK]
+                while True:
+                    out = inflater.decompress(buffer, _CHUNK)
+                    if out:
+                        yield take(out)
+                    buffer = inflater.unconsumed_tail
+                    if inflater.eof or (not buffer and len(out) < _CHUNK):
+                        break
+                if inflater.eof:
+                    break
+        except zlib.error:
+            raise damaged("part") from None
+        if not inflater.eof:
+            raise damaged("part")
+    if size != info.file_size or crc != info.CRC:
+        raise damaged("part")
+
+
+def _chain(first: bytes, rest):
+    yield first
+    yield from rest
+
+
+def _wide_encoding(head: bytes) -> str | None:
+    for mark, encoding in _WIDE:
+        if head.startswith(mark):
+            return encoding
+    return None
+
+
+def _check_part(data: bytes, info: zipfile.ZipInfo, budget: list[int]) -> int:
+    """Stream one part through every check; return its cell count."""
+    name = part_name(info.filename)
+    chunks = _inflate(data, info, budget)
+    first = next(chunks, b"")
+    wide = _wide_encoding(first)
+    if wide:
+        # Excel never writes UTF-16/32 and the reader cannot read it; look inside first so that a
+        # declaration hidden by the encoding is called what it is.
+        decoder = codecs.getincrementaldecoder(wide)(errors="replace")
+        tail = ""
+        for chunk in _chain(first, chunks):
+            text = tail + decoder.decode(chunk)
+            if re.search(r"<!(?:DOCTYPE|ENTITY)", text, re.IGNORECASE):
+                raise FileRefused("file.xml_entities", {"part": name})
+            tail = text[-_OVERLAP:]
+        raise FileRefused("file.xml_encoding", {"part": name})
+    declared = _ENCODING.match(first.removeprefix(b"\xef\xbb\xbf"))
+    if declared and declared.group(1).lower() not in _UTF8_NAMES:
+        raise FileRefused("file.xml_encoding", {"part": name})
+    cells = _Cells(first[:4096])
+    tail = b""
+    for chunk in _chain(first, chunks):
+        # A pattern cut by the boundary lies whole in the seam; one wholly inside either side is
+        # not in it (each pattern is shorter than the overlap kept on each side minus one).
+        seam = tail + chunk[: _OVERLAP - 1]
+        for part in (seam, chunk):
+            if part.find(b"!") >= 0 and _DECLARATIONS.search(part):  # memchr first: "<" is everywhere
+                raise FileRefused("file.xml_entities", {"part": name})
+        cells.feed(tail, chunk)
+        tail = chunk[-(_OVERLAP - 1) :]
+    if cells.cells > MAX_CELLS:
+        raise FileRefused("file.too_many_cells", {"cells": cells.cells, "limit": MAX_CELLS})
+    if cells.cells:
+        rows, columns = cells.bound()
+        if rows * columns > MAX_CELLS:
+            rows, columns = _Cells.exact(_inflate(data, info, [0]))
+            if rows > MAX_ROWS or columns > MAX_COLUMNS:
+                raise damaged("grid")
+            if rows * columns > MAX_CELLS:
+                raise FileRefused(
+                    "file.sheet_too_large",
+                    {"rows": rows, "columns": columns, "cells": rows * columns, "limit": MAX_CELLS},
+                )
+    return cells.cells
+
+
+# --- the package's structure ---------------------------------------------------------------------
+
+
+def _parts(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """Part name -> entry; two entries for one part name make the package ambiguous (damaged)."""
+    parts: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        name = part_name(info.filename)
+        if name in parts:
+            raise damaged("names")
+        parts[name] = info
+    return parts
+
+
+def _resolve(base: str, target: str) -> str:
+    """A relationship target -> part name (relative to the folder of `base`, or absolute)."""
+    target = target.replace("\\", "/")
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base), target))
+
+
+def rels_name(part: str) -> str:
+    """The relationships part of `part` (xl/workbook.xml -> xl/_rels/workbook.xml.rels)."""
+    folder, base = posixpath.split(part)
+    return posixpath.join(folder, "_rels", base + ".rels")
+
+
+def _xml(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str):
+    info = parts.get(name)
+    if info is None:
+        return None
+    try:
+        return ElementTree.fromstring(archive.read(info))
+    except Exception:  # a damaged or non-XML structural part
+        raise damaged("unreadable") from None
+
+
+def main_part(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo]) -> tuple[str | None, str]:
+    """The workbook part as Excel finds it (package relationships, then content types) and its type."""
+    types = _xml(archive, parts, "[Content_Types].xml")
+    overrides = {}
+    if types is not None:
+        for override in types.iter(f"{_NS_CT}Override"):
+            overrides[part_name(override.get("PartName", ""))] = override.get("ContentType", "")
+    rels = _xml(archive, parts, "_rels/.rels")
+    if rels is not None:
+        for rel in rels.iter(f"{_NS_PKG}Relationship"):
+            if rel.get("Type", "").endswith(_OFFICE_DOCUMENT) and rel.get("TargetMode") != "External":
+                target = _resolve("", rel.get("Target", ""))
+                if target in parts:
+                    return target, overrides.get(target, "")
+    for name, content_type in overrides.items():
+        if content_type.endswith(_MAIN_TYPES) and name in parts:
+            return name, content_type
+    for name in ("xl/workbook.xml", "xl/workbook.bin"):
+        if name in parts:
+            return name, overrides.get(name, "")
+    return None, ""
 
 
 def check(data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> None:
@@ -55,36 +382,86 @@ def check(data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> None:
     if data.startswith(_OLE):
         raise FileRefused("file.xls")
     if not data.startswith(b"PK"):
-        raise FileRefused("file.not_xlsx", {"looks_like": _looks_like(data[:2048])})
+        raise _not_xlsx(_looks_like(data[:2048]))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except Exception as exc:  # zipfile raises many kinds on a damaged package; all mean "damaged"
-        raise FileRefused("file.corrupt", {"detail": str(exc)}) from None
-    names = {i.filename for i in infos}
-    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
-        raise FileRefused("file.not_xlsx", {"looks_like": "a zip archive of other files"})
-    if "xl/workbook.bin" in names:
-        raise FileRefused("file.not_xlsx", {"looks_like": "a binary .xlsb workbook"})
-    if any(n.lower().endswith("vbaproject.bin") for n in names):
+    except Exception:  # zipfile raises many kinds on a damaged package; all mean "damaged"
+        raise damaged("zip") from None
+    parts = _parts(archive)
+    if any(n.lower().endswith("vbaproject.bin") for n in parts):
         raise FileRefused("file.macros")
-    total = 0
+    budget = [0]
+    cells = 0
     for info in infos:
-        total += info.file_size
-        if info.file_size >= RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            ratio = info.file_size / max(info.compress_size, 1)
-            raise FileRefused("file.zip_ratio", {"part": info.filename, "ratio": ratio, "limit": MAX_RATIO})
-    if total > MAX_TOTAL_BYTES:
-        raise FileRefused("file.zip_total", {"total_mb": total / 2**20, "limit_mb": MAX_TOTAL_BYTES // 2**20})
-    for info in infos:
-        if not info.filename.endswith((".xml", ".rels", ".vml")):
+        if info.is_dir():
             continue
-        try:
-            with archive.open(info) as part:
-                head = part.read(8192)
-        except Exception as exc:
-            raise FileRefused("file.corrupt", {"detail": f"{info.filename}: {exc}"}) from None
-        if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-            raise FileRefused("file.xml_entities", {"part": info.filename})
-        if info.filename == "[Content_Types].xml" and b"macroEnabled" in head:
-            raise FileRefused("file.macros")
+        cells += _check_part(data, info, budget)
+        if cells > MAX_CELLS:
+            raise FileRefused("file.too_many_cells", {"cells": cells, "limit": MAX_CELLS})
+    main, content_type = main_part(archive, parts)
+    if main is None:
+        raise _not_xlsx("zip")
+    if main.lower().endswith(".bin") or "binary" in content_type:
+        raise _not_xlsx("xlsb")
+    if "macroEnabled" in content_type:
+        raise FileRefused("file.macros")
+    types = parts.get("[Content_Types].xml")
+    if types is not None and b"macroEnabled" in archive.read(types):
+        raise FileRefused("file.macros")
+
+
+def normalise(data: bytes) -> bytes:
+    """The package as the reader expects it (xl/workbook.xml, forward slashes); `data` passed check().
+
+    Excel opens packages whose entries use backslashes or whose workbook part has another name (found
+    through _rels/.rels); the reader (calamine) looks for xl/workbook.xml. Such a package is rewritten
+    in memory with standard names and absolute relationship targets; a standard one is returned as is.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = _parts(archive)
+        main, _ = main_part(archive, parts)
+        standard = main == "xl/workbook.xml" and all(i.filename == n for n, i in parts.items())
+        if standard or main is None:
+            return data
+        renamed = {main: "xl/workbook.xml", rels_name(main): "xl/_rels/workbook.xml.rels"}
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for name, info in parts.items():
+                body = archive.read(info)
+                if name == rels_name(main):
+                    body = _absolute_targets(body, main)
+                elif name == "_rels/.rels":
+                    body = _retarget_main(body)
+                elif name == "[Content_Types].xml" and main != "xl/workbook.xml":
+                    body = re.sub(
+                        rb'PartName="/?' + re.escape(main.encode()) + rb'"', b'PartName="/xl/workbook.xml"', body
+                    )
+                dst.writestr(renamed.get(name, name), body)
+        return out.getvalue()
+
+
+def _absolute_targets(body: bytes, base: str) -> bytes:
+    """Rewrite the workbook's relationship targets as absolute part names (it may move)."""
+
+    def fix(match: re.Match) -> bytes:
+        element = match.group(0)
+        if b'TargetMode="External"' in element:
+            return element
+        target = re.search(rb'Target="([^"]*)"', element)
+        if not target:
+            return element
+        resolved = _resolve(base, target.group(1).decode("utf-8"))
+        return element.replace(target.group(0), b'Target="/' + resolved.encode("utf-8") + b'"')
+
+    return re.sub(rb"<(?:\w+:)?Relationship\b[^>]*>", fix, body)
+
+
+def _retarget_main(body: bytes) -> bytes:
+    def fix(match: re.Match) -> bytes:
+        element = match.group(0)
+        if not re.search(rb'Type="[^"]*/officeDocument"', element):
+            return element
+        return re.sub(rb'Target="[^"]*"', b'Target="xl/workbook.xml"', element)
+
+    return re.sub(rb"<(?:\w+:)?Relationship\b[^>]*>", fix, body)

@@ -261,6 +261,9 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
         formula = np.zeros(len(text), dtype=bool)
         if raw.formula_cells:
             formula = np.array([f"{letter}{r}" in raw.formula_cells for r in text.index], dtype=bool)
+        excel_error = np.zeros(len(text), dtype=bool)
+        if raw.error_cells:  # #N/A, #DIV/0! …: one error at the cell, not also "not a date"
+            excel_error = np.array([f"{letter}{r}" in raw.error_cells for r in text.index], dtype=bool)
         parsed, bad, message = _parse(column, text)
         params = _enum_params(column) if column.type == ENUM else {}
 
@@ -268,9 +271,10 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
             _cell_errors(report, raw.name, where, body[where[2]], mask, key, extra or {})
 
         add(formula, "cell.formula")
+        add(excel_error, "cell.excel_error")
         if column.required:
             add(text.isna().to_numpy() & ~formula, "cell.required")
-        add(bad, message, params)
+        add(np.asarray(bad, dtype=bool) & ~excel_error, message, params)
         if column.min is not None:
             below = (parsed <= column.min) if column.min_exclusive else (parsed < column.min)
             key = "cell.min_exclusive" if column.min_exclusive else "cell.min"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 
 import pytest
-from workbooks import ROSTER, workbook_bytes
+from workbooks import ROSTER, SHEET_PART, repack, sheet_xml, understate_size, workbook_bytes
 
-from etl import guard
+from etl import guard, load
 from etl.load import import_file
 
 
@@ -46,9 +47,53 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", CASES)
+def _rows_xml(rows: int) -> str:
+    return "".join(
+        f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><v>{r * 7}</v></c></row>' for r in range(1, rows)
+    )
+
+
+# Issue 12: a sheet of ~3 MB whose directory says 300 KB, and its CRC is that of the first 300 KB.
+UNDERSTATED = understate_size(repack(GOOD, replace={SHEET_PART: sheet_xml(_rows_xml(60_000))}), SHEET_PART, 300_000)
+# The same lie on a bomb: 20 MB of spaces declared as 900 KB is a "normal" 50:1 by the directory.
+UNDERSTATED_BOMB = understate_size(
+    rezip(GOOD, {"xl/worksheets/sheet9.xml": b" " * (20 * 2**20)}), "xl/worksheets/sheet9.xml", 900_000
+)
+UTF16_LAUGHS = b"\xff\xfe" + BILLION_LAUGHS.decode().replace('version="1.0"', 'version="1.0" encoding="UTF-16"').encode(
+    "utf-16-le"
+)
+# A DOCTYPE used to hide behind a long comment: only the first 8 KB of a part were looked at.
+LATE_DOCTYPE = BILLION_LAUGHS.replace(b"<!DOCTYPE", b"<!--" + b"x" * 20_000 + b"--><!DOCTYPE", 1)
+LEGIT_UTF16 = b"\xff\xfe" + sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>').decode().replace(
+    "UTF-8", "UTF-16"
+).encode("utf-16-le")
+CORNERS = sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
+WIDE_AND_TALL = sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row><row r="1000000"><c r="AE1000000"><v>1</v></c></row>')
+OFF_GRID = sheet_xml('<row r="1"><c r="A1"><v>1</v></c><c r="A1048577"><v>1</v></c></row>')
+
+HOSTILE = {
+    **CASES,
+    "understated size": (UNDERSTATED, "file.corrupt"),
+    "understated bomb": (UNDERSTATED_BOMB, "file.corrupt"),
+    "utf-16 billion laughs": (rezip(GOOD, {"xl/sharedStrings2.xml": UTF16_LAUGHS}), "file.xml_entities"),
+    "utf-16 without BOM": (rezip(GOOD, {"xl/s.xml": UTF16_LAUGHS[2:]}), "file.xml_entities"),
+    "utf-32 billion laughs": (rezip(GOOD, {"xl/s.xml": BILLION_LAUGHS.decode().encode("utf-32")}), "file.xml_entities"),
+    "doctype after 20 KB": (rezip(GOOD, {"xl/sharedStrings2.xml": LATE_DOCTYPE}), "file.xml_entities"),
+    "utf-16 sheet": (repack(GOOD, replace={SHEET_PART: LEGIT_UTF16}), "file.xml_encoding"),
+    "utf-7 declared": (
+        repack(GOOD, replace={SHEET_PART: sheet_xml("").replace(b'encoding="UTF-8"', b'encoding="UTF-7"')}),
+        "file.xml_encoding",
+    ),
+    "cells at A1 and XFD1048576": (repack(GOOD, replace={SHEET_PART: CORNERS}), "file.sheet_too_large"),
+    "1,000,000 rows x 31 columns": (repack(GOOD, replace={SHEET_PART: WIDE_AND_TALL}), "file.sheet_too_large"),
+    "cell beyond the grid": (repack(GOOD, replace={SHEET_PART: OFF_GRID}), "file.corrupt"),
+    "unreadable sheet": (repack(GOOD, replace={SHEET_PART: b"<worksheet><sheetData><row><c r="}), "file.corrupt"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
 def test_hostile_file_refused_and_warehouse_untouched(case, warehouse):
-    data, key = CASES[case]
+    data, key = HOSTILE[case]
     assert import_file(warehouse, GOOD, "good.xlsx").status == "loaded"
     before = warehouse.execute("SELECT * FROM workers ORDER BY 1").fetchall()
     result = import_file(warehouse, data, f"{case}.xlsx")
@@ -81,3 +126,79 @@ def test_workbook_with_no_data(warehouse):
     result = import_file(warehouse, workbook_bytes({"Sheet1": []}), "empty.xlsx")
     assert result.status == "rejected"
     assert [e.key for e in result.errors] == ["file.no_sheets"]
+
+
+@pytest.mark.parametrize(
+    "case", ["understated size", "understated bomb", "cells at A1 and XFD1048576", "utf-16 billion laughs"]
+)
+def test_refused_by_the_guard_before_the_reader_sees_it(case, warehouse, monkeypatch):
+    def reader_must_not_run(data):
+        raise AssertionError("the reader was handed a file the guard should have refused")
+
+    monkeypatch.setattr(load, "read_workbook", reader_must_not_run)
+    data, key = HOSTILE[case]
+    result = import_file(warehouse, data, f"{case}.xlsx")
+    assert [e.key for e in result.errors] == [key]
+
+
+def test_the_directory_is_never_trusted_for_sizes():
+    # The directory's sizes look harmless; only the bytes really inflated tell the truth.
+    with zipfile.ZipFile(io.BytesIO(UNDERSTATED)) as archive:
+        info = archive.getinfo(SHEET_PART)
+        assert info.file_size == 300_000 and info.file_size < guard.MAX_RATIO * info.compress_size
+    with zipfile.ZipFile(io.BytesIO(UNDERSTATED_BOMB)) as archive:
+        info = archive.getinfo("xl/worksheets/sheet9.xml")
+        assert info.file_size < guard.MAX_RATIO * info.compress_size
+    for data in (UNDERSTATED, UNDERSTATED_BOMB):
+        with pytest.raises(guard.FileRefused) as refused:
+            guard.check(data)
+        assert refused.value.key == "file.corrupt"
+
+
+def test_ratio_and_total_count_real_bytes(monkeypatch):
+    # A part that really expands 1000:1 is a bomb whatever its size; the total counts what came out.
+    bomb = rezip(GOOD, {"xl/worksheets/sheet9.xml": b" " * (20 * 2**20)})
+    with pytest.raises(guard.FileRefused) as refused:
+        guard.check(bomb)
+    assert refused.value.key == "file.zip_ratio" and refused.value.params["ratio"] > 100
+    monkeypatch.setattr(guard, "MAX_TOTAL_BYTES", 2 * 2**20)
+    spread = rezip(GOOD, {f"xl/media/image{i}.bin": os.urandom(2**20) for i in range(3)})
+    with pytest.raises(guard.FileRefused) as refused:
+        guard.check(spread)
+    assert refused.value.key == "file.zip_total"
+
+
+def test_cell_limits_let_real_sheets_through(monkeypatch):
+    # A sheet reaching the last row in columns A-Z (the shape of a 1,000,000-row import) passes.
+    for last in ("C1048576", "Z1048576", "AD1000000"):
+        xml = sheet_xml(f'<row r="1"><c r="A1"><v>1</v></c></row><row r="{last[-7:]}"><c r="{last}"><v>1</v></c></row>')
+        guard.check(repack(GOOD, replace={SHEET_PART: xml}))
+    # ... and a wide sheet of a few thousand rows, whose bound needs the exact second look.
+    wide = "".join(
+        f'<row r="{r}">' + "".join(f'<c r="{c}{r}"><v>1</v></c>' for c in ("A", "AA", "AZ")) + "</row>"
+        for r in range(1, 5000)
+    )
+    guard.check(repack(GOOD, replace={SHEET_PART: sheet_xml(wide)}))
+    monkeypatch.setattr(guard, "MAX_CELLS", 20)
+    with pytest.raises(guard.FileRefused) as refused:
+        guard.check(GOOD)  # 24 cells
+    assert refused.value.key == "file.too_many_cells"
+
+
+# Words a Chinese message may carry in Latin letters: formats and products, never a library's words.
+ALLOWED_LATIN = {"Excel", "WPS", "xlsx", "xls", "xlsb", "XML", "UTF", "CSV", "PDF", "VBA", "MB", "Ctrl", "End"}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_refusals_speak_the_readers_language(case, warehouse):
+    data, _ = HOSTILE[case]
+    [error] = import_file(warehouse, data, f"{case}.xlsx").errors
+    zh, en = error.message("zh"), error.message("en")
+    for name in (str(v) for v in error.params.values() if isinstance(v, str)):
+        zh = zh.replace(name, "")  # a part's name is the file's own text
+    assert re.search(r"[\u4e00-\u9fff]", zh), zh
+    latin = set(re.findall(r"[A-Za-z]{2,}", zh)) - ALLOWED_LATIN
+    assert not latin, f"{zh!r} carries {latin}"
+    assert not re.search(r"[\u4e00-\u9fff]", en) or "{" in en, en
+    for internal in ("calamine", "Context", "Error", "error:", "Traceback", "zlib", "zipfile", "Bad", "0:"):
+        assert internal not in en and internal not in zh, (internal, en)

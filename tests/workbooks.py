@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import struct
 import subprocess
 import sys
+import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,3 +70,56 @@ def held_by_another_process(path: Path) -> Iterator[None]:
     finally:
         holder.kill()
         holder.wait()
+
+
+def repack(
+    data: bytes,
+    *,
+    rename: dict[str, str] | None = None,
+    replace: dict[str, bytes] | None = None,
+    extra: dict[str, bytes] | None = None,
+) -> bytes:
+    """A copy of a package with entries renamed (old name -> new), bodies replaced (by old name) or added."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = (replace or {}).get(info.filename, src.read(info.filename))
+            dst.writestr((rename or {}).get(info.filename, info.filename), body)
+        for name, body in (extra or {}).items():
+            dst.writestr(name, body)
+    return out.getvalue()
+
+
+SHEET_PART = "xl/worksheets/sheet1.xml"
+
+
+def sheet_xml(rows: str, *, head: str = "") -> bytes:
+    """A worksheet part holding `rows` (the XML inside <sheetData>)."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"{head}<sheetData>{rows}</sheetData></worksheet>"
+    ).encode()
+
+
+def understate_size(data: bytes, part: str, declared: int) -> bytes:
+    """The package with `part`'s recorded size set to `declared` bytes, and its CRC to that of the first
+    `declared` bytes (a reader trusting the directory sees a small, intact part; the stream holds more)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(part)
+        crc = zlib.crc32(archive.read(part)[:declared])
+    patched = bytearray(data)
+    local = info.header_offset
+    struct.pack_into("<I", patched, local + 14, crc)
+    struct.pack_into("<I", patched, local + 22, declared)
+    central = patched.find(b"PK\x01\x02")
+    name = part.encode()
+    while True:
+        assert central >= 0, f"{part} is not in the central directory"
+        name_len = struct.unpack_from("<H", patched, central + 28)[0]
+        if bytes(patched[central + 46 : central + 46 + name_len]) == name:
+            break
+        central = patched.find(b"PK\x01\x02", central + 4)
+    struct.pack_into("<I", patched, central + 16, crc)
+    struct.pack_into("<I", patched, central + 24, declared)
+    return bytes(patched)

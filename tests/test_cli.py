@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -9,7 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 from workbooks import ATTENDANCE, ROSTER, SESSIONS, held_by_another_process, workbook_bytes
+
+from etl import backup
+from etl.__main__ import main
+from i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,3 +105,64 @@ def test_locked_warehouse_exit_2_one_line(tmp_path):
         assert len(done.stderr.strip().splitlines()) == 1
     time.sleep(0.2)
     assert cli("load", str(good), db=db).returncode == 0
+
+
+# --- issue 12: who did it, what was refused, and warnings after COMMIT
+
+
+def test_load_user_is_recorded_beside_the_operating_system_user(tmp_path):
+    db = tmp_path / "w.duckdb"
+    roster = write(tmp_path / "roster.xlsx", {"社工名册": ROSTER})
+    assert cli("load", str(roster), "--user", "mallory", db=db).returncode == 0
+    [batch] = json.loads(cli("history", "--json", db=db).stdout)
+    assert batch["user_name"] == getpass.getuser()  # who ran the command, whatever name was typed
+    assert batch["claimed_user"] == "mallory"
+    con = duckdb.connect(str(db))
+    user, details = con.execute("SELECT user_name, details FROM audit_log WHERE action = 'import'").fetchone()
+    con.close()
+    assert user == getpass.getuser() and json.loads(details)["claimed_user"] == "mallory"
+
+
+def test_rejected_loads_and_refused_undos_are_audited_and_refusals_speak_chinese(tmp_path):
+    db = tmp_path / "w.duckdb"
+    bad = write(tmp_path / "bad.xlsx", {"名册": [ROSTER[0], ["1", "a", "b", "厨师", None, None]]})
+    assert cli("load", str(bad), db=db).returncode == 1
+    assert cli("load", str(write(tmp_path / "a.xlsx", {"社工名册": ROSTER})), db=db).returncode == 0
+    assert cli("load", str(write(tmp_path / "b.xlsx", {"培训场次": SESSIONS})), db=db).returncode == 0
+    refused = cli("undo", "B00001", "--lang", "zh", db=db)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "refused: " + t("undo.refused.not_latest", "zh", latest="B00002")
+    english = cli("undo", "B00001", db=db)
+    assert english.stderr.strip() == "refused: " + t("undo.refused.not_latest", "en", latest="B00002")
+    con = duckdb.connect(str(db))
+    actions = [r[0] for r in con.execute("SELECT action FROM audit_log ORDER BY seq").fetchall()]
+    con.close()
+    assert actions == ["import_rejected", "import", "import", "undo_refused", "undo_refused"]
+
+
+def test_a_failed_backup_after_commit_is_printed_and_in_the_json(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "w.duckdb"
+    roster = write(tmp_path / "roster.xlsx", {"社工名册": ROSTER})
+    sessions = write(tmp_path / "sessions.xlsx", {"培训场次": SESSIONS})
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup, "snapshot", broken)
+    assert main(["load", str(roster), "--db", str(db), "--json"]) == 0
+    [file] = json.loads(capsys.readouterr().out)["files"]
+    assert file["status"] == "loaded" and file["batch_id"] == "B00001"
+    [warning] = file["warnings"]
+    assert "No space left on device" in warning["message"] and "备份" in warning["message_zh"]
+    assert main(["load", str(sessions), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "sessions.xlsx: loaded (batch B00002)" in out
+    step = t("after_commit.step.backup", "en")
+    detail = "OSError: [Errno 28] No space left on device"
+    assert "  warning: " + t("after_commit.failed", "en", batch="B00002", step=step, detail=detail) in out
+    assert main(["undo", "B00002", "--db", str(db)]) == 0
+    assert "warning:" in capsys.readouterr().out
+    con = duckdb.connect(str(db))
+    actions = [r[0] for r in con.execute("SELECT action FROM audit_log ORDER BY seq").fetchall()]
+    con.close()
+    assert actions == ["import", "warning", "import", "warning", "undo", "warning"]

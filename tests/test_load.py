@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
+import pandas as pd
 import pytest
 from workbooks import ATTENDANCE, PROJECTS, ROSTER, SESSIONS, workbook_bytes
 
+from etl import audit, db
 from etl.load import UndoRefused, history, import_file, latest_batch, undo
+from i18n import t
 
 TABLES = (
     "projects",
@@ -341,3 +346,85 @@ def test_attendance_key_stays_unique_without_an_index(warehouse):
     assert overlap.counts == {"inserted": 1, "updated": 0, "unchanged": 1}
     pairs = warehouse.execute("SELECT session_id, worker_id, count(*) FROM attendance GROUP BY ALL").fetchall()
     assert len(pairs) == 4 and all(n == 1 for *_, n in pairs)
+
+
+# --- the audit trail keeps everything (issue 12)
+
+
+def trail(con) -> list[tuple[str, str, dict]]:
+    rows = con.execute("SELECT user_name, action, details FROM audit_log ORDER BY seq").fetchall()
+    return [(user, action, json.loads(details)) for user, action, details in rows]
+
+
+def test_a_rejected_import_is_in_the_audit_trail_a_dry_run_is_not(warehouse):
+    bad_rows = [ROSTER[0], ["000999", "新人", "A", "厨师", None, "也许"]]
+    data = workbook_bytes({"名册": bad_rows})
+    assert import_file(warehouse, data, "bad.xlsx", user="ann", dry_run=True).status == "rejected"
+    assert trail(warehouse) == []  # a dry run changes nothing and is not recorded
+    result = import_file(warehouse, data, "bad.xlsx", user="ann")
+    assert result.status == "rejected" and len(result.errors) == 2
+    assert trail(warehouse) == [
+        ("ann", "import_rejected", {"file": "bad.xlsx", "hash": hashlib.sha256(data).hexdigest(), "errors": 2})
+    ]
+    import_file(warehouse, b"not a workbook at all", "evil.xlsx", user="ann")  # refused before reading
+    user, action, details = trail(warehouse)[-1]
+    assert (user, action, details["file"], details["errors"]) == ("ann", "import_rejected", "evil.xlsx", 1)
+    assert details["reason"].startswith("file.")
+    assert snapshot(warehouse) == {t: [] for t in TABLES}
+
+
+def test_a_refused_undo_is_in_the_audit_trail_in_the_readers_language(warehouse):
+    with pytest.raises(UndoRefused) as nothing:
+        undo(warehouse, "B00001", user="ada")
+    assert nothing.value.key == "undo.refused.nothing"
+    load(warehouse, {"名册": ROSTER})
+    load(warehouse, {"培训场次": SESSIONS})
+    with pytest.raises(UndoRefused) as refused:
+        undo(warehouse, "B00001", user="ada")
+    assert (refused.value.key, refused.value.params) == (
+        "undo.refused.not_latest",
+        {"batch": "B00001", "latest": "B00002"},
+    )
+    assert refused.value.message("en") == t("undo.refused.not_latest", "en", latest="B00002")
+    assert refused.value.message("zh") == t("undo.refused.not_latest", "zh", latest="B00002")
+    assert "B00002" in refused.value.message("zh") and refused.value.message("zh") != refused.value.message("en")
+    with pytest.raises(UndoRefused) as unknown:
+        undo(warehouse, "B00999", user="ada")
+    assert unknown.value.message("zh") == t("undo.refused.unknown", "zh", batch="B00999")
+    refusals = [(u, d) for u, a, d in trail(warehouse) if a == "undo_refused"]
+    assert refusals == [
+        ("ada", {"batch_id": "B00001", "reason": "undo.refused.nothing"}),
+        ("ada", {"batch_id": "B00001", "reason": "undo.refused.not_latest", "latest": "B00002"}),
+        ("ada", {"batch_id": "B00999", "reason": "undo.refused.unknown"}),
+    ]
+    undo(warehouse, "B00002", user="ada")
+    undo(warehouse, "B00001", user="ada")
+    with pytest.raises(UndoRefused) as again:
+        undo(warehouse, "B00001", user="ada")
+    assert again.value.key == "undo.refused.nothing"
+    assert [a for _, a, _ in trail(warehouse)][-3:] == ["undo", "undo", "undo_refused"]
+
+
+def test_a_claimed_user_is_kept_beside_the_acting_user(warehouse):
+    result = import_file(warehouse, workbook_bytes({"名册": ROSTER}), "a.xlsx", claimed_user="mallory")
+    batch = history(warehouse).iloc[0]
+    assert batch["user_name"] == audit.os_user() and batch["claimed_user"] == "mallory"
+    assert trail(warehouse)[0][:2] == (audit.os_user(), "import")
+    assert trail(warehouse)[0][2]["claimed_user"] == "mallory"
+    plain = import_file(warehouse, workbook_bytes({"培训场次": SESSIONS}), "b.xlsx", user="ann")
+    assert pd.isna(history(warehouse).set_index("batch_id").loc[plain.batch_id, "claimed_user"])
+    assert "claimed_user" not in trail(warehouse)[1][2]
+    assert result.batch_id == "B00001"
+
+
+def test_a_warehouse_from_before_the_claims_table_opens_and_imports(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = db.connect(path)
+    load(con, {"名册": ROSTER})
+    con.execute("DROP TABLE batch_claims")  # as a warehouse made before issue 12 is
+    con.close()
+    con = db.connect(path)
+    assert history(con)["claimed_user"].isna().tolist() == [True]
+    assert import_file(con, workbook_bytes({"培训场次": SESSIONS}), "b.xlsx", claimed_user="x").status == "loaded"
+    assert con.execute("SELECT * FROM batch_claims").fetchall() == [("B00002", "x")]
+    con.close()

@@ -411,38 +411,53 @@ def check(data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> None:
         raise FileRefused("file.macros")
 
 
+# Parts the reader (calamine) looks for by their usual name, not through the relationships.
+_FIXED = {"/sharedStrings": "xl/sharedStrings.xml", "/styles": "xl/styles.xml"}
+
+
 def normalise(data: bytes) -> bytes:
     """The package as the reader expects it (xl/workbook.xml, forward slashes); `data` passed check().
 
-    Excel opens packages whose entries use backslashes or whose workbook part has another name (found
-    through _rels/.rels); the reader (calamine) looks for xl/workbook.xml. Such a package is rewritten
-    in memory with standard names and absolute relationship targets; a standard one is returned as is.
+    Excel opens packages whose entries use backslashes or whose parts have other names (found through
+    _rels/.rels, the workbook's relationships and [Content_Types].xml); the reader (calamine) looks for
+    xl/workbook.xml, xl/sharedStrings.xml and xl/styles.xml. Such a package is rewritten in memory with
+    those names and absolute relationship targets; a standard one is returned as it is.
     """
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         parts = _parts(archive)
         main, _ = main_part(archive, parts)
-        standard = main == "xl/workbook.xml" and all(i.filename == n for n, i in parts.items())
-        if standard or main is None:
+        if main is None:
             return data
-        renamed = {main: "xl/workbook.xml", rels_name(main): "xl/_rels/workbook.xml.rels"}
+        moves = {main: "xl/workbook.xml", rels_name(main): "xl/_rels/workbook.xml.rels"}
+        rels = _xml(archive, parts, rels_name(main))
+        for rel in rels.iter(f"{_NS_PKG}Relationship") if rels is not None else ():
+            fixed = next((name for kind, name in _FIXED.items() if rel.get("Type", "").endswith(kind)), None)
+            if fixed and rel.get("TargetMode") != "External":
+                moves[_resolve(main, rel.get("Target", ""))] = fixed
+        moves = {old: new for old, new in moves.items() if old != new and old in parts}
+        if not moves and all(info.filename == name for name, info in parts.items()):
+            return data
+        if any(new in parts and new not in moves for new in moves.values()):
+            raise damaged("names")  # a standard name already taken by another part
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
             for name, info in parts.items():
                 body = archive.read(info)
                 if name == rels_name(main):
-                    body = _absolute_targets(body, main)
+                    body = _absolute_targets(body, main, moves)
                 elif name == "_rels/.rels":
                     body = _retarget_main(body)
-                elif name == "[Content_Types].xml" and main != "xl/workbook.xml":
-                    body = re.sub(
-                        rb'PartName="/?' + re.escape(main.encode()) + rb'"', b'PartName="/xl/workbook.xml"', body
-                    )
-                dst.writestr(renamed.get(name, name), body)
+                elif name == "[Content_Types].xml":
+                    for old, new in moves.items():
+                        body = re.sub(
+                            rb'PartName="/?' + re.escape(old.encode()) + rb'"', f'PartName="/{new}"'.encode(), body
+                        )
+                dst.writestr(moves.get(name, name), body)
         return out.getvalue()
 
 
-def _absolute_targets(body: bytes, base: str) -> bytes:
-    """Rewrite the workbook's relationship targets as absolute part names (it may move)."""
+def _absolute_targets(body: bytes, base: str, moves: dict[str, str]) -> bytes:
+    """Rewrite the workbook's relationship targets as absolute part names, where they moved to."""
 
     def fix(match: re.Match) -> bytes:
         element = match.group(0)
@@ -452,6 +467,7 @@ def _absolute_targets(body: bytes, base: str) -> bytes:
         if not target:
             return element
         resolved = _resolve(base, target.group(1).decode("utf-8"))
+        resolved = moves.get(resolved, resolved)
         return element.replace(target.group(0), b'Target="/' + resolved.encode("utf-8") + b'"')
 
     return re.sub(rb"<(?:\w+:)?Relationship\b[^>]*>", fix, body)

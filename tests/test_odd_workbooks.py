@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import zipfile
 
 import openpyxl
 import xlsxwriter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
-from workbooks import ROSTER, workbook_bytes
+from workbooks import ROSTER, SHEET_PART, repack, workbook_bytes
 
 from etl.load import import_file
 
@@ -89,3 +91,112 @@ def test_password_protected_workbook_says_remove_the_password(warehouse):
     assert result.status == "rejected"
     assert "password" in result.errors[0].message("en")
     assert "密码" in result.errors[0].message("zh")
+
+
+EXCEL_ERRORS = ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"]
+
+
+def test_excel_error_values_are_errors_at_their_cells(warehouse):
+    # openpyxl writes these strings as typed error cells (t="e"); the reader returns them as blanks.
+    rows = [ROSTER[0]] + [[f"{i:06d}", "张三", "杨行一村", "社工", None, None] for i in range(1, 8)]
+    for row, error in zip(rows[1:], EXCEL_ERRORS, strict=True):
+        row[4] = error  # 入职日期, column E
+    rows[1][1] = "#N/A"  # a required column too (姓名, column B)
+    rows.append(["#REF!", None, None, None, None, None])  # a row holding nothing but an error
+    result = import_file(warehouse, workbook_bytes({"名册": rows}), "errors.xlsx")
+    assert result.status == "rejected"
+    got = [(e.sheet, e.row, e.column, e.header, e.value, e.key) for e in result.errors]
+    expected = [
+        ("名册", r, "E", "入职日期", v, "cell.excel_error") for r, v in zip(range(2, 9), EXCEL_ERRORS, strict=True)
+    ]
+    expected += [
+        ("名册", 2, "B", "姓名", "#N/A", "cell.excel_error"),
+        ("名册", 9, "A", "人员编号", "#REF!", "cell.excel_error"),
+    ]
+    assert sorted(g for g in got if g[-1] == "cell.excel_error") == sorted(expected)
+    # one error per error cell (not also "not a date"); the rest of row 9 is blank, so "required"
+    assert sorted(g[2] for g in got if g[-1] != "cell.excel_error") == ["B", "C", "D"]
+    assert all(g[1] == 9 and g[-1] == "cell.required" for g in got if g[-1] != "cell.excel_error")
+    error = next(e for e in result.errors if e.key == "cell.excel_error")
+    assert "Excel" in error.message("en") and "错误" in error.message("zh")
+    assert warehouse.execute("SELECT count(*) FROM workers").fetchone()[0] == 0
+
+
+def test_formula_whose_saved_result_is_an_error(warehouse):
+    data = workbook_bytes(
+        {"捐赠": [["捐赠编号", "捐赠日期", "金额(元)"], ["D1", "2023-08-15", 100], ["D2", "2023-08-16", 5]]}
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read(SHEET_PART)
+    cell = re.search(rb'<c r="C3"[^>]*>.*?</c>', xml).group(0)
+    xml = xml.replace(cell, b'<c r="C3" t="e"><f>C2/0</f><v>#DIV/0!</v></c>')
+    result = import_file(warehouse, repack(data, replace={SHEET_PART: xml}), "formula.xlsx")
+    assert result.status == "rejected"
+    assert [(e.row, e.column, e.header, e.value, e.key) for e in result.errors] == [
+        (3, "C", "金额(元)", "#DIV/0!", "cell.excel_error")
+    ]
+
+
+def _xlsxwriter_roster() -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("名册")
+    for r, row in enumerate(ROSTER):
+        sheet.write_row(r, 0, row)  # shared strings, unlike openpyxl's inline ones
+    book.close()
+    return buffer.getvalue()
+
+
+def _rows_loaded(warehouse) -> list[tuple]:
+    return warehouse.execute("SELECT worker_id, name, community, role FROM workers ORDER BY 1").fetchall()
+
+
+ROSTER_ROWS = [
+    ("000101", "张三", "杨行一村", "secretary"),
+    ("000102", "李四", "杨行一村", "reserve_cadre"),
+    ("000103", "王五", "富杨苑", "social_worker"),
+]
+
+
+def test_package_with_backslash_names_imports(warehouse):
+    data = _xlsxwriter_roster()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = [i.filename for i in archive.infolist()]
+    odd = repack(data, rename={n: n.replace("/", "\\") for n in names})
+    with zipfile.ZipFile(io.BytesIO(odd)) as archive:
+        assert "xl\\workbook.xml" in archive.namelist()
+    result = import_file(warehouse, odd, "backslash.xlsx")
+    assert result.status == "loaded", [e.message("en") for e in result.errors]
+    assert _rows_loaded(warehouse) == ROSTER_ROWS
+
+
+def test_package_with_non_standard_part_names_imports(warehouse):
+    # The workbook found through _rels/.rels and [Content_Types].xml, not by its usual name.
+    data = _xlsxwriter_roster()
+    moves = {
+        "xl/workbook.xml": "book/main.xml",
+        "xl/_rels/workbook.xml.rels": "book/_rels/main.xml.rels",
+        "xl/worksheets/sheet1.xml": "book/data/roster.xml",
+        "xl/sharedStrings.xml": "book/strings.xml",
+        "xl/styles.xml": "book/looks.xml",
+        "xl/theme/theme1.xml": "book/theme/theme1.xml",
+    }
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+        types = archive.read("[Content_Types].xml")
+        package_rels = archive.read("_rels/.rels")
+    for old, new in moves.items():
+        types = types.replace(f'"/{old}"'.encode(), f'"/{new}"'.encode())
+    rels = rels.replace(b"worksheets/sheet1.xml", b"data/roster.xml")
+    rels = rels.replace(b'"sharedStrings.xml"', b'"strings.xml"').replace(b'"styles.xml"', b'"looks.xml"')
+    replace = {
+        "_rels/.rels": package_rels.replace(b"xl/workbook.xml", b"book/main.xml"),
+        "[Content_Types].xml": types,
+        "xl/_rels/workbook.xml.rels": rels,
+    }
+    odd = repack(data, rename=moves, replace=replace)
+    with zipfile.ZipFile(io.BytesIO(odd)) as archive:
+        assert not any(n.startswith("xl/") for n in archive.namelist())
+    result = import_file(warehouse, odd, "renamed.xlsx")
+    assert result.status == "loaded", [e.message("en") for e in result.errors]
+    assert _rows_loaded(warehouse) == ROSTER_ROWS

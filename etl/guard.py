@@ -396,7 +396,10 @@ def check(data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> None:
     for info in infos:
         if info.is_dir():
             continue
-        cells += _check_part(data, info, budget)
+        try:
+            cells += _check_part(data, info, budget)
+        except (struct.error, ValueError, OverflowError):  # a header pointing outside the file
+            raise damaged("zip") from None
         if cells > MAX_CELLS:
             raise FileRefused("file.too_many_cells", {"cells": cells, "limit": MAX_CELLS})
     main, content_type = main_part(archive, parts)

@@ -5,7 +5,7 @@ produces (never the sizes the zip declares) and checks them against the recorded
 the bytes stream past, the same pass looks for XML entity declarations and counts the cells of every
 sheet and how far they reach, so a file is refused before the reader allocates anything for it.
 
-Limits (all documented in ../shared/DESIGN.md, "Import promises"):
+Limits (the first three are the design's "Import promises"; the cell limit is this module's):
 
 - 50 MB on disk; every part at most 100:1 compressed (parts under 1 MB are exempt: tiny styles and
   empty sheets compress extremely well by nature); 1 GB uncompressed in all.

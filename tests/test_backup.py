@@ -510,3 +510,37 @@ def test_personal_data_is_ignored_by_git():
     ]
     done = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=ROOT, capture_output=True, text=True)
     assert sorted(done.stdout.split()) == sorted(paths)
+
+
+def test_the_data_page_says_why_an_undo_was_refused_in_the_readers_language(tmp_path, monkeypatch):
+    """The page offered B00001; another session imported B00002 meanwhile: the refusal comes from the catalogue."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    import ui
+    from i18n import t
+
+    monkeypatch.setenv("DASHBOARD_DB", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("DASHBOARD_NO_SAMPLE", "1")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.switch_page("pages/data.py").run()
+    shared = ui._warehouse(str(db.db_path())).cursor()  # the app's own connection, as another session uses it
+    import_file(shared, workbook_bytes({"名册": ROSTER}), "a.xlsx", user="web")
+    at.run()
+    at.checkbox[0].check().run()
+    real_undo = load.undo
+
+    def meanwhile(*args, **kwargs):  # another session imports between the page's drawing and its undo
+        import_file(shared, workbook_bytes({"培训场次": SESSIONS}), "b.xlsx", user="web")
+        return real_undo(*args, **kwargs)
+
+    monkeypatch.setattr(load, "undo", meanwhile)
+    next(b for b in at.button if b.label.startswith("撤销 B00001")).click().run()
+    assert not at.exception, at.exception
+    [error] = at.error
+    assert t("undo.refused.not_latest", "zh", latest="B00002") in error.value
+    assert shared.execute("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall() == [("undo_refused",)]
+    st.cache_resource.clear()

@@ -1,22 +1,27 @@
-"""Browser tests: a real `streamlit run` on a free port against a fresh warehouse, driven by Debian's Chromium.
+"""Browser tests: a real `streamlit run` on a free loopback port, driven by Debian's Chromium.
 
-The server and the browser are started once per session; each test gets its own browser context (its own
-Streamlit session). A failing test leaves a full-page screenshot in test-output/e2e/<test>.png, and
-E2E_SCREENSHOTS=1 saves every page a test visits.
+The browser and one shared server (on a fresh warehouse) are started once per session; each test gets its own
+browser context (its own Streamlit session). A journey that changes the warehouse starts a server of its own
+(`own_server`), so every journey stands alone and they pass in any order. A failing test leaves a full-page
+screenshot in test-output/e2e/<test>.png, and E2E_SCREENSHOTS=1 saves every page a test visits.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
-import time
+import tempfile
+import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlparse
 
 import pytest
@@ -63,17 +68,30 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 class Server(str):
-    """The base URL, knowing the warehouse file the server owns."""
+    """The base URL, knowing the warehouse file the server owns (and the batches loaded before it started)."""
 
     db: Path
+    batches: list[str]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run app.py` on a free port against a fresh warehouse; yields the base URL."""
-    folder = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, "DASHBOARD_DB": str(folder / "warehouse.duckdb"), "DASHBOARD_LANG": "en"}
-    env.pop("DASHBOARD_NO_SAMPLE", None)  # a fresh install shows the reference sample data
+def _server_env(folder: Path) -> dict[str, str]:
+    """The app's environment, in English: its own warehouse, and no accounts file (the app runs open, as a fresh
+    install does: the accounts file is looked for beside the warehouse), no sample switched off, not public."""
+    env = {
+        **os.environ,
+        "DASHBOARD_DB": str(folder / "warehouse.duckdb"),
+        "DASHBOARD_LANG": "en",
+        "PYTHONUNBUFFERED": "1",  # the server's "URL:" line must reach us when it is printed
+    }
+    for name in ("DASHBOARD_ACCOUNTS", "DASHBOARD_NO_SAMPLE", "DASHBOARD_PUBLIC"):
+        env.pop(name, None)
+    return env
+
+
+@contextlib.contextmanager
+def _serve(folder: Path) -> Iterator[Server]:
+    """`streamlit run app.py` on a free loopback port against folder/warehouse.duckdb; yields the base URL once
+    the server has announced it is listening and answers its health check."""
     port = _free_port()
     command = [
         sys.executable,
@@ -88,26 +106,32 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--server.fileWatcherType=none",  # files edited during a run must not rerun the app under the test
     ]
     out, err = folder / "server.out", folder / "server.err"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=stdout, stderr=stderr)
+    listening = threading.Event()
+
+    def read_stdout(stream: IO[bytes]) -> None:
+        """Copy the server's stdout to server.out; note when it prints its URL (or ends: it has exited)."""
+        with stream, out.open("wb") as copy:
+            for line in stream:
+                copy.write(line)
+                copy.flush()
+                if f"URL: http://127.0.0.1:{port}".encode() in line:
+                    listening.set()
+        listening.set()
+
+    with err.open("wb") as stderr:
+        process = subprocess.Popen(command, cwd=ROOT, env=_server_env(folder), stdout=subprocess.PIPE, stderr=stderr)
+    threading.Thread(target=read_stdout, args=(process.stdout,), daemon=True).start()
     base = Server(f"http://127.0.0.1:{port}")
-    base.db = folder / "warehouse.duckdb"
+    base.db, base.batches = folder / "warehouse.duckdb", []
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with code {process.returncode} before answering.\nstderr:\n{_tail(err)}")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit did not answer {base}/_stcore/health within {STARTUP_SECONDS} s.\nstderr:\n{_tail(err)}"
-                )
-            time.sleep(0.25)
+        if not listening.wait(timeout=STARTUP_SECONDS):
+            pytest.fail(f"streamlit did not print its URL within {STARTUP_SECONDS} s.\nstderr:\n{_tail(err)}")
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited with code {process.returncode} before answering.\nstderr:\n{_tail(err)}")
+        # Streamlit prints the URL once uvicorn has started (the runtime with it): the health check must pass now.
+        with urllib.request.urlopen(f"{base}/_stcore/health", timeout=30) as response:
+            health = response.read().decode().strip()
+        assert health == "ok", f"{base}/_stcore/health said {health!r}.\nstderr:\n{_tail(err)}"
         yield base
     finally:
         process.terminate()
@@ -116,6 +140,57 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The shared server, on a fresh (empty) warehouse: the app loads the sample itself, as on a fresh install.
+
+    Journeys that change the warehouse must not use it (see `own_server`): the others may run in any order.
+    """
+    with _serve(tmp_path_factory.mktemp("e2e")) as base:
+        yield base
+
+
+@pytest.fixture
+def own_server(tmp_path: Path, sample_file: Path) -> Iterator[Callable[..., Server]]:
+    """Start a server of this test's own, for a journey that changes the warehouse: `own_server(*workbooks)`.
+
+    Its warehouse is a copy of the sample warehouse (built once per session by tests/conftest.py, as the app's
+    first start builds it), with `workbooks` loaded through the CLI (`python -m etl load`, user "e2e") before
+    the app starts. The servers stop when the test ends.
+    """
+    with contextlib.ExitStack() as stack:
+
+        def start(*workbooks: Path) -> Server:
+            folder = Path(tempfile.mkdtemp(prefix="server-", dir=tmp_path))
+            shutil.copy(sample_file, folder / "warehouse.duckdb")
+            batches = []
+            if workbooks:
+                load = [
+                    "load",
+                    *map(str, workbooks),
+                    "--db",
+                    str(folder / "warehouse.duckdb"),
+                    "--user",
+                    "e2e",
+                    "--json",
+                ]
+                done = subprocess.run(
+                    [sys.executable, "-m", "etl", *load],
+                    cwd=ROOT,
+                    env=_server_env(folder),
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                )
+                assert done.returncode == 0, f"loading {workbooks} failed:\n{done.stdout}\n{done.stderr}"
+                batches = [f["batch_id"] for f in json.loads(done.stdout)["files"]]
+            base = stack.enter_context(_serve(folder))
+            base.batches = batches
+            return base
+
+        yield start
 
 
 # --- the browser
@@ -149,28 +224,34 @@ class App:
         self.visits = 0
 
     # --- moving around
+    #
+    # Nothing here waits for a fixed time. An action waits for a sign that the script run it caused has begun (a
+    # new page's heading, a URL, an element that run draws), then for `settle`: no run in progress and nothing
+    # left over from an earlier run. Readings then wait for what they read (tiles, table cells, chart marks).
 
-    def wait(self, settle_ms: int = 250) -> None:
-        """Wait until the script run triggered by the last action has finished and its output is drawn."""
-        self.page.wait_for_timeout(150)  # let the run start: a click reaches the server asynchronously
+    def settle(self) -> None:
+        """Wait until no script run is in progress and no element is left over from an earlier run."""
         self.page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
         self.page.wait_for_function(
             '() => !document.querySelector(\'[data-testid="stElementContainer"][data-stale="true"]\')',
             timeout=TIMEOUT_MS,
         )
-        self.page.wait_for_timeout(settle_ms)
+
+    def visit(self, url: str, label: str) -> None:
+        """Load a URL (a new Streamlit session): wait for the page's heading, which its first run draws."""
+        self.page.goto(url)
+        self.page.locator("h1").first.wait_for(timeout=TIMEOUT_MS)
+        self.settle()
+        self.snap(label)
 
     def open(self, path: str = "", query: str = "") -> None:
-        """Load a page by URL (a new Streamlit session when the tab is new or reloaded)."""
-        self.page.goto(f"{self.base}/{path}" + (f"?{query}" if query else ""))
-        self.wait()
-        self.page.locator("h1").first.wait_for()
-        self.snap(path or "overview")
+        """Load a page by its path in the app."""
+        self.visit(f"{self.base}/{path}" + (f"?{query}" if query else ""), path or "overview")
 
     def reload(self) -> None:
         self.page.reload()
-        self.wait()
-        self.page.locator("h1").first.wait_for()
+        self.page.locator("h1").first.wait_for(timeout=TIMEOUT_MS)
+        self.settle()
         self.snap("reloaded")
 
     def nav_links(self) -> dict[str, str]:
@@ -180,23 +261,24 @@ class App:
         return {_link_title(a.inner_text()): a.get_attribute("href") for a in links.all()}
 
     def go(self, title: str) -> None:
-        """Click a page's link in the sidebar, as a user does."""
+        """Click a page's link in the sidebar, as a user does (nothing to do when the tab shows that page)."""
         link = self.page.locator('[data-testid="stSidebarNavLink"]').filter(
             has=self.page.get_by_text(title, exact=True)
         )
         path = urlparse(link.get_attribute("href")).path
+        if urlparse(self.page.url).path == path:
+            return
         heading = self.page.locator("h1").first
-        moving = urlparse(self.page.url).path != path
-        before = heading.inner_text() if moving and heading.count() else None
+        before = heading.inner_text() if heading.count() else None
         link.click()
         self.page.wait_for_url(lambda url: urlparse(url).path == path, timeout=TIMEOUT_MS)
-        if before is not None:  # the new page's run has replaced the old page's content, not just the URL
-            self.page.wait_for_function(
-                "old => { const h = document.querySelector('h1'); return h && h.innerText !== old; }",
-                arg=before,
-                timeout=TIMEOUT_MS,
-            )
-        self.wait()
+        # the new page's run has replaced the old page's content, not just the URL
+        self.page.wait_for_function(
+            "old => { const h = document.querySelector('h1'); return h && h.innerText !== old; }",
+            arg=before,
+            timeout=TIMEOUT_MS,
+        )
+        self.settle()
         self.snap(title)
 
     # --- reading what the user sees
@@ -288,8 +370,11 @@ class App:
             "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
             " return m ? m.scrollHeight : document.body.scrollHeight; }"
         )
-        self.page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 20_000))})
-        self.page.wait_for_timeout(400)
+        tall = max(size["height"], min(int(height), 20_000))
+        self.page.set_viewport_size({"width": size["width"], "height": tall})
+        # the page has taken the new size and drawn a frame at it
+        self.page.wait_for_function("h => window.innerHeight === h", arg=tall, timeout=TIMEOUT_MS)
+        self.page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
         try:
             self.page.screenshot(path=str(path), full_page=True)
         finally:
@@ -313,27 +398,36 @@ def _slug(text: str) -> str:
     return re.sub(r"[^\w.-]+", "_", text).strip("_") or "page"
 
 
-def _app(browser: Browser, server: str, request: pytest.FixtureRequest, viewport: dict) -> Iterator[App]:
-    context = browser.new_context(viewport=viewport, accept_downloads=True, locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    app = App(context, server, request.node.name)
-    request.node.e2e_app = app  # for the screenshot on failure
+@pytest.fixture
+def tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[..., App]]:
+    """Open tabs on a server: `tab(server, viewport=DESKTOP)`, each its own browser context (Streamlit session)."""
+    contexts: list[BrowserContext] = []
+
+    def open_tab(server: str, viewport: dict = DESKTOP) -> App:
+        context = browser.new_context(viewport=viewport, accept_downloads=True, locale="en-US")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        app = App(context, server, request.node.name)
+        request.node.e2e_app = app  # for the screenshot on failure
+        return app
+
     try:
-        yield app
+        yield open_tab
     finally:
-        context.close()
+        for context in contexts:
+            context.close()
 
 
 @pytest.fixture
-def app(browser: Browser, server: str, request: pytest.FixtureRequest) -> Iterator[App]:
-    """A fresh desktop tab (its own Streamlit session) on the running app."""
-    yield from _app(browser, server, request, DESKTOP)
+def app(tab: Callable[..., App], server: Server) -> App:
+    """A fresh desktop tab (its own Streamlit session) on the shared server."""
+    return tab(server)
 
 
 @pytest.fixture
-def phone(browser: Browser, server: str, request: pytest.FixtureRequest) -> Iterator[App]:
-    """A fresh phone-sized tab (390×844) on the running app."""
-    yield from _app(browser, server, request, PHONE)
+def phone(tab: Callable[..., App], server: Server) -> App:
+    """A fresh phone-sized tab (390×844) on the shared server."""
+    return tab(server, PHONE)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -341,12 +435,6 @@ def _fresh_screenshots() -> None:
     """test-output/e2e shows this run only."""
     for old in OUTPUT.glob("*.png"):
         old.unlink()
-
-
-@pytest.fixture(scope="session")
-def journey() -> dict:
-    """What earlier journeys leave for later ones (the reference figures, the imported batch)."""
-    return {}
 
 
 @pytest.hookimpl(wrapper=True)

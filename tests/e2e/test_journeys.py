@@ -1,8 +1,10 @@
-"""What users do with the dashboard, in a real browser, in order: the tests share one server and its warehouse.
+"""What users do with the dashboard, in a real browser; each journey stands alone and they pass in any order.
 
-1. a leader sees the reference figures and every page draws → 2. an analyst imports a filled template →
-3. a broken workbook changes nothing → 4. undo restores the figures of 1 → 5. filters live in the URL →
-6. nothing overflows on a phone. Journeys 3 and 4 depend on 2 (the imported batch); each says so.
+1. a leader sees the reference figures and every page draws · 2. an analyst imports a filled template ·
+3. a broken workbook changes nothing · 4. an admin undoes an import and the figures come back · 5. filters live in
+the URL · 6. nothing overflows on a phone · 7. a Chinese reader sees Chinese figures · 8. the CLI is refused while
+the app holds the warehouse. Journeys 2 and 4 change the warehouse and 8 would if the CLI were let in, so each starts
+a server of its own (`own_server`); the others share one server, whose warehouse nothing changes.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import openpyxl
@@ -19,12 +23,13 @@ from playwright.sync_api import expect
 from i18n import t
 
 if TYPE_CHECKING:
-    from conftest import App
+    from conftest import App, Server
 
 pytestmark = pytest.mark.e2e
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD = '[data-testid="stFileUploaderDropzoneInput"]'
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 # The town's published figures (DESIGN.md) as the overview's tiles draw them for the default year, 2023.
 REFERENCE = {
@@ -51,8 +56,8 @@ CHART_PAGES = (en("nav.projects"), en("nav.training"), en("nav.fund"))
 def upload(app: App, name: str, data: bytes) -> None:
     """Hand a workbook to the Data page's file input, as a user dropping it would, and wait for the check."""
     app.page.locator(UPLOAD).set_input_files(files=[{"name": name, "mimeType": XLSX, "buffer": data}])
-    app.page.locator('[data-testid="stExpander"]').filter(has_text=name).first.wait_for()
-    app.wait()
+    app.page.locator('[data-testid="stExpander"]').filter(has_text=name).first.wait_for()  # the check's run has begun
+    app.settle()
     app.snap(f"uploaded {name}")
 
 
@@ -88,7 +93,19 @@ def overview_figures(app: App) -> dict[str, str]:
     return figures(app)
 
 
-def test_1_leader_sees_reference_figures_and_every_page_draws(app: App, journey: dict) -> None:
+FUND_TILES = ("fund_raised", "usage_rate", "balance")  # what a ¥10,000 donation dated 2023 changes on the overview
+REFERENCE_FUND = {"fund_raised": "¥650,000", "usage_rate": "50.8%", "balance": "¥320,000"}
+DONATED_FUND = {"fund_raised": "¥660,000", "usage_rate": "50.0%", "balance": "¥330,000"}
+
+
+def outcome(app: App, text: str | re.Pattern) -> None:
+    """After an action: wait until the page shows `text` or an error box (the action's run has drawn its result),
+    then until the run has finished."""
+    expect(app.page.get_by_text(text).or_(app.page.locator(ERRORS)).first).to_be_visible()
+    app.settle()
+
+
+def test_1_leader_sees_reference_figures_and_every_page_draws(app: App) -> None:
     app.open()
     kpis = figures(app)
     shown = {metric: kpis.get(metric) for metric in REFERENCE}
@@ -96,7 +113,6 @@ def test_1_leader_sees_reference_figures_and_every_page_draws(app: App, journey:
     assert float(kpis["training_hours"].replace(",", "")) > 110, kpis  # "more than 110 training hours"
     assert en("page.sample") in app.main_text(), "a fresh install must say it shows sample data"
     assert app.errors() == []
-    journey["reference"] = kpis
 
     links = app.nav_links()
     assert {en("nav.overview"), *CHART_PAGES, en("nav.data")} <= set(links), f"sidebar links: {links}"
@@ -112,9 +128,12 @@ def test_1_leader_sees_reference_figures_and_every_page_draws(app: App, journey:
     assert all(drawn[title] >= 1 for title in CHART_PAGES), f"charts drawn per page: {drawn}"
 
 
-def test_2_analyst_imports_a_filled_template(app: App, journey: dict) -> None:
-    assert journey.get("reference"), "needs journey 1's reference figures"
-    app.open("data")
+def test_2_analyst_imports_a_filled_template(own_server: Callable[..., Server], tab: Callable[..., App]) -> None:
+    app = tab(own_server())  # the sample data, as on a fresh install; the import changes only this server's warehouse
+    app.open()
+    before = figures(app)
+    assert {metric: before.get(metric) for metric in REFERENCE} == REFERENCE, before
+    app.go(en("nav.data"))
     with app.page.expect_download() as download:
         app.page.get_by_role("button", name="Template (English)").click()
     template = download.value
@@ -146,22 +165,20 @@ def test_2_analyst_imports_a_filled_template(app: App, journey: dict) -> None:
     assert app.errors() == []
 
     app.page.get_by_role("button", name="Import 1 file(s)").click()
-    app.wait()
-    done = app.page.get_by_text(re.compile(r"e2e-donations\.xlsx: imported as batch B\d+"))
+    imported = re.compile(r"e2e-donations\.xlsx: imported as batch B\d+")
+    outcome(app, imported)
+    assert app.errors() == []
+    done = app.page.get_by_text(imported)
     expect(done).to_be_visible()
     batch = re.search(r"batch (B\d+)", done.inner_text()).group(1)
-    journey["batch"] = batch
     history = app.table_after("3. Import history")
     assert history[0][0] == batch and "e2e-donations.xlsx" in history[0] and "imported" in history[0], history
 
     after = overview_figures(app)
-    assert (after["fund_raised"], after["usage_rate"], after["balance"]) == ("¥660,000", "50.0%", "¥330,000"), after
-    unchanged = {k: v for k, v in journey["reference"].items() if k not in ("fund_raised", "usage_rate", "balance")}
-    assert {k: after[k] for k in unchanged} == unchanged
-    journey["imported"] = after
+    assert after == {**before, **DONATED_FUND}, f"before the import: {before}"
 
 
-def test_3_broken_workbook_is_refused_and_changes_nothing(app: App, journey: dict) -> None:
+def test_3_broken_workbook_is_refused_and_changes_nothing(app: App) -> None:
     app.open()
     before = figures(app)
     wb = openpyxl.Workbook()
@@ -194,45 +211,72 @@ def test_3_broken_workbook_is_refused_and_changes_nothing(app: App, journey: dic
     assert overview_figures(app) == before
 
 
-def test_4_undo_restores_the_figures(app: App, journey: dict) -> None:
-    batch = journey.get("batch")
-    assert batch, "needs the batch imported by journey 2"
-    app.open("data")
+@pytest.fixture
+def donated(own_server: Callable[..., Server], tmp_path: Path) -> tuple[Server, str]:
+    """Journey 4's own server: the sample data plus a ¥10,000 donation loaded with the CLI before the app starts;
+    with the id of that batch."""
+    book = openpyxl.Workbook()
+    book.active.title = "捐赠"
+    book.active.append(["捐赠编号", "捐赠日期", "金额(元)"])
+    book.active.append(["E2E-D001", "2023-12-20", 10000])
+    path = tmp_path / "e2e-donation.xlsx"
+    book.save(path)
+    server = own_server(path)
+    assert len(server.batches) == 1, server.batches
+    return server, server.batches[0]
+
+
+def test_4_undo_restores_the_figures(donated: tuple[Server, str], tab: Callable[..., App]) -> None:
+    server, batch = donated
+    app = tab(server)
+    app.open()
+    imported = figures(app)
+    assert {k: imported.get(k) for k in DONATED_FUND} == DONATED_FUND, f"the donation loaded before the app: {imported}"
+    app.go(en("nav.data"))
     app.page.locator('[data-testid="stExpander"] summary').filter(has_text=f"Undo the latest import ({batch})").click()
     button = app.page.get_by_role("button", name=f"Undo {batch}")
     expect(button).to_be_disabled()
     app.page.get_by_text("I understand what will be removed", exact=True).click()  # the label, as a user does
-    app.wait()
     expect(app.page.get_by_role("checkbox", name="I understand what will be removed")).to_be_checked()
-    expect(button).to_be_enabled()
+    expect(button).to_be_enabled()  # drawn by the run the confirmation caused
+    app.settle()
     button.click()
-    app.wait()
+    outcome(app, f"Batch {batch} was undone")
     assert app.errors() == [], f"undoing {batch} showed an error"
     expect(app.page.get_by_text(f"Batch {batch} was undone")).to_be_visible()
     history = app.table_after("3. Import history")
     assert history[0][0] == batch and history[0][-1] == "undone", history
 
-    assert overview_figures(app) == journey["reference"]
+    assert overview_figures(app) == {**imported, **REFERENCE_FUND}, f"with the donation: {imported}"
 
 
 def test_5_sidebar_filter_survives_a_reload(app: App) -> None:
     app.open()
     sidebar = app.page.locator('[data-testid="stSidebar"]')
 
-    def choose(label: str, option: str | None = None) -> str:
+    def param(name: str) -> str | None:
+        return app.page.evaluate("name => new URLSearchParams(location.search).get(name)", name)
+
+    def choose(label: str, name: str, option: str | None = None) -> str:
+        """Pick `option` (else the second one) in the sidebar's `label` box, whose choice the URL keeps as `name`."""
+        before = param(name)
         sidebar.get_by_role("combobox", name=label).click()
         options = app.page.get_by_role("option")
         choice = options.filter(has_text=re.compile(rf"^{re.escape(option)}$")) if option else options.nth(1)
         text = choice.inner_text().strip()
         choice.click()
-        app.wait()
+        # the run the choice caused writes it into the URL
+        app.page.wait_for_function(
+            "([name, before]) => new URLSearchParams(location.search).get(name) !== before", arg=[name, before]
+        )
+        app.settle()
         return text
 
     def chosen(label: str) -> str:
         return sidebar.get_by_role("combobox", name=label).input_value()
 
-    choose(en("filter.year"), en("filter.all_years"))
-    community = choose(en("filter.community"))
+    choose(en("filter.year"), "year", en("filter.all_years"))
+    community = choose(en("filter.community"), "community")
     assert community and community != en("filter.all_communities")
     query = app.page.evaluate("() => Object.fromEntries(new URLSearchParams(location.search))")
     assert query == {"year": "all", "community": community}
@@ -242,17 +286,15 @@ def test_5_sidebar_filter_survives_a_reload(app: App) -> None:
     text = app.main_text()  # the overview now speaks of all years and of that community
     assert en("overview.all_years_note") in text and en("fund.community_note", community=community) in text, text
     app.go(en("nav.fund"))
-    assert app.page.evaluate("() => new URLSearchParams(location.search).get('community')") == community
+    assert param("community") == community
     assert chosen(en("filter.community")) == community
 
 
 def test_6_phone_has_no_horizontal_overflow(phone: App) -> None:
     phone.open()
     for title, href in phone.nav_links().items():
-        phone.page.goto(href)
-        phone.wait()
+        phone.visit(href, title)
         phone.wait_for_charts()
-        phone.snap(title)
         width = phone.overflow()
         assert width["scrollWidth"] <= width["clientWidth"] + 1, f"{title} overflows at 390 px: {width}"
         assert phone.errors() == [], title
@@ -281,13 +323,18 @@ def test_7_chinese_reader_sees_chinese_figures_on_every_page(app: App) -> None:
         assert re.search(r"[\u4e00-\u9fff]", app.page.locator("h1").first.inner_text()), f"{title}: title not Chinese"
 
 
-def test_8_cli_is_refused_while_the_app_holds_the_warehouse_and_the_app_keeps_serving(app: App, server: str) -> None:
+def test_8_cli_is_refused_while_the_app_holds_the_warehouse_and_the_app_keeps_serving(
+    own_server: Callable[..., Server], tab: Callable[..., App], tmp_path: Path
+) -> None:
     import subprocess
     import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
-    workbook = server.db.parent / "cli.xlsx"
+    server = own_server()  # its own: were the CLI let in, it would change the warehouse
+    app = tab(server)
+    app.open()  # a session has opened the warehouse: the app now holds the file
+    before = figures(app)
+    assert before.get("fund_raised") == REFERENCE["fund_raised"], before
+    workbook = tmp_path / "cli.xlsx"
     book = openpyxl.Workbook()
     book.active.title = "捐赠"
     book.active.append(["捐赠编号", "捐赠日期", "金额(元)"])
@@ -295,13 +342,13 @@ def test_8_cli_is_refused_while_the_app_holds_the_warehouse_and_the_app_keeps_se
     book.save(workbook)
     done = subprocess.run(
         [sys.executable, "-m", "etl", "load", str(workbook), "--db", str(server.db)],
-        cwd=root,
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "in use by another program" in done.stderr and "Traceback" not in done.stderr
-    app.open()
-    assert figures(app)["fund_raised"] == REFERENCE["fund_raised"]  # still serving, nothing half-written
+    app.reload()
+    assert figures(app) == before  # still serving, nothing half-written
     assert app.errors() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,32 @@ def env(tmp_path, monkeypatch):
     st.cache_resource.clear()
     yield monkeypatch
     st.cache_resource.clear()
+
+
+class Clock:
+    """The wall clock etl.accounts and etl.audit read, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Sign-in pauses count failures within a time window: the test sets the time, so a slow machine cannot move an
+    attempt out of the window, and the window's end is reached without waiting."""
+    clock = Clock(datetime(2024, 3, 4, 9, 30))
+
+    class Now(datetime):
+        @classmethod
+        def now(cls, tz=None) -> datetime:
+            return clock.now
+
+    for module in (accounts, audit):
+        monkeypatch.setattr(module, "datetime", Now)  # both read datetime.now(); raises if either stops doing so
+    return clock
 
 
 def warehouse():
@@ -203,10 +230,11 @@ def test_wrong_passwords_are_refused_and_recorded(env, people):
     assert trail() == [("ada", "sign_in_failed", LOCAL), ("mallory", "sign_in_failed", LOCAL)]
 
 
-def test_repeated_wrong_passwords_pause_sign_in_for_that_name_from_that_client(env, people):
+def test_repeated_wrong_passwords_pause_sign_in_for_that_name_from_that_client(env, people, clock):
     at = start()
     for _ in range(accounts.MAX_FAILURES):
         sign_in(at, "ada", "guess-guess")
+        clock.advance(minutes=2)  # all within the window
     sign_in(at, "ada", PASSWORDS["ada"])  # the right password, but too late: paused
     assert "Too many wrong passwords" in at.error[0].value
     assert [i.value for i in at.info] == ["Sign in to see the dashboard."]
@@ -215,6 +243,13 @@ def test_repeated_wrong_passwords_pause_sign_in_for_that_name_from_that_client(e
     assert len(events) == accounts.MAX_FAILURES + 1
     sign_in(at, "vic", PASSWORDS["vic"])  # another name is not affected
     assert trail()[-1] == ("vic", "sign_in", {"role": "viewer", **LOCAL})
+    clock.advance(minutes=1)  # still paused a minute later
+    sign_in(start(), "ada", PASSWORDS["ada"])
+    assert trail()[-1] == ("ada", "sign_in_failed", {**LOCAL, "paused": True})
+    clock.advance(minutes=accounts.FAILURE_WINDOW_MINUTES, seconds=1)  # the window after the last attempt is over
+    at = sign_in(start(), "ada", PASSWORDS["ada"])
+    assert trail()[-1] == ("ada", "sign_in", {"role": "admin", **LOCAL})
+    assert t("auth.signed_in_as", "en", name="ada", role=t("role.admin", "en")) in [c.value for c in at.sidebar.caption]
 
 
 def test_a_viewer_sees_dashboards_but_cannot_reach_import_or_undo(env, people):
@@ -444,7 +479,7 @@ def test_the_app_refuses_the_network_until_an_admin_exists(env, network_address)
     assert not at.error and [i.value for i in at.info] == ["Sign in to see the dashboard."]
 
 
-def test_throttling_is_per_client_so_a_stranger_cannot_lock_the_admin_out(env, people):
+def test_throttling_is_per_client_so_a_stranger_cannot_lock_the_admin_out(env, people, clock):
     con = warehouse()
     stranger, office = "203.0.113.9", "10.0.0.5"
     for _ in range(accounts.MAX_FAILURES):

@@ -19,10 +19,13 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+import metrics
+
 Con = duckdb.DuckDBPyConnection
 
 STALLED_DAYS = 180  # an in-progress project older than this (since its start) needs attention
 COVERAGE_ALERT = 0.9  # communities below this coverage need attention when no coverage target exists
+COVERAGE_GRACE = 0.25  # in a year that is not over, coverage is judged once this share of it has passed
 BALANCE_MONTHS_ALERT = 3.0  # the fund balance needs attention when it covers fewer months of recent spending
 
 PROJECT_DIMENSIONS = ("program", "theme", "level", "community")
@@ -32,31 +35,6 @@ GROUPINGS = {  # the `by` values each grouping function accepts
     "projects_by": PROJECT_DIMENSIONS,
     "coverage_by": COVERAGE_DIMENSIONS,
     "spending_by": SPENDING_DIMENSIONS,
-}
-
-KPI_METRICS = (
-    "projects_completed",
-    "micro_renewal_completed",
-    "training_coverage",
-    "training_hours",
-    "person_times",
-    "fund_raised",
-    "fund_used",
-    "usage_rate",
-    "balance",
-)
-
-TOWN_WIDE_TARGETS = ("training_coverage", "fund_raised")  # targets that hold for one community too
-_KPI_SOURCE = {  # which records a KPI is computed from: p(rojects), t(raining), f(und)
-    "projects_completed": "p",
-    "micro_renewal_completed": "p",
-    "training_coverage": "t",
-    "training_hours": "t",
-    "person_times": "t",
-    "fund_raised": "f",
-    "fund_used": "f",
-    "usage_rate": "f",
-    "balance": "f",
 }
 
 _PARAM = re.compile(r"\$(\w+)")
@@ -89,12 +67,17 @@ _PROJECTS_IN_SCOPE = f"""
            OR (p.status = 'completed' AND year(p.completed_date) = $year::INTEGER)
            OR (p.status <> 'completed' AND coalesce(year(p.start_date), $year::INTEGER) <= $year::INTEGER))
 """
-_ROSTER = f"SELECT * FROM workers w WHERE coalesce(w.active, TRUE) AND {_COMMUNITY.format(col='w.community')}"
+# The roster of a period (metrics.py, "roster"): active, joined by the period's last day ($end).
+_ROSTER = f"""
+    SELECT * FROM workers w
+    WHERE coalesce(w.active, TRUE) AND (w.joined_date IS NULL OR w.joined_date <= $end::DATE)
+      AND {_COMMUNITY.format(col="w.community")}
+"""
 # Training figures read the derived tables that etl/derived.sql rebuilds with every import: a worker's
 # attendance per year, person-times per month x format x community, and which communities attended a session.
 _TRAINED = """
     SELECT DISTINCT t.worker_id FROM training_worker_year t
-    WHERE $year::INTEGER IS NULL OR t.year = $year::INTEGER
+    WHERE ($year::INTEGER IS NULL OR t.year = $year::INTEGER) AND t.first_date <= $end::DATE
 """
 _ROLLUP = f"""
     SELECT * FROM training_rollup r WHERE {_YEAR.format(col="r.month")} AND {_COMMUNITY.format(col="r.community")}
@@ -143,20 +126,22 @@ def communities(con: Con) -> pd.DataFrame:
 
 
 def as_of(con: Con) -> pd.DataFrame:
-    """The latest date recorded anywhere in the warehouse (today when it holds no dated record)."""
+    """The date the figures are as of: the latest declared 数据截至 (the `metadata` sheet), else the latest date
+    recorded anywhere in the warehouse (today when it holds no dated record). Columns: as_of, declared, latest."""
     frame = _df(
         con,
         """
-        SELECT max(d) AS as_of FROM (
+        SELECT (SELECT max(as_of) FROM metadata) AS declared, max(d) AS latest FROM (
             SELECT max(date) AS d FROM training_sessions UNION ALL SELECT max(date) FROM donations
             UNION ALL SELECT max(date) FROM disbursements UNION ALL SELECT max(completed_date) FROM projects
             UNION ALL SELECT max(start_date) FROM projects UNION ALL SELECT max(date) FROM meetings)
         """,
     )
-    if frame["as_of"].isna().all():
-        frame["as_of"] = pd.Timestamp(date.today())
-    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
-    return frame
+    for column in ("declared", "latest"):
+        frame[column] = [None if pd.isna(x) else pd.Timestamp(x).date() for x in frame[column]]
+    row = frame.iloc[0]
+    frame["as_of"] = [row["declared"] or row["latest"] or date.today()]
+    return frame[["as_of", "declared", "latest"]]
 
 
 def default_year(con: Con) -> pd.DataFrame:
@@ -181,137 +166,39 @@ def has_data(con: Con) -> pd.DataFrame:
     )
 
 
-# --- headline metrics
+# --- headline metrics: every figure comes from the catalogue (metrics.py)
 
 
-_COVERAGE = f"""
-    WITH trained AS ({_TRAINED})
-    SELECT count(*) AS roster, count(t.worker_id) AS trained, count(t.worker_id) / nullif(count(*), 0) AS coverage
-    FROM ({_ROSTER}) w LEFT JOIN trained t USING (worker_id)
-"""
-_TRAINING_TOTALS = f"""
-    SELECT sessions, hours, (SELECT coalesce(sum(person_times), 0) FROM ({_ROLLUP})) AS person_times
-    FROM (SELECT count(*) AS sessions, coalesce(sum(hours), 0) AS hours FROM ({_SESSIONS}))
-"""
-_PROJECTS_COMPLETED = f"""
-    SELECT count(*) AS completed, count(*) FILTER (WHERE program = 'micro_renewal') AS micro_renewal_completed
-    FROM projects p
-    WHERE status = 'completed' AND {_YEAR.format(col="p.completed_date")} AND {_COMMUNITY.format(col="p.community")}
-"""
-_FUND_TOTALS = f"""
-    SELECT raised, used, used / nullif(raised, 0) AS usage_rate, raised_to_date - used_to_date AS balance FROM (
-        SELECT (SELECT coalesce(sum(amount_yuan), 0) FROM ({_DONATIONS}))::DOUBLE AS raised,
-               (SELECT coalesce(sum(amount_yuan), 0) FROM ({_DISBURSEMENTS}))::DOUBLE AS used,
-               (SELECT coalesce(sum(amount_yuan), 0) FROM donations
-                WHERE $year::INTEGER IS NULL OR year(date) <= $year::INTEGER)::DOUBLE AS raised_to_date,
-               (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements
-                WHERE $year::INTEGER IS NULL OR year(date) <= $year::INTEGER)::DOUBLE AS used_to_date)
-"""
+def period(con: Con, *, year: int | None = None, as_of: date | None = None) -> metrics.Period:
+    """The period a year filter means on the data's as-of date (year-to-date while the year is not over)."""
+    return metrics.Period.of(year, as_of or as_of_date(con))
 
 
-def coverage(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Training coverage: active workers with >= 1 attendance in the period / active workers on the roster."""
-    return _df(con, _COVERAGE, year=year, community=community)
+def as_of_date(con: Con) -> date:
+    return as_of(con).iloc[0]["as_of"]
 
 
-def training_totals(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Sessions and training hours held in the period, and person-times (attendance rows) in it."""
-    return _df(con, _TRAINING_TOTALS, year=year, community=community)
+def kpis(con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None) -> pd.DataFrame:
+    """One row per catalogue metric (column `metric` = its code): value, previous, target, expected, scope, …
 
-
-def projects_completed(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Completed projects (by completion year when a year is given), all and micro-renewal only."""
-    return _df(con, _PROJECTS_COMPLETED, year=year, community=community)
-
-
-def fund_totals(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Fund raised, used and usage rate (used / raised) in the period, and the balance at its end.
-
-    Donations carry no community, so raised is town-wide; with a community, used is that community's spending
-    (usage rate = its share of the money raised) and the balance stays town-wide.
+    See metrics.figures: the period is `year` as of the data's as-of date, compared with the same dates a year
+    before; a town-wide metric stays town-wide with a community selected (its `scope` says so).
     """
-    return _df(con, _FUND_TOTALS, year=year, community=community)
+    frame = metrics.figures(con, year=year, as_of=as_of or as_of_date(con), community=community)
+    return frame.rename(columns={"code": "metric"})
+
+
+def headline(
+    con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """The catalogue's values as one row, a column per metric code (for a page's totals)."""
+    frame = kpis(con, year=year, community=community, as_of=as_of)
+    return pd.DataFrame([dict(zip(frame["metric"], frame["value"], strict=True))])
 
 
 def targets(con: Con, *, year: int | None = None) -> pd.DataFrame:
     """Targets of `year` (none for all years: targets are annual)."""
     return _df(con, "SELECT metric, year, target FROM targets WHERE year = $year::INTEGER ORDER BY metric", year=year)
-
-
-_HEADLINE = f"SELECT * FROM ({_PROJECTS_COMPLETED}), ({_COVERAGE}), ({_TRAINING_TOTALS}), ({_FUND_TOTALS})"
-
-
-def _kpi_values(con: Con, years: list[int | None], community: str | None) -> list[dict[str, float | None]]:
-    """The headline figures of each year asked for, from one statement (one round trip, one plan)."""
-    parts = [f"SELECT {i} AS _i, * FROM ({_HEADLINE.replace('$year', f'$year{i}')})" for i in range(len(years))]
-    frame = _df(
-        con,
-        " UNION ALL ".join(parts) + " ORDER BY _i",
-        community=community,
-        **{f"year{i}": y for i, y in enumerate(years)},
-    )
-    return [
-        {
-            "projects_completed": row["completed"],
-            "micro_renewal_completed": row["micro_renewal_completed"],
-            "training_coverage": row["coverage"],
-            "training_hours": row["hours"],
-            "person_times": row["person_times"],
-            "fund_raised": row["raised"],
-            "fund_used": row["used"],
-            "usage_rate": row["usage_rate"],
-            "balance": row["balance"],
-            "_trained": row["trained"],
-            "_roster": row["roster"],
-        }
-        for row in frame.to_dict("records")
-    ]
-
-
-def kpis(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """One row per KPI: value, previous (the year before, when a year is chosen), target and its year.
-
-    Coverage rows also carry `numerator` (trained) and `denominator` (roster). With a community, only targets
-    that still mean something for one community are given (TOWN_WIDE_TARGETS).
-    """
-    if year is None:
-        [now], before = _kpi_values(con, [None], community), {}
-    else:
-        now, before = _kpi_values(con, [year, year - 1], community)
-    if before:  # a year with no records of a kind has no figure to compare against (not a zero)
-        held = _one(
-            con,
-            """
-            SELECT EXISTS (SELECT 1 FROM projects WHERE year(completed_date) = $year OR year(start_date) = $year) AS p,
-                   EXISTS (SELECT 1 FROM training_sessions WHERE year(date) = $year) AS t,
-                   EXISTS (SELECT 1 FROM donations WHERE year(date) = $year)
-                   OR EXISTS (SELECT 1 FROM disbursements WHERE year(date) = $year) AS f
-            """,
-            year=year - 1,
-        )
-        for metric in KPI_METRICS:
-            if not held[_KPI_SOURCE[metric]]:
-                before[metric] = None
-    goal = targets(con, year=year).set_index("metric")
-    if community is not None:  # targets are town-wide: only rates (and the town-wide fund raised) still apply
-        goal = goal[goal.index.isin(TOWN_WIDE_TARGETS)]
-    rows = []
-    for metric in KPI_METRICS:
-        value = now[metric]
-        rows.append(
-            {
-                "metric": metric,
-                "value": None if pd.isna(value) else float(value),
-                "previous": None if pd.isna(before.get(metric)) else float(before[metric]),
-                "target": float(goal.at[metric, "target"]) if metric in goal.index else None,
-                "target_year": int(goal.at[metric, "year"]) if metric in goal.index else None,
-                "numerator": float(now["_trained"]) if metric == "training_coverage" else None,
-                "denominator": float(now["_roster"]) if metric == "training_coverage" else None,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    frame["target_year"] = frame["target_year"].astype("Int64")
-    return frame
 
 
 def needs_attention(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
@@ -339,8 +226,13 @@ def needs_attention(con: Con, *, year: int | None = None, community: str | None 
     )
     goal = targets(con, year=year).set_index("metric")
     limit = float(goal.at["training_coverage", "target"]) if "training_coverage" in goal.index else COVERAGE_ALERT
+    # A year that is not over is judged against the pace its full-year target expects by now, as on the tiles,
+    # and only once a quarter of it has passed: training comes in sessions, so 19 days into a year a community
+    # with nobody trained yet is not behind (nobody is "below the 100 % coverage target" in January).
+    elapsed = period(con, year=year, as_of=day).elapsed()
+    limit *= elapsed
     low = coverage_by(con, by="community", year=year, community=community)
-    low = low[low["coverage"] < limit - 1e-9]
+    low = low[low["coverage"] < limit - 1e-9] if elapsed >= COVERAGE_GRACE else low.iloc[0:0]
     low = pd.DataFrame(
         {"issue": "low_coverage", "subject": low["community"], "community": low["community"], "value": low["coverage"]}
     ).assign(threshold=limit)
@@ -455,6 +347,7 @@ def coverage_by(con: Con, *, by: str, year: int | None = None, community: str | 
         """,
         year=year,
         community=community,
+        end=period(con, year=year).end,
     )
 
 
@@ -501,6 +394,7 @@ def untrained_workers(con: Con, *, year: int | None = None, community: str | Non
         """,
         year=year,
         community=community,
+        end=period(con, year=year).end,
     )
 
 
@@ -675,43 +569,17 @@ _ATTENDANCE_BY = f"""
 _TRAINED_BY = """
     SELECT worker_id FROM training_worker_year WHERE year = $year::INTEGER AND first_date <= $day::DATE
 """
-_PERSON_TIMES_BY = f"""
-    SELECT (SELECT coalesce(sum(person_times), 0) FROM training_rollup
-            WHERE year(month) = $year::INTEGER AND month < date_trunc('month', $day::DATE))
-         + (SELECT count(*) FROM attendance a WHERE a.session_id IN (
-                SELECT session_id FROM ({_SESSIONS_BY}) s WHERE s.date >= date_trunc('month', $day::DATE)))
-"""
 _PAIRS_BY = "SELECT * FROM mentorships m WHERE m.start_date IS NULL OR m.start_date <= $day::DATE"
 
 
 def presenter_period(con: Con, *, day: date | None = None) -> pd.DataFrame:
-    """The deck's as-of day (default: the latest date in the warehouse) and its report year (one row: day, year)."""
+    """The deck's as-of day (default: the data's as-of date) and its report year (one row: day, year, latest =
+    the latest day the deck may be frozen to: the data's as-of date)."""
     latest = as_of(con).iloc[0]["as_of"]
     day = day or latest
     known = set(years(con)["year"].astype(int))
     year = day.year - 1 if day.month <= 3 and day.year - 1 in known else day.year
     return pd.DataFrame({"day": [day], "year": [year], "latest": [latest]})
-
-
-def presenter_projects(con: Con, *, day: date, year: int) -> pd.DataFrame:
-    """Projects completed in the report year by `day`, by programme and level, and promotion meetings held (one row)."""
-    return _df(
-        con,
-        f"""
-        SELECT count(*) AS completed,
-               count(*) FILTER (WHERE program = 'group_governance') AS group_governance,
-               count(DISTINCT theme) FILTER (WHERE program = 'group_governance') AS group_themes,
-               count(*) FILTER (WHERE level IN ('district', 'municipal')) AS district_plus,
-               count(*) FILTER (WHERE level = 'municipal') AS municipal,
-               count(*) FILTER (WHERE program = 'micro_renewal') AS micro_renewal,
-               count(*) FILTER (WHERE program = 'micro_renewal' AND resident_proposed) AS micro_renewal_proposed,
-               (SELECT count(*) FROM meetings WHERE type = 'promotion' AND date <= $day::DATE
-                  AND year(date) = $year::INTEGER) AS promotion_meetings
-        FROM ({_DONE_BY})
-        """,
-        day=day,
-        year=year,
-    )
 
 
 def presenter_themes(con: Con, *, day: date, year: int) -> pd.DataFrame:
@@ -728,11 +596,13 @@ def presenter_themes(con: Con, *, day: date, year: int) -> pd.DataFrame:
 
 
 def presenter_levels(con: Con, *, day: date, year: int) -> pd.DataFrame:
-    """Projects completed in the report year by `day`, per recorded level (town, district, municipal)."""
+    """Beautiful Community projects completed in the report year by `day`, per recorded level (town, district,
+    municipal): the chart of the slide that counts that programme's awards, so it shows no other programme."""
     return _df(
         con,
         f"""
-        SELECT level, count(*) AS completed FROM ({_DONE_BY}) WHERE level IS NOT NULL
+        SELECT level, count(*) AS completed FROM ({_DONE_BY})
+        WHERE program = 'beautiful_community' AND level IS NOT NULL
         GROUP BY level ORDER BY CASE level WHEN 'town' THEN 1 WHEN 'district' THEN 2 ELSE 3 END
         """,
         day=day,
@@ -753,23 +623,6 @@ def presenter_completions(con: Con, *, day: date, year: int, program: str) -> pd
         day=day,
         year=year,
         program=program,
-    )
-
-
-def presenter_training(con: Con, *, day: date, year: int) -> pd.DataFrame:
-    """Roster on `day`, workers trained in the report year by `day`, coverage, sessions, hours, person-times (one row)."""
-    return _df(
-        con,
-        f"""
-        WITH trained AS ({_TRAINED_BY})
-        SELECT count(*) AS roster, count(t.worker_id) AS trained, count(t.worker_id) / nullif(count(*), 0) AS coverage,
-               (SELECT count(*) FROM ({_SESSIONS_BY})) AS sessions,
-               (SELECT coalesce(sum(hours), 0) FROM ({_SESSIONS_BY}))::DOUBLE AS hours,
-               ({_PERSON_TIMES_BY}) AS person_times
-        FROM ({_ROSTER_BY}) w LEFT JOIN trained t USING (worker_id)
-        """,
-        day=day,
-        year=year,
     )
 
 
@@ -819,26 +672,6 @@ def presenter_mentors(con: Con, *, day: date) -> pd.DataFrame:
         GROUP BY ALL ORDER BY mentees DESC, m.mentor_id
         """,
         day=day,
-    )
-
-
-def presenter_fund(con: Con, *, day: date, year: int) -> pd.DataFrame:
-    """Fund raised and used in the report year by `day`, usage rate, and the balance on `day` (one row)."""
-    return _df(
-        con,
-        """
-        SELECT raised, used, used / nullif(raised, 0) AS usage_rate, raised_to_date - used_to_date AS balance FROM (
-            SELECT (SELECT coalesce(sum(amount_yuan), 0) FROM donations
-                    WHERE date <= $day::DATE AND year(date) = $year::INTEGER)::DOUBLE AS raised,
-                   (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements
-                    WHERE date <= $day::DATE AND year(date) = $year::INTEGER)::DOUBLE AS used,
-                   (SELECT coalesce(sum(amount_yuan), 0) FROM donations WHERE date <= $day::DATE)::DOUBLE
-                       AS raised_to_date,
-                   (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements WHERE date <= $day::DATE)::DOUBLE
-                       AS used_to_date)
-        """,
-        day=day,
-        year=year,
     )
 
 

@@ -1,4 +1,4 @@
-"""Command line: python -m etl load|sample|template|history|undo|restore|rebuild|users (see README)."""
+"""Command line: python -m etl load|sample|template|history|undo|restore|rebuild|metrics|users (see README)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
     rest = sub.add_parser("restore", help="list the backups, or put one back in place of the warehouse")
     rest.add_argument("backup", nargs="?", type=Path, help="backup file (omit to list them)")
     rest.add_argument("--db")
+    met = sub.add_parser("metrics", help="every figure of the metric catalogue for a period")
+    met.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
+    met.add_argument("--year", type=int, help="a calendar year (default: the year the dashboard opens on)")
+    met.add_argument("--all-years", action="store_true", help="every year up to the as-of date")
+    met.add_argument("--as-of", type=_day, help="YYYY-MM-DD (default: the data's as-of date)")
+    met.add_argument("--community", help="one community (town-wide figures stay town-wide and say so)")
+    met.add_argument("--lang", choices=("en", "zh"), default="en")
+    met.add_argument("--json", action="store_true", help="print one JSON document")
     build = sub.add_parser("rebuild", help="a new warehouse from the raw files kept for each loaded batch")
     build.add_argument("out", type=Path)
     build.add_argument("--db")
@@ -51,6 +59,80 @@ def _parser() -> argparse.ArgumentParser:
     )
     _users_parser(sub)
     return parser
+
+
+def _day(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _metrics(args) -> int:
+    """Every shown metric with its value, unit, target, pace, change and definition (the catalogue's own words)."""
+    import metrics
+    import queries
+    from ui import numbers
+
+    con = db.connect(args.db)
+    try:
+        day = args.as_of or queries.as_of_date(con)
+        year = None if args.all_years else (args.year or int(queries.default_year(con).iloc[0]["year"]))
+        if args.as_of and year is not None and args.year is None:
+            year = args.as_of.year if args.as_of.month > 3 else args.as_of.year - 1
+        frame = metrics.figures(con, year=year, as_of=day, community=args.community)
+    finally:
+        con.close()
+    period = metrics.Period.of(year, day)
+
+    def plain(x):
+        return None if x is None or x != x else (int(x) if float(x).is_integer() else round(float(x), 6))
+
+    rows = []
+    for row in frame.to_dict("records"):
+        m = metrics.METRICS[row["code"]]
+        rows.append(
+            {
+                "code": m.code,
+                "name": m.label(args.lang),
+                "value": plain(row["value"]),
+                "unit": "ratio" if m.unit == "percent" else m.unit,
+                "target": plain(row["target"]),
+                "expected": plain(row["expected"]) if row["partial"] else None,
+                "previous": plain(row["previous"]),
+                "numerator": plain(row["numerator"]),
+                "denominator": plain(row["denominator"]),
+                "kind": m.kind,
+                "scope": row["scope"],
+                "definition": m.explain(args.lang),
+            }
+        )
+    if args.json:
+        document = {
+            "as_of": day.isoformat(),
+            "period": {
+                "start": period.start.isoformat() if year is not None else None,
+                "end": period.end.isoformat(),
+                "year": year,
+                "year_to_date": period.partial,
+            },
+            "community": args.community,
+            "version": None,  # publishing (review-then-publish) is not built yet: the working data
+            "metrics": rows,
+        }
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    span = f"{year} (to {period.end})" if period.partial else (str(year) if year else f"all years to {day}")
+    print(f"as of {day} · {span} · {args.community or 'town-wide'}")
+    for row in rows:
+        m = metrics.METRICS[row["code"]]
+        text = numbers.by_unit(m.unit, row["value"], args.lang)
+        goal = "" if row["target"] is None else f"  target {numbers.by_unit(m.unit, row['target'], args.lang)}"
+        scope = "  (town-wide)" if args.community and row["scope"] == "town" else ""
+        print(f"{row['name']:<45} {text:>12}{goal}{scope}")
+    return EXIT_OK
 
 
 def _users_parser(sub) -> None:
@@ -273,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
             return _restore(args)
         if args.command == "rebuild":
             return _rebuild(args)
+        if args.command == "metrics":
+            return _metrics(args)
         if args.command == "users":
             return _users(args)
         if args.command == "sample":

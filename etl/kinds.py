@@ -275,6 +275,19 @@ KINDS: dict[str, Kind] = {
             ),
             ("metric", "year"),
         ),
+        # What the data declares about itself: 数据截至, the date its figures are as of (the figures the town
+        # published are as of 2024-01-31, though the last record is dated the 19th). The latest date declared
+        # counts; with none, the as-of date is the latest record's.
+        Kind(
+            "metadata",
+            "数据说明",
+            ("数据说明", "元数据", "数据截至", "说明"),
+            (
+                Column("as_of", "数据截至", DATE, required=True, aliases=("截至日期", "统计截至", "数据截止")),
+                Column("note", "备注", TEXT),
+            ),
+            ("as_of",),
+        ),
     )
 }
 
@@ -289,5 +302,6 @@ LOAD_ORDER = (
     "donations",
     "disbursements",
     "targets",
+    "metadata",
 )
 assert set(LOAD_ORDER) == set(KINDS)

@@ -155,8 +155,8 @@ def check_file(con: duckdb.DuckDBPyConnection, data: bytes, file_name: str) -> F
         raw = read_workbook(data)
     except guard.FileRefused as exc:
         return _refused(file_name, exc)
-    except READ_ERRORS as exc:
-        return _refused(file_name, guard.FileRefused("file.corrupt", {"detail": str(exc)[:200]}))
+    except READ_ERRORS:
+        return _refused(file_name, guard.damaged("unreadable"))  # never a library's message
     report = validate(raw, _stored_keys(con))
     status = "rejected" if report.errors else "valid"
     return FileResult(file_name, status, errors=report.errors, warnings=report.warnings, report=report)
@@ -327,6 +327,8 @@ def _record_rejection(
     details: dict[str, object] = {"file": file_name, "hash": digest, "errors": len(result.errors)}
     if result.report is None and result.errors:  # refused before reading: say why
         details["reason"] = result.errors[0].key
+        if result.errors[0].params:
+            details["reason_params"] = result.errors[0].params
     if claimed_user:
         details["claimed_user"] = claimed_user
     audit.record(con, user, "import_rejected", **details)

@@ -239,14 +239,14 @@ DISBURSEMENTS = (
     (date(2023, 12, 27), 21_000, "社区议事厅设施完善", "governance", ("group_governance", 17), None, 4),
 )
 TARGETS = (
-    ("projects_completed", 2023, 240),
+    ("projects_completed", 2023, 50),
     ("micro_renewal_completed", 2023, 180),
     ("training_coverage", 2023, "100%"),
     ("training_hours", 2023, 110),
     ("person_times", 2023, 3000),
     ("fund_raised", 2023, 600_000),
     ("fund_used", 2023, 300_000),
-    ("projects_completed", 2024, 260),
+    ("projects_completed", 2024, 55),
     ("micro_renewal_completed", 2024, 200),
     ("training_coverage", 2024, 1),
     ("training_hours", 2024, 120),
@@ -714,7 +714,10 @@ def write_samples(out_dir: Path) -> list[Path]:
             ("捐赠", "donations", donations, {"title": "“暖杨汇”社区基金捐赠记录", "total": "amount_yuan"}),
             ("资金使用", "disbursements", disbursements, {}),
         ],
-        "05_目标.xlsx": [("目标", "targets", build_targets(), {})],
+        "05_目标.xlsx": [
+            ("目标", "targets", build_targets(), {}),
+            ("数据说明", "metadata", [{"as_of": SAMPLE_AS_OF, "note": "2024年社区治理论坛公布数据"}], {}),
+        ],
     }
     paths = []
     for file_name, sheets in books.items():

@@ -87,6 +87,12 @@ CREATE TABLE IF NOT EXISTS targets (
     PRIMARY KEY (metric, year)
 );
 
+-- What the data declares about itself: the date its figures are as of (数据截至); the latest declared counts.
+CREATE TABLE IF NOT EXISTS metadata (
+    as_of DATE PRIMARY KEY,
+    note  VARCHAR
+);
+
 -- One row per import that changed something. status: loaded | undone.
 CREATE TABLE IF NOT EXISTS import_batches (
     batch_id    VARCHAR PRIMARY KEY,

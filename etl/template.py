@@ -87,6 +87,11 @@ KIND_NOTES = {
     "donations": ("社区基金捐赠：每笔捐赠一行", "Community fund donations: one row per donation"),
     "disbursements": ("社区基金使用：每笔支出一行", "Community fund spending: one row per disbursement"),
     "targets": ("年度目标：每个指标每年一行", "Yearly targets: one row per metric and year"),
+    "metadata": (
+        "数据说明：填写“数据截至”日期（各页面、幻灯片和报告都显示该日期；不填则取最新记录的日期）",
+        "About the data: the date its figures are as of (shown on every page, slide and report; "
+        "blank = the latest record's date)",
+    ),
 }
 TYPE_NOTES = {
     ID: ("编号，按文本保存（前导零会保留）", "An ID, kept as text (leading zeros are kept)"),

@@ -50,7 +50,7 @@ if done := st.session_state.pop("import_done", None):
     for line in done:
         st.success(line, icon=":material/check_circle:")
 for line in st.session_state.pop("import_warnings", None) or []:  # the change stands; a step after it failed
-    st.warning(line, icon=":material/warning:")
+    st.warning(markdown.escape(line), icon=":material/warning:")
 
 results = []
 for upload in uploads or []:
@@ -120,7 +120,11 @@ if results:
     if st.button(label, type="primary", disabled=blocked or not to_import, icon=":material/upload:"):
         lines, after = [], []
         for name, data in to_import:
-            result = accounts.import_as(user, page.writer(), data, name)
+            try:
+                result = accounts.import_as(user, page.writer(), data, name)
+            except OSError:  # its raw copy could not be kept (disk full, permissions): rolled back, nothing changed
+                after.append(lang("data.not_kept", file=name))
+                continue
             after += [w.message(page.lang) for w in result.after_commit]
             if result.status == "loaded":
                 lines.append(page.md("data.imported", file=name, batch=result.batch_id, **result.counts))

@@ -1,9 +1,12 @@
-"""Overview: are we on track? KPIs against targets and their change, and what needs attention."""
+"""Overview: are we on track? The programmes as the town reports them, training, mentoring and the fund, each
+figure from the metric catalogue against its target and the same dates a year before; then what needs attention."""
 
 import streamlit as st
 
+import metrics
 import queries
 import ui
+from ui import markdown, numbers
 
 page = ui.setup("overview.title")
 if page.empty_warehouse:
@@ -13,15 +16,20 @@ if page.empty_warehouse:
 kpis = page.q(queries.kpis)
 if page.year is None:
     st.caption(page.t("overview.all_years_note"))
+elif kpis["partial"].any():
+    end = numbers.day(kpis["end"].iloc[0], page.lang)
+    st.caption(page.t("overview.partial_note", year=page.year, end=end, before=page.year - 1))
 
-st.subheader(page.t("overview.projects"))
-ui.kpi_tiles(page, kpis, ("projects_completed", "micro_renewal_completed"))
-st.subheader(page.t("overview.training"))
-ui.kpi_tiles(page, kpis, ("training_coverage", "training_hours", "person_times"))
-st.subheader(page.t("overview.fund"))
-if page.community:
-    st.caption(page.md("fund.community_note", community=page.community))
-ui.kpi_tiles(page, kpis, ("fund_raised", "fund_used", "usage_rate", "balance"))
+with st.container(border=True):  # 文字综述: the figures in a few sentences, from the catalogue's templates
+    st.markdown(f"**{page.t('narrative.title')}**")
+    sentences = metrics.narrative(kpis, page.lang, community=page.community)
+    st.markdown(markdown.escape(metrics.joined(sentences, page.lang)))
+
+for group in metrics.GROUPS:
+    st.subheader(page.t(f"overview.{group}"))
+    if group == "fund" and page.community:
+        st.caption(page.md("fund.community_note", community=page.community))
+    ui.kpi_tiles(page, kpis, tuple(m.code for m in metrics.shown(group)))
 page.downloads(kpis, "kpis")
 
 st.subheader(page.t("overview.attention"))

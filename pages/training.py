@@ -3,27 +3,18 @@
 import plotly.express as px
 import streamlit as st
 
+import metrics
 import queries
 import ui
 from ui import numbers
 
 page = ui.setup("training.title")
-roster = page.q(queries.coverage).iloc[0]
-if roster["roster"] == 0:
+kpis = page.q(queries.kpis)
+roster = kpis.set_index("metric").loc["training_coverage"]
+if not roster["denominator"]:
     page.empty("empty.warehouse" if page.empty_warehouse else "empty.filtered")
     st.stop()
-
-totals = page.q(queries.training_totals).iloc[0]
-with st.container(horizontal=True):
-    st.metric(page.t("kpi.training_coverage"), numbers.percent(roster["coverage"]), border=True)
-    st.metric(
-        page.t("training.trained"),
-        page.t("kpi.trained_value", trained=numbers.number(roster["trained"]), roster=numbers.number(roster["roster"])),
-        border=True,
-    )
-    st.metric(page.t("training.sessions"), numbers.number(totals["sessions"]), border=True)
-    st.metric(page.t("kpi.training_hours"), numbers.number(totals["hours"], 1), border=True)
-    st.metric(page.t("kpi.person_times"), numbers.number(totals["person_times"]), border=True)
+ui.kpi_tiles(page, kpis, tuple(m.code for m in metrics.shown("training")), per_row=5)
 
 pct = {"coverage": page.t("training.coverage_axis")}
 
@@ -70,7 +61,12 @@ if monthly.empty:
 else:
     left, right = st.columns(2)
     with left:
-        fig = px.bar(monthly, x="month", y="hours", labels={"month": "", "hours": page.t("kpi.training_hours")})
+        fig = px.bar(
+            monthly,
+            x="month",
+            y="hours",
+            labels={"month": "", "hours": metrics.METRICS["training_hours"].label(page.lang)},
+        )
         fig.update_xaxes(dtick="M1", tickformat="%Y-%m")
         page.chart(fig, monthly, "training_hours_by_month", height=300)
     with right:
@@ -78,7 +74,7 @@ else:
             monthly,
             x="month",
             y="person_times",
-            labels={"month": "", "person_times": page.t("kpi.person_times")},
+            labels={"month": "", "person_times": metrics.METRICS["person_times"].label(page.lang)},
             color_discrete_sequence=["#ff7f0e"],
         )
         fig.update_xaxes(dtick="M1", tickformat="%Y-%m")

@@ -15,6 +15,7 @@ header { border-left: 6px solid #c62828; padding: 2mm 0 2mm 5mm; margin: 3mm 0 3
 header .town { color: #5b6778; font-size: 9.5pt; }
 h1 { font-size: 19pt; margin: 1mm 0; }
 header .sub { color: #c62828; font-weight: 700; }
+p.summary { font-size: 9.5pt; line-height: 1.45; margin: 1.5mm 0 0; }
 h2 { font-size: 12pt; margin: 3.5mm 0 1.5mm; border-bottom: 1px solid #e3e6ea; padding-bottom: 1mm; }
 table.kpis { width: 100%; border-collapse: collapse; }
 table.kpis th, table.kpis td { padding: 0.9mm 2mm; border-bottom: 1px solid #e3e6ea; text-align: right; }
@@ -162,6 +163,7 @@ def to_html(deck: Deck) -> str:
 <header><div class="town">{escape(t("presenter.footer_town"))}</div>
 <h1>{escape(t("presenter.report.title", year=deck.year))}</h1>
 <div class="sub">{escape(t("presenter.report.subtitle", date=deck.day.isoformat()))}</div></header>
+<p class="summary">{escape(deck.summary)}</p>
 <h2>{escape(t("presenter.report.kpis"))}</h2>
 <table class="kpis"><thead><tr><th>{escape(t("presenter.report.metric"))}</th><th>{escape(t("presenter.report.value"))}</th>
 <th>{escape(t("presenter.report.target"))}</th><th>{escape(t("presenter.report.reached"))}</th></tr></thead>

@@ -14,6 +14,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+import metrics
 import queries
 from etl import kinds
 from i18n import t
@@ -88,6 +89,7 @@ class Deck:
     masked: bool
     slides: tuple[Slide, ...]
     kpis: tuple[Kpi, ...] = field(default=())
+    summary: str = ""  # the narrative (文字综述) of the figures, from the catalogue's sentence templates
 
     def t(self, key: str, **params: object) -> str:
         return t(key, self.lang, **params)
@@ -108,12 +110,8 @@ class Deck:
 
 
 def fmt(unit: str, x: float | None, lang: str) -> str:
-    """A value as text: count 3,165 · hours/decimal 112 or 6.8 · percent 100.0% · yuan ¥650,000 (¥65万 in zh)."""
-    if unit == "percent":
-        return numbers.percent(x)
-    if unit == "yuan":
-        return numbers.yuan(x, lang)
-    return numbers.number(x, 1 if unit in ("hours", "decimal") else 0)
+    """A value in a metric's unit (see ui.numbers.by_unit)."""
+    return numbers.by_unit(unit, x, lang)
 
 
 def mask_name(name: object) -> str:
@@ -137,12 +135,15 @@ def _month(lang: str, month: object) -> str:
 
 class _Builder:
     def __init__(self, run: Runner, lang: str, day: date, year: int, mask: bool) -> None:
-        self.run, self.lang, self.day, self.year, self.mask = run, lang, day, year, mask
-        sources = run(queries.presenter_sources, day=day, year=year)
+        # Charts read records up to the period's last day: the as-of day, or 31 December when the report year
+        # is over (a January hire is not on last year's roster), as the catalogue's figures do.
+        self.run, self.lang, self.year, self.mask = run, lang, year, mask
+        self.as_of, self.day = day, min(day, date(year, 12, 31))
+        self.figures = run(queries.kpis, year=year, as_of=day).set_index("metric")
+        sources = run(queries.presenter_sources, day=self.day, year=year)
         self.sources = {
             topic: tuple(dict.fromkeys(group["file_name"])) for topic, group in sources.groupby("topic", sort=False)
         }
-        self.goals = run(queries.targets, year=year).set_index("metric")["target"].to_dict()
 
     def t(self, key: str, **params: object) -> str:
         return t(key, self.lang, **params)
@@ -154,22 +155,20 @@ class _Builder:
     def fmt(self, unit: str, x: float | None) -> str:
         return fmt(unit, x, self.lang)
 
-    def figure(
-        self, key: str, value: float, unit: str = "count", detail: str = "", target: str | None = None
-    ) -> Figure:
-        """A headline figure; with `target` (a targets.metric), its detail line gives the target and share reached."""
-        value = 0.0 if value is None or pd.isna(value) else float(value)
-        goal = self.goals.get(target) if target else None
+    def value(self, code: str) -> float:
+        value = self.figures.at[code, "value"]
+        return 0.0 if value is None or pd.isna(value) else float(value)
+
+    def figure(self, code: str, detail: str = "") -> Figure:
+        """A catalogue metric as a headline figure; with a target, its detail line gives it and the share reached."""
+        metric, row = metrics.METRICS[code], self.figures.loc[code]
+        value = self.value(code)
+        goal = None if pd.isna(row["target"]) else float(row["target"])
         if goal:
             reached = self.t("presenter.reached", share=numbers.percent(value / goal))
-            detail = self.t("presenter.target", target=self.fmt(unit, goal)) + " · " + reached
+            detail = self.t("presenter.target", target=self.fmt(metric.unit, goal)) + " · " + reached
         return Figure(
-            key,
-            self.t(f"presenter.fig.{key}"),
-            self.fmt(unit, value),
-            value,
-            detail,
-            self.t(f"presenter.def.{key}", year=self.year, date=self.day.isoformat()),
+            code, metric.label(self.lang), self.fmt(metric.unit, value), value, detail, metric.explain(self.lang)
         )
 
     def person(self, name: object) -> str:
@@ -182,24 +181,29 @@ class _Builder:
         return Slide(
             "cover",
             self.t("presenter.cover.title"),
-            self.t("presenter.cover.message", year=self.year, date=self.day.isoformat()),
+            self.t("presenter.cover.message", year=self.year, date=self.as_of.isoformat()),
             sources=files,
+            notes=(self.summary(),),
         )
 
-    def group_governance(self, done: pd.Series) -> Slide:
+    def summary(self) -> str:
+        frame = self.figures.reset_index()
+        return metrics.joined(metrics.narrative(frame, self.lang), self.lang)
+
+    def group_governance(self) -> Slide:
         themes = self.run(queries.presenter_themes, day=self.day, year=self.year)
         return Slide(
             "group_governance",
             self.t("presenter.group_governance.title"),
             self.t(
                 "presenter.group_governance.message",
-                projects=numbers.number(done["group_governance"]),
-                themes=numbers.number(done["group_themes"]),
+                projects=numbers.number(self.value("projects_completed")),
+                themes=numbers.number(self.value("group_governance_themes")),
             ),
             (
-                self.figure("group_projects", done["group_governance"]),
-                self.figure("group_themes", done["group_themes"]),
-                self.figure("promotion_meetings", done["promotion_meetings"]),
+                self.figure("projects_completed"),
+                self.figure("group_governance_themes"),
+                self.figure("promotion_meetings"),
             ),
             Chart(
                 "bar",
@@ -210,17 +214,17 @@ class _Builder:
             self.source("projects", "meetings"),
         )
 
-    def beautiful_community(self, done: pd.Series) -> Slide:
+    def beautiful_community(self) -> Slide:
         levels = self.run(queries.presenter_levels, day=self.day, year=self.year)
         return Slide(
             "beautiful_community",
             self.t("presenter.beautiful_community.title"),
             self.t(
                 "presenter.beautiful_community.message",
-                projects=numbers.number(done["district_plus"]),
-                municipal=numbers.number(done["municipal"]),
+                projects=numbers.number(self.value("beautiful_community_district_plus")),
+                municipal=numbers.number(self.value("beautiful_community_municipal")),
             ),
-            (self.figure("district_plus", done["district_plus"]), self.figure("municipal", done["municipal"])),
+            (self.figure("beautiful_community_district_plus"), self.figure("beautiful_community_municipal")),
             Chart(
                 "column",
                 self.t("presenter.chart.by_level"),
@@ -230,20 +234,17 @@ class _Builder:
             self.source("projects"),
         )
 
-    def micro_renewal(self, done: pd.Series) -> Slide:
+    def micro_renewal(self) -> Slide:
         months = self.run(queries.presenter_completions, day=self.day, year=self.year, program="micro_renewal")
         return Slide(
             "micro_renewal",
             self.t("presenter.micro_renewal.title"),
             self.t(
                 "presenter.micro_renewal.message",
-                projects=numbers.number(done["micro_renewal"]),
-                proposed=numbers.number(done["micro_renewal_proposed"]),
+                projects=numbers.number(self.value("micro_renewal_completed")),
+                proposed=numbers.number(self.value("micro_renewal_resident_proposed")),
             ),
-            (
-                self.figure("micro_renewal", done["micro_renewal"], target="micro_renewal_completed"),
-                self.figure("micro_renewal_proposed", done["micro_renewal_proposed"]),
-            ),
+            (self.figure("micro_renewal_completed"), self.figure("micro_renewal_resident_proposed")),
             Chart(
                 "line",
                 self.t("presenter.chart.running_total"),
@@ -253,24 +254,26 @@ class _Builder:
             self.source("projects"),
         )
 
-    def coverage(self, train: pd.Series) -> Slide:
+    def coverage(self) -> Slide:
         roles = self.run(queries.presenter_coverage_by_role, day=self.day, year=self.year)
         return Slide(
             "coverage",
             self.t("presenter.coverage.title"),
             self.t(
                 "presenter.coverage.message",
-                trained=numbers.number(train["trained"]),
-                roster=numbers.number(train["roster"]),
+                trained=numbers.number(self.value("trained")),
+                roster=numbers.number(self.figures.at["training_coverage", "denominator"]),
                 year=self.year,
             ),
             (
                 self.figure(
                     "trained",
-                    train["trained"],
-                    detail=self.t("presenter.of_roster", roster=numbers.number(train["roster"])),
+                    detail=self.t(
+                        "presenter.of_roster",
+                        roster=numbers.number(self.figures.at["training_coverage", "denominator"]),
+                    ),
                 ),
-                self.figure("coverage", train["coverage"], "percent", target="training_coverage"),
+                self.figure("training_coverage"),
             ),
             Chart(
                 "bar",
@@ -283,22 +286,18 @@ class _Builder:
             self.source("training"),
         )
 
-    def training_volume(self, train: pd.Series) -> Slide:
+    def training_volume(self) -> Slide:
         months = self.run(queries.presenter_training_by_month, day=self.day, year=self.year)
         return Slide(
             "training_volume",
             self.t("presenter.training_volume.title"),
             self.t(
                 "presenter.training_volume.message",
-                person_times=numbers.number(train["person_times"]),
-                hours=numbers.number(train["hours"], 1),
-                sessions=numbers.number(train["sessions"]),
+                person_times=numbers.number(self.value("person_times")),
+                hours=numbers.number(self.value("training_hours"), 1),
+                sessions=numbers.number(self.value("sessions")),
             ),
-            (
-                self.figure("person_times", train["person_times"], target="person_times"),
-                self.figure("hours", train["hours"], "hours", target="training_hours"),
-                self.figure("sessions", train["sessions"]),
-            ),
+            (self.figure("person_times"), self.figure("training_hours"), self.figure("sessions")),
             Chart(
                 "column",
                 self.t("presenter.chart.person_times_by_month"),
@@ -310,22 +309,18 @@ class _Builder:
 
     def mentoring(self) -> Slide:
         mentors = self.run(queries.presenter_mentors, day=self.day)
-        mentees = float(mentors["mentees"].sum())
-        done = float(mentors["activities_done"].sum())
         return Slide(
             "mentoring",
             self.t("presenter.mentoring.title"),
             self.t(
                 "presenter.mentoring.message",
-                mentors=numbers.number(len(mentors)),
-                mentees=numbers.number(mentees),
+                mentors=numbers.number(self.value("mentors")),
+                mentees=numbers.number(self.value("mentees")),
             ),
             (
-                self.figure("mentors", len(mentors)),
-                self.figure("mentees", mentees),
-                self.figure(
-                    "activities", done / mentees if mentees else 0, "decimal", detail=self.t("presenter.of_ten")
-                ),
+                self.figure("mentors"),
+                self.figure("mentees"),
+                self.figure("mentoring_activities", detail=self.t("presenter.of_ten", n=metrics.ACTIVITIES_PER_PAIR)),
             ),
             Chart(
                 "bar",
@@ -339,21 +334,17 @@ class _Builder:
             (self.t("presenter.note.masked") if self.mask else self.t("presenter.note.names"),),
         )
 
-    def fund(self, money: pd.Series) -> Slide:
+    def fund(self) -> Slide:
         months = self.run(queries.presenter_fund_by_month, day=self.day, year=self.year)
         return Slide(
             "fund",
             self.t("presenter.fund.title"),
             self.t(
                 "presenter.fund.message",
-                raised=numbers.yuan(money["raised"], self.lang),
-                used=numbers.yuan(money["used"], self.lang),
+                raised=numbers.yuan(self.value("fund_raised"), self.lang),
+                used=numbers.yuan(self.value("fund_used"), self.lang),
             ),
-            (
-                self.figure("raised", money["raised"], "yuan", target="fund_raised"),
-                self.figure("used", money["used"], "yuan", target="fund_used"),
-                self.figure("balance", money["balance"], "yuan"),
-            ),
+            (self.figure("fund_raised"), self.figure("fund_used"), self.figure("balance")),
             Chart(
                 "column",
                 self.t("presenter.chart.fund_by_month"),
@@ -367,28 +358,23 @@ class _Builder:
             self.source("fund"),
         )
 
-    def kpis(self, done: pd.Series, train: pd.Series, money: pd.Series) -> tuple[Kpi, ...]:
-        values = {
-            "projects_completed": (done["completed"], "count"),
-            "micro_renewal_completed": (done["micro_renewal"], "count"),
-            "training_coverage": (train["coverage"], "percent"),
-            "training_hours": (train["hours"], "hours"),
-            "person_times": (train["person_times"], "count"),
-            "fund_raised": (money["raised"], "yuan"),
-            "fund_used": (money["used"], "yuan"),
-        }
+    def kpis(self) -> tuple[Kpi, ...]:
+        """Every catalogue metric that has a target this year (a year not over: measured against its pace)."""
         out = []
-        for metric, (value, unit) in values.items():
-            value = None if pd.isna(value) else float(value)
-            goal = self.goals.get(metric)
+        for code, row in self.figures.iterrows():
+            if pd.isna(row["target"]):
+                continue
+            metric = metrics.METRICS[code]
+            value = None if pd.isna(row["value"]) else float(row["value"])
+            goal = float(row["expected"] if row["partial"] else row["target"])
             out.append(
                 Kpi(
-                    metric,
-                    self.t(f"kpi.{metric}"),
+                    code,
+                    metric.label(self.lang),
                     value,
-                    self.fmt(unit, value),
-                    goal,
-                    self.fmt(unit, goal) if goal is not None else numbers.DASH,
+                    self.fmt(metric.unit, value),
+                    float(row["target"]),
+                    self.fmt(metric.unit, float(row["target"])),
                     value / goal if goal and value is not None else None,
                 )
             )
@@ -435,19 +421,16 @@ def build(
     period = run(queries.presenter_period, day=day).iloc[0]
     day, year = period["day"], int(period["year"])
     b = _Builder(run, lang, day, year, mask)
-    done = run(queries.presenter_projects, day=day, year=year).iloc[0]
-    train = run(queries.presenter_training, day=day, year=year).iloc[0]
-    money = run(queries.presenter_fund, day=day, year=year).iloc[0]
-    kpis = b.kpis(done, train, money)
+    kpis = b.kpis()
     slides = (
         b.cover(),
-        b.group_governance(done),
-        b.beautiful_community(done),
-        b.micro_renewal(done),
-        b.coverage(train),
-        b.training_volume(train),
+        b.group_governance(),
+        b.beautiful_community(),
+        b.micro_renewal(),
+        b.coverage(),
+        b.training_volume(),
         b.mentoring(),
-        b.fund(money),
+        b.fund(),
         b.targets(kpis),
     )
-    return Deck(t("presenter.cover.title", lang), lang, day, year, period["latest"], mask, slides, kpis)
+    return Deck(t("presenter.cover.title", lang), lang, day, year, period["latest"], mask, slides, kpis, b.summary())

@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from test_queries import ROWS
 
+import metrics
 import queries
 from etl import db, derived
 from i18n import t
@@ -52,8 +53,18 @@ def open_page(page: str, **params: str) -> AppTest:
     return at
 
 
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+CODES = {m.label(lang): m.code for m in metrics.CATALOGUE for lang in ("zh", "en")}
+
+
+def shown_by_code(at: AppTest) -> dict[str, str]:
+    """The tiles' values by metric code (tiles carry the catalogue's names, '(town-wide)' added where it applies)."""
+    out = {}
+    for m in at.metric:
+        label = m.label
+        for lang in ("en", "zh"):
+            label = label.removesuffix(t("kpi.town_wide", lang))
+        out[CODES.get(label, m.label)] = m.value
+    return out
 
 
 def texts(at: AppTest) -> str:
@@ -63,60 +74,84 @@ def texts(at: AppTest) -> str:
 
 def test_overview_shows_the_published_figures(sample_db):
     at = open_page("overview")
-    shown = metrics(at)
+    shown = shown_by_code(at)
     assert at.sidebar.selectbox(key="_year_widget").value == 2023  # January 2024: last year's figures first
-    assert shown["Training coverage"] == "100.0%"
+    published = {
+        "projects_completed": "50",
+        "group_governance_themes": "6",
+        "promotion_meetings": "12",
+        "beautiful_community_district_plus": "9",
+        "beautiful_community_municipal": "1",
+        "micro_renewal_completed": "185",
+        "training_coverage": "100.0%",
+        "training_hours": "112",
+        "person_times": "3,165",
+        "mentors": "10",
+        "mentees": "42",
+        "fund_raised": "¥650,000",
+        "fund_used": "¥330,000",
+        "usage_rate": "50.8%",
+        "balance": "¥320,000",
+    }
+    assert {k: shown[k] for k in published} == published
     assert "278 / 278 workers trained" in texts(at)
-    assert shown["Person-times trained"] == "3,165"
-    assert shown["Fund raised"] == "¥650,000"
-    assert shown["Fund used"] == "¥330,000"
-    assert shown["Usage rate"] == "50.8%"
-    assert shown["Balance"] == "¥320,000"
-    assert shown["Micro-renewals done"] == "185"
     assert "Target 110 (2023)" in texts(at)  # training hours target from the targets sheet
+    assert "Target 50 (2023)" in texts(at)  # group-governance projects: no all-programme total anywhere
+    assert at.subheader[0].value == t("overview.programme", "en")  # the programmes lead
+    assert at.metric[0].label == metrics.METRICS["projects_completed"].label("en")
     assert "Sample data" in texts(at)
     assert at.query_params["year"] == "2023"
 
 
 def test_overview_in_chinese_uses_wan(sample_db):
     at = open_page("overview", lang="zh")
-    shown = metrics(at)
-    assert shown["募集资金"] == "¥65万" and shown["使用资金"] == "¥33万" and shown["使用率"] == "50.8%"
-    assert shown["培训人次"] == "3,165"
+    shown = shown_by_code(at)
+    assert shown["fund_raised"] == "¥65万" and shown["fund_used"] == "¥33万" and shown["usage_rate"] == "50.8%"
+    assert shown["person_times"] == "3,165"
+    assert "培训人次" in [m.label for m in at.metric]
     assert t("overview.title", "zh") in texts(at)
 
 
 def test_community_filter_changes_the_figures_and_the_url(sample_db):
     con = db.connect(sample_db)
     community = queries.communities(con)["community"].iloc[0]
-    expected = {k: int(v) for k, v in queries.coverage(con, year=2023, community=community).iloc[0].items()}
-    person_times = int(queries.training_totals(con, year=2023, community=community).iloc[0]["person_times"])
-    used = queries.fund_totals(con, year=2023, community=community).iloc[0]["used"]
+    figures = queries.kpis(con, year=2023, community=community).set_index("metric")
+    expected = {
+        "trained": int(figures.at["training_coverage", "numerator"]),
+        "roster": int(figures.at["training_coverage", "denominator"]),
+    }
+    person_times = int(figures.at["person_times", "value"])
+    used = figures.at["fund_used", "value"]
     con.close()
     st.cache_resource.clear()
 
     at = open_page("overview")
     at.sidebar.selectbox(key="_community_widget").set_value(community).run()
     assert not at.exception
-    shown = metrics(at)
+    shown = shown_by_code(at)
     assert f"{expected['trained']} / {expected['roster']} workers trained" in texts(at)
     assert expected["roster"] < 278
-    assert shown["Person-times trained"] == f"{person_times:,}" != "3,165"
-    assert shown["Fund used"] == f"¥{used:,.0f}"
-    assert shown["Fund raised"] == "¥650,000"  # donations have no community, and the page says so
+    assert shown["person_times"] == f"{person_times:,}" != "3,165"
+    assert shown["fund_used"] == f"¥{used:,.0f}"
+    assert shown["fund_raised"] == "¥650,000"  # donations have no community, and the page says so
+    labels = [m.label for m in at.metric]
+    for town_wide in ("Fund raised", "Usage rate", "Fund balance", "Promotion meetings"):
+        assert f"{town_wide} (town-wide)" in labels  # never mixed with the community's figures unannounced
+    assert "Fund used" in labels
     assert "Donations are not recorded by community" in texts(at)
     assert at.query_params["community"] == community
 
     # The filter follows the user to the next page.
     at.switch_page("pages/training.py").run()
     assert not at.exception
-    assert metrics(at)["Workers trained"] == f"{expected['trained']} / {expected['roster']}"
+    assert shown_by_code(at)["trained"] == str(expected["trained"])
+    assert f"{expected['trained']} / {expected['roster']} workers trained" in texts(at)
 
 
 def test_a_link_reproduces_the_view(sample_db):
     con = db.connect(sample_db)
     community = queries.communities(con)["community"].iloc[-1]
-    everything = int(queries.training_totals(con).iloc[0]["person_times"])
+    everything = int(queries.headline(con).iloc[0]["person_times"])
     con.close()
     st.cache_resource.clear()
     at = open_page("overview", year="all", community=community, lang="en")
@@ -124,7 +159,7 @@ def test_a_link_reproduces_the_view(sample_db):
     assert at.sidebar.selectbox(key="_year_widget").value == "all"
     st.cache_data.clear()
     at = open_page("overview", year="all")
-    assert metrics(at)["Person-times trained"] == f"{everything:,}"
+    assert shown_by_code(at)["person_times"] == f"{everything:,}"
     assert "Targets are annual" in texts(at)
 
 
@@ -142,10 +177,11 @@ def test_pages_show_their_sample_figures(sample_db):
     projects = open_page("projects")
     assert "projects. Click a column header to sort." in texts(projects)
     training = open_page("training")
-    assert metrics(training)["Workers trained"] == "278 / 278"
+    assert shown_by_code(training)["trained"] == "278"
+    assert "278 / 278 workers trained" in texts(training)
     assert "10 mentors paired with 42 mentees" in texts(training)
     fund = open_page("fund")
-    assert metrics(fund)["Fund raised"] == "¥650,000"
+    assert shown_by_code(fund)["fund_raised"] == "¥650,000"
     assert "in proportion to what each type gave" in texts(fund)
 
 
@@ -173,7 +209,7 @@ def test_a_filter_that_selects_nothing_is_explained(sample_db):
     at = open_page("fund", year="2024", lang="zh")
     shown = [i.value for i in at.info]
     assert t("empty.no_fund_activity", "zh") in shown and t("empty.no_donations", "zh") in shown
-    assert metrics(at)["结余"] == "¥32万"  # the balance carries over into the new year
+    assert shown_by_code(at)["balance"] == "¥32万"  # the balance carries over into the new year
 
 
 def test_kpis_show_the_change_against_the_year_before(env, tmp_path):
@@ -185,8 +221,9 @@ def test_kpis_show_the_change_against_the_year_before(env, tmp_path):
     env.setenv("DASHBOARD_DB", str(path))
     env.setenv("DASHBOARD_NO_SAMPLE", "1")
     at = open_page("overview", year="2023")
-    tiles = {m.label: m for m in at.metric}
-    assert (tiles["Projects completed"].value, tiles["Projects completed"].delta) == ("2", "+1")
-    assert (tiles["Training coverage"].value, tiles["Training coverage"].delta) == ("66.7%", "+33.3 pts")
-    assert tiles["Fund raised"].delta in (None, "")  # the fund did not exist in 2022: nothing to compare
+    tiles = {CODES[m.label]: m for m in at.metric}
+    assert (tiles["micro_renewal_completed"].value, tiles["micro_renewal_completed"].delta) == ("1", "+1")
+    assert (tiles["projects_completed"].value, tiles["projects_completed"].delta) == ("1", "0")
+    assert (tiles["training_coverage"].value, tiles["training_coverage"].delta) == ("66.7%", "+33.3 pts")
+    assert tiles["fund_raised"].delta in (None, "")  # the fund did not exist in 2022: nothing to compare
     assert "Target 3 (2023)" in texts(at) and "**花园** (东方) has been in progress for 325 days." in texts(at)

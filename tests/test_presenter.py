@@ -19,12 +19,14 @@ import streamlit as st
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
+import metrics
 from presenter import deck as pptx
 from presenter import report, slides
 from ui import markdown
 
 ROOT = Path(__file__).resolve().parent.parent
-LATEST = date(2024, 1, 19)  # the latest dated record in the sample (a training session)
+CODES = {m.label(lang): m.code for m in metrics.CATALOGUE for lang in ("zh", "en")}
+LATEST = date(2024, 1, 31)  # the as-of date the sample declares (its latest record is dated the 19th)
 EARLY = date(2023, 10, 31)
 TITLES = [
     "Community Governance in Yanghang Town",
@@ -72,29 +74,36 @@ def expected(con: duckdb.DuckDBPyConnection, day: date, year: int) -> dict[str, 
 
     done = "FROM projects WHERE status = 'completed' AND completed_date <= $d AND year(completed_date) = $y"
     sessions = "SELECT session_id FROM training_sessions WHERE date <= $d AND year(date) = $y"
-    roster = "FROM workers WHERE coalesce(active, TRUE) AND (joined_date IS NULL OR joined_date <= $d)"
+    # the roster of the period: joined by its last day (the as-of day, or 31 December once the year is over)
+    roster = (
+        "FROM workers WHERE coalesce(active, TRUE) "
+        "AND (joined_date IS NULL OR joined_date <= least($d, make_date($y, 12, 31)))"
+    )
     trained = one(
         f"SELECT count(*) {roster} AND worker_id IN (SELECT worker_id FROM attendance WHERE session_id IN ({sessions}))"
     )
     pairs = "FROM mentorships WHERE start_date IS NULL OR start_date <= $d"
+    bc = "AND program = 'beautiful_community'"
     return {
-        "Projects completed": count(one(f"SELECT count(*) {done} AND program = 'group_governance'")),
-        "Themes": count(one(f"SELECT count(DISTINCT theme) {done} AND program = 'group_governance'")),
-        "Promotion meetings": count(
+        "projects_completed": count(one(f"SELECT count(*) {done} AND program = 'group_governance'")),
+        "group_governance_themes": count(one(f"SELECT count(DISTINCT theme) {done} AND program = 'group_governance'")),
+        "promotion_meetings": count(
             one("SELECT count(*) FROM meetings WHERE type = 'promotion' AND date <= $d AND year(date) = $y")
         ),
-        "District level or above": count(one(f"SELECT count(*) {done} AND level IN ('district', 'municipal')")),
-        "Municipal level": count(one(f"SELECT count(*) {done} AND level = 'municipal'")),
-        "Micro-renewals completed": count(one(f"SELECT count(*) {done} AND program = 'micro_renewal'")),
-        "Workers trained": count(trained),
-        "Coverage": f"{trained / one(f'SELECT count(*) {roster}') * 100:.1f}%",
-        "Person-times": count(one(f"SELECT count(*) FROM attendance WHERE session_id IN ({sessions})")),
-        "Training hours": count(one(f"SELECT sum(hours) FROM training_sessions WHERE session_id IN ({sessions})")),
-        "Sessions": count(one(f"SELECT count(*) FROM ({sessions})")),
-        "Mentors": count(one(f"SELECT count(DISTINCT mentor_id) {pairs}")),
-        "Mentees": count(one(f"SELECT count(*) {pairs}")),
-        "Raised": f"¥{one('SELECT sum(amount_yuan) FROM donations WHERE date <= $d AND year(date) = $y'):,.0f}",
-        "Used": f"¥{one('SELECT sum(amount_yuan) FROM disbursements WHERE date <= $d AND year(date) = $y'):,.0f}",
+        "beautiful_community_district_plus": count(
+            one(f"SELECT count(*) {done} {bc} AND level IN ('district', 'municipal')")
+        ),
+        "beautiful_community_municipal": count(one(f"SELECT count(*) {done} {bc} AND level = 'municipal'")),
+        "micro_renewal_completed": count(one(f"SELECT count(*) {done} AND program = 'micro_renewal'")),
+        "trained": count(trained),
+        "training_coverage": f"{trained / one(f'SELECT count(*) {roster}') * 100:.1f}%",
+        "person_times": count(one(f"SELECT count(*) FROM attendance WHERE session_id IN ({sessions})")),
+        "training_hours": count(one(f"SELECT sum(hours) FROM training_sessions WHERE session_id IN ({sessions})")),
+        "sessions": count(one(f"SELECT count(*) FROM ({sessions})")),
+        "mentors": count(one(f"SELECT count(DISTINCT mentor_id) {pairs}")),
+        "mentees": count(one(f"SELECT count(*) {pairs}")),
+        "fund_raised": f"¥{one('SELECT sum(amount_yuan) FROM donations WHERE date <= $d AND year(date) = $y'):,.0f}",
+        "fund_used": f"¥{one('SELECT sum(amount_yuan) FROM disbursements WHERE date <= $d AND year(date) = $y'):,.0f}",
     }
 
 
@@ -106,7 +115,8 @@ def open_presenter() -> AppTest:
 
 
 def shown(at: AppTest) -> dict[str, str]:
-    return {markdown.unescape(m.label): m.value for m in at.metric}
+    """The slide's figures by metric code (slides label them with the catalogue's names)."""
+    return {CODES.get(markdown.unescape(m.label), m.label): m.value for m in at.metric}
 
 
 def slide_text(at: AppTest) -> str:
@@ -134,25 +144,25 @@ def test_every_slide_shows_the_published_2023_figures(sample_db, con):
     assert [title for title, _, _ in seen] == TITLES
     for i, (_, _, text) in enumerate(seen, start=1):
         assert f"Slide {i} / {len(TITLES)}" in text
-        assert "As of 2024-01-19" in text  # every slide names its day and its files
+        assert "As of 2024-01-31" in text  # every slide names its day and its files
         assert re.search(r"Source: \d\d_\S+\.xlsx", text)
     figures = {label: value for _, metrics, _ in seen for label, value in metrics.items()}
     published = {
-        "Projects completed": "50",
-        "Themes": "6",
-        "Promotion meetings": "12",
-        "District level or above": "9",
-        "Municipal level": "1",
-        "Micro-renewals completed": "185",
-        "Workers trained": "278",
-        "Coverage": "100.0%",
-        "Person-times": "3,165",
-        "Training hours": "112",
-        "Mentors": "10",
-        "Mentees": "42",
-        "Raised": "¥650,000",
-        "Used": "¥330,000",
-        "Balance": "¥320,000",
+        "projects_completed": "50",
+        "group_governance_themes": "6",
+        "promotion_meetings": "12",
+        "beautiful_community_district_plus": "9",
+        "beautiful_community_municipal": "1",
+        "micro_renewal_completed": "185",
+        "trained": "278",
+        "training_coverage": "100.0%",
+        "person_times": "3,165",
+        "training_hours": "112",
+        "mentors": "10",
+        "mentees": "42",
+        "fund_raised": "¥650,000",
+        "fund_used": "¥330,000",
+        "balance": "¥320,000",
         "Targets reached": "7 / 7",
     }
     assert {k: figures[k] for k in published} == published
@@ -172,8 +182,8 @@ def test_an_earlier_as_of_date_freezes_the_figures(sample_db, con):
     figures = {label: value for _, metrics, _ in walk(at) for label, value in metrics.items()}
     want = expected(con, EARLY, 2023)
     assert {k: figures[k] for k in want} == want
-    assert figures["Projects completed"] != "50" and figures["Person-times"] != "3,165"  # the date mattered
-    assert figures["Raised"] == "¥431,800"
+    assert figures["projects_completed"] != "50" and figures["person_times"] != "3,165"  # the date mattered
+    assert figures["fund_raised"] == "¥431,800"
     assert "As of 2023-10-31" in slide_text(at)
 
 
@@ -207,7 +217,8 @@ def test_chinese_slides_and_masked_names(sample_db, con):
     seen = walk(at)
     assert seen[0][0] == "杨行镇社区治理"
     figures = {label: value for _, metrics, _ in seen for label, value in metrics.items()}
-    assert figures["募集"] == "¥65万" and figures["使用"] == "¥33万" and figures["完成微更新"] == "185"
+    assert figures["fund_raised"] == "¥65万" and figures["fund_used"] == "¥33万"
+    assert figures["micro_renewal_completed"] == "185"
     assert "第 9 / 9 页" in seen[-1][2]
     at.button(key="presenter_prev").click().run()
     at.button(key="presenter_prev").click().run()  # the mentoring slide: masking is on by default
@@ -245,7 +256,7 @@ def test_deck_has_every_slide_native_charts_and_notes(con):
     assert prs.slide_width * 9 == prs.slide_height * 16
     texts = ["\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in prs.slides]
     for title, text in zip(TITLES, texts, strict=True):
-        assert title in text and "As of 2024-01-19" in text
+        assert title in text and "As of 2024-01-31" in text
     for figure in ("50", "185", "278", "100.0%", "3,165", "112", "¥650,000", "¥330,000", "7 / 7"):
         assert any(f"\n{figure}\n" in f"\n{text}\n" for text in texts), figure
 
@@ -267,7 +278,7 @@ def test_deck_has_every_slide_native_charts_and_notes(con):
     ).fetchall()
     assert list(charts[5][0].series[0].values) == [float(n) for (n,) in monthly]
     for slide in prs.slides:
-        assert slide.has_notes_slide and "As of 2024-01-19" in slide.notes_slide.notes_text_frame.text
+        assert slide.has_notes_slide and "As of 2024-01-31" in slide.notes_slide.notes_text_frame.text
     notes = prs.slides[4].notes_slide.notes_text_frame.text
     assert "Workers trained: 278." in notes and "attended at least one session" in notes
 
@@ -293,10 +304,11 @@ def test_masked_deck_and_report_hold_no_full_name(con):
 def test_report_has_the_kpis_targets_and_as_of_date(con):
     html = report.to_html(slides.build(con, lang="en", day=EARLY, mask=True))
     assert "2023-10-31" in html and "<style>" in html and "@page" in html
-    for text in ("Projects completed", "Training coverage", "Fund raised", "¥431,800", "¥600,000", "Target"):
+    names = [metrics.METRICS[c].label("en") for c in ("projects_completed", "training_coverage", "fund_raised")]
+    for text in (*names, "¥431,800", "¥600,000", "Target"):
         assert text in html, text
     zh = report.to_html(slides.build(con, lang="zh", mask=True))
-    assert "¥65万" in zh and "2024-01-19" in zh and "主要指标与目标" in zh
+    assert "¥65万" in zh and "2024-01-31" in zh and "主要指标与目标" in zh
 
 
 def _pdf_pages(html_by_lang: dict[str, str]) -> dict[str, int]:

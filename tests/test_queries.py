@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+import metrics
 import queries
 from etl import derived
 from etl.db import connect
@@ -61,47 +62,57 @@ def kpi(frame: pd.DataFrame, metric: str) -> dict:
     return frame.set_index("metric").loc[metric].to_dict()
 
 
+def value(con, code: str, **filters) -> float:
+    return queries.headline(con, **filters).iloc[0][code]
+
+
 def test_coverage_counts_active_workers_with_attendance_in_the_year(con):
     # Active roster: W1, W2, W3 (W4 is inactive). 2023: W1 and W3 attended; W4's attendance does not count.
-    row = queries.coverage(con, year=2023).iloc[0]
-    assert (row["trained"], row["roster"]) == (2, 3)
-    assert row["coverage"] == pytest.approx(2 / 3)
-    assert queries.coverage(con, year=2024).iloc[0]["trained"] == 1  # only W2
-    assert queries.coverage(con).iloc[0]["coverage"] == 1.0  # all years: W1, W2, W3
-    east = queries.coverage(con, year=2023, community="东方").iloc[0]
-    assert (east["trained"], east["roster"]) == (1, 2)
+    row = kpi(queries.kpis(con, year=2023), "training_coverage")
+    assert (row["numerator"], row["denominator"]) == (2, 3)
+    assert row["value"] == pytest.approx(2 / 3)
+    assert value(con, "trained", year=2024) == 1  # only W2
+    assert value(con, "training_coverage") == 1.0  # all years: W1, W2, W3
+    east = kpi(queries.kpis(con, year=2023, community="东方"), "training_coverage")
+    assert (east["numerator"], east["denominator"]) == (1, 2)
 
 
 def test_training_hours_and_person_times(con):
-    row = queries.training_totals(con, year=2023).iloc[0]
-    assert (row["sessions"], row["hours"], row["person_times"]) == (2, 5.5, 4)  # W4's row still counts a person-time
-    west = queries.training_totals(con, year=2023, community="西方").iloc[0]
-    assert (west["hours"], west["person_times"]) == (5.5, 2)  # S1 (W3) and S2 (W4)
-    east_2024 = queries.training_totals(con, year=2024, community="西方").iloc[0]
-    assert (east_2024["sessions"], east_2024["hours"], east_2024["person_times"]) == (0, 0, 0)
+    row = queries.headline(con, year=2023).iloc[0]
+    assert (row["sessions"], row["training_hours"], row["person_times"]) == (2, 5.5, 4)  # W4's row counts
+    west = queries.headline(con, year=2023, community="西方").iloc[0]
+    assert (west["training_hours"], west["person_times"]) == (5.5, 2)  # S1 (W3) and S2 (W4)
+    west_2024 = queries.headline(con, year=2024, community="西方").iloc[0]
+    assert (west_2024["sessions"], west_2024["training_hours"], west_2024["person_times"]) == (0, 0, 0)
 
 
-def test_projects_completed_by_completion_year(con):
-    assert queries.projects_completed(con).iloc[0].tolist() == [3, 1]
-    assert queries.projects_completed(con, year=2023).iloc[0].tolist() == [2, 1]
-    assert queries.projects_completed(con, year=2022, community="西方").iloc[0].tolist() == [0, 0]
+def test_projects_are_counted_per_programme_by_completion_date(con):
+    assert value(con, "projects_completed") == 2  # group governance only: P1 and P5
+    assert value(con, "projects_completed", year=2023) == 1
+    assert value(con, "micro_renewal_completed", year=2023) == 1  # P2 (P3 is in progress)
+    assert value(con, "projects_completed", year=2022, community="西方") == 0
 
 
-def test_fund_totals_raised_used_rate_balance(con):
-    row = queries.fund_totals(con).iloc[0]
-    assert (row["raised"], row["used"], row["balance"]) == (200000, 60000, 140000)
+def test_fund_raised_used_rate_balance_in_one_scope(con):
+    row = queries.headline(con).iloc[0]
+    assert (row["fund_raised"], row["fund_used"], row["balance"]) == (200000, 60000, 140000)
     assert row["usage_rate"] == pytest.approx(0.3)
-    y2023 = queries.fund_totals(con, year=2023).iloc[0]
-    assert (y2023["raised"], y2023["used"], y2023["balance"]) == (150000, 50000, 100000)
-    # Donations have no community: raised and balance stay town-wide, used is the community's.
-    west = queries.fund_totals(con, year=2023, community="西方").iloc[0]
-    assert (west["raised"], west["used"], west["balance"]) == (150000, 30000, 100000)
+    y2023 = queries.headline(con, year=2023).iloc[0]
+    assert (y2023["fund_raised"], y2023["fund_used"], y2023["balance"]) == (150000, 50000, 100000)
+    # Donations have no community: raised, usage rate and balance stay town-wide (and say so), used is the
+    # community's; the rate is never the community's spending over the town's donations.
+    west = queries.kpis(con, year=2023, community="西方").set_index("metric")
+    assert west.loc[["fund_raised", "usage_rate", "balance"], "scope"].tolist() == ["town"] * 3
+    assert west.at["fund_used", "scope"] == "community" and west.at["fund_used", "value"] == 30000
+    assert (west.at["fund_raised", "value"], west.at["balance", "value"]) == (150000, 100000)
+    assert west.at["usage_rate", "value"] == pytest.approx(50000 / 150000)
+    assert west.at["balance", "value"] == west.at["fund_raised", "value"] - 50000  # raised - used, both town-wide
 
 
 def test_kpis_targets_and_previous_year(con):
     frame = queries.kpis(con, year=2023)
     done = kpi(frame, "projects_completed")
-    assert (done["value"], done["previous"], done["target"], done["target_year"]) == (2, 1, 3, 2023)
+    assert (done["value"], done["previous"], done["target"], done["target_year"]) == (1, 1, 3, 2023)
     coverage = kpi(frame, "training_coverage")
     assert (coverage["numerator"], coverage["denominator"], coverage["target"]) == (2, 3, 1.0)
     assert coverage["previous"] == pytest.approx(1 / 3)  # 2022: W1 of W1..W3
@@ -110,6 +121,39 @@ def test_kpis_targets_and_previous_year(con):
     assert pd.isna(kpi(frame, "person_times")["target"])
     everything = queries.kpis(con)
     assert everything["target"].isna().all() and everything["previous"].isna().all()
+
+
+def test_a_january_hire_never_lowers_the_previous_year(con):
+    con.execute("INSERT INTO workers VALUES ('W9', '新人', '东方', 'social_worker', '2024-01-10', TRUE)")
+    assert kpi(queries.kpis(con, year=2023), "training_coverage")["denominator"] == 3  # not on 2023's roster
+    assert kpi(queries.kpis(con, year=2024), "training_coverage")["denominator"] == 4
+    assert "W9" not in queries.untrained_workers(con, year=2023)["worker_id"].tolist()
+    assert queries.coverage_by(con, by="community", year=2023).set_index("community").at["东方", "roster"] == 2
+
+
+def test_a_year_that_is_not_over_is_year_to_date_with_its_pace(con):
+    # As of 2024-01-20: 2024 is 20 days old; it is compared with 1-20 January 2023 and its targets are paced.
+    con.execute("INSERT INTO targets VALUES ('training_hours', 2024, 36.6), ('fund_raised', 2024, 366000)")
+    frame = queries.kpis(con, year=2024).set_index("metric")
+    assert frame["partial"].all() and frame["end"].iloc[0] == date(2024, 1, 20)
+    assert frame.at["training_hours", "value"] == 2 and frame.at["training_hours", "target"] == 36.6
+    assert frame.at["training_hours", "expected"] == pytest.approx(36.6 * 20 / 366)  # 2 hours expected by now
+    assert frame.at["fund_raised", "expected"] == pytest.approx(20_000)
+    assert pd.isna(frame.at["person_times", "previous"])  # nothing held in 1-20 January 2023: no comparison
+    frame_2023 = queries.kpis(con, year=2023).set_index("metric")
+    assert not frame_2023["partial"].any() and (frame_2023["expected"].dropna() == frame_2023["target"].dropna()).all()
+    # needs-attention: no coverage alarm 20 days into a year (judged against the pace after a quarter)
+    assert "low_coverage" not in queries.needs_attention(con, year=2024)["issue"].tolist()
+    assert "low_coverage" in queries.needs_attention(con, year=2023)["issue"].tolist()  # a whole year at 2/3
+
+
+def test_the_same_dates_of_the_year_before():
+    leap = metrics.Period.of(2024, date(2024, 2, 29))
+    assert leap.year_before() == metrics.Period(date(2023, 1, 1), date(2023, 2, 28), 2023, True)
+    assert metrics.Period.of(2023, date(2024, 1, 31)) == metrics.Period(
+        date(2023, 1, 1), date(2023, 12, 31), 2023, False
+    )
+    assert metrics.Period.of(None, date(2024, 1, 31)).year_before() is None
 
 
 def test_default_year_is_last_year_during_the_first_quarter(con):
@@ -176,7 +220,7 @@ def test_fund_breakdowns(con):
 
 def test_empty_warehouse_returns_empty_or_zero(empty):
     assert queries.years(empty).empty and queries.communities(empty).empty
-    assert queries.coverage(empty).iloc[0]["roster"] == 0
+    assert kpi(queries.kpis(empty), "training_coverage")["denominator"] == 0
     assert queries.kpis(empty)["value"].fillna(0).sum() == 0
     assert queries.needs_attention(empty).empty
     for fn in (queries.fund_monthly, queries.fund_flows, queries.completions_burnup, queries.training_by_month):

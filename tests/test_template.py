@@ -128,6 +128,7 @@ ROWS = {
         }
     ],
     "targets": [{"metric": "training_coverage", "year": 2023, "target": "100%"}],
+    "metadata": [{"as_of": date(2024, 1, 31), "note": "论坛公布数据"}],
 }
 
 

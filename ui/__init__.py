@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+import metrics
 import queries
 from etl import accounts, db, kinds
 from i18n import LANGUAGES, t
@@ -410,68 +411,64 @@ class Page:
         self.downloads(shown, name)
 
 
-KPI_KINDS = {
-    "projects_completed": "count",
-    "micro_renewal_completed": "count",
-    "training_coverage": "percent",
-    "training_hours": "hours",
-    "person_times": "count",
-    "fund_raised": "yuan",
-    "fund_used": "yuan",
-    "usage_rate": "percent",
-    "balance": "yuan",
-}
-
-
-def _kpi_text(page: Page, kind: str, x: float | None) -> str:
-    if kind == "percent":
-        return numbers.percent(x)
-    if kind == "yuan":
-        return page.money(x)
-    return numbers.number(x, 1 if kind == "hours" else 0)
-
-
-def _kpi_change(page: Page, kind: str, change: float) -> str:
-    if kind == "percent":
+def _change(page: Page, unit: str, change: float) -> str:
+    if unit == "percent":
         return page.t("kpi.points", points=f"{change * 100:+.1f}")
-    return numbers.signed(_kpi_text(page, kind, change), change)
+    return numbers.signed(numbers.by_unit(unit, change, page.lang), change)
 
 
-def kpi_tiles(page: Page, frame: pd.DataFrame, metrics: tuple[str, ...], per_row: int = 4) -> None:
-    """One bordered tile per KPI: value, change against the previous year, target and progress towards it."""
+def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: int = 4) -> None:
+    """One bordered tile per catalogue metric (metrics.py): value, change against the same dates a year before,
+    the full-year target with the pace expected by the as-of date, and how far it is reached.
+
+    A town-wide metric shown while a community is selected says 全镇 / town-wide in its label.
+    """
     rows = {r["metric"]: r for r in frame.to_dict("records")}
     columns = st.columns(per_row)
-    for i, metric in enumerate(metrics):
-        row, kind = rows[metric], KPI_KINDS[metric]
-        value, previous, target = (None if pd.isna(row[k]) else row[k] for k in ("value", "previous", "target"))
+    for i, code in enumerate(codes):
+        row, metric = rows[code], metrics.METRICS[code]
+        value, previous, target, expected = (
+            None if pd.isna(row[k]) else float(row[k]) for k in ("value", "previous", "target", "expected")
+        )
+        label = metric.label(page.lang)
+        if page.community and row["scope"] == "town":
+            label += page.t("kpi.town_wide")
         with columns[i % per_row].container(border=True):
             change = None if value is None or previous is None else value - previous
+            versus = "kpi.vs_same_dates" if row["partial"] else "kpi.vs"
             st.metric(
-                page.t(f"kpi.{metric}"),
-                _kpi_text(page, kind, value),
-                delta=None if change is None else (0 if change == 0 else _kpi_change(page, kind, change)),
-                delta_description=None if change is None else page.t("kpi.vs", year=page.year - 1),
-                delta_color="off" if metric in ("fund_used", "usage_rate") else "normal",
-                help=page.t(f"kpi.{metric}.help"),
+                label,
+                numbers.by_unit(metric.unit, value, page.lang),
+                delta=None if change is None else (0 if change == 0 else _change(page, metric.unit, change)),
+                delta_description=None if change is None else page.t(versus, year=page.year - 1),
+                delta_color="normal" if metric.better == "up" else "off",
+                help=metric.explain(page.lang),
             )
             notes = []
-            if metric == "training_coverage" and not pd.isna(row["denominator"]):
+            if metric.numerator and metric.unit == "percent" and not pd.isna(row["denominator"]):
                 notes.append(
                     page.t(
-                        "kpi.trained_of",
-                        trained=numbers.number(row["numerator"]),
-                        roster=numbers.number(row["denominator"]),
+                        f"kpi.of.{code}" if code == "training_coverage" else "kpi.of",
+                        numerator=numbers.number(row["numerator"]),
+                        denominator=numbers.number(row["denominator"]),
                     )
                 )
             if target is not None:
-                notes.append(page.t("kpi.target", target=_kpi_text(page, kind, target), year=row["target_year"]))
-            elif metric not in ("usage_rate", "balance"):
+                key = "kpi.target_full_year" if row["partial"] else "kpi.target"
+                notes.append(
+                    page.t(key, target=numbers.by_unit(metric.unit, target, page.lang), year=row["target_year"])
+                )
+                if row["partial"] and expected is not None:
+                    notes.append(page.t("kpi.pace", expected=numbers.by_unit(metric.unit, expected, page.lang)))
+            elif metric.target:
                 reason = "kpi.no_target_all_years" if page.year is None else "kpi.no_target"
                 notes.append(page.t("kpi.no_target_community" if page.community and page.year else reason))
             st.caption(" · ".join(notes) if notes else "\u00a0")
-            if target and value is not None:
-                share = value / target
-                st.progress(min(max(share, 0.0), 1.0), text=page.t("kpi.reached", share=numbers.percent(share)))
+            goal = expected if row["partial"] else target
+            if goal and value is not None:
+                share = value / goal
+                key = "kpi.reached_pace" if row["partial"] else "kpi.reached"
+                st.progress(min(max(share, 0.0), 1.0), text=page.t(key, share=numbers.percent(share)))
 
 
 def attention_list(page: Page, frame: pd.DataFrame, limit: int = 8) -> None:

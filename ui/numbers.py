@@ -61,3 +61,13 @@ def day(d: dt.date | None, lang: str) -> str:
     if lang == "zh":
         return f"{d.year}年{d.month}月{d.day}日"
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+
+
+def by_unit(unit: str, x: float | None, lang: str) -> str:
+    """A value in a metric's unit (metrics.Metric.unit): count 3,165 · hours/decimal 112 or 6.8 · percent 100.0% ·
+    yuan ¥650,000 (¥65万 in zh)."""
+    if unit == "percent":
+        return percent(x)
+    if unit == "yuan":
+        return yuan(x, lang)
+    return number(x, 1 if unit in ("hours", "decimal") else 0)

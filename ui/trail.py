@@ -31,7 +31,22 @@ def _value(key: str, value: object, lang: str) -> str:
 def details_text(details: str, lang: str) -> str:
     """'{"batch_id": "B00001", "file": "x.xlsx", …}' -> 'Batch: B00001 · File: x.xlsx · …' in `lang`."""
     fields = json.loads(details) if details else {}
-    return " · ".join(f"{_field(k, lang)}: {_value(k, v, lang)}" for k, v in fields.items())
+    return " · ".join(
+        f"{_field(k, lang)}: {_reason(v, fields, lang) if k == 'reason' else _value(k, v, lang)}"
+        for k, v in fields.items()
+    )
+
+
+def _reason(key: object, fields: dict, lang: str) -> str:
+    """A refusal's reason, recorded as its catalogue key (with its parameters beside it), in `lang`."""
+    if not isinstance(key, str):
+        return str(key)
+    given = {**{k: v for k, v in fields.items() if k != "reason"}, **(fields.get("reason_params") or {})}
+    params = {k: (v.get(lang, v) if isinstance(v, dict) else v) for k, v in given.items()}
+    try:
+        return t(key, lang, **params)
+    except (KeyError, IndexError, ValueError):  # not a key, or its parameters were not recorded
+        return key
 
 
 def _field(key: str, lang: str) -> str:

@@ -1,0 +1,666 @@
+"""The metric catalogue: every figure the product shows, declared once.
+
+Each `Metric` says what the figure is (names and 口径 in Chinese and English, written for a leader), how it is
+shown (unit), how it behaves over time (a flow is summed over the period; a stock is a level on the period's
+last day; a rate divides two other metrics of the same scope), whether more is better, which `targets.metric`
+it is measured against, whether it can be cut by community, and its SQL. Every surface reads it: the KPI tiles,
+the presenter's slides, the .pptx, the printed report, exports and `python -m etl metrics`.
+
+Periods. A period runs from `start` (always a 1 January) to `end`. For a year Y as of day D it is
+1 January Y .. min(31 December Y, D): a year that is not over is year-to-date (`partial`), compared with the same
+dates of the year before and measured against its full-year target with the pace expected by D. "All years" runs
+from the first record to D and has neither a target nor a comparison.
+
+Scopes. Donations and meetings are not recorded by community, so their metrics are town-wide (scope "town"):
+with a community selected they are computed for the whole town and labelled so, never divided or subtracted
+with a community's figure. A rate is computed in one scope: usage rate is the town's spending over the town's
+donations, whatever community is selected.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+Con = duckdb.DuckDBPyConnection
+
+ACTIVITIES_PER_PAIR = 10  # each mentoring pair works through ten set activities
+EPOCH = date(1900, 1, 1)  # the start of "all years"
+
+_COMMUNITY = "($community::VARCHAR IS NULL OR {col} = $community::VARCHAR)"
+_IN_PERIOD = "{col} BETWEEN $start::DATE AND $end::DATE"
+_DONE = "status = 'completed' AND " + _IN_PERIOD.format(col="completed_date")
+# The roster of a period: active workers who had joined by its last day (a blank joined date = always on it).
+# Someone hired in January 2024 was never on 2023's roster.
+_ROSTER = (
+    "coalesce(w.active, TRUE) AND (w.joined_date IS NULL OR w.joined_date <= $end::DATE) AND "
+    + _COMMUNITY.format(col="w.community")
+)
+# Trained in the period: at least one attendance at a session dated in it. training_worker_year (etl/derived.sql)
+# holds each worker's first session date per year; periods start on 1 January, so "first date that year <= end"
+# for any year from the start's to the end's is exactly "attended in the period".
+_TRAINED = (
+    _ROSTER + " AND w.worker_id IN (SELECT t.worker_id FROM training_worker_year t "
+    "WHERE t.year BETWEEN year($start::DATE) AND year($end::DATE) AND t.first_date <= $end::DATE)"
+)
+# Sessions held in the period; for a community, those its workers attended.
+_SESSIONS = (
+    _IN_PERIOD.format(col="s.date") + " AND ($community::VARCHAR IS NULL OR s.session_id IN "
+    "(SELECT c.session_id FROM session_communities c WHERE c.community = $community::VARCHAR))"
+)
+# Person-times: whole months from the monthly roll-up, the last part-month counted from attendance itself.
+_PERSON_TIMES = f"""
+    (SELECT coalesce(sum(r.person_times), 0) FROM training_rollup r
+     WHERE r.month >= $start::DATE AND last_day(r.month) <= $end::DATE AND {_COMMUNITY.format(col="r.community")})
+  + (SELECT count(*) FROM attendance a
+     WHERE $end::DATE < last_day($end::DATE)
+       AND a.session_id IN (SELECT s.session_id FROM training_sessions s
+                            WHERE s.date BETWEEN greatest($start::DATE, date_trunc('month', $end::DATE)) AND $end::DATE)
+       AND ($community::VARCHAR IS NULL
+            OR a.worker_id IN (SELECT w.worker_id FROM workers w WHERE w.community = $community::VARCHAR)))
+"""
+_PAIRS = (
+    "(m.start_date IS NULL OR m.start_date <= $end::DATE) AND ($community::VARCHAR IS NULL OR m.mentee_id IN "
+    "(SELECT w.worker_id FROM workers w WHERE w.community = $community::VARCHAR))"
+)
+
+
+@dataclass(frozen=True)
+class Metric:
+    code: str
+    group: str  # programme | training | mentoring | fund: where it is shown
+    name: dict[str, str]  # {"zh": …, "en": …}
+    definition: dict[str, str]  # 口径, for a leader
+    unit: str  # count | percent | hours | yuan | decimal
+    kind: str  # flow (summed over the period) | stock (a level on its last day) | rate (numerator ÷ denominator)
+    scope: str  # community (can be cut by community) | town (town-wide only)
+    sql: str = ""  # a scalar SELECT with $start, $end and (scope community) $community; empty for a rate
+    source: str = ""  # the table whose records it counts: no records in a period = no figure (not a zero)
+    numerator: str | None = None
+    denominator: str | None = None
+    target: str | None = None  # the targets.metric code it is measured against
+    better: str = "up"  # up | down | neutral: how a change is coloured
+    shown: bool = True  # False: a component of a rate, not a figure of its own
+
+    def label(self, lang: str) -> str:
+        return self.name[lang]
+
+    def explain(self, lang: str) -> str:
+        return self.definition[lang]
+
+
+def _m(*args, **kwargs) -> Metric:
+    return Metric(*args, **kwargs)
+
+
+CATALOGUE: tuple[Metric, ...] = (
+    # --- the programmes, as the town reports them (each on its own: never one total across programmes)
+    _m(
+        "projects_completed",
+        "programme",
+        {"zh": "组团治理项目完成数", "en": "Group-governance projects completed"},
+        {
+            "zh": "组团治理类项目中，状态为“已完成”且完成日期在所选期间内的项目数。其他项目类型（微更新、美丽社区等）分别统计，不计入此数。",
+            "en": "Group-governance projects whose status is completed and whose completion date falls in the period. "
+            "Other programmes (micro-renewals, Beautiful Community, …) are counted on their own, not here.",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM projects p WHERE program = 'group_governance' AND {_DONE} "
+        f"AND {_COMMUNITY.format(col='p.community')}",
+        "projects",
+        target="projects_completed",
+    ),
+    _m(
+        "group_governance_themes",
+        "programme",
+        {"zh": "组团治理主题数", "en": "Group-governance themes"},
+        {
+            "zh": "所选期间内完成的组团治理项目涉及的不同主题数（未填主题的不计）。",
+            "en": "Distinct themes of the group-governance projects completed in the period (a blank theme is not one).",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(DISTINCT theme) FROM projects p WHERE program = 'group_governance' AND {_DONE} "
+        f"AND {_COMMUNITY.format(col='p.community')}",
+        "projects",
+    ),
+    _m(
+        "promotion_meetings",
+        "programme",
+        {"zh": "组团推进会", "en": "Promotion meetings"},
+        {
+            "zh": "所选期间内召开的“推进会”类会议次数。会议不按社区记录，为全镇数据。",
+            "en": "Meetings of type “promotion” held in the period. Meetings are not recorded by community: town-wide.",
+        },
+        "count",
+        "flow",
+        "town",
+        f"SELECT count(*) FROM meetings WHERE type = 'promotion' AND {_IN_PERIOD.format(col='date')}",
+        "meetings",
+    ),
+    _m(
+        "beautiful_community_district_plus",
+        "programme",
+        {"zh": "美丽社区区级及以上项目", "en": "Beautiful Community: district level or above"},
+        {
+            "zh": "“美丽社区”类项目中，所选期间内完成、且最高获评级别为区级或市级的项目数；每个项目按最高级别只计一次。",
+            "en": "Beautiful Community projects completed in the period whose highest level is district or municipal; "
+            "each project counts once, at its highest level.",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM projects p WHERE program = 'beautiful_community' AND level IN ('district', 'municipal') "
+        f"AND {_DONE} AND {_COMMUNITY.format(col='p.community')}",
+        "projects",
+    ),
+    _m(
+        "beautiful_community_municipal",
+        "programme",
+        {"zh": "其中市级", "en": "of which municipal"},
+        {
+            "zh": "上述美丽社区项目中获评市级的项目数。",
+            "en": "Of those Beautiful Community projects, the ones at municipal level.",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM projects p WHERE program = 'beautiful_community' AND level = 'municipal' "
+        f"AND {_DONE} AND {_COMMUNITY.format(col='p.community')}",
+        "projects",
+    ),
+    _m(
+        "micro_renewal_completed",
+        "programme",
+        {"zh": "微更新完成数", "en": "Micro-renewals completed"},
+        {
+            "zh": "微更新类项目中，状态为“已完成”且完成日期在所选期间内的项目数。",
+            "en": "Micro-renewal projects whose status is completed and whose completion date falls in the period.",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM projects p WHERE program = 'micro_renewal' AND {_DONE} "
+        f"AND {_COMMUNITY.format(col='p.community')}",
+        "projects",
+        target="micro_renewal_completed",
+    ),
+    _m(
+        "micro_renewal_resident_proposed",
+        "programme",
+        {"zh": "其中居民提出", "en": "of which proposed by residents"},
+        {
+            "zh": "上述微更新项目中标记为居民提出的项目数。",
+            "en": "Of those micro-renewals, the ones marked as proposed by residents.",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM projects p WHERE program = 'micro_renewal' AND resident_proposed AND {_DONE} "
+        f"AND {_COMMUNITY.format(col='p.community')}",
+        "projects",
+    ),
+    # --- training
+    _m(
+        "roster",
+        "training",
+        {"zh": "名册人数", "en": "Workers on the roster"},
+        {
+            "zh": "所选期间的名册：在岗、且入职日期不晚于期间最后一天（未填入职日期视为一直在册）的社区工作者，包括书记、主任、委员、社工和后备干部。期间结束后入职的人不计入该期间。",
+            "en": "The period's roster: active community workers who had joined by its last day (a blank joined date "
+            "counts as always), every role included. Someone who joined after the period is not on its roster.",
+        },
+        "count",
+        "stock",
+        "community",
+        f"SELECT count(*) FROM workers w WHERE {_ROSTER}",
+        "workers",
+        shown=False,
+    ),
+    _m(
+        "trained",
+        "training",
+        {"zh": "参训人数", "en": "Workers trained"},
+        {
+            "zh": "所选期间名册上的人员中，在期间内至少参加过一场培训的人数。",
+            "en": "Workers on the period's roster who attended at least one session held in the period.",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM workers w WHERE {_TRAINED}",
+        "training_sessions",
+    ),
+    _m(
+        "training_coverage",
+        "training",
+        {"zh": "培训覆盖率", "en": "Training coverage"},
+        {
+            "zh": "参训人数 ÷ 名册人数：所选期间名册上（在岗、入职不晚于期间末）的人员中，期间内至少参加一场培训的比例。",
+            "en": "Workers trained ÷ workers on the roster: the share of the period's roster (active, joined by its "
+            "end) who attended at least one session held in the period.",
+        },
+        "percent",
+        "rate",
+        "community",
+        source="training_sessions",
+        numerator="trained",
+        denominator="roster",
+        target="training_coverage",
+    ),
+    _m(
+        "training_hours",
+        "training",
+        {"zh": "培训学时", "en": "Training hours"},
+        {
+            "zh": "所选期间内举办的培训场次的学时之和（选择社区时：该社区人员参加过的场次）。",
+            "en": "Hours of the training sessions held in the period (for a community: sessions its workers attended).",
+        },
+        "hours",
+        "flow",
+        "community",
+        f"SELECT coalesce(sum(s.hours), 0)::DOUBLE FROM training_sessions s WHERE {_SESSIONS}",
+        "training_sessions",
+        target="training_hours",
+    ),
+    _m(
+        "person_times",
+        "training",
+        {"zh": "培训人次", "en": "Person-times trained"},
+        {
+            "zh": "所选期间内举办的培训的签到记录数：一人参加一场计一人次（选择社区时：该社区人员的签到）。",
+            "en": "Attendance records of sessions held in the period: one person at one session is one person-time "
+            "(for a community: its workers' attendance).",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT {_PERSON_TIMES}",
+        "training_sessions",
+        target="person_times",
+    ),
+    _m(
+        "sessions",
+        "training",
+        {"zh": "培训场次", "en": "Training sessions"},
+        {
+            "zh": "所选期间内举办的培训场次（选择社区时：该社区人员参加过的场次）。",
+            "en": "Training sessions held in the period (for a community: sessions its workers attended).",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM training_sessions s WHERE {_SESSIONS}",
+        "training_sessions",
+    ),
+    # --- mentoring ("Head Goose" pairing)
+    _m(
+        "mentors",
+        "mentoring",
+        {"zh": "带教师傅", "en": "Mentors"},
+        {
+            "zh": "结对日期不晚于期间最后一天（或未填日期）的师徒结对中的师傅人数（选择社区时：徒弟属于该社区的结对）。",
+            "en": "Mentors of the pairs started by the period's last day (or undated); for a community, pairs whose "
+            "mentee belongs to it.",
+        },
+        "count",
+        "stock",
+        "community",
+        f"SELECT count(DISTINCT m.mentor_id) FROM mentorships m WHERE {_PAIRS}",
+        "mentorships",
+    ),
+    _m(
+        "mentees",
+        "mentoring",
+        {"zh": "结对徒弟", "en": "Mentees"},
+        {
+            "zh": "上述结对中的徒弟（后备干部）人数。",
+            "en": "Mentees (reserve cadres) in those pairs.",
+        },
+        "count",
+        "stock",
+        "community",
+        f"SELECT count(DISTINCT m.mentee_id) FROM mentorships m WHERE {_PAIRS}",
+        "mentorships",
+    ),
+    _m(
+        "mentoring_activities",
+        "mentoring",
+        {"zh": "每对完成活动", "en": "Activities done per pair"},
+        {
+            "zh": f"上述每对师徒已完成的规定活动（共{ACTIVITIES_PER_PAIR}项）的平均数（取最新记录，不随截至日期回溯）。",
+            "en": f"Average of the {ACTIVITIES_PER_PAIR} set activities each of those pairs has done (the latest "
+            "record; not rolled back to the as-of date).",
+        },
+        "decimal",
+        "stock",
+        "community",
+        f"SELECT avg(coalesce(m.activities_done, 0))::DOUBLE FROM mentorships m WHERE {_PAIRS}",
+        "mentorships",
+    ),
+    # --- the community fund "Warm Yang Hui"
+    _m(
+        "fund_raised",
+        "fund",
+        {"zh": "募集资金", "en": "Fund raised"},
+        {
+            "zh": "所选期间内收到的捐赠之和。捐赠不按社区记录，为全镇数据。",
+            "en": "Donations received in the period. Donations are not recorded by community: town-wide.",
+        },
+        "yuan",
+        "flow",
+        "town",
+        f"SELECT coalesce(sum(amount_yuan), 0)::DOUBLE FROM donations WHERE {_IN_PERIOD.format(col='date')}",
+        "donations",
+        target="fund_raised",
+    ),
+    _m(
+        "fund_used",
+        "fund",
+        {"zh": "使用资金", "en": "Fund used"},
+        {
+            "zh": "所选期间内的基金支出之和（选择社区时：记在该社区名下的支出）。",
+            "en": "Fund spending in the period (for a community: the spending recorded for it).",
+        },
+        "yuan",
+        "flow",
+        "community",
+        f"SELECT coalesce(sum(amount_yuan), 0)::DOUBLE FROM disbursements d WHERE {_IN_PERIOD.format(col='d.date')} "
+        f"AND {_COMMUNITY.format(col='d.community')}",
+        "disbursements",
+        target="fund_used",
+        better="neutral",
+    ),
+    _m(
+        "fund_used_town",
+        "fund",
+        {"zh": "全镇使用资金", "en": "Fund used, town-wide"},
+        {"zh": "所选期间内全镇的基金支出之和。", "en": "Fund spending in the period, town-wide."},
+        "yuan",
+        "flow",
+        "town",
+        f"SELECT coalesce(sum(amount_yuan), 0)::DOUBLE FROM disbursements WHERE {_IN_PERIOD.format(col='date')}",
+        "disbursements",
+        shown=False,
+    ),
+    _m(
+        "usage_rate",
+        "fund",
+        {"zh": "使用率", "en": "Usage rate"},
+        {
+            "zh": "同一期间内全镇使用资金 ÷ 全镇募集资金（全镇数据）。",
+            "en": "Town-wide fund used ÷ town-wide fund raised in the same period.",
+        },
+        "percent",
+        "rate",
+        "town",
+        source="donations",
+        numerator="fund_used_town",
+        denominator="fund_raised",
+        better="neutral",
+    ),
+    _m(
+        "balance",
+        "fund",
+        {"zh": "基金结余", "en": "Fund balance"},
+        {
+            "zh": "基金设立以来至期间最后一天的募集总额减去使用总额（全镇数据）。",
+            "en": "All money raised since the fund began, less all money used, up to the period's last day (town-wide).",
+        },
+        "yuan",
+        "stock",
+        "town",
+        "SELECT ((SELECT coalesce(sum(amount_yuan), 0) FROM donations WHERE date <= $end::DATE) "
+        "- (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements WHERE date <= $end::DATE))::DOUBLE",
+        "donations",
+    ),
+)
+
+METRICS: dict[str, Metric] = {m.code: m for m in CATALOGUE}
+GROUPS = ("programme", "training", "mentoring", "fund")
+TARGET_CODES = tuple(m.target for m in CATALOGUE if m.target)  # = the targets sheet's metric codes
+_SOURCE_DATES = {  # which dates put a table's records in a period
+    "projects": ("completed_date", "start_date"),
+    "meetings": ("date",),
+    "workers": ("joined_date",),
+    "training_sessions": ("date",),
+    "mentorships": ("start_date",),
+    "donations": ("date",),
+    "disbursements": ("date",),
+}
+
+
+def shown(group: str | None = None) -> tuple[Metric, ...]:
+    """The metrics shown as figures (of one group), in catalogue order."""
+    return tuple(m for m in CATALOGUE if m.shown and (group is None or m.group == group))
+
+
+# --- periods
+
+
+@dataclass(frozen=True)
+class Period:
+    """1 January of `year` (or of the first record, for all years) up to `end`."""
+
+    start: date
+    end: date
+    year: int | None  # None: all years
+    partial: bool  # a year that is not over on the as-of date
+
+    @classmethod
+    def of(cls, year: int | None, as_of: date) -> Period:
+        if year is None:
+            return cls(EPOCH, as_of, None, False)
+        last = date(year, 12, 31)
+        end = min(last, as_of)
+        return cls(date(year, 1, 1), end, year, end < last)
+
+    @property
+    def started(self) -> bool:
+        return self.start <= self.end
+
+    def elapsed(self) -> float:
+        """The share of the year behind the period (1.0 for a whole year)."""
+        if self.year is None or not self.partial:
+            return 1.0
+        days = 366 if calendar.isleap(self.year) else 365
+        return max((self.end - self.start).days + 1, 0) / days
+
+    def year_before(self) -> Period | None:
+        """The same dates one year earlier (29 February becomes the 28th); None for all years."""
+        if self.year is None:
+            return None
+        try:
+            end = self.end.replace(year=self.end.year - 1)
+        except ValueError:  # 29 February
+            end = date(self.end.year - 1, 2, 28)
+        return Period(date(self.year - 1, 1, 1), end, self.year - 1, self.partial)
+
+
+# --- computing
+
+
+def _statement(metrics: tuple[Metric, ...], n_periods: int) -> str:
+    """One SELECT of every metric's SQL for each period ($start0/$end0, $start1/$end1, …): one round trip."""
+    rows = []
+    for i in range(n_periods):
+        columns = [f"{i} AS _i"]
+        for m in metrics:
+            sql = m.sql.replace("$start", f"$start{i}").replace("$end", f"$end{i}")
+            if m.scope == "town":
+                sql = sql.replace("$community::VARCHAR", "NULL::VARCHAR")
+            columns.append(f"({sql}) AS {m.code}")
+        for table, cols in _SOURCE_DATES.items():
+            held = " OR ".join(f"{c} BETWEEN $start{i}::DATE AND $end{i}::DATE" for c in cols)
+            columns.append(f"EXISTS (SELECT 1 FROM {table} WHERE {held}) AS _held_{table}")
+        rows.append("SELECT " + ", ".join(columns))
+    return " UNION ALL ".join(rows) + " ORDER BY _i"
+
+
+def values(con: Con, periods: list[Period], community: str | None = None) -> list[dict[str, float | None]]:
+    """Every metric's value in each period (rates divided here, in their own scope); held_<table> flags too."""
+    computed = tuple(m for m in CATALOGUE if m.sql)
+    params: dict[str, object] = {"community": community}
+    for i, p in enumerate(periods):
+        params[f"start{i}"], params[f"end{i}"] = p.start, p.end
+    sql = _statement(computed, len(periods))
+    if "$community" not in sql:
+        params.pop("community")
+    frame = con.execute(sql, params).df()
+    out = []
+    for row in frame.to_dict("records"):
+        got: dict[str, float | None] = {}
+        for m in CATALOGUE:
+            if m.kind == "rate":
+                num, den = row[m.numerator], row[m.denominator]
+                got[m.code] = None if pd.isna(den) or not den else float(num) / float(den)
+            else:
+                got[m.code] = None if pd.isna(row[m.code]) else float(row[m.code])
+        got.update({k: bool(v) for k, v in row.items() if k.startswith("_held_")})
+        out.append(got)
+    return out
+
+
+def targets(con: Con, year: int | None) -> dict[str, float]:
+    """The year's targets by targets.metric code ({} for all years)."""
+    if year is None:
+        return {}
+    rows = con.execute("SELECT metric, target FROM targets WHERE year = $year", {"year": year}).fetchall()
+    return {metric: float(target) for metric, target in rows}
+
+
+def figures(con: Con, *, year: int | None, as_of: date, community: str | None = None) -> pd.DataFrame:
+    """One row per shown metric for the period of `year` as of `as_of` (and `community`), in catalogue order.
+
+    Columns: code, group, unit, scope (the scope the value is in: community or town), value, previous (same dates
+    a year before; None when that period holds no records of the metric's kind), target (full year), expected
+    (the target's pace for a year that is not over), target_year, numerator, denominator, start, end, partial.
+    """
+    period = Period.of(year, as_of)
+    before = period.year_before()
+    now, *prior = values(con, [period, before] if before else [period], community)
+    prior = prior[0] if prior else None
+    goals = targets(con, year)
+    rows = []
+    for m in shown():
+        in_scope = "town" if m.scope == "town" or community is None else "community"
+        # a town-wide target measures a community's figure only when it is a rate (coverage), or the figure is
+        # the town's own (a town-wide metric shown as such)
+        goal = (
+            goals.get(m.target) if m.target and (community is None or m.kind == "rate" or m.scope == "town") else None
+        )
+        previous = None
+        if prior is not None and prior.get(f"_held_{m.source}", False):
+            previous = prior[m.code]
+        rows.append(
+            {
+                "code": m.code,
+                "group": m.group,
+                "unit": m.unit,
+                "scope": in_scope,
+                "value": now[m.code] if period.started else None,
+                "previous": previous,
+                "target": goal,
+                "expected": None if goal is None else goal * (period.elapsed() if m.kind != "stock" else 1.0),
+                "target_year": year if goal is not None else None,
+                "numerator": now[m.numerator] if m.numerator else None,
+                "denominator": now[m.denominator] if m.denominator else None,
+                "start": period.start if year is not None else None,
+                "end": period.end,
+                "partial": period.partial,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["target_year"] = frame["target_year"].astype("Int64")
+    return frame
+
+
+# --- the narrative (文字综述): fixed sentence templates (i18n "narrative.*") filled from the figures
+
+
+def narrative(frame: pd.DataFrame, lang: str, *, community: str | None = None) -> list[str]:
+    """The figures of `figures()` (or queries.kpis) as a few sentences for a leader, in `lang`.
+
+    Sentences follow the catalogue's groups; town-wide figures are said to be the town's when a community is
+    selected; a year that is not over is named year-to-date.
+    """
+    from i18n import t
+    from ui import numbers
+
+    rows = frame.set_index("metric" if "metric" in frame else "code")
+
+    def say(code: str) -> str:
+        value = rows.at[code, "value"]
+        return numbers.by_unit(METRICS[code].unit, None if pd.isna(value) else value, lang)
+
+    first = rows.iloc[0]
+    end = numbers.day(first["end"], lang)
+    if pd.isna(first["start"]):
+        lead = t("narrative.lead_all", lang, date=end)
+    elif first["partial"]:
+        lead = t("narrative.lead_partial", lang, year=first["start"].year, date=end)
+    else:
+        lead = t("narrative.lead_year", lang, year=first["start"].year)
+    where = community or t("narrative.town", lang)
+    roster = rows.at["training_coverage", "denominator"]
+    out = [
+        t(
+            "narrative.programme",
+            lang,
+            lead=lead,
+            where=where,
+            projects=say("projects_completed"),
+            themes=say("group_governance_themes"),
+            bc=say("beautiful_community_district_plus"),
+            municipal=say("beautiful_community_municipal"),
+            micro=say("micro_renewal_completed"),
+            proposed=say("micro_renewal_resident_proposed"),
+        ),
+        t("narrative.meetings", lang, meetings=say("promotion_meetings")),
+        t(
+            "narrative.training",
+            lang,
+            where=where,
+            roster=numbers.number(None if pd.isna(roster) else roster),
+            trained=say("trained"),
+            coverage=say("training_coverage"),
+            hours=say("training_hours"),
+            person_times=say("person_times"),
+        ),
+    ]
+    if rows.at["mentees", "value"]:
+        out.append(
+            t(
+                "narrative.mentoring",
+                lang,
+                mentors=say("mentors"),
+                mentees=say("mentees"),
+                activities=say("mentoring_activities"),
+                n=ACTIVITIES_PER_PAIR,
+            )
+        )
+    out.append(
+        t(
+            "narrative.fund",
+            lang,
+            raised=say("fund_raised"),
+            used=numbers.by_unit("yuan", rows.at["usage_rate", "numerator"], lang),
+            rate=say("usage_rate"),
+            balance=say("balance"),
+        )
+    )
+    if community and rows.at["fund_used", "scope"] == "community":
+        out.append(t("narrative.fund_community", lang, where=community, used=say("fund_used")))
+    return out
+
+
+def joined(sentences: list[str], lang: str) -> str:
+    """Sentences as one paragraph: run together in Chinese, spaced in English."""
+    return ("" if lang == "zh" else " ").join(sentences)

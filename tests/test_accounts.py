@@ -178,12 +178,8 @@ def test_a_viewer_cannot_import_or_undo_and_an_analyst_cannot_undo(warehouse):
     }
 
 
-def test_the_trail_cannot_be_changed_through_the_app():
-    """No UPDATE or DELETE of audit_log anywhere in the code."""
-    sources = [p for d in ("etl", "ui", "pages", "presenter") for p in (ROOT / d).glob("*.py")] + [ROOT / "app.py"]
-    for path in sources:
-        code = path.read_text(encoding="utf-8").lower()
-        assert "update audit_log" not in code and "delete from audit_log" not in code, path
+# That nothing deletes or changes an audit row is proved by running every operation that writes one:
+# tests/test_backup.py::test_the_audit_trail_only_ever_grows.
 
 
 # --- the app

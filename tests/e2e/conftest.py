@@ -1,9 +1,11 @@
 """Browser tests: a real `streamlit run` on a free loopback port, driven by Debian's Chromium.
 
-The browser and one shared server (on a fresh warehouse) are started once per session; each test gets its own
-browser context (its own Streamlit session). A journey that changes the warehouse starts a server of its own
-(`own_server`), so every journey stands alone and they pass in any order. A failing test leaves a full-page
-screenshot in test-output/e2e/<test>.png, and E2E_SCREENSHOTS=1 saves every page a test visits.
+The browser and one shared server (on a fresh warehouse) are started once per test module and stopped when it
+ends: the tests after it (AppTest ones included) must not run beside an idle Chromium and server, nor with
+Playwright's event loop marked running in the main thread. Each test gets its own browser context (its own
+Streamlit session). A journey that changes the warehouse starts a server of its own (`own_server`), so every
+journey stands alone and they pass in any order. A failing test leaves a full-page screenshot in
+test-output/e2e/<test>.png, and E2E_SCREENSHOTS=1 saves every page a test visits.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ STARTUP_SECONDS = 90
 TIMEOUT_MS = 60_000  # the first run of a fresh server loads the sample workbooks
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+# An element left over from an earlier run, or one whose component is still loading: Streamlit loads most element
+# components lazily and shows a skeleton meanwhile, which can outlast the run (seen: 19 tiles drawn after the run).
+UNSETTLED = '[data-testid="stElementContainer"][data-stale="true"], [data-testid="stSkeleton"]'
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 # Plotly's drawn marks: bars and markers (.point), lines, filled areas, pie slices, sankey links, heatmaps.
 MARKS = ".point, .js-line, .js-fill, .slice, .sankey-link, .hm"
@@ -142,7 +147,7 @@ def _serve(folder: Path) -> Iterator[Server]:
             process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The shared server, on a fresh (empty) warehouse: the app loads the sample itself, as on a fresh install.
 
@@ -196,7 +201,7 @@ def own_server(tmp_path: Path, sample_file: Path) -> Iterator[Callable[..., Serv
 # --- the browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium through Playwright (no browser download); missing Chromium fails, never skips."""
     if not os.access(CHROMIUM, os.X_OK):
@@ -230,10 +235,11 @@ class App:
     # left over from an earlier run. Readings then wait for what they read (tiles, table cells, chart marks).
 
     def settle(self) -> None:
-        """Wait until no script run is in progress and no element is left over from an earlier run."""
-        self.page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
+        """Wait until no script run is in progress, nothing is left over from an earlier run and every element's
+        component has loaded (checked together, in one look at the page)."""
         self.page.wait_for_function(
-            '() => !document.querySelector(\'[data-testid="stElementContainer"][data-stale="true"]\')',
+            "([idle, unsettled]) => !!document.querySelector(idle) && !document.querySelector(unsettled)",
+            arg=[IDLE, UNSETTLED],
             timeout=TIMEOUT_MS,
         )
 

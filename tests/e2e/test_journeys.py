@@ -20,6 +20,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
+import metrics as catalogue
 from i18n import t
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def fill(ws, values: dict[str, object]) -> int:
 
 def figures(app: App) -> dict[str, str]:
     """The overview's KPI tiles by metric: {"fund_raised": "¥650,000", ...} (unknown labels kept as they are)."""
-    metric_of = {en(f"kpi.{m}"): m for m in METRICS}
+    metric_of = {catalogue.METRICS[m].label("en"): m for m in METRICS}
     return {metric_of.get(label, label): value for label, value in app.kpis().items()}
 
 
@@ -303,7 +304,7 @@ def test_6_phone_has_no_horizontal_overflow(phone: App) -> None:
 def test_7_chinese_reader_sees_chinese_figures_on_every_page(app: App) -> None:
     app.open(query="lang=zh")
     kpis = app.kpis()
-    zh = {t(f"kpi.{m}", "zh"): m for m in METRICS}
+    zh = {catalogue.METRICS[m].label("zh"): m for m in METRICS}
     shown = {zh[label]: value for label, value in kpis.items() if label in zh}
     # Chinese readers get 万 for large amounts; counts and rates read as in English
     assert shown["fund_raised"] == "¥65万", kpis

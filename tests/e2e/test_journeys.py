@@ -94,7 +94,6 @@ def overview_figures(app: App) -> dict[str, str]:
     return figures(app)
 
 
-FUND_TILES = ("fund_raised", "usage_rate", "balance")  # what a ¥10,000 donation dated 2023 changes on the overview
 REFERENCE_FUND = {"fund_raised": "¥650,000", "usage_rate": "50.8%", "balance": "¥320,000"}
 DONATED_FUND = {"fund_raised": "¥660,000", "usage_rate": "50.0%", "balance": "¥330,000"}
 

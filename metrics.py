@@ -664,3 +664,156 @@ def narrative(frame: pd.DataFrame, lang: str, *, community: str | None = None) -
 def joined(sentences: list[str], lang: str) -> str:
     """Sentences as one paragraph: run together in Chinese, spaced in English."""
     return ("" if lang == "zh" else " ").join(sentences)
+
+
+# --- the rows behind a figure (查看明细), and the imports they came from
+
+_P = _COMMUNITY.format(col="p.community")
+_PROJECT_ROWS = "SELECT p.* FROM projects p WHERE {where} AND " + _DONE + " AND " + _P
+_SESSION_ROWS = f"""
+    SELECT s.*, (SELECT count(*) FROM attendance a WHERE a.session_id = s.session_id
+                 AND ($community::VARCHAR IS NULL OR a.worker_id IN
+                      (SELECT w.worker_id FROM workers w WHERE w.community = $community::VARCHAR))) AS person_times
+    FROM training_sessions s WHERE {_SESSIONS} ORDER BY s.date, s.session_id
+"""
+_ROSTER_ROWS = f"""
+    SELECT w.*, w.worker_id IN (SELECT t.worker_id FROM training_worker_year t
+                                WHERE t.year BETWEEN year($start::DATE) AND year($end::DATE)
+                                  AND t.first_date <= $end::DATE) AS trained
+    FROM workers w WHERE {_ROSTER} ORDER BY trained, w.community, w.worker_id
+"""
+_PAIR_ROWS = f"SELECT m.* FROM mentorships m WHERE {_PAIRS} ORDER BY m.mentor_id, m.mentee_id"
+_DONATION_ROWS = f"SELECT * FROM donations WHERE {_IN_PERIOD.format(col='date')} ORDER BY date, donation_id"
+_SPENDING_ROWS = (
+    f"SELECT * FROM disbursements d WHERE {_IN_PERIOD.format(col='d.date')} AND {_COMMUNITY.format(col='d.community')}"
+    " ORDER BY d.date, d.disbursement_id"
+)
+_ATTENDANCE_ROWS = f"""
+    SELECT a.session_id, s.date, s.title, a.worker_id FROM attendance a JOIN training_sessions s USING (session_id)
+    WHERE {_IN_PERIOD.format(col="s.date")}
+      AND ($community::VARCHAR IS NULL
+           OR a.worker_id IN (SELECT w.worker_id FROM workers w WHERE w.community = $community::VARCHAR))
+    ORDER BY s.date, a.session_id, a.worker_id
+"""
+
+
+@dataclass(frozen=True)
+class Records:
+    """Stored rows behind a figure: the table, its key, and a SELECT of them for the period."""
+
+    table: str
+    key: tuple[str, ...]
+    sql: str
+
+
+_PROJECTS = ("projects", ("project_id",))
+RECORDS: dict[str, tuple[Records, ...]] = {
+    "projects_completed": (Records(*_PROJECTS, _PROJECT_ROWS.format(where="program = 'group_governance'")),),
+    "group_governance_themes": (Records(*_PROJECTS, _PROJECT_ROWS.format(where="program = 'group_governance'")),),
+    "promotion_meetings": (
+        Records(
+            "meetings",
+            ("meeting_id",),
+            f"SELECT * FROM meetings WHERE type = 'promotion' AND {_IN_PERIOD.format(col='date')} ORDER BY date",
+        ),
+    ),
+    "beautiful_community_district_plus": (
+        Records(
+            *_PROJECTS,
+            _PROJECT_ROWS.format(where="program = 'beautiful_community' AND level IN ('district', 'municipal')"),
+        ),
+    ),
+    "beautiful_community_municipal": (
+        Records(*_PROJECTS, _PROJECT_ROWS.format(where="program = 'beautiful_community' AND level = 'municipal'")),
+    ),
+    "micro_renewal_completed": (Records(*_PROJECTS, _PROJECT_ROWS.format(where="program = 'micro_renewal'")),),
+    "micro_renewal_resident_proposed": (
+        Records(*_PROJECTS, _PROJECT_ROWS.format(where="program = 'micro_renewal' AND resident_proposed")),
+    ),
+    "trained": (Records("workers", ("worker_id",), _ROSTER_ROWS),),
+    "training_coverage": (Records("workers", ("worker_id",), _ROSTER_ROWS),),
+    "training_hours": (Records("training_sessions", ("session_id",), _SESSION_ROWS),),
+    "sessions": (Records("training_sessions", ("session_id",), _SESSION_ROWS),),
+    "person_times": (
+        Records("training_sessions", ("session_id",), _SESSION_ROWS),
+        Records("attendance", ("session_id", "worker_id"), _ATTENDANCE_ROWS),
+    ),
+    "mentors": (Records("mentorships", ("mentor_id", "mentee_id"), _PAIR_ROWS),),
+    "mentees": (Records("mentorships", ("mentor_id", "mentee_id"), _PAIR_ROWS),),
+    "mentoring_activities": (Records("mentorships", ("mentor_id", "mentee_id"), _PAIR_ROWS),),
+    "fund_raised": (Records("donations", ("donation_id",), _DONATION_ROWS),),
+    "fund_used": (Records("disbursements", ("disbursement_id",), _SPENDING_ROWS),),
+    "usage_rate": (
+        Records("disbursements", ("disbursement_id",), _SPENDING_ROWS),
+        Records("donations", ("donation_id",), _DONATION_ROWS),
+    ),
+    "balance": (
+        Records("donations", ("donation_id",), "SELECT * FROM donations WHERE date <= $end::DATE ORDER BY date"),
+        Records(
+            "disbursements", ("disbursement_id",), "SELECT * FROM disbursements WHERE date <= $end::DATE ORDER BY date"
+        ),
+    ),
+}
+assert set(RECORDS) == {m.code for m in shown()}, "every shown metric names the rows behind it"
+
+
+def _params(sql: str, period: Period, community: str | None, scope: str) -> dict[str, object]:
+    given = {"start": period.start, "end": period.end, "community": None if scope == "town" else community}
+    return {k: v for k, v in given.items() if f"${k}" in sql}
+
+
+def records(
+    con: Con, code: str, *, year: int | None, as_of: date, community: str | None = None, part: int = 0
+) -> pd.DataFrame:
+    """The stored rows behind metric `code` for the period (part 1 of person-times: its attendance rows)."""
+    spec = RECORDS[code][part]
+    period = Period.of(year, as_of)
+    return con.execute(spec.sql, _params(spec.sql, period, community, METRICS[code].scope)).df()
+
+
+def sources(con: Con, code: str, *, year: int | None, as_of: date, community: str | None = None) -> pd.DataFrame:
+    """The imports the rows behind `code` came from: batch_id, file_name, imported_at, rows (in import order).
+
+    A stored row comes from the latest loaded batch that inserted or updated it (its `<table>_history` entries).
+    """
+    period = Period.of(year, as_of)
+    parts, params = [], {}
+    for i, spec in enumerate(RECORDS[code]):
+        keys = ", ".join(f"h.{k}" for k in spec.key)
+        on = " AND ".join(f"h.{k} = r.{k}" for k in spec.key)
+        sql = spec.sql
+        for name, value in _params(sql, period, community, METRICS[code].scope).items():
+            sql = sql.replace(f"${name}", f"${name}{i}")
+            params[f"{name}{i}"] = value
+        parts.append(
+            f"""
+            SELECT arg_max(h._batch_id, b.seq) AS batch_id
+            FROM {spec.table}_history h JOIN import_batches b ON b.batch_id = h._batch_id AND b.status = 'loaded'
+            SEMI JOIN ({sql}) r ON {on}
+            GROUP BY {keys}
+            """
+        )
+    union = " UNION ALL ".join(parts)
+    return con.execute(
+        f"""
+        SELECT u.batch_id, b.file_name, b.imported_at, count(*) AS rows
+        FROM ({union}) u JOIN import_batches b USING (batch_id)
+        GROUP BY ALL ORDER BY min(b.seq)
+        """,
+        params,
+    ).df()
+
+
+def readme_section() -> str:
+    """The README's "How each figure is counted" table, generated from the catalogue (a test keeps them equal)."""
+    lines = [
+        "| figure | 指标 | unit | kind | scope | target | how it is counted |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in shown():
+        scope = "town-wide" if m.scope == "town" else "town or one community"
+        lines.append(
+            f"| {m.label('en')} (`{m.code}`) | {m.label('zh')} | {m.unit} | {m.kind} | {scope} | "
+            f"{m.target or '—'} | {m.explain('en')} |"
+        )
+    return "\n".join(lines)

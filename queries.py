@@ -126,12 +126,19 @@ def communities(con: Con) -> pd.DataFrame:
 
 
 def as_of(con: Con) -> pd.DataFrame:
-    """The date the figures are as of: the latest declared 数据截至 (the `metadata` sheet), else the latest date
-    recorded anywhere in the warehouse (today when it holds no dated record). Columns: as_of, declared, latest."""
+    """The date the figures are as of: the 数据截至 declared by the most recent import that declared one (the
+    `metadata` sheet, or the Data page), else the latest date recorded anywhere in the warehouse (today when it
+    holds no dated record). Undoing that import brings the earlier declaration back. Columns: as_of, declared,
+    latest."""
     frame = _df(
         con,
         """
-        SELECT (SELECT max(as_of) FROM metadata) AS declared, max(d) AS latest FROM (
+        SELECT coalesce(
+                   (SELECT m.as_of FROM metadata m JOIN metadata_history h USING (as_of)
+                    JOIN import_batches b ON b.batch_id = h._batch_id AND b.status = 'loaded'
+                    ORDER BY b.seq DESC LIMIT 1),
+                   (SELECT max(as_of) FROM metadata)) AS declared,
+               max(d) AS latest FROM (
             SELECT max(date) AS d FROM training_sessions UNION ALL SELECT max(date) FROM donations
             UNION ALL SELECT max(date) FROM disbursements UNION ALL SELECT max(completed_date) FROM projects
             UNION ALL SELECT max(start_date) FROM projects UNION ALL SELECT max(date) FROM meetings)
@@ -194,6 +201,18 @@ def headline(
     """The catalogue's values as one row, a column per metric code (for a page's totals)."""
     frame = kpis(con, year=year, community=community, as_of=as_of)
     return pd.DataFrame([dict(zip(frame["metric"], frame["value"], strict=True))])
+
+
+def metric_rows(
+    con: Con, *, code: str, year: int | None = None, community: str | None = None, part: int = 0
+) -> pd.DataFrame:
+    """The stored rows behind a catalogue figure for the period (metrics.records)."""
+    return metrics.records(con, code, year=year, as_of=as_of_date(con), community=community, part=part)
+
+
+def metric_sources(con: Con, *, code: str, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """The imports (batch, file) the rows behind a catalogue figure came from (metrics.sources)."""
+    return metrics.sources(con, code, year=year, as_of=as_of_date(con), community=community)
 
 
 def targets(con: Con, *, year: int | None = None) -> pd.DataFrame:

@@ -276,8 +276,8 @@ KINDS: dict[str, Kind] = {
             ("metric", "year"),
         ),
         # What the data declares about itself: 数据截至, the date its figures are as of (the figures the town
-        # published are as of 2024-01-31, though the last record is dated the 19th). The latest date declared
-        # counts; with none, the as-of date is the latest record's.
+        # published are as of 2024-01-31, though the last record is dated the 19th). The most recently imported
+        # declaration counts (queries.as_of); with none, the as-of date is the latest record's.
         Kind(
             "metadata",
             "数据说明",

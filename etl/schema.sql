@@ -87,7 +87,8 @@ CREATE TABLE IF NOT EXISTS targets (
     PRIMARY KEY (metric, year)
 );
 
--- What the data declares about itself: the date its figures are as of (数据截至); the latest declared counts.
+-- What the data declares about itself: the date its figures are as of (数据截至); the most recently imported
+-- declaration counts (queries.as_of).
 CREATE TABLE IF NOT EXISTS metadata (
     as_of DATE PRIMARY KEY,
     note  VARCHAR

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import io
+from datetime import date, datetime
 from pathlib import Path
 
 import xlsxwriter
@@ -301,3 +302,20 @@ def write_template(path: Path, lang: str = "zh") -> Path:
         _kind_sheet(book, KINDS[name], lang, styles, lists)
     book.close()
     return path
+
+
+def metadata_workbook(as_of: date, note: str = "") -> bytes:
+    """A one-sheet workbook declaring the data's as-of date (数据截至), as the Data page imports it: through the
+    same checks, batch, audit trail and undo as any upload."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    kind = KINDS["metadata"]
+    sheet = book.add_worksheet(kind.zh)
+    sheet.write_row(0, 0, [c.zh for c in kind.columns])
+    sheet.write_datetime(
+        1, 0, datetime(as_of.year, as_of.month, as_of.day), book.add_format({"num_format": "yyyy-mm-dd"})
+    )
+    if note:
+        sheet.write_string(1, 1, note)
+    book.close()
+    return buffer.getvalue()

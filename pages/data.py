@@ -4,10 +4,12 @@ import hashlib
 
 import streamlit as st
 
+import queries
 import ui
 from etl import accounts, checks, guard, load
 from etl.annotate import annotate
-from ui import markdown, review
+from etl.template import metadata_workbook
+from ui import markdown, numbers, review
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -138,6 +140,31 @@ if results:
         st.session_state["import_warnings"] = after
         st.session_state["upload_generation"] = generation + 1
         st.rerun()
+
+# --- the as-of date the figures are declared at (数据截至): imported like a workbook (batch, audit, undo)
+with st.expander(lang("data.as_of.title"), icon=":material/event:"):
+    day = page.q(queries.as_of).iloc[0]
+    st.caption(
+        lang(
+            "data.as_of.now",
+            date=numbers.day(day["as_of"], page.lang),
+            how=lang("data.as_of.declared" if day["declared"] else "data.as_of.latest"),
+        )
+    )
+    with st.form("as_of_form", border=False):
+        chosen = st.date_input(lang("data.as_of.label"), value=day["as_of"], format="YYYY-MM-DD")
+        note = st.text_input(lang("data.as_of.note"), max_chars=200)
+        if st.form_submit_button(lang("data.as_of.button"), icon=":material/event_available:"):
+            data = metadata_workbook(chosen, note.strip())
+            result = accounts.import_as(user, page.writer(), data, f"{lang('data.as_of.file')}-{chosen}.xlsx")
+            ui.clear_caches()
+            st.session_state["previews"] = {}
+            st.session_state["import_done"] = [
+                page.md("data.imported", file=result.file, batch=result.batch_id, **result.counts)
+                if result.status == "loaded"
+                else page.md("data.unchanged", file=result.file)
+            ]
+            st.rerun()
 
 # --- 3. history and undo
 st.subheader(lang("data.history.title"))

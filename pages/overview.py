@@ -31,6 +31,7 @@ for group in metrics.GROUPS:
         st.caption(page.md("fund.community_note", community=page.community))
     ui.kpi_tiles(page, kpis, tuple(m.code for m in metrics.shown(group)))
 page.downloads(kpis, "kpis")
+ui.drilldown(page, tuple(m.code for m in metrics.shown()))
 
 st.subheader(page.t("overview.attention"))
 st.caption(page.t("overview.attention_help"))

@@ -32,7 +32,7 @@ class Figure:
     key: str
     label: str
     text: str
-    value: float
+    value: float | None
     detail: str = ""
     definition: str = ""
 
@@ -155,6 +155,13 @@ class _Builder:
     def fmt(self, unit: str, x: float | None) -> str:
         return fmt(unit, x, self.lang)
 
+    @staticmethod
+    def chart(*args: object, **kwargs: object) -> Chart | None:
+        """A chart, or None when it has nothing to draw (e.g. an as-of date before any spending): every surface
+        then leaves the chart out instead of drawing an empty frame."""
+        chart = Chart(*args, **kwargs)
+        return chart if chart.categories else None
+
     def value(self, code: str) -> float:
         value = self.figures.at[code, "value"]
         return 0.0 if value is None or pd.isna(value) else float(value)
@@ -162,9 +169,9 @@ class _Builder:
     def figure(self, code: str, detail: str = "") -> Figure:
         """A catalogue metric as a headline figure; with a target, its detail line gives it and the share reached."""
         metric, row = metrics.METRICS[code], self.figures.loc[code]
-        value = self.value(code)
+        value = None if pd.isna(row["value"]) else float(row["value"])  # e.g. an average of no pairs: "—"
         goal = None if pd.isna(row["target"]) else float(row["target"])
-        if goal:
+        if goal and value is not None:
             reached = self.t("presenter.reached", share=numbers.percent(value / goal))
             detail = self.t("presenter.target", target=self.fmt(metric.unit, goal)) + " · " + reached
         return Figure(
@@ -205,7 +212,7 @@ class _Builder:
                 self.figure("group_governance_themes"),
                 self.figure("promotion_meetings"),
             ),
-            Chart(
+            self.chart(
                 "bar",
                 self.t("presenter.chart.by_theme"),
                 tuple(self.t("common.unspecified") if pd.isna(x) else str(x) for x in themes["theme"]),
@@ -225,7 +232,7 @@ class _Builder:
                 municipal=numbers.number(self.value("beautiful_community_municipal")),
             ),
             (self.figure("beautiful_community_district_plus"), self.figure("beautiful_community_municipal")),
-            Chart(
+            self.chart(
                 "column",
                 self.t("presenter.chart.by_level"),
                 tuple(_label(self.lang, kinds.LEVELS, x) for x in levels["level"]),
@@ -245,7 +252,7 @@ class _Builder:
                 proposed=numbers.number(self.value("micro_renewal_resident_proposed")),
             ),
             (self.figure("micro_renewal_completed"), self.figure("micro_renewal_resident_proposed")),
-            Chart(
+            self.chart(
                 "line",
                 self.t("presenter.chart.running_total"),
                 tuple(_month(self.lang, m) for m in months["month"]),
@@ -275,7 +282,7 @@ class _Builder:
                 ),
                 self.figure("training_coverage"),
             ),
-            Chart(
+            self.chart(
                 "bar",
                 self.t("presenter.chart.coverage_by_role"),
                 tuple(_label(self.lang, kinds.ROLES, r) for r in roles["role"]),
@@ -298,7 +305,7 @@ class _Builder:
                 sessions=numbers.number(self.value("sessions")),
             ),
             (self.figure("person_times"), self.figure("training_hours"), self.figure("sessions")),
-            Chart(
+            self.chart(
                 "column",
                 self.t("presenter.chart.person_times_by_month"),
                 tuple(_month(self.lang, m) for m in months["month"]),
@@ -322,7 +329,7 @@ class _Builder:
                 self.figure("mentees"),
                 self.figure("mentoring_activities", detail=self.t("presenter.of_ten", n=metrics.ACTIVITIES_PER_PAIR)),
             ),
-            Chart(
+            self.chart(
                 "bar",
                 self.t("presenter.chart.mentors"),
                 tuple(self.person(n) for n in mentors["mentor"]),
@@ -345,7 +352,7 @@ class _Builder:
                 used=numbers.yuan(self.value("fund_used"), self.lang),
             ),
             (self.figure("fund_raised"), self.figure("fund_used"), self.figure("balance")),
-            Chart(
+            self.chart(
                 "column",
                 self.t("presenter.chart.fund_by_month"),
                 tuple(_month(self.lang, m) for m in months["month"]),
@@ -396,7 +403,7 @@ class _Builder:
                     definition=self.t("presenter.def.targets_met", year=self.year),
                 ),
             ),
-            Chart(
+            self.chart(
                 "bar",
                 self.t("presenter.chart.reached"),
                 tuple(k.label for k in judged),

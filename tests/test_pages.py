@@ -14,6 +14,7 @@ import metrics
 import queries
 from etl import db, derived
 from i18n import t
+from ui import markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("overview", "projects", "training", "fund")
@@ -227,3 +228,32 @@ def test_kpis_show_the_change_against_the_year_before(env, tmp_path):
     assert (tiles["training_coverage"].value, tiles["training_coverage"].delta) == ("66.7%", "+33.3 pts")
     assert tiles["fund_raised"].delta in (None, "")  # the fund did not exist in 2022: nothing to compare
     assert "Target 3 (2023)" in texts(at) and "**花园** (东方) has been in progress for 325 days." in texts(at)
+
+
+def test_every_figure_shows_the_rows_it_counts_and_their_files(sample_db):
+    at = open_page("overview")
+    drill = at.selectbox(key="drill_metric")
+    assert drill.value == metrics.METRICS["projects_completed"].label("en")
+    assert "50 projects" in texts(at) and "02_项目.xlsx (batch B00002, 50 rows)" in markdown.unescape(texts(at))
+    drill.set_value(metrics.METRICS["person_times"].label("en")).run()
+    assert not at.exception
+    said = markdown.unescape(texts(at))
+    assert "38 training sessions" in said and "3,165 attendance rows" in said  # 3,165 = the tile's figure
+    sessions = next(d.value for d in at.dataframe if "person-times" in d.value.columns)
+    assert sessions["person-times"].sum() == 3165
+    labels = [b.label for b in at.get("download_button")]
+    assert labels.count(t("download.csv", "en")) >= 3  # the KPI table, the sessions and the attendance rows
+
+
+def test_the_rows_of_a_figure_follow_the_community_and_say_when_they_are_town_wide(sample_db):
+    con = db.connect(sample_db)
+    community = queries.communities(con)["community"].iloc[0]
+    trained = queries.kpis(con, year=2023, community=community).set_index("metric").at["trained", "value"]
+    con.close()
+    st.cache_resource.clear()
+    at = open_page("overview", community=community)
+    at.selectbox(key="drill_metric").set_value(metrics.METRICS["trained"].label("en")).run()
+    roster = next(d.value for d in at.dataframe if "trained" in d.value.columns)
+    assert set(roster["community"]) == {community} and roster["trained"].sum() == trained
+    at.selectbox(key="drill_metric").set_value(metrics.METRICS["fund_raised"].label("en")).run()
+    assert t("drill.town_wide", "en") in texts(at)

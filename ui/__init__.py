@@ -471,6 +471,39 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
                 st.progress(min(max(share, 0.0), 1.0), text=page.t(key, share=numbers.percent(share)))
 
 
+def _headers(table: str, columns: list[str], lang: str) -> dict[str, str]:
+    """A stored table's columns as the reader's spreadsheets name them (Chinese headers in zh)."""
+    kind = kinds.KINDS.get(table)
+    names = {c.name: (c.zh if lang == "zh" else c.name) for c in kind.columns} if kind else {}
+    extra = {"person_times": t("drill.col.person_times", lang), "trained": t("drill.col.trained", lang)}
+    return {c: names.get(c) or extra.get(c) or c for c in columns}
+
+
+def drilldown(page: Page, codes: tuple[str, ...]) -> None:
+    """查看明细: pick a figure, see the stored rows it counts (downloadable) and the files and batches they came from."""
+    with st.expander(page.t("drill.title"), icon=":material/table_rows:"):
+        by_label = {metrics.METRICS[c].label(page.lang): c for c in codes}  # options as the reader reads them
+        code = by_label[st.selectbox(page.t("drill.pick"), list(by_label), key="drill_metric")]
+        metric = metrics.METRICS[code]
+        st.caption(metric.explain(page.lang))
+        if page.community and metric.scope == "town":
+            st.caption(page.t("drill.town_wide"))
+        for part, spec in enumerate(metrics.RECORDS[code]):
+            rows = page.q(queries.metric_rows, code=code, part=part)
+            st.markdown(page.md("drill.rows", n=f"{len(rows):,}", table=page.t(f"kind.{spec.table}")))
+            shown = rows.rename(columns=_headers(spec.table, list(rows.columns), page.lang))
+            st.dataframe(shown.head(1000), hide_index=True, width="stretch")
+            page.downloads(shown, f"{code}_{spec.table}")
+        origin = page.q(queries.metric_sources, code=code)
+        files = [
+            page.t("drill.source", file=r["file_name"], batch=r["batch_id"], n=f"{r['rows']:,}")
+            for r in origin.to_dict("records")
+        ]
+        st.caption(
+            markdown.escape(page.t("drill.sources") + ("；" if page.lang == "zh" else "; ").join(files or ["—"]))
+        )
+
+
 def attention_list(page: Page, frame: pd.DataFrame, limit: int = 8) -> None:
     """The "needs attention" list: one line per issue, the most urgent kinds first, the rest in an expander."""
     if frame.empty:

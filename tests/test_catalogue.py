@@ -196,3 +196,16 @@ def test_the_data_page_declares_the_as_of_date_as_an_undoable_import(sample_file
     assert queries.as_of(con).iloc[0]["as_of"] == date(2024, 1, 31)  # undone: the earlier declaration is back
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def test_the_beautiful_community_chart_counts_that_programme_only(warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        deck = slides.build(con, lang="zh", mask=True)
+        every_town_level = con.execute(
+            "SELECT count(*) FROM projects WHERE status = 'completed' AND level = 'town' AND year(completed_date) = 2023"
+        ).fetchone()[0]
+    slide = next(s for s in deck.slides if s.key == "beautiful_community")
+    by_level = dict(zip(slide.chart.categories, slide.chart.series[0].values, strict=True))
+    assert by_level.get("区级", 0) + by_level.get("市级", 0) == 9  # the title's 9, of which 1 municipal
+    assert by_level.get("市级") == 1
+    assert by_level.get("镇级", 0) < every_town_level  # not every programme's town-level projects (≈47)

@@ -83,6 +83,7 @@ class Metric:
     numerator: str | None = None
     denominator: str | None = None
     target: str | None = None  # the targets.metric code it is measured against
+    line: str = ""  # tiles that share a line on a page (one programme's figures)
     better: str = "up"  # up | down | neutral: how a change is coloured
     shown: bool = True  # False: a component of a rate, not a figure of its own
 
@@ -115,6 +116,7 @@ CATALOGUE: tuple[Metric, ...] = (
         f"AND {_COMMUNITY.format(col='p.community')}",
         "projects",
         target="projects_completed",
+        line="group_governance",
     ),
     _m(
         "group_governance_themes",
@@ -130,6 +132,7 @@ CATALOGUE: tuple[Metric, ...] = (
         f"SELECT count(DISTINCT theme) FROM projects p WHERE program = 'group_governance' AND {_DONE} "
         f"AND {_COMMUNITY.format(col='p.community')}",
         "projects",
+        line="group_governance",
     ),
     _m(
         "promotion_meetings",
@@ -144,6 +147,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "town",
         f"SELECT count(*) FROM meetings WHERE type = 'promotion' AND {_IN_PERIOD.format(col='date')}",
         "meetings",
+        line="group_governance",
     ),
     _m(
         "beautiful_community_district_plus",
@@ -160,6 +164,7 @@ CATALOGUE: tuple[Metric, ...] = (
         f"SELECT count(*) FROM projects p WHERE program = 'beautiful_community' AND level IN ('district', 'municipal') "
         f"AND {_DONE} AND {_COMMUNITY.format(col='p.community')}",
         "projects",
+        line="beautiful_community",
     ),
     _m(
         "beautiful_community_municipal",
@@ -175,6 +180,7 @@ CATALOGUE: tuple[Metric, ...] = (
         f"SELECT count(*) FROM projects p WHERE program = 'beautiful_community' AND level = 'municipal' "
         f"AND {_DONE} AND {_COMMUNITY.format(col='p.community')}",
         "projects",
+        line="beautiful_community",
     ),
     _m(
         "micro_renewal_completed",
@@ -191,6 +197,7 @@ CATALOGUE: tuple[Metric, ...] = (
         f"AND {_COMMUNITY.format(col='p.community')}",
         "projects",
         target="micro_renewal_completed",
+        line="micro_renewal",
     ),
     _m(
         "micro_renewal_resident_proposed",
@@ -206,6 +213,7 @@ CATALOGUE: tuple[Metric, ...] = (
         f"SELECT count(*) FROM projects p WHERE program = 'micro_renewal' AND resident_proposed AND {_DONE} "
         f"AND {_COMMUNITY.format(col='p.community')}",
         "projects",
+        line="micro_renewal",
     ),
     # --- training
     _m(
@@ -442,6 +450,14 @@ def shown(group: str | None = None) -> tuple[Metric, ...]:
     return tuple(m for m in CATALOGUE if m.shown and (group is None or m.group == group))
 
 
+def lines(group: str) -> list[tuple[str, ...]]:
+    """A group's shown metrics as the lines a page draws them on: one line per programme, else all together."""
+    out: dict[str, list[str]] = {}
+    for m in shown(group):
+        out.setdefault(m.line or group, []).append(m.code)
+    return [tuple(codes) for codes in out.values()]
+
+
 # --- periods
 
 
@@ -568,7 +584,9 @@ def figures(con: Con, *, year: int | None, as_of: date, community: str | None = 
                 "value": now[m.code] if period.started else None,
                 "previous": previous,
                 "target": goal,
-                "expected": None if goal is None else goal * (period.elapsed() if m.kind != "stock" else 1.0),
+                # a flow's full-year target is paced by the share of the year behind the period; a rate or a
+                # level has no pace (coverage 19 days in is not "five times ahead")
+                "expected": None if goal is None else (goal * period.elapsed() if m.kind == "flow" else goal),
                 "target_year": year if goal is not None else None,
                 "numerator": now[m.numerator] if m.numerator else None,
                 "denominator": now[m.denominator] if m.denominator else None,

@@ -183,6 +183,7 @@ TEXT: dict[str, str] = {
     "kpi.town_wide": " (town-wide)",
     "kpi.of": "{numerator} / {denominator}",
     "kpi.of.training_coverage": "{numerator} / {denominator} workers trained",
+    "kpi.reached_so_far": "{share} of the full-year target so far",
     "kpi.vs": "vs {year}",
     "kpi.points": "{points} pts",
     "kpi.target": "Target {target} ({year})",

@@ -180,6 +180,7 @@ TEXT: dict[str, str] = {
     "kpi.town_wide": "（全镇）",
     "kpi.of": "{numerator} / {denominator}",
     "kpi.of.training_coverage": "{numerator} / {denominator} 人已培训",
+    "kpi.reached_so_far": "已完成全年目标的 {share}",
     "kpi.vs": "较 {year} 年",
     "kpi.points": "{points} 个百分点",
     "kpi.target": "目标 {target}（{year} 年）",

@@ -29,7 +29,8 @@ for group in metrics.GROUPS:
     st.subheader(page.t(f"overview.{group}"))
     if group == "fund" and page.community:
         st.caption(page.md("fund.community_note", community=page.community))
-    ui.kpi_tiles(page, kpis, tuple(m.code for m in metrics.shown(group)))
+    for line in metrics.lines(group):  # the programmes each on a line of their own
+        ui.kpi_tiles(page, kpis, line, per_row=max(len(line), 3) if group == "programme" else 4)
 page.downloads(kpis, "kpis")
 ui.drilldown(page, tuple(m.code for m in metrics.shown()))
 

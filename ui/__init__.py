@@ -424,8 +424,9 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
     A town-wide metric shown while a community is selected says 全镇 / town-wide in its label.
     """
     rows = {r["metric"]: r for r in frame.to_dict("records")}
-    columns = st.columns(per_row)
     for i, code in enumerate(codes):
+        if i % per_row == 0:  # a new line of tiles, so tiles of different heights never stagger
+            columns = st.columns(per_row)
         row, metric = rows[code], metrics.METRICS[code]
         value, previous, target, expected = (
             None if pd.isna(row[k]) else float(row[k]) for k in ("value", "previous", "target", "expected")
@@ -445,7 +446,7 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
                 help=metric.explain(page.lang),
             )
             notes = []
-            if metric.numerator and metric.unit == "percent" and not pd.isna(row["denominator"]):
+            if metric.numerator and metric.unit == "percent" and not pd.isna(row["denominator"]) and row["denominator"]:
                 notes.append(
                     page.t(
                         f"kpi.of.{code}" if code == "training_coverage" else "kpi.of",
@@ -458,16 +459,17 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
                 notes.append(
                     page.t(key, target=numbers.by_unit(metric.unit, target, page.lang), year=row["target_year"])
                 )
-                if row["partial"] and expected is not None:
+                if row["partial"] and expected is not None and metric.kind == "flow":
                     notes.append(page.t("kpi.pace", expected=numbers.by_unit(metric.unit, expected, page.lang)))
             elif metric.target:
                 reason = "kpi.no_target_all_years" if page.year is None else "kpi.no_target"
                 notes.append(page.t("kpi.no_target_community" if page.community and page.year else reason))
             st.caption(" · ".join(notes) if notes else "\u00a0")
-            goal = expected if row["partial"] else target
+            paced = row["partial"] and metric.kind == "flow"
+            goal = expected if paced else target
             if goal and value is not None:
                 share = value / goal
-                key = "kpi.reached_pace" if row["partial"] else "kpi.reached"
+                key = "kpi.reached_pace" if paced else ("kpi.reached_so_far" if row["partial"] else "kpi.reached")
                 st.progress(min(max(share, 0.0), 1.0), text=page.t(key, share=numbers.percent(share)))
 
 

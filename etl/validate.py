@@ -180,7 +180,7 @@ def _parse(column: Column, text: pd.Series) -> tuple[pd.Series, np.ndarray, str]
     if column.type == TARGET:
         return (*values.parse_target(text), "cell.target")
     if column.type == ENUM:
-        return (*values.parse_enum(text, column.choices), "cell.enum")
+        return (*values.parse_enum(text, column.choices, column.choice_aliases), "cell.enum")
     return text, np.zeros(len(text), dtype=bool), ""
 
 

@@ -115,10 +115,12 @@ def parse_date(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return dates, bad
 
 
-def parse_enum(s: pd.Series, choices: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
-    """The English code or the Chinese label, ignoring case, spaces, '-' and full-width forms."""
+def parse_enum(
+    s: pd.Series, choices: dict[str, str], aliases: dict[str, str] | None = None
+) -> tuple[pd.Series, np.ndarray]:
+    """The English code or the Chinese label (or an alias), ignoring case, spaces, '-' and full-width forms."""
     lookup: dict[str, str] = {}
-    for code, label in choices.items():
+    for code, label in (*choices.items(), *((code, word) for word, code in (aliases or {}).items())):
         lookup[normalize_one(code)] = code
         lookup[normalize_one(code.replace("_", " "))] = code
         lookup[normalize_one(label)] = code

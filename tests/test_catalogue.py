@@ -209,3 +209,24 @@ def test_the_beautiful_community_chart_counts_that_programme_only(warehouse):
     assert by_level.get("区级", 0) + by_level.get("市级", 0) == 9  # the title's 9, of which 1 municipal
     assert by_level.get("市级") == 1
     assert by_level.get("镇级", 0) < every_town_level  # not every programme's town-level projects (≈47)
+
+
+def test_the_targets_sheet_names_its_metrics_as_the_catalogue_does():
+    import pandas as pd
+
+    from etl import values
+    from etl.kinds import KINDS
+    from etl.kinds import METRICS as TARGET_NAMES
+
+    for code, name in TARGET_NAMES.items():
+        assert name == metrics.METRICS[code].label("zh"), code
+    column = KINDS["targets"].column("metric")
+    typed = pd.Series(["完成项目数", "组团治理项目完成数", "projects completed", "完成微更新数"], dtype="string")
+    parsed, bad = values.parse_enum(typed, column.choices, column.choice_aliases)
+    assert not bad.any()  # the names of earlier templates are still understood
+    assert parsed.tolist() == [
+        "projects_completed",
+        "projects_completed",
+        "projects_completed",
+        "micro_renewal_completed",
+    ]

@@ -134,9 +134,12 @@ def _serve(folder: Path) -> Iterator[Server]:
         if process.poll() is not None:
             pytest.fail(f"streamlit exited with code {process.returncode} before answering.\nstderr:\n{_tail(err)}")
         # Streamlit prints the URL once uvicorn has started (the runtime with it): the health check must pass now.
-        with urllib.request.urlopen(f"{base}/_stcore/health", timeout=30) as response:
-            health = response.read().decode().strip()
-        assert health == "ok", f"{base}/_stcore/health said {health!r}.\nstderr:\n{_tail(err)}"
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=30) as response:
+                health = response.read().decode().strip()
+        except OSError as exc:
+            health = f"no answer ({exc})"
+        assert health == "ok", f"{base}/_stcore/health: {health}.\nstderr:\n{_tail(err)}"
         yield base
     finally:
         process.terminate()

@@ -781,12 +781,29 @@ def _params(sql: str, period: Period, community: str | None, scope: str) -> dict
 
 
 def records(
-    con: Con, code: str, *, year: int | None, as_of: date, community: str | None = None, part: int = 0
+    con: Con,
+    code: str,
+    *,
+    year: int | None,
+    as_of: date,
+    community: str | None = None,
+    part: int = 0,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """The stored rows behind metric `code` for the period (part 1 of person-times: its attendance rows)."""
     spec = RECORDS[code][part]
-    period = Period.of(year, as_of)
-    return con.execute(spec.sql, _params(spec.sql, period, community, METRICS[code].scope)).df()
+    params = _params(spec.sql, Period.of(year, as_of), community, METRICS[code].scope)
+    sql = spec.sql if limit is None else f"SELECT * FROM ({spec.sql}) LIMIT {int(limit)}"
+    return con.execute(sql, params).df()
+
+
+def count_records(
+    con: Con, code: str, *, year: int | None, as_of: date, community: str | None = None, part: int = 0
+) -> int:
+    """How many stored rows are behind metric `code` for the period."""
+    spec = RECORDS[code][part]
+    params = _params(spec.sql, Period.of(year, as_of), community, METRICS[code].scope)
+    return con.execute(f"SELECT count(*) FROM ({spec.sql})", params).fetchall()[0][0]
 
 
 def sources(con: Con, code: str, *, year: int | None, as_of: date, community: str | None = None) -> pd.DataFrame:

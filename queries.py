@@ -204,10 +204,24 @@ def headline(
 
 
 def metric_rows(
+    con: Con,
+    *,
+    code: str,
+    year: int | None = None,
+    community: str | None = None,
+    part: int = 0,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """The stored rows behind a catalogue figure for the period (metrics.records), the first `limit` of them."""
+    return metrics.records(con, code, year=year, as_of=as_of_date(con), community=community, part=part, limit=limit)
+
+
+def metric_row_count(
     con: Con, *, code: str, year: int | None = None, community: str | None = None, part: int = 0
 ) -> pd.DataFrame:
-    """The stored rows behind a catalogue figure for the period (metrics.records)."""
-    return metrics.records(con, code, year=year, as_of=as_of_date(con), community=community, part=part)
+    """How many stored rows are behind a catalogue figure for the period (one row: rows)."""
+    count = metrics.count_records(con, code, year=year, as_of=as_of_date(con), community=community, part=part)
+    return pd.DataFrame({"rows": [count]})
 
 
 def metric_sources(con: Con, *, code: str, year: int | None = None, community: str | None = None) -> pd.DataFrame:

@@ -213,7 +213,7 @@ TEXT: dict[str, str] = {
     "drill.title": "See the rows behind a figure",
     "drill.pick": "Figure",
     "drill.town_wide": "A town-wide figure: its rows are the whole town's.",
-    "drill.rows": "{n} {table} (the first 1,000 shown; the downloads hold all)",
+    "drill.rows": "{n} {table} (the first {shown:,} shown; the downloads hold them all)",
     "drill.sources": "Imported from: ",
     "drill.source": "{file} (batch {batch}, {n} rows)",
     "drill.col.person_times": "person-times",

@@ -210,7 +210,7 @@ TEXT: dict[str, str] = {
     "drill.title": "查看明细：数字背后的记录",
     "drill.pick": "指标",
     "drill.town_wide": "全镇指标：明细为全镇记录。",
-    "drill.rows": "{n} 条{table}（显示前 1,000 条；下载包含全部）",
+    "drill.rows": "{n} 条{table}（显示前 {shown:,} 条；下载包含全部）",
     "drill.sources": "数据来源：",
     "drill.source": "{file}（批次 {batch}，{n} 行）",
     "drill.col.person_times": "人次",

@@ -355,12 +355,17 @@ class Page:
         """A helpful empty state instead of an empty axis."""
         st.info(self.t(key), icon=":material/info:")
 
-    def downloads(self, frame: pd.DataFrame, name: str) -> None:
-        """CSV and Excel downloads of `frame` (cells starting with = + - @ neutralised)."""
+    def downloads(self, frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str) -> None:
+        """CSV and Excel downloads of `frame` (cells starting with = + - @ neutralised), built only when clicked;
+        `frame` may be a function that fetches it then (rows too many to hold for every page run)."""
+
+        def get() -> pd.DataFrame:
+            return frame() if callable(frame) else frame
+
         with st.container(horizontal=True, gap="small"):
             st.download_button(
                 self.t("download.csv"),
-                lambda: export.to_csv(frame),  # built only when clicked
+                lambda: export.to_csv(get()),  # built only when clicked
                 file_name=f"{name}.csv",
                 mime="text/csv",
                 key=f"csv_{name}",
@@ -370,7 +375,7 @@ class Page:
             )
             st.download_button(
                 self.t("download.xlsx"),
-                lambda: export.to_xlsx(frame, name),
+                lambda: export.to_xlsx(get(), name),
                 file_name=f"{name}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key=f"xlsx_{name}",
@@ -481,6 +486,9 @@ def _headers(table: str, columns: list[str], lang: str) -> dict[str, str]:
     return {c: names.get(c) or extra.get(c) or c for c in columns}
 
 
+DRILL_ROWS = 1000  # rows of a figure shown on the page; the downloads hold them all
+
+
 def drilldown(page: Page, codes: tuple[str, ...]) -> None:
     """查看明细: pick a figure, see the stored rows it counts (downloadable) and the files and batches they came from."""
     with st.expander(page.t("drill.title"), icon=":material/table_rows:"):
@@ -491,11 +499,18 @@ def drilldown(page: Page, codes: tuple[str, ...]) -> None:
         if page.community and metric.scope == "town":
             st.caption(page.t("drill.town_wide"))
         for part, spec in enumerate(metrics.RECORDS[code]):
-            rows = page.q(queries.metric_rows, code=code, part=part)
-            st.markdown(page.md("drill.rows", n=f"{len(rows):,}", table=page.t(f"kind.{spec.table}")))
-            shown = rows.rename(columns=_headers(spec.table, list(rows.columns), page.lang))
-            st.dataframe(shown.head(1000), hide_index=True, width="stretch")
-            page.downloads(shown, f"{code}_{spec.table}")
+            rows = page.q(queries.metric_rows, code=code, part=part, limit=DRILL_ROWS)
+            count = int(page.q(queries.metric_row_count, code=code, part=part).iloc[0]["rows"])
+            st.markdown(page.md("drill.rows", n=f"{count:,}", table=page.t(f"kind.{spec.table}"), shown=DRILL_ROWS))
+            headers = _headers(spec.table, list(rows.columns), page.lang)
+            st.dataframe(rows.rename(columns=headers), hide_index=True, width="stretch")
+            filters = {"year": page.year, "community": page.community}
+
+            def every_row(code=code, part=part, headers=headers, filters=filters) -> pd.DataFrame:
+                # fetched when the download is clicked, through a cursor of its own (the run's has ended)
+                return queries.metric_rows(page.writer(), code=code, part=part, **filters).rename(columns=headers)
+
+            page.downloads(every_row, f"{code}_{spec.table}")
         origin = page.q(queries.metric_sources, code=code)
         files = [
             page.t("drill.source", file=r["file_name"], batch=r["batch_id"], n=f"{r['rows']:,}")

@@ -179,7 +179,7 @@ def draw(deck: Deck, slide: Slide, number: int, theme: str) -> None:
                         f'<div class="slide-chart-title">{escape(slide.chart.title)}</div>', unsafe_allow_html=True
                     )
                     st.plotly_chart(
-                        figure(slide.chart, theme, deck.lang),
+                        markdown.plotly_safe(figure(slide.chart, theme, deck.lang)),
                         width="stretch",
                         config={"displayModeBar": False, "staticPlot": False},
                         key=f"slide_chart_{number}",

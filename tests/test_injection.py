@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 import shutil
 import zipfile
@@ -124,3 +125,57 @@ def test_chart_workbooks_in_the_deck_hold_labels_as_text_never_formulas(sample_f
     xml = "\n".join(sheets)
     assert "<f>" not in xml and "<f " not in xml and "hyperlink" not in xml.lower().replace("=hyperlink", "")
     assert html.escape(FORMULA, quote=False) in xml  # the label is there, as text
+
+
+LINK = '<a href="https://evil.example/login">点此领取补贴</a>'
+
+
+def chart_strings(at: AppTest) -> list[str]:
+    found: list[str] = []
+
+    def collect(value: object) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    for chart in at.get("plotly_chart"):
+        collect(json.loads(chart.proto.spec)["data"])
+    return found
+
+
+def test_names_never_become_links_on_charts(sample_file, tmp_path, monkeypatch):
+    """Plotly draws <a href> in labels as a link: a theme or community typed as HTML is shown as the text it is."""
+    path = tmp_path / "w.duckdb"
+    shutil.copy(sample_file, path)
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "UPDATE projects SET theme = $t, community = $t WHERE project_id IN (SELECT project_id FROM projects "
+            "WHERE program = 'group_governance' LIMIT 3)",
+            {"t": LINK},
+        )
+    monkeypatch.setenv("DASHBOARD_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    for page in ("pages/projects.py", "pages/presenter.py"):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.switch_page(page).run()
+        if page.endswith("presenter.py"):
+            at.button(key="presenter_next").click().run()  # the group-governance slide: its chart is by theme
+        else:
+            at.radio(key="projects_by").set_value("theme").run()
+        assert not at.exception, at.exception
+        strings = chart_strings(at)
+        assert any("点此领取补贴" in s for s in strings), page  # the theme is on the chart ...
+        assert not [s for s in strings if "<a" in s.lower()], page  # ... as text, never as a link
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_plotly_text_is_escaped_for_its_pseudo_html():
+    assert markdown.plotly_text(LINK) == '&lt;a href="https://evil.example/login"&gt;点此领取补贴&lt;/a&gt;'
+    assert markdown.plotly_text(["A&B", 3, None]) == ["A&amp;B", 3, None]

@@ -396,7 +396,7 @@ class Page:
             separators=".,",
         )
         config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"], "filename": name}}
-        st.plotly_chart(fig, width="stretch", config=config, key=f"chart_{name}")
+        st.plotly_chart(markdown.plotly_safe(fig), width="stretch", config=config, key=f"chart_{name}")
         self.downloads(data, name)
 
     def table(self, frame: pd.DataFrame, name: str, columns: dict[str, str], **config: object) -> None:

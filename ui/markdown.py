@@ -31,3 +31,32 @@ def t(key: str, lang: str, /, **params: object) -> str:
 def unescape(text: str) -> str:
     """What a reader sees of `escape`d text (for tests and plain-text copies)."""
     return re.sub(r"""\\([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""", r"\1", text)
+
+
+# Plotly draws text (tick labels, legends, hover labels, bar texts, Sankey nodes) through its own pseudo-HTML:
+# `<a href="https://…">` in a project's theme would become a link on the chart. Text from the data is escaped as
+# entities, which Plotly turns back into the characters it shows.
+_PLOTLY_TEXT = ("x", "y", "labels", "text", "hovertext", "ids", "customdata", "name", "parents")
+
+
+def plotly_text(value: object) -> object:
+    """A string as Plotly shows it literally (other values, and containers of them, recursively as they are)."""
+    if isinstance(value, str):
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if isinstance(value, list | tuple):
+        return type(value)(plotly_text(v) for v in value)
+    if hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in ("O", "U", "T"):  # numpy/pandas text arrays
+        return [plotly_text(v) for v in value.tolist()]
+    return value
+
+
+def plotly_safe(fig):
+    """`fig` with every text of its traces escaped for Plotly's pseudo-HTML (returns the same figure)."""
+    for trace in fig.data:
+        for attr in _PLOTLY_TEXT:
+            value = getattr(trace, attr, None) if attr in trace else None
+            if value is not None:
+                trace[attr] = plotly_text(value)
+        if "node" in trace and trace["node"].label is not None:  # a Sankey's node names
+            trace["node"].label = plotly_text(trace["node"].label)
+    return fig

@@ -431,10 +431,10 @@ def untrained_workers(con: Con, *, year: int | None = None, community: str | Non
     )
 
 
-_MENTORING = """
+_MENTORING = f"""
     SELECT m.mentor_id, r.name AS mentor, m.mentee_id, e.name AS mentee, e.community,
            m.start_date, coalesce(m.activities_done, 0) AS activities_done,
-           coalesce(m.activities_done, 0) / 10 AS progress
+           coalesce(m.activities_done, 0) / {metrics.ACTIVITIES_PER_PAIR} AS progress
     FROM mentorships m JOIN workers r ON r.worker_id = m.mentor_id JOIN workers e ON e.worker_id = m.mentee_id
     WHERE ($year::INTEGER IS NULL OR m.start_date IS NULL OR year(m.start_date) <= $year::INTEGER)
       AND ($community::VARCHAR IS NULL OR e.community = $community::VARCHAR OR r.community = $community::VARCHAR)
@@ -458,7 +458,7 @@ def mentoring_summary(con: Con, *, year: int | None = None, community: str | Non
         con,
         f"""
         SELECT count(DISTINCT mentor_id) AS mentors, count(DISTINCT mentee_id) AS mentees, count(*) AS pairs,
-               count(*) FILTER (WHERE activities_done >= 10) AS finished, avg(activities_done) AS average
+               count(*) FILTER (WHERE activities_done >= {metrics.ACTIVITIES_PER_PAIR}) AS finished, avg(activities_done) AS average
         FROM ({_MENTORING})
         """,
         year=year,
@@ -699,8 +699,9 @@ def presenter_mentors(con: Con, *, day: date) -> pd.DataFrame:
         con,
         f"""
         SELECT m.mentor_id, r.name AS mentor, count(*) AS mentees,
-               sum(coalesce(m.activities_done, 0))::BIGINT AS activities_done, 10 * count(*) AS activities_planned,
-               sum(coalesce(m.activities_done, 0)) / (10 * count(*)) AS share_done
+               sum(coalesce(m.activities_done, 0))::BIGINT AS activities_done,
+               {metrics.ACTIVITIES_PER_PAIR} * count(*) AS activities_planned,
+               sum(coalesce(m.activities_done, 0)) / ({metrics.ACTIVITIES_PER_PAIR} * count(*)) AS share_done
         FROM ({_PAIRS_BY}) m JOIN workers r ON r.worker_id = m.mentor_id
         GROUP BY ALL ORDER BY mentees DESC, m.mentor_id
         """,

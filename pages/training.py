@@ -117,5 +117,7 @@ else:
             "community": "table.community",
             "start_date": "table.start_date",
         },
-        activities_done=st.column_config.ProgressColumn(min_value=0, max_value=10, format="%d / 10"),
+        activities_done=st.column_config.ProgressColumn(
+            min_value=0, max_value=metrics.ACTIVITIES_PER_PAIR, format=f"%d / {metrics.ACTIVITIES_PER_PAIR}"
+        ),
     )

@@ -1,11 +1,15 @@
-"""Command line: python -m etl load|sample|template|history|undo|restore|rebuild|metrics|users (see README)."""
+"""Command line: python -m etl load|sample|template|history|undo|restore|rebuild|metrics|report|deck|users (see README)."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import json
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -57,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--skip-missing", action="store_true", help="replay what can be when some kept raw files are missing"
     )
+    _handout_parsers(sub)
     _users_parser(sub)
     return parser
 
@@ -132,6 +137,119 @@ def _metrics(args) -> int:
         goal = "" if row["target"] is None else f"  target {numbers.by_unit(m.unit, row['target'], args.lang)}"
         scope = "  (town-wide)" if args.community and row["scope"] == "town" else ""
         print(f"{row['name']:<45} {text:>12}{goal}{scope}")
+    return EXIT_OK
+
+
+# --- report and deck: the Presenter page's downloads, made without a browser session (e.g. on a schedule)
+
+HANDOUTS = {"report": (".pdf", ".html", ".htm"), "deck": (".pptx",)}
+CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-pdf-header-footer",
+)
+
+
+def _handout_parsers(sub) -> None:
+    report = sub.add_parser("report", help="the printable leadership report: OUT.pdf (printed by Chromium) or OUT.html")
+    report.add_argument("out", type=Path, help="OUT.pdf or OUT.html")
+    deck = sub.add_parser("deck", help="the forum deck as a PowerPoint file")
+    deck.add_argument("out", type=Path, help="OUT.pptx")
+    for command in (report, deck):
+        command.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
+        command.add_argument("--as-of", type=_day, help="YYYY-MM-DD (default: the data's as-of date)")
+        command.add_argument(
+            "--lang", choices=("en", "zh"), default=None, help="language (default: $DASHBOARD_LANG, else en)"
+        )
+        command.add_argument("--mask-names", action="store_true", help="show people's names as 张* (for an audience)")
+
+
+def _chromium() -> str | None:
+    """The Chromium (or Chrome) found on PATH, or None."""
+    return next((path for name in CHROMIUM if (path := shutil.which(name))), None)
+
+
+def _print_pdf(chromium: str, html: str, out: Path) -> None:
+    """Print the report's HTML to `out` with headless Chromium, as a browser prints it (A4 from the page's CSS)."""
+    with tempfile.TemporaryDirectory(prefix="etl-report-") as folder:
+        page = Path(folder) / "report.html"
+        page.write_text(html, encoding="utf-8")
+        target = out.resolve()
+        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={Path(folder) / 'profile'}"]
+        command += [f"--print-to-pdf={target}", page.as_uri()]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+        except subprocess.TimeoutExpired:
+            raise OSError(f"Chromium did not finish printing {out} within 180 s") from None
+        written = target.is_file() and target.read_bytes()[:5] == b"%PDF-"
+        if done.returncode != 0 or not written:
+            lines = [x for x in (done.stderr or "").splitlines() if x.strip()]
+            reason = lines[-1].strip() if lines else f"exit code {done.returncode}"
+            raise OSError(f"Chromium could not print {out}: {reason}")
+
+
+def _handout(args) -> int:
+    """`report OUT.pdf|OUT.html` and `deck OUT.pptx`: slides.build with report.to_html / deck.to_pptx, the code
+    behind the Presenter page's downloads. Exit 0 when written; 2 on a usage or database error (a locked
+    warehouse, an empty one, a date after the data's as-of date) or when a PDF is asked for and no Chromium is
+    installed."""
+    out: Path = args.out
+    kinds = HANDOUTS[args.command]
+    if out.suffix.lower() not in kinds:
+        print(f"error: {args.command} writes {' or '.join(kinds)} files, not {out.name!r}", file=sys.stderr)
+        return EXIT_USAGE
+    if not out.parent.is_dir():
+        print(f"error: no such folder: {out.parent}", file=sys.stderr)
+        return EXIT_USAGE
+    chromium = None
+    if out.suffix.lower() == ".pdf":
+        chromium = _chromium()
+        if chromium is None:
+            print(
+                "error: printing a PDF needs Chromium, which is not installed (on Debian: apt-get install chromium); "
+                "write OUT.html instead and print it from a browser",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    warehouse = db.db_path(args.db)
+    if not warehouse.is_file():
+        print(f"error: no warehouse at {warehouse} (give --db, or load workbooks first)", file=sys.stderr)
+        return EXIT_USAGE
+    lang = args.lang or (os.environ.get("DASHBOARD_LANG") if os.environ.get("DASHBOARD_LANG") in ("en", "zh") else "en")
+
+    import streamlit.logger  # the presenter's formatting lives in ui/: keep Streamlit's "no runtime" notes quiet
+
+    streamlit.logger.set_log_level("error")
+    import queries
+    from presenter import deck as pptx
+    from presenter import report, slides
+
+    con = db.connect(args.db)
+    try:
+        if db.is_empty(con):
+            print(f"error: the warehouse {warehouse} holds no data yet: load workbooks first", file=sys.stderr)
+            return EXIT_USAGE
+        latest = queries.as_of_date(con)
+        if args.as_of and args.as_of > latest:
+            print(f"error: --as-of {args.as_of} is after the data's as-of date {latest}", file=sys.stderr)
+            return EXIT_USAGE
+        deck = slides.build(con, lang=lang, day=args.as_of, mask=args.mask_names)
+    finally:
+        con.close()
+    if args.command == "deck":
+        out.write_bytes(pptx.to_pptx(deck))
+    elif chromium is None:
+        out.write_text(report.to_html(deck), encoding="utf-8")
+    else:
+        _print_pdf(chromium, report.to_html(deck), out)
+    print(f"{out} ({args.command}, {lang}, as of {deck.day.isoformat()}{', names masked' if deck.masked else ''})")
     return EXIT_OK
 
 
@@ -359,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
             return _metrics(args)
         if args.command == "users":
             return _users(args)
+        if args.command in HANDOUTS:
+            return _handout(args)
         if args.command == "sample":
             from etl.sample import write_samples
 

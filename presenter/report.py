@@ -8,7 +8,7 @@ from presenter.slides import Chart, Deck, Slide, fmt
 
 CSS = """
 @page { size: A4; margin: 10mm 12mm 12mm; }
-* { box-sizing: border-box; }
+* { box-sizing: border-box; -webkit-print-color-adjust: exact; print-color-adjust: exact; }  /* bars are backgrounds */
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", system-ui, sans-serif;
        color: #1b2a41; margin: 0 auto; max-width: 190mm; font-size: 9.5pt; line-height: 1.35; }
 header { border-left: 6px solid #c62828; padding: 2mm 0 2mm 5mm; margin: 3mm 0 3mm; }
@@ -28,31 +28,35 @@ td.reached { width: 34%; }
 .meter .fill.met { background: #2e7d32; }
 .meter span { min-width: 14mm; }
 .highlights { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 2.5mm 3mm; }
-.card { border: 1px solid #e3e6ea; border-radius: 2mm; padding: 2.4mm; break-inside: avoid; }
+.card { border: 1px solid #e3e6ea; border-radius: 2mm; padding: 2.4mm; break-inside: avoid; min-width: 0; }
+.card.span2 { grid-column: span 2; }
+.card.span3 { grid-column: span 3; }
+.card.span4 { grid-column: span 4; display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 2fr); gap: 5mm; }
 .card h3 { margin: 0 0 1mm; font-size: 11pt; }
 .card .message { color: #5b6778; margin: 0 0 2mm; }
 .figures { display: flex; flex-wrap: wrap; gap: 1mm 5mm; margin-bottom: 2mm; }
 .figures b { color: #c62828; font-size: 13pt; }
 .figures small { display: block; color: #1b2a41; font-size: 8.5pt; }
-.bars { width: 100%; border-collapse: collapse; font-size: 8.5pt; }
-.bars caption { text-align: left; color: #5b6778; font-weight: 600; padding-bottom: 1mm; }
-.bars td { padding: 0.5mm 1mm; vertical-align: middle; }
-.bars td.label { width: 26%; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 26mm; }
-.bars td.value { width: 18%; text-align: right; white-space: nowrap; }
+.bars { display: grid; grid-template-columns: minmax(0, max-content) minmax(8mm, 1fr) max-content;
+        gap: 0.8mm 1.5mm; align-items: center; font-size: 8.5pt; line-height: 1.2; }
+.bars .label { overflow-wrap: break-word; }
+.bars .value { text-align: right; white-space: nowrap; }
 .bar { height: 2.6mm; background: #1f5fa8; border-radius: 0 1mm 1mm 0; }
 .bar.s1 { background: #b0bec5; }
 .legend { font-size: 8pt; color: #5b6778; }
 .legend i { display: inline-block; width: 3mm; height: 3mm; background: #1f5fa8; margin: 0 1mm 0 3mm; }
 .legend i.s1 { background: #b0bec5; }
-.columns { display: flex; align-items: flex-end; gap: 1.2mm; height: 18mm; margin-top: 1mm; }
-.columns div { flex: 1; display: flex; flex-direction: column; justify-content: flex-end; align-items: center;
-               height: 100%; font-size: 6.5pt; color: #5b6778; }
-.columns .col { width: 100%; background: #1f5fa8; border-radius: 1mm 1mm 0 0; }
+.chart-title { font-size: 8.5pt; color: #5b6778; font-weight: 600; margin-bottom: 1mm; }
+.chart-title .legend { font-weight: 400; white-space: nowrap; }
+.columns { display: grid; grid-auto-flow: column; grid-auto-columns: minmax(0, 1fr); gap: 1.2mm; }
+.columns .month { display: flex; flex-direction: column; align-items: stretch; min-width: 0; }
+.columns .top { height: 3.2mm; line-height: 3.2mm; font-size: 6.8pt; color: #5b6778; text-align: center;
+                white-space: nowrap; }
+.columns .plot { display: flex; align-items: flex-end; gap: 0.4mm; border-bottom: 1px solid #b0bec5; }
+.columns .col { flex: 1 1 0; min-width: 0; background: #1f5fa8; border-radius: 0.8mm 0.8mm 0 0; }
 .columns .col.s1 { background: #b0bec5; }
-.columns .pair { flex-direction: row; align-items: flex-end; gap: 0.4mm; width: 100%; }
-.columns .pair .col { flex: 1; }
-.columns-axis { display: flex; gap: 1.2mm; font-size: 6.5pt; color: #5b6778; }
-.columns-axis span { flex: 1; text-align: center; }
+.columns .axis { font-size: 7pt; line-height: 1.3; color: #5b6778; text-align: center; white-space: nowrap;
+                 padding-top: 0.5mm; }
 .notes { font-size: 8.5pt; color: #5b6778; }
 dl.notes { columns: 2; column-gap: 6mm; font-size: 6.8pt; line-height: 1.25; margin: 0; }
 dl.notes dt, dl.notes dd { break-inside: avoid; }
@@ -74,29 +78,39 @@ def _meter(reached: float | None, text: str) -> str:
     )
 
 
+PLOT_MM = 16.0  # the height of a column chart's plot area: a column of the chart's top value is this tall
+COLUMNS = 4  # the highlights grid: a card spans one column, a chart over months two
+
+
+def _top(chart: Chart) -> float:
+    """The value drawn at full length: the chart's fixed ceiling (1.0 for shares), else its largest value."""
+    return chart.ceiling or max((v for s in chart.series for v in s.values), default=0) or 1
+
+
 def _columns(chart: Chart, lang: str) -> str:
-    """A chart over months as small vertical columns, the first series' value above each (fits a card's width)."""
-    top = chart.ceiling or max((v for s in chart.series for v in s.values), default=0) or 1
+    """A chart over months as vertical columns: each column's height is its value's share of the top value, in
+    millimetres of a fixed plot area (so 3 is drawn 3/185 as tall as 185); the value above a single series' column
+    and the month under it, each on one line."""
+    top = _top(chart)
     cells = []
-    for c in range(len(chart.categories)):
+    for c, category in enumerate(chart.categories):
         value = chart.series[0].values[c]
-        label = escape(fmt(chart.unit, value, lang)) if value else ""
+        above = escape(fmt(chart.unit, value, lang)) if len(chart.series) == 1 and value else ""
         bars = "".join(
-            f'<span class="col s{i}" style="height:{max(0.0, s.values[c]) / top * 100:.1f}%" '
+            f'<span class="col s{i}" data-value="{s.values[c]!r}" '
+            f'style="height:{max(0.0, s.values[c]) / top * PLOT_MM:.3f}mm" '
             f'title="{escape(s.name)}: {escape(fmt(chart.unit, s.values[c], lang))}"></span>'
             for i, s in enumerate(chart.series)
         )
-        inner = (
-            f'<div class="pair">{bars}</div>'
-            if len(chart.series) > 1
-            else bars.replace("<span", "<div").replace("</span>", "</div>")
+        cells.append(
+            f'<div class="month"><div class="top">{above}</div>'
+            f'<div class="plot" style="height:{PLOT_MM}mm">{bars}</div>'
+            f'<div class="axis">{escape(category)}</div></div>'
         )
-        cells.append(f"<div>{label if len(chart.series) == 1 else ''}{inner}</div>")
-    axis = "".join(f"<span>{escape(c)}</span>" for c in chart.categories)
     legend = ""
     if len(chart.series) > 1:
         legend = (
-            '<span class="legend">'
+            ' <span class="legend">'
             + "".join(
                 f'<i class="s{i}"></i>{escape(s.name)} {escape(fmt(chart.unit, sum(s.values), lang))}'
                 for i, s in enumerate(chart.series)
@@ -104,16 +118,20 @@ def _columns(chart: Chart, lang: str) -> str:
             + "</span>"
         )
     return (
-        f'<div class="bars-title legend">{escape(chart.title)}{legend}</div>'
-        f'<div class="columns">{"".join(cells)}</div><div class="columns-axis">{axis}</div>'
+        f'<div class="chart" data-kind="columns"><div class="chart-title">{escape(chart.title)}{legend}</div>'
+        f'<div class="columns">{"".join(cells)}</div></div>'
     )
+
+
+def _as_columns(chart: Chart | None) -> bool:
+    return chart is not None and chart.kind in ("column", "line") and len(chart.categories) > 4
 
 
 def _bars(chart: Chart, lang: str) -> str:
     """A chart as a table of HTML bars (prints crisply, needs no script); charts over months as columns."""
-    if chart.kind in ("column", "line") and len(chart.categories) > 4:
+    if _as_columns(chart):
         return _columns(chart, lang)
-    top = chart.ceiling or max((v for s in chart.series for v in s.values), default=0) or 1
+    top = _top(chart)
     legend = ""
     if len(chart.series) > 1:
         legend = (
@@ -125,21 +143,40 @@ def _bars(chart: Chart, lang: str) -> str:
     for c, category in enumerate(chart.categories):
         for i, series in enumerate(chart.series):
             value = series.values[c]
-            label = escape(category) if i == 0 else ""
             rows.append(
-                f'<tr><td class="label">{label}</td><td><div class="bar s{i}" '
-                f'style="width:{max(0.0, value) / top * 100:.1f}%"></div></td>'
-                f'<td class="value">{escape(fmt(chart.unit, value, lang))}</td></tr>'
+                f'<div class="label">{escape(category) if i == 0 else ""}</div><div class="track"><div class="bar s{i}" '
+                f'data-value="{value!r}" style="width:{max(0.0, min(value, top)) / top * 100:.3f}%"></div></div>'
+                f'<div class="value">{escape(fmt(chart.unit, value, lang))}</div>'
             )
-    return f'<table class="bars"><caption>{escape(chart.title)}{legend}</caption>{"".join(rows)}</table>'
+    return (
+        f'<div class="chart" data-kind="bars"><div class="chart-title">{escape(chart.title)}{legend}</div>'
+        f'<div class="bars">{"".join(rows)}</div></div>'
+    )
 
 
-def _card(deck: Deck, slide: Slide) -> str:
+def _spans(slides: list[Slide]) -> list[int]:
+    """How many grid columns each card takes: two for a chart over months (its month labels need the room), one
+    otherwise; the last card of a row that would leave a hole is widened to close it, so no row ends half empty."""
+    spans = [2 if _as_columns(s.chart) else 1 for s in slides]
+    used, last = 0, None
+    for i, span in enumerate(spans):
+        if used + span > COLUMNS and last is not None:
+            spans[last] += COLUMNS - used
+            used = 0
+        used, last = used + span, i
+        if used == COLUMNS:
+            used, last = 0, None
+    if last is not None:
+        spans[last] += COLUMNS - used
+    return spans
+
+
+def _card(deck: Deck, slide: Slide, span: int) -> str:
     figures = "".join(f"<div><b>{escape(f.text)}</b><small>{escape(f.label)}</small></div>" for f in slide.figures)
     chart = _bars(slide.chart, deck.lang) if slide.chart is not None else ""
     return (
-        f'<section class="card"><h3>{escape(slide.title)}</h3><p class="message">{escape(slide.message)}</p>'
-        f'<div class="figures">{figures}</div>{chart}</section>'
+        f'<section class="card span{span}"><div class="text"><h3>{escape(slide.title)}</h3>'
+        f'<p class="message">{escape(slide.message)}</p><div class="figures">{figures}</div></div>{chart}</section>'
     )
 
 
@@ -151,7 +188,8 @@ def to_html(deck: Deck) -> str:
         f'<td class="reached">{_meter(k.reached, fmt("percent", k.reached, deck.lang))}</td></tr>'
         for k in deck.kpis
     )
-    cards = "".join(_card(deck, s) for s in deck.slides if s.key not in ("cover", "targets"))
+    shown = [s for s in deck.slides if s.key not in ("cover", "targets")]
+    cards = "".join(_card(deck, s, span) for s, span in zip(shown, _spans(shown), strict=True))
     defined = {f.label: f.definition for s in deck.slides for f in s.figures if f.definition}  # each label once
     definitions = "".join(f"<dd><b>{escape(label)}</b>: {escape(text)}</dd>" for label, text in defined.items())
     files = dict.fromkeys(f for s in deck.slides for f in s.sources)

@@ -121,8 +121,8 @@ def _sign_in_form(con: duckdb.DuckDBPyConnection, lang: str, key: str) -> None:
 
 def _account_sidebar(con: duckdb.DuckDBPyConnection, lang: str) -> None:
     """Who is signed in and a sign-out button; or a sign-in form; or, with no accounts, a note that the app is open."""
-    if accounts.is_open():
-        st.sidebar.caption(t("auth.open", lang))
+    if accounts.is_open():  # how to create the first admin is said where an admin works: the Data and Audit pages
+        st.sidebar.caption(t("auth.open_short", lang), help=t("auth.open", lang))
         return
     user = current_user()
     if user is None:
@@ -355,18 +355,46 @@ class Page:
         """A helpful empty state instead of an empty axis."""
         st.info(self.t(key), icon=":material/info:")
 
-    def downloads(self, frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str) -> None:
-        """CSV and Excel downloads of `frame` (cells starting with = + - @ neutralised), built only when clicked;
-        `frame` may be a function that fetches it then (rows too many to hold for every page run)."""
+    def about(self) -> export.About:
+        """What a download from this run is taken with: language, filters, the as-of date, sample data or not."""
+        if self.empty_warehouse:
+            return export.About(self.lang, self.year, self.community)
+        as_of = self.q(queries.as_of).iloc[0]["as_of"]
+        sample = _sample_only(self.path, self.version, self.con)
+        return export.About(self.lang, self.year, self.community, None if pd.isna(as_of) else as_of, bool(sample))
 
-        def get() -> pd.DataFrame:
-            return frame() if callable(frame) else frame
+    def downloads(
+        self,
+        frame: pd.DataFrame | Callable[[], pd.DataFrame],
+        name: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        formats: dict[str, str] | None = None,
+        scope: str | None = None,
+    ) -> None:
+        """CSV and Excel downloads of `frame` that stand alone (ui/export.py): headers and labels in the reader's
+        language, a header block with the title, filters, as-of date, source and sample notice in the Excel file,
+        and a file name that says what it is (杨行镇_各社区培训覆盖率_2023_丰宁苑.xlsx).
+
+        Built only when clicked; `frame` may be a function that fetches it then (rows too many to hold for every page
+        run). name: the download's spec in export.spec (its title, columns, scope). title, headers (column -> text),
+        formats (column -> kind: percent, yuan, date, …) and scope ("filtered" | "town" | "none") override it.
+        """
+        about = self.about()
+        scope = scope or export.spec(name).scope
+        stem = export.file_stem(name, about, scope, title)
+
+        def built() -> export.Export:
+            data = frame() if callable(frame) else frame
+            options = {"heading": title, "headers": headers, "formats": formats, "scope": scope}
+            return export.build(data, name, about, label=self.label, **options)
 
         with st.container(horizontal=True, gap="small"):
             st.download_button(
                 self.t("download.csv"),
-                lambda: export.to_csv(get()),  # built only when clicked
-                file_name=f"{name}.csv",
+                lambda: export.to_csv(built()),  # built only when clicked
+                file_name=f"{stem}.csv",
                 mime="text/csv",
                 key=f"csv_{name}",
                 on_click="ignore",
@@ -375,8 +403,8 @@ class Page:
             )
             st.download_button(
                 self.t("download.xlsx"),
-                lambda: export.to_xlsx(get(), name),
-                file_name=f"{name}.xlsx",
+                lambda: export.to_xlsx(built()),
+                file_name=f"{stem}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key=f"xlsx_{name}",
                 on_click="ignore",
@@ -395,7 +423,8 @@ class Page:
             legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "title": None},
             separators=".,",
         )
-        config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"], "filename": name}}
+        png = export.file_stem(name, self.about(), export.spec(name).scope)  # the PNG is named like the data files
+        config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"], "filename": png}}
         st.plotly_chart(markdown.plotly_safe(fig), width="stretch", config=config, key=f"chart_{name}")
         self.downloads(data, name)
 
@@ -413,7 +442,33 @@ class Page:
             width="stretch",
             column_config={self.t(columns[c]): v for c, v in {**dates, **config}.items()},
         )
-        self.downloads(shown, name)
+        self.downloads(frame[list(columns)], name, headers={c: self.t(k) for c, k in columns.items()})
+
+
+# Tiles read from a phone and from the back of a meeting room: two to a line on a phone (the fund within two
+# screens), labels that wrap instead of being cut, larger type on a 1920 px screen. Streamlit's own classes are
+# the only hooks: the keys of kpi_tiles' containers (st-key-kpis_<n>_…, st-key-tile_<code>) scope every rule.
+TILE_CSS = """<style>
+div[class*="st-key-kpis_"] > div { flex: 1 1 calc(25% - 0.75rem) !important; min-width: 11rem !important; }
+div[class*="st-key-kpis_3_"] > div { flex-basis: calc(33% - 0.75rem) !important; }
+div[class*="st-key-kpis_5_"] > div { flex-basis: calc(20% - 0.75rem) !important; }
+div[class*="st-key-tile_"] [data-testid="stMetricLabel"] p { white-space: normal; overflow: visible; }
+@media (max-width: 640px) {
+  div[class*="st-key-kpis_"] > div { flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important; }
+  div[class*="st-key-tile_"] { padding: 0.6rem 0.7rem !important; gap: 0.3rem !important; }
+  div[class*="st-key-tile_"] [data-testid="stMetricValue"] { font-size: 1.5rem; }
+  div[class*="st-key-tile_"] [data-testid="stProgress"] { display: none; }
+  div[data-testid="stLayoutWrapper"]:has(> div.st-key-narrative) { order: 99; }  /* phone: figures first, words after */
+  [data-testid="stMain"] h1 { font-size: 1.75rem; }
+  [data-testid="stMain"] h3 { font-size: 1.2rem; }
+  [data-testid="stMain"] [data-testid="stAlertContainer"] p { font-size: 0.875rem; }
+}
+@media (min-width: 1600px) {
+  div[class*="st-key-tile_"] [data-testid="stMetricLabel"] p { font-size: 1.1rem; }
+  div[class*="st-key-tile_"] [data-testid="stMetricValue"] { font-size: 2.6rem; }
+  div[class*="st-key-tile_"] [data-testid="stCaptionContainer"] p { font-size: 1rem; }
+}
+</style>"""
 
 
 def _change(page: Page, unit: str, change: float) -> str:
@@ -429,9 +484,9 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
     A town-wide metric shown while a community is selected says 全镇 / town-wide in its label.
     """
     rows = {r["metric"]: r for r in frame.to_dict("records")}
-    for i, code in enumerate(codes):
-        if i % per_row == 0:  # a new line of tiles, so tiles of different heights never stagger
-            columns = st.columns(per_row)
+    # one wrapping line of tiles (TILE_CSS): up to `per_row` on a laptop, two on a phone, never a lone column
+    line = st.container(horizontal=True, gap="small", key=f"kpis_{per_row}_{codes[0]}")
+    for code in codes:
         row, metric = rows[code], metrics.METRICS[code]
         value, previous, target, expected = (
             None if pd.isna(row[k]) else float(row[k]) for k in ("value", "previous", "target", "expected")
@@ -439,7 +494,7 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
         label = metric.label(page.lang)
         if page.community and row["scope"] == "town":
             label += page.t("kpi.town_wide")
-        with columns[i % per_row].container(border=True):
+        with line.container(border=True, key=f"tile_{code}"):
             change = None if value is None or previous is None else value - previous
             versus = "kpi.vs_same_dates" if row["partial"] else "kpi.vs"
             st.metric(
@@ -652,8 +707,122 @@ def setup(title_key: str) -> Page:
     if page.empty_warehouse:
         return page
     day = page.q(queries.as_of).iloc[0]["as_of"]
-    line = page.t("page.as_of", date=numbers.day(day, page.lang))
-    if _sample_only(path, version, con):
-        line += " · " + page.t("page.sample")
-    st.caption(line)
+    st.caption(page.t("page.as_of", date=numbers.day(day, page.lang)))
+    st.html(TILE_CSS)
+    if _sample_only(path, version, con):  # a banner, not a caption: sample figures must never pass as official
+        st.warning(page.t("page.sample"), icon=":material/science:")
     return page
+
+
+# --- charts in the reader's language, one unit per chart (issue 14)
+
+
+def readable(
+    fig: go.Figure,
+    page: Page,
+    *,
+    unit: str = "count",
+    months: str | None = None,
+    labels: bool = False,
+    detail: list[str] | None = None,
+) -> go.Figure:
+    """Every chart's ticks, labels and hover in the reader's words and in one unit (returns the same figure).
+
+    unit: of the values (count | hours | decimal | percent | yuan). A money chart counts in 万 in Chinese (values
+      drawn in 万: ticks '20万', labels '43.18万', the axis titled '金额（万元）') and in '¥431,800' in English.
+    months: the axis ("x" or "y") holding month dates: its ticks read '2023年4月', '5月' (zh) or 'Apr 2023', 'May'
+      (en) from numbers.month_ticks, never Plotly's own English dates.
+    labels: write each value on its bar or point, in the same words as the axis.
+    detail: a further text per point for the hover (one series), e.g. '6 / 7'.
+    Hover reads '<category>: <value>', with the series' name when there are several.
+    """
+    lang, scale = page.lang, numbers.money_scale(page.lang) if unit == "yuan" else 1
+
+    def say(x: float) -> str:
+        return numbers.chart_money(x, lang) if unit == "yuan" else numbers.by_unit(unit, x, lang)
+
+    month_values: set = set()
+    for trace in fig.data:
+        value_axis = "x" if getattr(trace, "orientation", None) == "h" else "y"
+        category_axis = "y" if value_axis == "x" else "x"
+        raw = trace[value_axis] if trace[value_axis] is not None else ()
+        values = [None if pd.isna(v) else float(v) for v in raw]
+        categories = list(trace[category_axis]) if trace[category_axis] is not None else [""] * len(values)
+        if category_axis == months:
+            stamps = [pd.Timestamp(c).date() for c in categories]
+            month_values.update(stamps)
+            categories = [numbers.month(d, lang) for d in stamps]
+        words = [say(v) for v in values]
+        several = len(fig.data) > 1 and trace.name
+        colon = "：" if lang == "zh" else ": "
+        hover = [
+            f"{trace.name} · {c}{colon}{w}" if several else f"{c}{colon}{w}"
+            for c, w in zip(categories, words, strict=True)
+        ]
+        if detail is not None:
+            hover = [f"{h} ({d})" for h, d in zip(hover, detail, strict=True)]
+        trace.update(hovertext=hover, hovertemplate="%{hovertext}<extra></extra>")
+        if labels:
+            trace.update(text=words, texttemplate="%{text}")
+        if scale != 1:
+            trace[value_axis] = [None if v is None else v / scale for v in values]
+    value_axis = "xaxis" if fig.data and getattr(fig.data[0], "orientation", None) == "h" else "yaxis"
+    if unit == "yuan":
+        if lang == "zh":
+            fig.layout[value_axis].update(ticksuffix="万", tickprefix="", tickformat=",.2~f")
+        else:
+            fig.layout[value_axis].update(tickprefix="¥", ticksuffix="", tickformat=",.0f")
+        fig.layout[value_axis].title.text = page.t("chart.money_axis")
+    elif unit == "percent":
+        fig.layout[value_axis].update(tickformat=".0%")
+    if months:
+        ticks, texts = numbers.month_ticks(sorted(month_values), lang, most=6)  # level and whole at 390 px too
+        fig.layout[f"{months}axis"].update(
+            tickmode="array", tickvals=[d.isoformat() for d in ticks], ticktext=texts, title={"text": ""}
+        )
+    return fig
+
+
+def donut(
+    page: Page,
+    labels: list[str],
+    values: list[float],
+    *,
+    unit: str = "count",
+    colours: dict[str, str] | None = None,
+    inside: str = "percent",
+    small: float = 0.05,
+) -> go.Figure:
+    """A donut whose small slices stay readable: every slice's value and share in the legend ('已取消 2（0.8%）'),
+    and text inside only the slices of at least `small` of the whole (`inside`: their "percent" or "value"), so
+    thin slices never carry labels that overlap."""
+    total = float(sum(values)) or 1.0
+
+    def say(x: float) -> str:
+        return numbers.chart_money(x, page.lang) if unit == "yuan" else numbers.by_unit(unit, x, page.lang)
+
+    shares = [float(v) / total for v in values]
+    opening, closing = ("（", "）") if page.lang == "zh" else (" (", ")")
+    legend = [
+        f"{n} {say(v)}{opening}{numbers.percent(s)}{closing}" for n, v, s in zip(labels, values, shares, strict=True)
+    ]
+    text = [
+        (numbers.percent(s) if inside == "percent" else say(v)) if s >= small else ""
+        for v, s in zip(values, shares, strict=True)
+    ]
+    marker = {"colors": [colours.get(n, "#9e9e9e") for n in labels]} if colours else {}  # else the theme's colours
+    return go.Figure(
+        go.Pie(
+            labels=legend,
+            values=list(values),
+            hole=0.5,
+            sort=False,
+            direction="clockwise",
+            marker=marker,
+            text=text,
+            textinfo="text",
+            textposition="inside",
+            insidetextorientation="horizontal",
+            hovertemplate="%{label}<extra></extra>",
+        )
+    )

@@ -160,6 +160,13 @@ def default_year(con: Con) -> pd.DataFrame:
     return pd.DataFrame({"year": [day.year]})
 
 
+def sample_only(con: Con) -> pd.DataFrame:
+    """Whether the warehouse holds only the bundled sample data (one row: sample)."""
+    from etl.bootstrap import is_sample_only
+
+    return pd.DataFrame({"sample": [bool(is_sample_only(con))]})
+
+
 def has_data(con: Con) -> pd.DataFrame:
     """Row counts of the tables the pages read (one row)."""
     return _df(

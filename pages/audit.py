@@ -12,6 +12,8 @@ writer = page.writer()  # the run's own cursor reads a snapshot taken before thi
 audit.absorb(writer, accounts.journal_path())  # account changes made with the CLI while the app held the file
 
 st.caption(page.t("audit.help"))
+if accounts.is_open():  # the admin's next step before the town's network may use the app
+    st.info(page.t("auth.open"), icon=":material/admin_panel_settings:")
 events = audit.trail(writer)
 if events.empty:
     page.empty("audit.empty")

@@ -20,7 +20,9 @@ elif kpis["partial"].any():
     end = numbers.day(kpis["end"].iloc[0], page.lang)
     st.caption(page.t("overview.partial_note", year=page.year, end=end, before=page.year - 1))
 
-with st.container(border=True):  # 文字综述: the figures in a few sentences, from the catalogue's templates
+with st.container(
+    border=True, key="narrative"
+):  # 文字综述: the figures in a few sentences, from the catalogue's templates
     st.markdown(f"**{page.t('narrative.title')}**")
     sentences = metrics.narrative(kpis, page.lang, community=page.community)
     st.markdown(markdown.escape(metrics.joined(sentences, page.lang)))

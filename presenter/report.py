@@ -14,6 +14,8 @@ body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Sourc
 header { border-left: 6px solid #c62828; padding: 2mm 0 2mm 5mm; margin: 3mm 0 3mm; }
 header .town { color: #5b6778; font-size: 9.5pt; }
 h1 { font-size: 19pt; margin: 1mm 0; }
+.sample-mark { margin: 0 0 2mm; padding: 1.5mm 3mm; border: 0.6mm solid #b71c1c; color: #b71c1c;
+  font-weight: 700; font-size: 11pt; text-align: center; }
 header .sub { color: #c62828; font-weight: 700; }
 p.summary { font-size: 9.5pt; line-height: 1.45; margin: 1.5mm 0 0; }
 h2 { font-size: 12pt; margin: 3.5mm 0 1.5mm; border-bottom: 1px solid #e3e6ea; padding-bottom: 1mm; }
@@ -198,6 +200,7 @@ def to_html(deck: Deck) -> str:
 <title>{escape(t("presenter.report.title", year=deck.year))}</title><style>{CSS}</style></head>
 <body>
 <p class="print-hint">{escape(t("presenter.report.print"))}</p>
+{f'<p class="sample-mark">{escape(deck.sample_mark)}</p>' if deck.sample else ""}
 <header><div class="town">{escape(t("presenter.footer_town"))}</div>
 <h1>{escape(t("presenter.report.title", year=deck.year))}</h1>
 <div class="sub">{escape(t("presenter.report.subtitle", date=deck.day.isoformat()))}</div></header>

@@ -230,3 +230,24 @@ def test_the_targets_sheet_names_its_metrics_as_the_catalogue_does():
         "projects_completed",
         "micro_renewal_completed",
     ]
+
+
+def test_sample_figures_are_marked_on_every_surface(warehouse, tmp_path):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        deck = slides.build(con, lang="zh", mask=True)
+    assert deck.sample and deck.sample_mark == "示例数据 · 非正式统计"
+    for slide in deck.slides:
+        assert deck.footer(slide).startswith(deck.sample_mark)  # the page, the .pptx footers and speaker notes
+    prs = Presentation(io.BytesIO(pptx.to_pptx(deck)))
+    for slide in prs.slides:
+        texts = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+        assert deck.sample_mark in texts, "a red mark of its own on every slide"
+    assert deck.sample_mark in report.to_html(deck)
+    # once the town's own data is imported, the mark is gone
+    path = tmp_path / "own.duckdb"
+    shutil.copy(warehouse, path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("UPDATE import_batches SET user_name = 'ann'")
+        own = slides.build(con, lang="zh", mask=True)
+    assert not own.sample and own.sample_mark == ""
+    assert deck.sample_mark not in report.to_html(own) and deck.sample_mark not in pptx_text(pptx.to_pptx(own))

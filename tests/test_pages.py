@@ -100,7 +100,7 @@ def test_overview_shows_the_published_figures(sample_db):
     assert "Target 50 (2023)" in texts(at)  # group-governance projects: no all-programme total anywhere
     assert at.subheader[0].value == t("overview.programme", "en")  # the programmes lead
     assert at.metric[0].label == metrics.METRICS["projects_completed"].label("en")
-    assert "Sample data" in texts(at)
+    assert [w.value for w in at.warning] == [t("page.sample", "en")]  # a banner, not a caption
     assert at.query_params["year"] == "2023"
 
 

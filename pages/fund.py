@@ -5,6 +5,7 @@ import streamlit as st
 
 import queries
 import ui
+from ui import numbers
 
 page = ui.setup("fund.title")
 if page.counts["donations"] + page.counts["disbursements"] == 0:
@@ -26,12 +27,11 @@ else:
         x="month",
         y=list(series),
         markers=True,
-        labels={"month": "", "value": page.t("fund.yuan")},
+        labels={"month": ""},
         color_discrete_sequence=list(ui.FUND_COLOURS.values()),
     )
-    fig.for_each_trace(lambda tr: tr.update(name=page.t(series[tr.name]), hovertemplate="%{x|%Y-%m}: ¥%{y:,.0f}"))
-    fig.update_xaxes(dtick="M1", tickformat="%Y-%m")
-    fig.update_yaxes(tickformat=",.0f", tickprefix="¥")
+    fig.for_each_trace(lambda tr: tr.update(name=page.t(series[tr.name])))
+    ui.readable(fig, page, unit="yuan", months="x")
     page.chart(fig, monthly, "fund_over_time", height=360, legend_rows=1)
     st.caption(page.t("fund.over_time_help"))
 
@@ -42,11 +42,10 @@ with left:
     if quarters.empty:
         page.empty("empty.no_donations")
     else:
-        fig = px.bar(
-            quarters, x="quarter", y="amount", text=[page.money(a) for a in quarters["amount"]],
-            labels={"quarter": "", "amount": page.t("fund.yuan")},
-        )  # fmt: skip
-        fig.update_yaxes(tickformat=",.0f", tickprefix="¥")
+        quarters = quarters.assign(quarter=[numbers.quarter(q, page.lang) for q in quarters["quarter"]])
+        fig = px.bar(quarters, x="quarter", y="amount", labels={"quarter": ""})
+        fig.update_xaxes(type="category")
+        ui.readable(fig, page, unit="yuan", labels=True)
         page.chart(fig, quarters, "donations_by_quarter", height=300)
 with right:
     st.subheader(page.t("fund.by_donor_type"))
@@ -54,8 +53,7 @@ with right:
     if donors.empty:
         page.empty("empty.no_donations")
     else:
-        fig = px.pie(donors, names="donor_type", values="amount", hole=0.5, hover_data=["donors"])
-        fig.update_traces(textinfo="percent", textposition="inside")
+        fig = ui.donut(page, list(donors["donor_type"]), list(donors["amount"]), unit="yuan")
         page.chart(fig, donors, "donors_by_type", height=320, legend_rows=1)
 if page.community:
     st.caption(page.t("fund.donations_town_wide"))
@@ -72,26 +70,44 @@ spending = page.q(queries.spending_by, by=by)
 if spending.empty:
     page.empty("empty.no_spending")
 else:
-    spending = page.filled(page.labelled(spending, label="category") if by == "category" else spending, "label")
-    fig = px.bar(
-        spending,
-        x="amount",
-        y="label",
-        orientation="h",
-        text=[page.money(a) for a in spending["amount"]],
-        labels={"label": "", "amount": page.t("fund.yuan")},
-        color_discrete_sequence=[ui.FUND_COLOURS["used"]],
+    spending = page.labelled(spending, label="category") if by == "category" else spending
+    # Spending with no project (category, community) is a note, never a bar that dwarfs the named ones.
+    named, unspecified = (
+        spending[spending["label"].notna()],
+        float(spending.loc[spending["label"].isna(), "amount"].sum()),
     )
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(tickformat=",.0f", tickprefix="¥")
-    page.chart(fig, spending, f"spending_by_{by}", height=max(180, 28 * len(spending) + 110))
+    if not named.empty:
+        fig = px.bar(
+            named,
+            x="amount",
+            y="label",
+            orientation="h",
+            labels={"label": ""},
+            color_discrete_sequence=[ui.FUND_COLOURS["used"]],
+        )
+        fig.update_yaxes(autorange="reversed", type="category")
+        ui.readable(fig, page, unit="yuan", labels=True)
+        page.chart(fig, page.filled(spending, "label"), f"spending_by_{by}", height=max(180, 28 * len(named) + 110))
+    if unspecified:
+        dimension = page.t(f"fund.dim.{by}")
+        st.caption(
+            page.md(
+                "chart.unspecified_spending",
+                amount=page.money(unspecified),
+                dimension=dimension if page.lang == "zh" else dimension.lower(),
+            )
+        )
+        if named.empty:
+            page.downloads(page.filled(spending, "label"), f"spending_by_{by}")
 
 st.subheader(page.t("fund.flow"))
 flows = page.q(queries.fund_flows)
 if flows.empty:
     page.empty("empty.no_donations")
 else:
-    page.chart(ui.sankey(page, flows), flows, "fund_flows", height=420)
+    fig = ui.sankey(page, flows)
+    fig.data[0].link.customdata = [numbers.chart_money(a, page.lang) for a in flows["amount"]]  # one unit per chart
+    page.chart(fig, flows, "fund_flows", height=420)
     st.caption(page.t("fund.flow_help"))
     if page.community:
         st.caption(page.t("fund.flow_community"))

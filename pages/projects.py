@@ -24,18 +24,35 @@ by = st.radio(
     key="projects_by",
 )
 grouped = page.q(queries.projects_by, by=by)
-shown = page.filled(page.labelled(grouped, key=ENUM_DIMENSIONS[by]) if by in ENUM_DIMENSIONS else grouped, "key")
-fig = px.bar(
-    shown,
-    y="key",
-    x=list(STATUSES),
-    orientation="h",
-    color_discrete_map=ui.STATUS_COLOURS,
-    labels={"key": "", "value": page.t("projects.count")},
-)
-fig.for_each_trace(lambda tr: tr.update(name=page.label("status", tr.name), hovertemplate="%{y}: %{x}"))
-fig.update_yaxes(autorange="reversed", type="category")
-page.chart(fig, shown, f"projects_by_{by}", height=max(280, 28 * len(shown) + 150), legend_rows=2)
+labelled = page.labelled(grouped, key=ENUM_DIMENSIONS[by]) if by in ENUM_DIMENSIONS else grouped
+# Projects with no theme (level, ...) are a note, never a bar that dwarfs the named ones (190 against 8 or 9).
+shown, unspecified = labelled[labelled["key"].notna()], int(labelled.loc[labelled["key"].isna(), "total"].sum())
+if not shown.empty:
+    fig = px.bar(
+        shown,
+        y="key",
+        x=list(STATUSES),
+        orientation="h",
+        color_discrete_map=ui.STATUS_COLOURS,
+        labels={"key": "", "value": page.t("projects.count")},
+    )
+    fig.for_each_trace(lambda tr: tr.update(name=page.label("status", tr.name)))
+    fig.update_yaxes(autorange="reversed", type="category")
+    ui.readable(fig, page)
+    page.chart(
+        fig, page.filled(labelled, "key"), f"projects_by_{by}", height=max(280, 28 * len(shown) + 150), legend_rows=2
+    )
+if unspecified:
+    dimension = page.t(f"projects.dim.{by}")
+    st.caption(
+        page.md(
+            "chart.unspecified_project" if unspecified == 1 else "chart.unspecified_projects",
+            count=f"{unspecified:,}",
+            dimension=dimension if page.lang == "zh" else dimension.lower(),
+        )
+    )
+    if shown.empty:
+        page.downloads(page.filled(labelled, "key"), f"projects_by_{by}")
 
 left, right = st.columns(2)
 with left:
@@ -53,6 +70,7 @@ with left:
             line_shape="hv",
             labels={"month": "", "cumulative": page.t("projects.cumulative")},
         )
+        ui.readable(fig, page, months="x")
         if target:
             fig.add_hline(
                 y=target,
@@ -66,15 +84,13 @@ with left:
 with right:
     st.subheader(page.t("projects.status"))
     statuses = page.labelled(page.q(queries.project_statuses), status="status")
-    fig = px.pie(
-        statuses,
-        names="status",
-        values="projects",
-        hole=0.5,
-        color="status",
-        color_discrete_map=page.colours("status", ui.STATUS_COLOURS),
+    fig = ui.donut(
+        page,
+        list(statuses["status"]),
+        list(statuses["projects"]),
+        colours=page.colours("status", ui.STATUS_COLOURS),
+        inside="value",
     )
-    fig.update_traces(textinfo="value", textposition="inside", sort=False)
     page.chart(fig, statuses, "project_status", height=340, legend_rows=2)
 
 st.subheader(page.t("projects.list"))

@@ -17,27 +17,53 @@ if not roster["denominator"]:
 ui.kpi_tiles(page, kpis, tuple(m.code for m in metrics.shown("training")), per_row=5)
 
 pct = {"coverage": page.t("training.coverage_axis")}
+MANY = 8  # more communities than this: those that reached the target become one line, not a wall of equal bars
 
 
-def coverage_bars(frame, dimension: str, height: int) -> None:
-    """Coverage per community or role as horizontal bars labelled with their percentage."""
-    fig = px.bar(
-        frame,
-        x="coverage",
-        y=dimension,
-        orientation="h",
-        text=[numbers.percent(c) for c in frame["coverage"]],
-        hover_data=["trained", "roster"],
-        labels={**pct, dimension: ""},
-    )
-    fig.update_xaxes(tickformat=".0%", range=[0, 1.1])
-    fig.update_yaxes(type="category")
-    page.chart(fig, frame, f"coverage_by_{dimension}", height=height)
+def coverage_bars(frame, dimension: str, height: int, data=None, target: float | None = None) -> None:
+    """Coverage per community or role as horizontal bars labelled with their percentage, lowest first."""
+    frame = frame.sort_values(["coverage", dimension], kind="stable")
+    fig = px.bar(frame, x="coverage", y=dimension, orientation="h", labels={**pct, dimension: ""})
+    fig.update_xaxes(range=[0, 1.1])
+    fig.update_yaxes(type="category", autorange="reversed")
+    if target:
+        fig.add_vline(x=target, line_dash="dash", line_color="#d62728")
+    detail = [
+        f"{numbers.number(t)} / {numbers.number(r)}" for t, r in zip(frame["trained"], frame["roster"], strict=True)
+    ]
+    ui.readable(fig, page, unit="percent", labels=True, detail=detail)
+    page.chart(fig, frame if data is None else data, f"coverage_by_{dimension}", height=height)
 
 
 st.subheader(page.t("training.by_community"))
 by_community = page.q(queries.coverage_by, by="community")
-coverage_bars(by_community, "community", height=max(260, 24 * len(by_community) + 90))
+# Forty bars all at 100 % say one thing: draw only the communities below the target (100 % without one) and
+# say the rest in a line.
+goal = page.target("training_coverage") or 1.0
+below = by_community[by_community["coverage"] < goal - 1e-9]
+rest = by_community.drop(below.index)
+if len(by_community) <= MANY:
+    below, rest = by_community, by_community.iloc[0:0]
+if not below.empty:
+    coverage_bars(
+        below, "community", height=max(200, 28 * len(below) + 90), data=by_community, target=goal if goal < 1 else None
+    )
+if not rest.empty:
+    lowest, highest = float(rest["coverage"].min()), float(rest["coverage"].max())
+    same = abs(highest - lowest) < 1e-9
+    key = ("chart.coverage_all_" if below.empty else "chart.coverage_rest_") + ("same" if same else "met")
+    line = page.md(
+        key,
+        count=len(rest),
+        coverage=numbers.percent(lowest),
+        target=numbers.percent(goal),
+        lowest=numbers.percent(lowest),
+    )
+    if below.empty:
+        st.success(line, icon=":material/check_circle:")
+        page.downloads(by_community, "coverage_by_community")
+    else:
+        st.caption(line)
 
 left, right = st.columns(2)
 with left:
@@ -49,8 +75,7 @@ with right:
     if formats.empty:
         page.empty("empty.no_sessions")
     else:
-        fig = px.pie(formats, names="format", values="hours", hole=0.5)
-        fig.update_traces(textinfo="percent", textposition="inside", hovertemplate="%{label}: %{value} h")
+        fig = ui.donut(page, list(formats["format"]), list(formats["hours"]), unit="hours")
         page.chart(fig, formats, "training_formats", height=340, legend_rows=2)
         st.caption(page.t("training.formats_help"))
 
@@ -67,7 +92,7 @@ else:
             y="hours",
             labels={"month": "", "hours": metrics.METRICS["training_hours"].label(page.lang)},
         )
-        fig.update_xaxes(dtick="M1", tickformat="%Y-%m")
+        ui.readable(fig, page, unit="hours", months="x")
         page.chart(fig, monthly, "training_hours_by_month", height=300)
     with right:
         fig = px.bar(
@@ -77,7 +102,7 @@ else:
             labels={"month": "", "person_times": metrics.METRICS["person_times"].label(page.lang)},
             color_discrete_sequence=["#ff7f0e"],
         )
-        fig.update_xaxes(dtick="M1", tickformat="%Y-%m")
+        ui.readable(fig, page, months="x")
         page.chart(fig, monthly, "person_times_by_month", height=300)
 
 st.subheader(page.t("training.untrained", period=page.period()))

@@ -32,6 +32,19 @@ CHART_TYPES = {
 }
 NUMBER_FORMATS = {"count": "#,##0", "hours": "#,##0.#", "percent": "0%", "yuan": "¥#,##0"}
 LABEL_FORMATS = {**NUMBER_FORMATS, "yuan": "¥#,##0;-¥#,##0;;"}  # a month with no money gets no "¥0" label
+# A Chinese money chart counts in 万, as its title says (每月募集与使用（万元）): the chart keeps the yuan (its data
+# stay editable and add up) and Excel's format shows them in 万 — the comma divides by 1,000 and "!." writes the
+# point one digit further left, so 431,800 reads 43.2万.
+WAN = '0!.0,"万"'
+NUMBER_FORMATS_ZH = {**NUMBER_FORMATS, "yuan": WAN}
+LABEL_FORMATS_ZH = {**LABEL_FORMATS, "yuan": f"{WAN};-{WAN};;"}
+
+
+def number_formats(unit: str, lang: str) -> tuple[str, str]:
+    """The (axis, data label) number formats of a chart in `unit` for a deck in `lang`."""
+    if lang == "zh":
+        return NUMBER_FORMATS_ZH[unit], LABEL_FORMATS_ZH[unit]
+    return NUMBER_FORMATS[unit], LABEL_FORMATS[unit]
 
 
 class _TextOnlyWorkbookWriter(CategoryWorkbookWriter):
@@ -145,7 +158,8 @@ class _Writer:
                 )
 
     def chart(self, slide, chart: Chart) -> None:
-        data = TextOnlyChartData(number_format=NUMBER_FORMATS[chart.unit])
+        axis_format, label_format = number_formats(chart.unit, self.deck.lang)
+        data = TextOnlyChartData(number_format=axis_format)
         data.categories = list(chart.categories)
         for series in chart.series:
             data.add_series(series.name, list(series.values))
@@ -169,7 +183,7 @@ class _Writer:
         else:  # bars carry their own labels: an axis of numbers beside them is only noise
             values.visible = False
         values.format.line.fill.background()
-        values.tick_labels.number_format = NUMBER_FORMATS[chart.unit]
+        values.tick_labels.number_format = axis_format
         values.tick_labels.number_format_is_linked = False
         values.minimum_scale = 0
         if chart.ceiling is not None:
@@ -185,7 +199,7 @@ class _Writer:
             group.overlap = -10 if len(chart.series) > 1 else 0
         group.has_data_labels = True
         labels = group.data_labels
-        labels.number_format = LABEL_FORMATS[chart.unit]
+        labels.number_format = label_format
         labels.number_format_is_linked = False
         labels.position = XL_LABEL_POSITION.ABOVE if chart.kind == "line" else XL_LABEL_POSITION.OUTSIDE_END
         self.style(labels.font, 12, INK)

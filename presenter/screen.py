@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from presenter.slides import Chart, Deck, Slide, fmt
-from ui import markdown
+from ui import markdown, numbers
 
 
 def escape(text: object) -> str:
@@ -40,18 +40,28 @@ THEMES = {
 TICK_FORMATS = {"percent": ".0%", "yuan": ",.0f", "count": ",.0f", "hours": ",.1f"}
 
 
+def _say(chart: Chart, lang: str):
+    """How the chart writes a value and the factor its values are drawn divided by: money counts in one unit per
+    chart (万 throughout in zh, '¥431,800' in en, as on the pages); other units as the slide's figures."""
+    if chart.unit == "yuan":  # one decimal, as the .pptx's 0!.0,"万" shows it: '8.5万', not '8.48万', across a room
+        return (lambda v: numbers.chart_money(v, lang, decimals=1)), numbers.money_scale(lang)
+    return (lambda v: fmt(chart.unit, v, lang)), 1
+
+
 def figure(chart: Chart, theme: str, lang: str, height: int = 600) -> go.Figure:
     """The chart in projector sizes: labels on the bars, no axis that repeats them, big type."""
     colours = THEMES[theme]
+    say, scale = _say(chart, lang)
     fig = go.Figure()
     for i, series in enumerate(chart.series):
         colour = colours["series"][i % len(colours["series"])]
-        text = [fmt(chart.unit, v, lang) if v else "" for v in series.values]
+        text = [say(v) if v else "" for v in series.values]
+        drawn = [v / scale for v in series.values]
         if chart.kind == "line":
             fig.add_trace(
                 go.Scatter(
                     x=list(chart.categories),
-                    y=list(series.values),
+                    y=drawn,
                     name=series.name,
                     mode="lines+markers+text",
                     text=text,
@@ -66,8 +76,8 @@ def figure(chart: Chart, theme: str, lang: str, height: int = 600) -> go.Figure:
         positions = list(range(len(chart.categories)))  # positions, not names: masked names may repeat (刘*, 刘*)
         fig.add_trace(
             go.Bar(
-                x=list(series.values) if horizontal else positions,
-                y=positions if horizontal else list(series.values),
+                x=drawn if horizontal else positions,
+                y=positions if horizontal else drawn,
                 customdata=list(chart.categories),
                 hovertemplate="%{customdata}: %{text}<extra></extra>",
                 orientation="h" if horizontal else "v",
@@ -80,7 +90,11 @@ def figure(chart: Chart, theme: str, lang: str, height: int = 600) -> go.Figure:
         )
     values = {"visible": chart.kind == "line", "showgrid": True, "gridcolor": colours["rule"], "zeroline": False}
     values["tickformat"] = TICK_FORMATS.get(chart.unit, ",")
-    top = chart.ceiling or max((v for s in chart.series for v in s.values), default=1) or 1
+    if chart.unit == "yuan":
+        values.update(
+            {"tickformat": ",.2~f", "ticksuffix": "万"} if lang == "zh" else {"tickformat": ",.0f", "tickprefix": "¥"}
+        )
+    top = (chart.ceiling or max((v for s in chart.series for v in s.values), default=1) or 1) / scale
     values["range"] = [0, top * 1.15]
     categories = {"showgrid": False, "tickfont": {"size": 24, "color": colours["ink"]}}
     if chart.kind == "line":

@@ -354,7 +354,7 @@ class _Builder:
             (self.figure("fund_raised"), self.figure("fund_used"), self.figure("balance")),
             self.chart(
                 "column",
-                self.t("presenter.chart.fund_by_month"),
+                self.t("presenter.chart.raised_used_by_month"),  # the unit as the chart counts: 万元 (zh), ¥ (en)
                 tuple(_month(self.lang, m) for m in months["month"]),
                 (
                     Series(self.t("presenter.series.raised"), tuple(float(x) for x in months["raised"])),

@@ -71,3 +71,60 @@ def by_unit(unit: str, x: float | None, lang: str) -> str:
     if unit == "yuan":
         return yuan(x, lang)
     return number(x, 1 if unit in ("hours", "decimal") else 0)
+
+
+# --- charts (issue 14): dates, quarters and money as the reader reads them, one unit per chart
+
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def month(d: dt.date, lang: str, with_year: bool = True) -> str:
+    """A month: '2023年4月' or '4月' (zh), 'Apr 2023' or 'Apr' (en)."""
+    if lang == "zh":
+        return f"{d.year}年{d.month}月" if with_year else f"{d.month}月"
+    name = MONTHS_EN[d.month - 1]
+    return f"{name} {d.year}" if with_year else name
+
+
+def month_ticks(months: list[dt.date], lang: str, most: int = 12) -> tuple[list[dt.date], list[str]]:
+    """Tick positions and texts for an axis over the months from the first to the last of `months`: at most `most`
+    ticks, the year written on the first tick and wherever it changes ('2023年11月', '12月', '2024年1月')."""
+    if not months:
+        return [], []
+    first, last = min(months), max(months)
+    every = [
+        dt.date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1)
+        for i in range((last.year - first.year) * 12 + last.month - first.month + 1)
+    ]
+    shown = every[:: -(-len(every) // most)]
+    texts = [month(m, lang, with_year=i == 0 or m.year != shown[i - 1].year) for i, m in enumerate(shown)]
+    return shown, texts
+
+
+def quarter(label: str, lang: str) -> str:
+    """'2023 Q3' (the queries' form) -> '2023年第3季度' (zh) or '2023 Q3' (en); anything else is kept."""
+    parts = str(label).split(" Q")
+    if len(parts) != 2 or not (parts[0].isdigit() and parts[1].isdigit()):
+        return str(label)
+    return f"{parts[0]}年第{parts[1]}季度" if lang == "zh" else f"{parts[0]} Q{parts[1]}"
+
+
+# A money chart counts in one unit: 万 in Chinese (axis, labels and hover), yuan with separators in English.
+MONEY_SCALE = {"zh": 10_000, "en": 1}
+
+
+def money_scale(lang: str) -> int:
+    """What one unit on a money chart's axis is worth in yuan: 10,000 (万) in zh, 1 in en."""
+    return MONEY_SCALE.get(lang, 1)
+
+
+def chart_money(x: float | None, lang: str, decimals: int = 2) -> str:
+    """Money on a chart: always in 万 in zh ('43.18万', '0.3万', '0'; `decimals` at most), '¥431,800' in en."""
+    if _missing(x):
+        return DASH
+    if lang != "zh":
+        return yuan(x, lang)
+    text = f"{abs(float(x)) / 10_000:,.{decimals}f}".rstrip("0").rstrip(".")
+    if text == "0":
+        return "0"
+    return ("-" if x < 0 else "") + f"{text}万"

@@ -102,6 +102,8 @@ TEXT: dict[str, str] = {
     "data.badge.unchanged": "nothing new",
     "data.badge.refused": "cannot be imported",
     "data.refused": "{reason} Nothing from this file will be imported.",
+    "data.problem_where": " ({n} in all: {cells})",
+    "data.problem_row": "row {row}",
     "data.rejected": "This file has {n} problem(s). Nothing from it will be imported. Fix them (the annotated copy marks each cell) and upload it again.",
     "data.annotated": "Download a copy with the problems marked",
     "data.annotated_suffix": "-problems",

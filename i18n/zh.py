@@ -99,6 +99,8 @@ TEXT: dict[str, str] = {
     "data.badge.unchanged": "无新内容",
     "data.badge.refused": "无法导入",
     "data.refused": "{reason}此文件的任何数据都不会导入。",
+    "data.problem_where": "（共 {n} 处：{cells}）",
+    "data.problem_row": "第 {row} 行",
     "data.rejected": "此文件有 {n} 个问题，其中任何数据都不会导入。请修改后重新上传（标注副本已标出每个单元格）。",
     "data.annotated": "下载标注问题的副本",
     "data.annotated_suffix": "-问题标注",

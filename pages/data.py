@@ -39,14 +39,21 @@ with st.container(horizontal=True, gap="small"):
 
 # --- 2. upload and review
 st.subheader(lang("data.upload.title"))
-st.caption(lang("data.upload.help", limit=guard.MAX_FILE_BYTES // 2**20))
+limit = guard.MAX_FILE_BYTES // 2**20
+st.caption(lang("data.upload.help", limit=limit))
+# Any file is taken (no `type`): Streamlit would refuse a .xls or .csv in the browser with an English line, while the
+# import guard says in the analyst's language what the file is and how to save it as .xlsx. The drop zone's own
+# English ("Upload", "50MB per file • …") cannot be set through st.file_uploader, so it is replaced by the
+# catalogue's text here (the page's stylesheet, scoped to this uploader).
+st.html(review.uploader_css("xlsx_uploader", lang("data.upload.button"), lang("data.upload.zone", limit=limit)))
 generation = st.session_state.setdefault("upload_generation", 0)
-uploads = st.file_uploader(
-    lang("data.upload.label"),
-    type=["xlsx", "xlsm", "xls", "csv"],  # the others are accepted here only to explain why they are refused
-    accept_multiple_files=True,
-    key=f"uploads_{generation}",
-)
+with st.container(key="xlsx_uploader"):
+    uploads = st.file_uploader(
+        lang("data.upload.label"),
+        accept_multiple_files=True,
+        help=lang("data.upload.tooltip"),
+        key=f"uploads_{generation}",
+    )
 
 if done := st.session_state.pop("import_done", None):
     for line in done:
@@ -67,7 +74,10 @@ for upload in uploads or []:
 
     ready = result.status == "valid"
     changes = sum(s["inserted"] + s["updated"] for s in result.sheets)
-    if not ready:
+    refused = result.report is None  # refused before reading (not a workbook, damaged, unsafe): one reason, no cells
+    if refused:
+        badge = lang("data.badge.refused")
+    elif not ready:
         badge = lang("data.badge.rejected", n=len(result.errors))
     elif changes:
         badge = lang("data.badge.ready")
@@ -76,25 +86,45 @@ for upload in uploads or []:
     with st.expander(f"{markdown.escape(upload.name)} — {badge}", expanded=True, icon=":material/description:"):
         if result.report and result.report.sheets:
             st.dataframe(review.sheets_table(result, page.lang), hide_index=True, width="stretch")
-        if not ready:
+        if refused:  # one message: what the file is and how to make an .xlsx of it (no table, no annotated copy)
+            reasons = " ".join(e.message(page.lang) for e in result.errors)
+            st.error(page.md("data.refused", reason=reasons), icon=":material/error:")
+        elif not ready:
             st.error(lang("data.rejected", n=len(result.errors)), icon=":material/error:")
             problems = review.problems_table(result.errors, page.lang)
+            widths = review.PROBLEM_WIDTHS  # the table fits the page at 1280 px; long messages are written out below
             st.dataframe(
                 problems,
                 hide_index=True,
                 width="stretch",
-                column_config={problems.columns[-1]: st.column_config.TextColumn(width="large")},
+                placeholder="",  # a problem of a whole sheet has no row: a blank cell, not "None"
+                column_config={
+                    shown: st.column_config.Column(width=widths[name])
+                    for name, shown in zip(widths, problems.columns, strict=True)
+                },
             )
-            if result.report is not None:  # the file itself opened: offer it back with the problems marked
-                st.download_button(
-                    lang("data.annotated"),
-                    lambda data=data, errors=result.errors: annotate(data, errors, page.lang),
-                    file_name=upload.name.rsplit(".", 1)[0] + lang("data.annotated_suffix") + ".xlsx",
-                    mime=XLSX,
-                    icon=":material/download:",
-                    on_click="ignore",
-                    key=f"annotated_{digest}",
+            sep = "、" if page.lang == "zh" else ", "
+            st.markdown(
+                "\n".join(
+                    f"- {markdown.escape(message)}"
+                    + page.md(
+                        "data.problem_where",
+                        n=n,
+                        cells=sep.join(cells) + (" …" if n > len(cells) else ""),
+                    )
+                    for message, n, cells in review.problem_kinds(result.errors, page.lang)
                 )
+            )
+            # the file itself opened: offer it back with the problems marked
+            st.download_button(
+                lang("data.annotated"),
+                lambda data=data, errors=result.errors: annotate(data, errors, page.lang),
+                file_name=upload.name.rsplit(".", 1)[0] + lang("data.annotated_suffix") + ".xlsx",
+                mime=XLSX,
+                icon=":material/download:",
+                on_click="ignore",
+                key=f"annotated_{digest}",
+            )
         else:
             for sentence in review.summary_sentences(result, page.lang):
                 st.markdown(f"- {sentence}")
@@ -102,7 +132,15 @@ for upload in uploads or []:
                 if sheet.frame.empty:  # e.g. the template's unused sheets
                     continue
                 st.caption(page.md("data.preview", sheet=sheet.sheet, kind=review.kind_name(sheet.kind, page.lang)))
-                st.dataframe(review.preview(result, index, page.lang), hide_index=True, width="stretch")
+                st.dataframe(
+                    review.preview(result, index, page.lang),
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        header: st.column_config.TextColumn(alignment="right")
+                        for header in review.right_aligned(result, index, page.lang)
+                    },
+                )
         empty, warnings = review.split_warnings(result.warnings)
         if warnings:
             st.warning(

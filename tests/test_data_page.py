@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 from test_guard import CASES
-from workbooks import ROSTER, SESSIONS, workbook_bytes
+from workbooks import CSV_ROSTER, DONATIONS, ROSTER, SESSIONS, workbook_bytes
 
 import ui
 from etl import db
+from etl.kinds import KINDS
 from etl.load import import_file
-from ui import markdown
+from i18n import t
+from ui import markdown, review
 
 ROOT = Path(__file__).resolve().parent.parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -106,6 +111,9 @@ def test_bad_file_lists_every_problem_and_changes_nothing(app):
         [3, "C", "社区", ""],
     ]
     assert "Use one of: secretary" in problems["What is wrong and how to fix it"][0]
+    shown = texts(app)  # each message written out once under the table, with the cells it concerns
+    assert "Use one of: secretary" in shown and "(1 in all: 名册!D2)" in shown
+    assert "(1 in all: 名册!E2)" in shown and "(1 in all: 名册!C3)" in shown
     assert any(b.label == "Download a copy with the problems marked" for b in app.get("download_button"))
     assert import_button(app).disabled
     assert count("workers") == 0
@@ -124,8 +132,9 @@ HOSTILE = {
 @pytest.mark.parametrize("case", HOSTILE)
 def test_hostile_files_get_their_message(app, case):
     upload(app, "evil.xlsx", CASES[case][0])
-    problems = next(d.value for d in app.dataframe if "Column" in d.value.columns)
-    assert HOSTILE[case] in problems["What is wrong and how to fix it"][0]
+    assert "evil.xlsx — cannot be imported" in texts(app)
+    assert [e.value for e in app.error if HOSTILE[case] in markdown.unescape(e.value)]
+    assert not [d for d in app.dataframe if "Column" in d.value.columns]  # no table of empty cells
     assert count("import_batches") == 0
 
 
@@ -230,3 +239,125 @@ def test_import_changes_the_overview_and_undo_restores_it(tmp_path, monkeypatch)
     next(b for b in at.button if b.label == f"Undo B{latest:05d}").click().run()
     assert raised() == "¥650,000"
     st.cache_resource.clear()
+
+
+# --- the Data page in the analyst's language (issue 14, item 6)
+
+LATIN = re.compile(r"[A-Za-z]+")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# Latin words a Chinese message may hold: formats, programs and the parts of a file (names of things, not English).
+FORMAT_WORDS = {"Excel", "xlsx", "xls", "xlsb", "CSV", "WPS", "PDF", "XML", "UTF", "VBA", "MB", "Ctrl", "End"}
+
+
+def in_language(at, lang: str) -> AppTest:
+    at.session_state["lang"] = lang
+    return at.run()
+
+
+def alerts(at) -> list[str]:
+    return [markdown.unescape(e.value) for e in (*at.error, *at.warning)]
+
+
+def columns(frame_element) -> dict:
+    return json.loads(frame_element.proto.columns)
+
+
+def test_preview_shows_labels_and_formats_as_the_ui_does(app):
+    """zh: 企业 not enterprise, ¥10,000 not 10000, 2023年8月1日, 是/否; en: readable words, the same numbers."""
+    data = workbook_bytes({"捐赠": DONATIONS, "社工名册": ROSTER})
+    upload(in_language(app, "zh"), "gifts.xlsx", data)
+    gifts, roster = app.dataframe[1], app.dataframe[2]
+    shown = gifts.value
+    assert shown["捐赠方类型"].tolist() == ["企业", "个人", "社会组织"]
+    assert shown["金额(元)"].tolist() == ["¥10,000", "¥25,000", "¥12,345.67"]
+    assert shown["捐赠日期"].tolist() == ["2023年8月1日", "2023年8月2日", "2023年8月3日"]
+    assert shown["渠道"].tolist() == ["", "", "银行转账"]  # a blank cell, never "None"
+    assert columns(gifts)["金额(元)"]["alignment"] == "right"  # written as text, aligned as a number
+    assert roster.value["岗位"].tolist() == ["书记", "后备干部", "社工"]
+    assert roster.value["在岗"].tolist() == ["是", "是", "否"]
+    in_language(app, "en")
+    shown = app.dataframe[1].value
+    assert shown["donor_type"].tolist() == ["Enterprise", "Individual", "Organization"]
+    assert shown["amount_yuan"].tolist() == ["¥10,000", "¥25,000", "¥12,345.67"]
+    assert shown["date"].tolist() == ["2023-08-01", "2023-08-02", "2023-08-03"]
+    assert app.dataframe[2].value["role"].tolist() == ["Secretary", "Reserve cadre", "Social worker"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_csv_gets_one_clean_message_in_the_readers_language(app, lang):
+    upload(in_language(app, lang), "名单.csv", CSV_ROSTER)
+    said = alerts(app)
+    assert len(said) == 1, said  # one message for the file
+    message = said[0]
+    assert "CSV" in message and ".xlsx" in message
+    assert "None" not in message
+    assert not any(word in message for word in ("annotated", "marked", "标注"))  # no copy is offered for it
+    assert not [b for b in app.get("download_button") if b.label == t("data.annotated", lang)]
+    assert not [d for d in app.dataframe if t("problems.message", lang) in d.value.columns]  # no table of blanks
+    if lang == "zh":
+        assert set(LATIN.findall(message)) <= {"Excel", "xlsx", "CSV", "WPS"}, message  # formats and programs only
+        assert "名单.csv — 无法导入" in texts(app)
+    else:
+        assert not CJK.search(message), message
+        assert "名单.csv — cannot be imported" in texts(app)
+        assert message.endswith("Nothing from this file will be imported.")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_refused_file_gets_one_message_in_one_language(app, lang):
+    """Each kind of refusal (not a workbook, .xls, macros, a bomb, damaged …) reads in the reader's language only."""
+    in_language(app, lang)
+    for case, (data, _key) in CASES.items():
+        app.file_uploader[0].clear()
+        at = upload(app, "refused.xlsx", data)
+        said = alerts(at)
+        assert len(said) == 1, (case, said)
+        message = said[0]
+        assert "None" not in message and "{" not in message, (case, message)
+        if lang == "zh":
+            unquoted = re.sub(r"“[^”]*”", "", message)  # a part of the file named in quotes is a file name
+            assert not set(LATIN.findall(unquoted)) - FORMAT_WORDS, (case, message)
+        else:
+            assert not CJK.search(message), (case, message)
+
+
+def test_uploader_names_only_xlsx_in_the_readers_language(app):
+    """Label, help and the drop zone's own words (replaced through the page's stylesheet) in zh; any file is taken
+    so that a refused one is explained, not turned away by the browser in English."""
+    in_language(app, "zh")
+    uploader = app.file_uploader[0]
+    assert uploader.label == "Excel 工作簿（.xlsx）"
+    assert ".xlsx" in uploader.help and CJK.search(uploader.help)
+    assert list(uploader.proto.type) == []  # no browser filter: a .xls or .csv reaches the guard and is explained
+    assert "把 Excel 工作簿（.xlsx）拖到下面的框里" in texts(app)
+    styles = [h.value for h in app.get("html")]
+    assert any('"选择文件"' in css and '"仅限 .xlsx · 每个不超过 50 MB"' in css for css in styles), styles
+
+
+def test_problems_table_fits_and_each_message_is_written_out_once(app):
+    bad = workbook_bytes({"名册": [ROSTER[0], *[[f"{i}", "a", "b", "厨师", None, "是"] for i in range(1, 9)]]})
+    upload(in_language(app, "zh"), "bad.xlsx", bad)
+    grid = next(d for d in app.dataframe if "问题及修改方法" in d.value.columns)
+    assert grid.proto.placeholder == ""  # a problem of a whole sheet has a blank row cell, not "None"
+    widths = [c["width"] for name, c in columns(grid).items() if name != "_index"]
+    assert sum(widths) <= 784  # the main column at 1280 px (checked in Chromium): no column runs off the page
+    listed = [markdown.unescape(m.value) for m in app.markdown if "不是允许的取值" in markdown.unescape(m.value)]
+    assert len(listed) == 1 and listed[0].count("不是允许的取值") == 1  # eight cells, one sentence
+    assert "（共 8 处：名册!D2、名册!D3、名册!D4、名册!D5、名册!D6 …）" in listed[0]
+
+
+def test_review_cells_are_written_as_the_pages_write_them():
+    """The pure equivalent of Page.label and the UI's number formats, for every column type of the preview."""
+    kind = KINDS["projects"]
+    assert review.cell(kind.column("program"), "micro_renewal", "zh") == "微更新"
+    assert review.cell(kind.column("program"), "micro_renewal", "en") == "Micro renewal"
+    assert review.cell(kind.column("budget_yuan"), 65000.0, "zh") == "¥65,000"
+    assert review.cell(kind.column("residents_involved"), 1200, "zh") == "1,200"
+    assert review.cell(kind.column("resident_proposed"), False, "zh") == "否"
+    assert review.cell(kind.column("completed_date"), pd.NaT, "zh") == ""
+    assert review.cell(kind.column("level"), None, "en") == ""
+    targets = KINDS["targets"]
+    assert review.cell(targets.column("target"), 0.9, "zh", {"metric": "training_coverage"}) == "90.0%"
+    assert review.cell(targets.column("target"), 650000.0, "zh", {"metric": "fund_raised"}) == "¥650,000"
+    assert review.cell(targets.column("year"), 2024, "zh") == "2024"
+    assert review.cell(KINDS["meetings"].column("type"), "promotion", "zh") == "推进会"

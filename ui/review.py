@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.kinds import KINDS
+from etl.kinds import AMOUNT, BOOL, DATE, ENUM, INT, KINDS, NUMBER, TARGET, YEAR, Column
 from etl.load import FileResult
 from etl.summary import change_summary
 from etl.template import write_template
 from etl.validate import Problem
 from i18n import t
+from metrics import METRICS
 from ui import numbers
 
 
@@ -33,6 +34,31 @@ def problems_table(problems: list[Problem], lang: str) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["sheet", "row", "column", "header", "value", "message"])
     frame["row"] = frame["row"].astype("Int64")
     return frame.rename(columns={c: t(f"problems.{c}", lang) for c in frame.columns})
+
+
+# The problems table fits the main column at 1280 px (≈ 780 px): narrow columns for where a problem is, the rest for
+# what to do. Streamlit's grid cannot show a long message whole (it wraps only rows taller than 64 px, and then
+# misjudges mixed Chinese and Latin text: a line runs past the cell), so each distinct message is also written
+# out once under the table (`problem_kinds`), where the browser wraps it.
+PROBLEM_WIDTHS = {"sheet": 90, "row": 50, "column": 65, "header": 110, "value": 110, "message": 355}
+CELLS_NAMED = 5  # cells named for each kind of problem; the rest are counted
+
+
+def _where(p: Problem, lang: str) -> str:
+    """Where a problem is, as a spreadsheet user names it: 名册!D2, 名册 第1行 / 名册 row 1, or the sheet."""
+    if p.column and p.row:
+        return f"{p.sheet}!{p.column}{p.row}"
+    if p.row:
+        return f"{p.sheet} {t('data.problem_row', lang, row=p.row)}"
+    return p.sheet
+
+
+def problem_kinds(problems: list[Problem], lang: str) -> list[tuple[str, int, list[str]]]:
+    """Each distinct message once, in order of first appearance: (message, how many cells, the first few cells)."""
+    kinds: dict[str, list[str]] = {}
+    for p in problems:
+        kinds.setdefault(p.message(lang), []).append(_where(p, lang))
+    return [(message, len(cells), [c for c in cells if c][:CELLS_NAMED]) for message, cells in kinds.items()]
 
 
 def split_warnings(warnings: list[Problem]) -> tuple[list[str], list[Problem]]:
@@ -65,16 +91,80 @@ def sheets_table(result: FileResult, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def label(column: Column, code: object, lang: str) -> str:
+    """An enumeration code as the pages show it (ui.Page.label): its Chinese label in zh, readable English in en."""
+    if _missing(code):
+        return ""
+    code = str(code)
+    if lang == "zh":
+        return column.choices.get(code, code)
+    return code.replace("_", " ").capitalize()
+
+
+def _plain(x: float) -> str:
+    """12345.678 -> '12,345.68', 10000.0 -> '10,000': separators, and the decimals typed (up to two)."""
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def _missing(x: object) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, float) and pd.isna(x)) or x is pd.NaT
+
+
+def _target(value: float, metric: object, lang: str) -> str:
+    """A target in its metric's unit: 0.9 -> '90.0%' for a rate, ¥ for money, a number otherwise."""
+    unit = METRICS[metric].unit if isinstance(metric, str) and metric in METRICS else "count"
+    if unit == "percent":
+        return numbers.percent(value)
+    return "¥" + _plain(value) if unit == "yuan" else _plain(value)
+
+
+def cell(column: Column, value: object, lang: str, row: dict | None = None) -> str:
+    """One stored value as the rest of the UI shows it: enumerations as labels, amounts with separators and ¥,
+    dates as dates (2023年8月1日 in zh), yes/no in words; a blank cell stays blank (never "None")."""
+    if _missing(value):
+        return ""
+    if column.type == ENUM:
+        return label(column, value, lang)
+    if column.type == AMOUNT:
+        return "¥" + _plain(float(value))
+    if column.type in (INT, NUMBER):
+        return _plain(float(value))
+    if column.type == TARGET:
+        return _target(float(value), (row or {}).get("metric"), lang)
+    if column.type == YEAR:
+        return str(int(value))
+    if column.type == BOOL:
+        return t("common.yes" if value else "common.no", lang)
+    if column.type == DATE:
+        return numbers.day(pd.Timestamp(value).date(), lang)
+    return str(value)
+
+
+NUMERIC = (AMOUNT, INT, NUMBER, TARGET, YEAR)
+
+
 def preview(result: FileResult, sheet_index: int, lang: str = "en", rows: int = 10) -> pd.DataFrame:
-    """The first rows of a sheet as they will be stored (Excel row number first; Chinese headers in zh)."""
+    """The first rows of a sheet as they will be stored, written as the rest of the UI writes them (see `cell`);
+    Excel row number first; Chinese headers in zh."""
     sheet = result.report.sheets[sheet_index]
     kind = KINDS[sheet.kind]
     frame = sheet.frame.head(rows)
-    for column in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[column]):
-            frame[column] = frame[column].dt.date
-    names = {c: (kind.column(c).zh if lang == "zh" else c) for c in frame.columns if c != "_row"}
-    return frame.rename(columns={"_row": t("problems.row", lang), **names})
+    records = frame.to_dict("records")
+    shown = {t("problems.row", lang): frame["_row"].astype("Int64").tolist()}
+    for name in frame.columns:
+        if name == "_row":
+            continue
+        column = kind.column(name)
+        shown[column.zh if lang == "zh" else name] = [cell(column, r[name], lang, r) for r in records]
+    return pd.DataFrame(shown)
+
+
+def right_aligned(result: FileResult, sheet_index: int, lang: str = "en") -> list[str]:
+    """The headers of `preview`'s numeric columns (written as text, aligned as numbers)."""
+    sheet = result.report.sheets[sheet_index]
+    kind = KINDS[sheet.kind]
+    columns = [kind.column(c) for c in sheet.frame.columns if c != "_row"]
+    return [(c.zh if lang == "zh" else c.name) for c in columns if c.type in NUMERIC]
 
 
 def summary_sentences(result: FileResult, lang: str) -> list[str]:
@@ -115,3 +205,27 @@ def template_bytes(lang: str) -> bytes:
     """The blank template workbook in one language."""
     with tempfile.TemporaryDirectory() as folder:
         return write_template(Path(folder) / "template.xlsx", lang).read_bytes()
+
+
+def _css_string(text: str) -> str:
+    """`text` as a CSS string literal (quotes, backslashes and anything that could end the <style> escaped)."""
+    return '"' + "".join(ch if ch.isalnum() or ch in " .·,:;()（）：，。-" else f"\\{ord(ch):x} " for ch in text) + '"'
+
+
+def uploader_css(key: str, button: str, zone: str) -> str:
+    """A stylesheet that writes the drop zone of the uploader inside st.container(key=key) in the reader's language.
+
+    Streamlit 1.67 draws "Upload" and "50MB per file • XLSX, …" in English and has no parameter for them; this hides
+    them and shows `button` and `zone` in their place (matched by Streamlit's data-testid attributes: if a later
+    version renames them, its English text simply shows again).
+    """
+    scope = f".st-key-{key} [data-testid='stFileUploaderDropzone']"
+    return (
+        "<style>"
+        f"{scope} button [data-testid='stMarkdownContainer'] p {{font-size: 0;}}"
+        f"{scope} button [data-testid='stMarkdownContainer'] p::after {{content: {_css_string(button)}; font-size: 0.875rem;}}"
+        f"{scope} [data-testid='stFileUploaderDropzoneInstructions'] span {{font-size: 0;}}"
+        f"{scope} [data-testid='stFileUploaderDropzoneInstructions'] span::after "
+        f"{{content: {_css_string(zone)}; font-size: 0.875rem;}}"
+        "</style>"
+    )

@@ -119,6 +119,22 @@ class _Writer:
                 rpr.append(node)
             node.set("typeface", self.font)
 
+    def sample_mark(self, slide) -> None:
+        """A red '示例数据 · 非正式统计' at the top of the slide while the figures are the sample's."""
+        if self.deck.sample:
+            self.text(
+                slide,
+                self.deck.sample_mark,
+                Inches(4.2),
+                Inches(0.3),
+                Inches(5.2),
+                Inches(0.35),
+                size=14,
+                colour=RGBColor(0xC6, 0x28, 0x28),
+                bold=True,
+                align=PP_ALIGN.CENTER,
+            )
+
     def frame(self, slide, page: Slide, number: int) -> None:
         """What every content slide has: the town line, title, message, a rule, the footer and the page number."""
         s = slide
@@ -132,6 +148,7 @@ class _Writer:
             size=12,
             colour=MUTED,
         )
+        self.sample_mark(s)
         counter = self.deck.t("presenter.counter", i=number, n=len(self.deck.slides))
         self.text(
             s, counter, Inches(9.7), Inches(0.3), Inches(3.0), Inches(0.3), size=12, colour=MUTED, align=PP_ALIGN.RIGHT
@@ -246,6 +263,7 @@ class _Writer:
         self.text(
             s, page.message, Inches(1.1), Inches(4.0), Inches(11.5), Inches(0.6), size=26, colour=ACCENT, bold=True
         )
+        self.sample_mark(s)
         programmes = self.deck.t("presenter.cover.programmes")
         self.text(s, programmes, Inches(1.1), Inches(4.9), Inches(11.5), Inches(0.9), size=16, colour=MUTED)
         self.text(s, self.deck.footer(page), Inches(1.1), Inches(6.8), Inches(11.5), Inches(0.4), size=11, colour=MUTED)

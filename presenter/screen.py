@@ -130,6 +130,8 @@ def stylesheet(theme: str, fullscreen: bool) -> str:
     .stApp, [data-testid="stHeader"] {{ background: {c["bg"]}; color: {c["ink"]}; }}
     .st-key-slide {{ padding: 8px 8px 0; }}
     .st-key-slide .slide-kicker {{ color: {c["muted"]}; font-size: 24px; letter-spacing: .02em; }}
+    .st-key-slide .slide-sample {{ margin-left: 1em; padding: 0 .5em; border: 2px solid #d32f2f; color: #d32f2f;
+        font-weight: 700; border-radius: 4px; }}
     .st-key-slide .slide-title {{ color: {c["ink"]}; font-size: 60px; font-weight: 800; line-height: 1.1; margin: 4px 0 8px; }}
     .st-key-slide .slide-message {{ color: {c["muted"]}; font-size: 32px; line-height: 1.25;
         border-bottom: 6px solid {c["accent"]}; padding-bottom: 14px; margin-bottom: 4px; display: inline-block; }}
@@ -167,7 +169,8 @@ def stylesheet(theme: str, fullscreen: bool) -> str:
 def draw(deck: Deck, slide: Slide, number: int, theme: str) -> None:
     """One slide in the Streamlit page: title and message, the figures as metrics on the left, the chart on the right."""
     with st.container(key="slide"):
-        kicker = f'<div class="slide-kicker">{escape(deck.t("presenter.footer_town"))}</div>'
+        mark = f' <span class="slide-sample">{escape(deck.sample_mark)}</span>' if deck.sample else ""
+        kicker = f'<div class="slide-kicker">{escape(deck.t("presenter.footer_town"))}{mark}</div>'
         if slide.key == "cover":
             st.markdown(
                 f'{kicker}<div class="slide-cover">{escape(slide.title)}</div>'

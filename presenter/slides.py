@@ -90,6 +90,12 @@ class Deck:
     slides: tuple[Slide, ...]
     kpis: tuple[Kpi, ...] = field(default=())
     summary: str = ""  # the narrative (文字综述) of the figures, from the catalogue's sentence templates
+    sample: bool = False  # the warehouse holds only the sample data: every slide, the .pptx and the report say so
+
+    @property
+    def sample_mark(self) -> str:
+        """'示例数据·非正式统计' while the figures are the sample's, else ''."""
+        return self.t("presenter.sample_mark") if self.sample else ""
 
     def t(self, key: str, **params: object) -> str:
         return t(key, self.lang, **params)
@@ -97,6 +103,8 @@ class Deck:
     def footer(self, slide: Slide) -> str:
         """'As of 2024-01-19 · Source: 02_项目.xlsx, 03_会议.xlsx' in the deck's language."""
         line = self.t("presenter.as_of", date=self.day.isoformat())
+        if self.sample:
+            line = f"{self.sample_mark} · {line}"
         if slide.sources:
             line += " · " + self.t("presenter.source", files=", ".join(slide.sources))
         return line
@@ -440,4 +448,7 @@ def build(
         b.fund(),
         b.targets(kpis),
     )
-    return Deck(t("presenter.cover.title", lang), lang, day, year, period["latest"], mask, slides, kpis, b.summary())
+    sample = bool(run(queries.sample_only).iloc[0]["sample"])
+    return Deck(
+        t("presenter.cover.title", lang), lang, day, year, period["latest"], mask, slides, kpis, b.summary(), sample
+    )

@@ -423,6 +423,7 @@ class Page:
             legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "title": None},
             separators=".,",
         )
+        legible(fig)
         png = export.file_stem(name, self.about(), export.spec(name).scope)  # the PNG is named like the data files
         config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"], "filename": png}}
         st.plotly_chart(markdown.plotly_safe(fig), width="stretch", config=config, key=f"chart_{name}")
@@ -451,7 +452,7 @@ class Page:
 TILE_CSS = """<style>
 div[class*="st-key-kpis_"] > div { flex: 1 1 calc(25% - 0.75rem) !important; min-width: 11rem !important; }
 div[class*="st-key-kpis_3_"] > div { flex-basis: calc(33% - 0.75rem) !important; }
-div[class*="st-key-kpis_5_"] > div { flex-basis: calc(20% - 0.75rem) !important; }
+div[class*="st-key-kpis_5_"] > div { flex-basis: calc(20% - 0.75rem) !important; min-width: 8.5rem !important; }
 div[class*="st-key-tile_"] [data-testid="stMetricLabel"] p { white-space: normal; overflow: visible; }
 @media (max-width: 640px) {
   div[class*="st-key-kpis_"] > div { flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important; }
@@ -469,6 +470,18 @@ div[class*="st-key-tile_"] [data-testid="stMetricLabel"] p { white-space: normal
   div[class*="st-key-tile_"] [data-testid="stCaptionContainer"] p { font-size: 1rem; }
 }
 </style>"""
+
+
+CHART_TEXT = {"size": 14, "color": "#31333f"}  # ≥ 14 px and dark: read from the back of a meeting room
+
+
+def legible(fig: go.Figure) -> go.Figure:
+    """Chart text at least 14 px and dark (ticks, legend, labels), unless a chart asked for larger."""
+    fig.update_layout(font={"size": max(fig.layout.font.size or 0, CHART_TEXT["size"]), "color": CHART_TEXT["color"]})
+    for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
+        axis.tickfont.size = max(axis.tickfont.size or 0, CHART_TEXT["size"])
+        axis.tickfont.color = CHART_TEXT["color"]
+    return fig
 
 
 def _change(page: Page, unit: str, change: float) -> str:

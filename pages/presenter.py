@@ -73,6 +73,7 @@ def go(to: int) -> None:
 
 
 screen.draw(deck, deck.slides[number - 1], number, theme)
+screen.preload(deck, deck.slides[number] if number < count else None, theme)
 with st.container(key="slide_nav", horizontal=True, vertical_alignment="center", gap="medium"):
     st.button(
         page.t("presenter.prev"),
@@ -94,7 +95,10 @@ with st.container(key="slide_nav", horizontal=True, vertical_alignment="center",
         icon_position="right",
         shortcut="Right",
     )
-    st.toggle(page.t("presenter.fullscreen"), key="presenter_fullscreen", help=page.t("presenter.fullscreen_help"))
+    screen.fullscreen_button(
+        page.t("presenter.fullscreen"), page.t("presenter.fullscreen_leave"), page.t("presenter.fullscreen_help")
+    )
+    st.toggle(page.t("presenter.fullscreen"), key="presenter_fullscreen")  # hidden: the layout the button switches
 with st.container(key="presenter_clicker"):  # hidden: presentation clickers send PageDown / PageUp
     st.button(page.t("presenter.next"), key="presenter_page_down", on_click=go, args=(number + 1,), shortcut="PageDown")
     st.button(page.t("presenter.prev"), key="presenter_page_up", on_click=go, args=(number - 1,), shortcut="PageUp")

@@ -152,7 +152,15 @@ def stylesheet(theme: str, fullscreen: bool) -> str:
     .st-key-slide_nav button {{ background: {c["panel"]}; border-color: {c["rule"]}; color: {c["ink"]}; }}
     .st-key-slide_nav button:disabled {{ opacity: .45; }}
     .st-key-slide_nav button p, .st-key-slide_nav label p {{ font-size: 20px; color: {c["ink"]}; }}
-    .st-key-presenter_clicker {{ display: none; }}
+    .st-key-presenter_clicker, .st-key-presenter_fullscreen, .st-key-slide_preload {{ display: none; }}
+    [data-testid="stMain"] [data-testid="stDownloadButton"] button, [data-testid="stMain"] button[kind="secondary"]
+        {{ background: {c["panel"]}; border-color: {c["rule"]}; color: {c["ink"]}; }}
+    [data-testid="stMain"] [data-testid="stDownloadButton"] button p, [data-testid="stMain"] button[kind="secondary"] p
+        {{ color: {c["ink"]}; }}
+    .presenter-fullscreen {{ font: inherit; font-size: 20px; padding: 6px 16px; border-radius: 8px; cursor: pointer;
+        background: {c["panel"]}; border: 1px solid {c["rule"]}; color: {c["ink"]}; }}
+    [data-testid="stMain"] [data-testid="stTooltipIcon"] svg, [data-testid="stMain"] [data-testid="stTooltipHoverTarget"] svg
+        {{ color: {c["muted"]}; fill: currentColor; }}
     [data-testid="stMain"] label p, [data-testid="stMain"] [data-testid="stWidgetLabel"] p {{ color: {c["ink"]}; }}
     """
     if fullscreen:
@@ -160,10 +168,59 @@ def stylesheet(theme: str, fullscreen: bool) -> str:
     [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
     [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
     [data-testid="stMainBlockContainer"] { padding: 24px 56px 8px !important; max-width: 100% !important; }
+    .st-key-slide { min-height: calc(100vh - 110px); }  /* the slide fills the screen, its buttons below it */
     [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"]
         > *:not(:has(> .st-key-slide)):not(:has(> .st-key-slide_nav)) { display: none; }
     """
     return f"<style>{css}</style>"
+
+
+# The browser's own full screen (the Fullscreen API needs a click in the page itself, so a button of ours):
+# entering it also switches the page's full-screen layout (the hidden toggle `presenter_fullscreen`), and leaving
+# it with Esc switches the layout back. Streamlit's element keys (st-key-…) are the only hooks into its page.
+FULLSCREEN_SCRIPT = """
+<button type="button" id="presenter-fullscreen" class="presenter-fullscreen" title="{hint}"
+  data-enter="{label}" data-leave="{leave}">{label}</button>
+<script>
+(() => {{
+  const toggle = () => document.querySelector('.st-key-presenter_fullscreen input[type="checkbox"]');
+  const button = document.getElementById("presenter-fullscreen");
+  if (!button) return;
+  button.onclick = async () => {{
+    if (document.fullscreenElement) {{ await document.exitFullscreen(); return; }}
+    try {{ await document.documentElement.requestFullscreen({{navigationUI: "hide"}}); }} catch (e) {{}}
+    const t = toggle(); if (t && !t.checked) t.click();
+  }};
+  if (!window.__presenterFullscreen) {{
+    window.__presenterFullscreen = true;
+    document.addEventListener("fullscreenchange", () => {{
+      const t = toggle(); if (!document.fullscreenElement && t && t.checked) t.click();
+      const b = document.getElementById("presenter-fullscreen");
+      if (b) b.textContent = document.fullscreenElement ? b.dataset.leave : b.dataset.enter;
+    }});
+  }}
+  button.textContent = document.fullscreenElement ? button.dataset.leave : button.dataset.enter;
+}})();
+</script>
+"""
+
+
+def fullscreen_button(label: str, leave: str, hint: str) -> None:
+    """The button that puts the browser itself in full screen with the slide filling it (it, or Esc, leaves)."""
+    html = FULLSCREEN_SCRIPT.format(label=escape(label), leave=escape(leave), hint=escape(hint))
+    st.html(html, unsafe_allow_javascript=True, width="content")
+
+
+def preload(deck: Deck, slide: Slide | None, theme: str) -> None:
+    """The next slide's chart, drawn out of sight, so the chart library has loaded before the slide is shown."""
+    if slide is None or slide.chart is None:
+        return
+    with st.container(key="slide_preload"):
+        st.plotly_chart(
+            markdown.plotly_safe(figure(slide.chart, theme, deck.lang, height=200)),
+            config={"displayModeBar": False, "staticPlot": True},
+            key="slide_preload_chart",
+        )
 
 
 def draw(deck: Deck, slide: Slide, number: int, theme: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from presenter.slides import Chart, Deck, Slide, fmt
+from ui import numbers
 
 CSS = """
 @page { size: A4; margin: 10mm 12mm 12mm; }
@@ -97,11 +98,11 @@ def _columns(chart: Chart, lang: str) -> str:
     cells = []
     for c, category in enumerate(chart.categories):
         value = chart.series[0].values[c]
-        above = escape(fmt(chart.unit, value, lang)) if len(chart.series) == 1 and value else ""
+        above = escape(_chart_value(chart.unit, value, lang)) if len(chart.series) == 1 and value else ""
         bars = "".join(
             f'<span class="col s{i}" data-value="{s.values[c]!r}" '
             f'style="height:{max(0.0, s.values[c]) / top * PLOT_MM:.3f}mm" '
-            f'title="{escape(s.name)}: {escape(fmt(chart.unit, s.values[c], lang))}"></span>'
+            f'title="{escape(s.name)}: {escape(_chart_value(chart.unit, s.values[c], lang))}"></span>'
             for i, s in enumerate(chart.series)
         )
         cells.append(
@@ -114,7 +115,7 @@ def _columns(chart: Chart, lang: str) -> str:
         legend = (
             ' <span class="legend">'
             + "".join(
-                f'<i class="s{i}"></i>{escape(s.name)} {escape(fmt(chart.unit, sum(s.values), lang))}'
+                f'<i class="s{i}"></i>{escape(s.name)} {escape(_chart_value(chart.unit, sum(s.values), lang))}'
                 for i, s in enumerate(chart.series)
             )
             + "</span>"
@@ -127,6 +128,11 @@ def _columns(chart: Chart, lang: str) -> str:
 
 def _as_columns(chart: Chart | None) -> bool:
     return chart is not None and chart.kind in ("column", "line") and len(chart.categories) > 4
+
+
+def _chart_value(unit: str, value: float, lang: str) -> str:
+    """A value on a chart, in the chart's one unit: money in 万 in Chinese (the titles say 万元), as on the slides."""
+    return numbers.chart_money(value, lang, decimals=1) if unit == "yuan" else fmt(unit, value, lang)
 
 
 def _bars(chart: Chart, lang: str) -> str:
@@ -148,7 +154,7 @@ def _bars(chart: Chart, lang: str) -> str:
             rows.append(
                 f'<div class="label">{escape(category) if i == 0 else ""}</div><div class="track"><div class="bar s{i}" '
                 f'data-value="{value!r}" style="width:{max(0.0, min(value, top)) / top * 100:.3f}%"></div></div>'
-                f'<div class="value">{escape(fmt(chart.unit, value, lang))}</div>'
+                f'<div class="value">{escape(_chart_value(chart.unit, value, lang))}</div>'
             )
     return (
         f'<div class="chart" data-kind="bars"><div class="chart-title">{escape(chart.title)}{legend}</div>'

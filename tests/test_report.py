@@ -172,6 +172,15 @@ def test_month_labels_are_chinese_months_in_the_chinese_report(con):
     assert not re.search(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b", html)
 
 
+def test_money_on_the_chinese_report_is_in_wan_as_its_title_says(con):
+    html = report.to_html(slides.build(con, lang="zh", mask=True))
+    chart = html[html.index("（万元）") :]
+    chart = chart[: chart.index("</section>")]
+    values = re.findall(r'title="[^":]+: ([^"]+)"', chart) + re.findall(r"</i>[^<]+ ([^<]+)", chart)
+    assert values and all(v.endswith("万") or v == "0" for v in values), values  # one unit: 万, never ¥3,000
+    assert "¥" not in chart
+
+
 # --- python -m etl report | deck
 
 

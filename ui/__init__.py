@@ -243,6 +243,18 @@ def clear_caches() -> None:
 
 def _commit(key: str, widget_key: str) -> None:
     st.session_state[key] = st.session_state[widget_key]
+    st.session_state["_filter_changed"] = True  # on a phone the sidebar closes to show the result (setup)
+
+
+# On a phone the sidebar covers the page: after a filter change, close it so the reader sees what changed.
+# Streamlit has no call for this (initial_sidebar_state collapses on desktops but leaves a phone's open), so the
+# page clicks the sidebar's own close button, only on narrow screens and only in the run after the change.
+CLOSE_SIDEBAR_ON_PHONE = """<script>
+if (window.matchMedia("(max-width: 640px)").matches) {
+  const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  if (close) close.click();
+}
+</script>"""
 
 
 ALL = "all"  # the "no filter" choice (a selectbox shows None as an empty placeholder)
@@ -722,6 +734,8 @@ def setup(title_key: str) -> Page:
     day = page.q(queries.as_of).iloc[0]["as_of"]
     st.caption(page.t("page.as_of", date=numbers.day(day, page.lang)))
     st.html(TILE_CSS)
+    if st.session_state.pop("_filter_changed", False):
+        st.html(CLOSE_SIDEBAR_ON_PHONE, unsafe_allow_javascript=True)
     if _sample_only(path, version, con):  # a banner, not a caption: sample figures must never pass as official
         st.warning(page.t("page.sample"), icon=":material/science:")
     return page

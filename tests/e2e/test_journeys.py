@@ -161,7 +161,9 @@ def test_2_analyst_imports_a_filled_template(own_server: Callable[..., Server], 
     sheets = app.table_after("ready to import")
     assert ["donations", "donations", "1", "1", "0", "0"] in sheets, sheets
     preview = app.table_after("Sheet 'donations'")
-    assert any("E2E-D001" in r and "10000" in r and "2023-12-20" in r for r in preview), preview
+    assert any("E2E-D001" in r and "¥10,000" in r and "2023-12-20" in r for r in preview), (
+        preview
+    )  # as the UI writes money
     assert app.errors() == []
 
     app.page.get_by_role("button", name="Import 1 file(s)").click()

@@ -160,6 +160,14 @@ def default_year(con: Con) -> pd.DataFrame:
     return pd.DataFrame({"year": [day.year]})
 
 
+def publication(con: Con) -> pd.DataFrame:
+    """Who published the version this connection reads, and when (no row: the working data, a draft)."""
+    held = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'publication'").fetchall()[0][0]
+    if not held:
+        return pd.DataFrame(columns=["version", "published_at", "published_by"])
+    return _df(con, "SELECT version, published_at, published_by FROM publication")
+
+
 def sample_only(con: Con) -> pd.DataFrame:
     """Whether the warehouse holds only the bundled sample data (one row: sample)."""
     from etl.bootstrap import is_sample_only

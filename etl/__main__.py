@@ -55,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     met.add_argument("--community", help="one community (town-wide figures stay town-wide and say so)")
     met.add_argument("--lang", choices=("en", "zh"), default="en")
     met.add_argument("--json", action="store_true", help="print one JSON document")
+    met.add_argument("--draft", action="store_true", help="the working data (unpublished imports included)")
+    pub = sub.add_parser("publish", help="publish the working data as a new version (what leaders see)")
+    pub.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
+    pub.add_argument("--note", default="", help="a note kept with the version")
+    vers = sub.add_parser("versions", help="list the published versions")
+    vers.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
+    back = sub.add_parser("rollback", help="make an earlier published version current again")
+    back.add_argument("version", help="e.g. v000003 (see `versions`)")
+    back.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
     build = sub.add_parser("rebuild", help="a new warehouse from the raw files kept for each loaded batch")
     build.add_argument("out", type=Path)
     build.add_argument("--db")
@@ -79,9 +88,16 @@ def _metrics(args) -> int:
     """Every shown metric with its value, unit, target, pace, change and definition (the catalogue's own words)."""
     import metrics
     import queries
+    from etl import publish
     from ui import numbers
 
     con = db.connect(args.db)
+    version = None if args.draft else publish.current(db.db_path(args.db))
+    if version is None and not args.draft:  # nothing published yet: publish what is there (a fresh warehouse)
+        version = publish.ensure_published(con, _operator())
+    if version is not None:  # read the published version, not the working data
+        con.close()
+        con = duckdb.connect(str(publish.version_file(db.db_path(args.db), version)), read_only=True)
     try:
         day = args.as_of or queries.as_of_date(con)
         year = None if args.all_years else (args.year or int(queries.default_year(con).iloc[0]["year"]))
@@ -124,7 +140,7 @@ def _metrics(args) -> int:
                 "year_to_date": period.partial,
             },
             "community": args.community,
-            "version": None,  # publishing (review-then-publish) is not built yet: the working data
+            "version": version,  # the published version read (None: the draft, with --draft)
             "metrics": rows,
         }
         print(json.dumps(document, ensure_ascii=False, indent=2))
@@ -250,6 +266,36 @@ def _handout(args) -> int:
     else:
         _print_pdf(chromium, report.to_html(deck), out)
     print(f"{out} ({args.command}, {lang}, as of {deck.day.isoformat()}{', names masked' if deck.masked else ''})")
+    return EXIT_OK
+
+
+def _publishing(args) -> int:
+    """publish | versions | rollback VERSION (run with the server's file permissions, recorded as the OS user)."""
+    from etl import publish
+
+    con = db.connect(args.db)
+    try:
+        if args.command == "publish":
+            done = publish.publish(con, _operator(), args.note)
+            print(f"published {done.version} ({len(done.batches)} batches)")
+        elif args.command == "rollback":
+            try:
+                publish.rollback(con, _operator(), args.version)
+            except ValueError as exc:
+                print(f"refused: {exc}", file=sys.stderr)
+                return EXIT_REFUSED
+            print(f"{args.version} is current again")
+        else:
+            frame = publish.versions(con)
+            if frame.empty:
+                print("nothing published yet")
+            for row in frame.itertuples():
+                mark = "*" if row.current else " "
+                kept = "" if row.kept else "  (file pruned)"
+                print(f"{mark} {row.version}  {row.published_at:%Y-%m-%d %H:%M:%S}  {row.published_by:<12} "
+                      f"{0 if row.batches is None else len(row.batches)} batches{kept}")  # fmt: skip
+    finally:
+        con.close()
     return EXIT_OK
 
 
@@ -475,6 +521,8 @@ def main(argv: list[str] | None = None) -> int:
             return _rebuild(args)
         if args.command == "metrics":
             return _metrics(args)
+        if args.command in ("publish", "versions", "rollback"):
+            return _publishing(args)
         if args.command == "users":
             return _users(args)
         if args.command in HANDOUTS:

@@ -28,7 +28,7 @@ import duckdb
 
 from etl import audit, db, load
 
-ROLES = ("viewer", "analyst", "admin")
+ROLES = ("viewer", "analyst", "approver", "admin")  # each may do what the ones before it may
 MIN_PASSWORD = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further; longer passwords are refused rather than cut silently
 NAME = re.compile(r"^[\w.@-]{1,64}$")
@@ -346,6 +346,22 @@ def import_as(user: User | None, con: duckdb.DuckDBPyConnection, data: bytes, fi
     """Import a file as `user` (analyst or admin; else PermissionError); the batch records the user's name."""
     require("analyst", user)
     return load.import_file(con, data, file_name, user=user.name)
+
+
+def publish_as(user: User | None, con: duckdb.DuckDBPyConnection, note: str = ""):
+    """Publish the working data as a new version (approver or admin; else PermissionError)."""
+    from etl import publish
+
+    require("approver", user)
+    return publish.publish(con, user.name, note)
+
+
+def reject_as(user: User | None, con: duckdb.DuckDBPyConnection, reason: str) -> list[str]:
+    """Undo the pending imports with a reason (approver or admin; else PermissionError)."""
+    from etl import publish
+
+    require("approver", user)
+    return publish.reject(con, user.name, reason)
 
 
 def undo_as(user: User | None, con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, dict[str, int]]:

@@ -31,6 +31,9 @@ ACTIONS = (
     "role_changed",
     "password_reset",
     "account_removed",
+    "publish",  # a new published version: version, the batches it holds, a note
+    "reject",  # a pending batch undone by an approver: batch, reason
+    "rollback",  # an earlier version made current again: version, the one before
 )
 _ABSORBING = threading.Lock()  # two sessions absorbing at once must not copy an event twice
 

@@ -118,6 +118,17 @@ CREATE TABLE IF NOT EXISTS batch_claims (
     claimed_user VARCHAR NOT NULL
 );
 
+-- Published versions (etl/publish.py): what viewers read. Each is an immutable copy of the working warehouse in
+-- published/<version>.duckdb; `batches` are the loaded batches it holds, `batch_seq` the last of them.
+CREATE TABLE IF NOT EXISTS published_versions (
+    version      VARCHAR PRIMARY KEY,
+    published_at TIMESTAMP NOT NULL,
+    published_by VARCHAR NOT NULL,
+    batch_seq    BIGINT NOT NULL,
+    batches      VARCHAR[],
+    note         VARCHAR
+);
+
 -- The audit trail: append-only (nothing in the app or the CLI updates or deletes a row; restore carries it across).
 -- action: import | import_rejected | undo | undo_refused | restore | warning | sign_in | sign_in_failed
 --         | account_added | role_changed | password_reset | account_removed.

@@ -174,6 +174,8 @@ if results:
                 lines.append(page.md("data.import_failed", file=name, n=len(result.errors)))
         ui.clear_caches()
         st.session_state["previews"] = {}
+        if lines and not accounts.is_open():  # with accounts, an approver publishes it
+            lines.append(lang("publish.awaiting"))
         st.session_state["import_done"] = lines
         st.session_state["import_warnings"] = after
         st.session_state["upload_generation"] = generation + 1
@@ -206,12 +208,12 @@ with st.expander(lang("data.as_of.title"), icon=":material/event:"):
 
 # --- 3. history and undo
 st.subheader(lang("data.history.title"))
-batches = load.history(page.con)
+batches = load.history(page.writer())  # the working data: imports pending approval included
 if batches.empty:
     page.empty("data.history.empty")
 else:
     st.dataframe(review.history_table(batches, page.lang), hide_index=True, width="stretch")
-    latest = load.latest_batch(page.con)
+    latest = load.latest_batch(page.writer())
     if latest and not user.may("admin"):
         st.caption(lang("auth.undo_admin"))
     elif latest:
@@ -235,7 +237,7 @@ else:
 # --- 4. reconciliation
 st.subheader(lang("data.checks.title"))
 st.caption(lang("data.checks.help"))
-for check in checks.reconcile(page.con):
+for check in checks.reconcile(page.writer()):
     icon = ":green[:material/check_circle:]" if check.passed else ":red[:material/cancel:]"
     line = f"{icon} {lang(f'check.{check.key}')}"
     if not check.passed:

@@ -209,7 +209,7 @@ def to_html(deck: Deck) -> str:
 {f'<p class="sample-mark">{escape(deck.sample_mark)}</p>' if deck.sample else ""}
 <header><div class="town">{escape(t("presenter.footer_town"))}</div>
 <h1>{escape(t("presenter.report.title", year=deck.year))}</h1>
-<div class="sub">{escape(t("presenter.report.subtitle", date=deck.day.isoformat()))}</div></header>
+<div class="sub">{escape(t("presenter.report.subtitle", date=deck.day.isoformat()))} · {escape(deck.stamp)}</div></header>
 <p class="summary">{escape(deck.summary)}</p>
 <h2>{escape(t("presenter.report.kpis"))}</h2>
 <table class="kpis"><thead><tr><th>{escape(t("presenter.report.metric"))}</th><th>{escape(t("presenter.report.value"))}</th>

@@ -91,6 +91,7 @@ class Deck:
     kpis: tuple[Kpi, ...] = field(default=())
     summary: str = ""  # the narrative (文字综述) of the figures, from the catalogue's sentence templates
     sample: bool = False  # the warehouse holds only the sample data: every slide, the .pptx and the report say so
+    stamp: str = ""  # 审核发布：who published this version and when, or that it is a draft
 
     @property
     def sample_mark(self) -> str:
@@ -105,6 +106,8 @@ class Deck:
         line = self.t("presenter.as_of", date=self.day.isoformat())
         if self.sample:
             line = f"{self.sample_mark} · {line}"
+        if self.stamp:
+            line = f"{line} · {self.stamp}"
         if slide.sources:
             line += " · " + self.t("presenter.source", files=", ".join(slide.sources))
         return line
@@ -449,6 +452,23 @@ def build(
         b.targets(kpis),
     )
     sample = bool(run(queries.sample_only).iloc[0]["sample"])
+    published = run(queries.publication)
+    if published.empty:
+        stamp = t("publish.stamp_draft", lang)
+    else:
+        row = published.iloc[0]
+        at = pd.Timestamp(row["published_at"]).date()
+        stamp = t("publish.stamp", lang, by=row["published_by"], at=numbers.day(at, lang), version=row["version"])
     return Deck(
-        t("presenter.cover.title", lang), lang, day, year, period["latest"], mask, slides, kpis, b.summary(), sample
+        t("presenter.cover.title", lang),
+        lang,
+        day,
+        year,
+        period["latest"],
+        mask,
+        slides,
+        kpis,
+        b.summary(),
+        sample,
+        stamp,
     )

@@ -17,7 +17,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 import metrics
 import queries
-from etl import accounts, db, kinds
+from etl import accounts, db, kinds, publish
 from i18n import LANGUAGES, t
 from ui import export, markdown, numbers
 
@@ -169,7 +169,12 @@ def navigation() -> st.navigation:
         return st.navigation(
             [st.Page(_sign_in_page, title=t("auth.sign_in", lang), icon=":material/login:", url_path="sign-in")]
         )
-    may = {"presenter": True, "data": bool(user and user.may("analyst")), "audit": bool(user and user.may("admin"))}
+    may = {
+        "presenter": True,
+        "data": bool(user and user.may("analyst")),
+        "review": bool(user and user.may("approver")),
+        "audit": bool(user and user.may("admin")),
+    }
     dashboard = [
         st.Page("pages/overview.py", title=t("nav.overview", lang), icon=":material/dashboard:", default=True),
         st.Page("pages/projects.py", title=t("nav.projects", lang), icon=":material/assignment:"),
@@ -181,6 +186,7 @@ def navigation() -> st.navigation:
         for name, icon in (
             ("presenter", ":material/slideshow:"),
             ("data", ":material/upload_file:"),
+            ("review", ":material/verified:"),
             ("audit", ":material/history:"),
         )
         if may[name] and (ROOT / "pages" / f"{name}.py").exists()
@@ -199,12 +205,40 @@ def _warehouse(path: str) -> duckdb.DuckDBPyConnection:
     """One connection per process; a fresh install gets the sample data (unless DASHBOARD_NO_SAMPLE is set)."""
     con = db.connect(path)
     if not os.environ.get("DASHBOARD_NO_SAMPLE"):
-        try:
-            from etl.bootstrap import ensure_sample
-        except ImportError:  # the sample loader is optional; an empty warehouse shows empty states
-            return con
+        from etl.bootstrap import ensure_sample
+
         ensure_sample(con)
+    publish.ensure_published(con)  # the sample (or a warehouse from before publishing) is published at once
     return con
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _published(version_file: str) -> duckdb.DuckDBPyConnection:
+    """A published version, opened read-only (immutable: any number of processes may read it)."""
+    return duckdb.connect(version_file, read_only=True)
+
+
+def published_cursor(version_file: Path) -> duckdb.DuckDBPyConnection:
+    """A cursor on a published version (shared read-only connection)."""
+    return _published(str(version_file)).cursor()
+
+
+def _reader(path: str, lang: str, user: accounts.User | None) -> tuple[str, duckdb.DuckDBPyConnection, bool]:
+    """What this run reads: (cache key, cursor, draft). Viewers read the current published version; analysts
+    and above may switch to the working data (the draft view). With no accounts, a change is published at once."""
+    working = _warehouse(path)
+    if accounts.is_open() and publish.changed_since_published(working):
+        publish.publish(working.cursor(), accounts.OPEN_USER.name, note="auto (no accounts)")
+    draft = bool(user and user.may("analyst")) and _draft_toggle(lang)
+    version = None if draft else publish.current_file(Path(path))
+    if version is None:  # nothing published yet (an empty warehouse), or the draft view
+        return path, working.cursor(), draft
+    return str(version), _published(str(version)).cursor(), False
+
+
+def _draft_toggle(lang: str) -> bool:
+    """The sidebar switch between the published figures and the working (draft) data, for analysts and above."""
+    return st.sidebar.toggle(t("publish.draft_view", lang), key="draft_view", help=t("publish.draft_help", lang))
 
 
 @st.cache_data(show_spinner=False, max_entries=1000)
@@ -290,13 +324,15 @@ def _choice(
 class Page:
     """What a page needs: the run's cursor, language and filters, and helpers that draw consistently."""
 
-    con: duckdb.DuckDBPyConnection  # reads: one snapshot for the whole run
-    path: str
+    con: duckdb.DuckDBPyConnection  # reads: one snapshot for the whole run (a published version, or the draft)
+    path: str  # the working warehouse (writes go there)
     lang: str
     year: int | None
     community: str | None
     counts: dict[str, int] | None = None  # rows per table (queries.has_data)
     version: str = ""  # which imports the snapshot holds; part of every cached query's key
+    source: str = ""  # what the run reads (the published version's file, or the working warehouse)
+    draft: bool = False  # the run reads the working data (unpublished imports included)
 
     def writer(self) -> duckdb.DuckDBPyConnection:
         """A cursor of its own for an import, an undo or an audit record (the run's cursor only reads)."""
@@ -320,7 +356,7 @@ class Page:
         for name in ("year", "community"):
             if name in accepted and name not in params:
                 params[name] = getattr(self, name)
-        return _query(self.path, fn.__name__, tuple(sorted(params.items())), self.version, self.con)
+        return _query(self.source or self.path, fn.__name__, tuple(sorted(params.items())), self.version, self.con)
 
     # --- words for values
 
@@ -372,7 +408,7 @@ class Page:
         if self.empty_warehouse:
             return export.About(self.lang, self.year, self.community)
         as_of = self.q(queries.as_of).iloc[0]["as_of"]
-        sample = _sample_only(self.path, self.version, self.con)
+        sample = _sample_only(self.source or self.path, self.version, self.con)
         return export.About(self.lang, self.year, self.community, None if pd.isna(as_of) else as_of, bool(sample))
 
     def downloads(
@@ -707,18 +743,19 @@ def _language_and_cursor() -> tuple[str, str, duckdb.DuckDBPyConnection]:
 def setup(title_key: str) -> Page:
     """Every page starts here: sidebar filters, the run's cursor, the title and the data's as-of line."""
     _leave_legacy_multipage()
-    lang, path, con = _language_and_cursor()
+    lang, path, _ = _language_and_cursor()
+    source, con, draft = _reader(path, lang, current_user())
     version = _snapshot(con)
-    years = _query(path, "years", (), version, con)["year"].astype(int).tolist()
+    years = _query(source, "years", (), version, con)["year"].astype(int).tolist()
     year = _choice(
         "year",
         [*years, ALL],
-        int(_query(path, "default_year", (), version, con)["year"].iloc[0]) if years else ALL,
+        int(_query(source, "default_year", (), version, con)["year"].iloc[0]) if years else ALL,
         t("filter.year", lang),
         lambda v: t("filter.all_years", lang) if v == ALL else str(v),
         keep_default=True,
     )
-    names = _query(path, "communities", (), version, con)["community"].tolist()
+    names = _query(source, "communities", (), version, con)["community"].tolist()
     community = _choice(
         "community",
         [ALL, *names],
@@ -726,9 +763,14 @@ def setup(title_key: str) -> Page:
         t("filter.community", lang),
         lambda v: t("filter.all_communities", lang) if v == ALL else v,
     )
-    counts = _query(path, "has_data", (), version, con).iloc[0]
-    page = Page(con, path, lang, year, community, counts={k: int(v) for k, v in counts.items()}, version=version)
+    counts = _query(source, "has_data", (), version, con).iloc[0]
+    page = Page(
+        con, path, lang, year, community, {k: int(v) for k, v in counts.items()}, version, source=source, draft=draft
+    )
     st.title(page.t(title_key))
+    if draft:  # never mistaken for the approved figures
+        waiting = len(publish.pending(page.writer()))
+        st.warning(page.t("publish.draft_banner", n=waiting), icon=":material/edit_note:")
     if page.empty_warehouse:
         return page
     day = page.q(queries.as_of).iloc[0]["as_of"]
@@ -736,7 +778,7 @@ def setup(title_key: str) -> Page:
     st.html(TILE_CSS)
     if st.session_state.pop("_filter_changed", False):
         st.html(CLOSE_SIDEBAR_ON_PHONE, unsafe_allow_javascript=True)
-    if _sample_only(path, version, con):  # a banner, not a caption: sample figures must never pass as official
+    if _sample_only(source, version, con):  # a banner, not a caption: sample figures must never pass as official
         st.warning(page.t("page.sample"), icon=":material/science:")
     return page
 

@@ -229,3 +229,57 @@ def uploader_css(key: str, button: str, zone: str) -> str:
         f"{{content: {_css_string(zone)}; font-size: 0.875rem;}}"
         "</style>"
     )
+
+
+# --- review and publish (审核发布)
+
+
+def pending_table(batches: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Imports waiting for approval: batch, time, who imported it, file, rows added and changed."""
+    frame = batches[["batch_id", "imported_at", "user_name", "file_name", "inserted", "updated"]].copy()
+    return frame.rename(columns={c: t(f"data.col.{c}", lang) for c in frame.columns})
+
+
+def publish_changes(before: pd.DataFrame | None, after: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The catalogue's figures as published and as they would be after publishing (metrics.figures frames, by
+    `code` or `metric`), only those that change: figure, published, after publishing."""
+
+    def shown(frame: pd.DataFrame | None) -> dict[str, str]:
+        if frame is None:
+            return {}
+        key = "metric" if "metric" in frame else "code"
+        out = {}
+        for row in frame.to_dict("records"):
+            metric = METRICS[row[key]]
+            value = None if pd.isna(row["value"]) else row["value"]
+            text = numbers.by_unit(metric.unit, value, lang)
+            if metric.numerator and not pd.isna(row.get("denominator")):
+                text += f"（{numbers.number(row['numerator'])}/{numbers.number(row['denominator'])}）"
+            out[row[key]] = text
+        return out
+
+    was, will = shown(before), shown(after)
+    rows = [
+        {
+            t("publish.col.metric", lang): METRICS[code].label(lang),
+            t("publish.col.published", lang): was.get(code, numbers.DASH),
+            t("publish.col.working", lang): text,
+        }
+        for code, text in will.items()
+        if was.get(code) != text
+    ]
+    columns = [t(f"publish.col.{c}", lang) for c in ("metric", "published", "working")]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def versions_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Published versions, newest first: version, when, by whom, current."""
+    out = pd.DataFrame(
+        {
+            t("publish.col.version", lang): frame["version"],
+            t("publish.col.at", lang): frame["published_at"],
+            t("publish.col.by", lang): frame["published_by"],
+            t("publish.col.current", lang): ["✓" if c else "" for c in frame["current"]],
+        }
+    )
+    return out

@@ -1,0 +1,219 @@
+"""Review, then publish (审核发布): what viewers read is a published version, not the working warehouse.
+
+The working warehouse receives imports and undos; every loaded batch is *pending* until a publish. Publishing
+copies the working warehouse (one consistent snapshot) into an immutable file `published/v000012.duckdb` beside
+it, without the audit trail (names and addresses of people signing in are not for viewers), records who
+published it and which batches it holds, and then points `published/CURRENT` at it (replaced atomically: a
+reader sees the old version or the new one, never a half-written file). Pages open the current version
+read-only, so any number of app processes can serve it. Rejecting undoes the pending batches, latest first.
+Making an earlier version current again (rollback) moves the pointer and is recorded too.
+
+Never imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from etl import audit, backup, db, load
+
+POINTER = "CURRENT"
+VERSION = re.compile(r"^v\d{6}$")
+
+
+def keep_versions() -> int:
+    """How many published versions are kept ($DASHBOARD_VERSIONS, default 10; the current one always)."""
+    try:
+        return max(1, int(os.environ.get("DASHBOARD_VERSIONS", "10")))
+    except ValueError:
+        return 10
+
+
+def folder(db_file: Path) -> Path:
+    return db_file.parent / "published"
+
+
+def version_file(db_file: Path, version: str) -> Path:
+    return folder(db_file) / f"{version}.duckdb"
+
+
+def current(db_file: Path) -> str | None:
+    """The current published version's name (v000012), or None when nothing is published yet."""
+    try:
+        name = (folder(db_file) / POINTER).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return name if VERSION.match(name) and version_file(db_file, name).exists() else None
+
+
+def current_file(db_file: Path) -> Path | None:
+    name = current(db_file)
+    return version_file(db_file, name) if name else None
+
+
+def _point(db_file: Path, version: str) -> None:
+    """Make `version` current: write the pointer to a new file and rename it over the old one (atomic)."""
+    target = folder(db_file) / POINTER
+    partial = target.with_name(f".{POINTER}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, backup.FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(version + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, target)
+
+
+def versions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every version published from this warehouse, newest first: version, published_at, published_by,
+    batch_seq (the last batch it holds), batches, kept (its file still exists), current."""
+    frame = con.execute(
+        "SELECT version, published_at, published_by, batch_seq, batches, note FROM published_versions "
+        "ORDER BY published_at DESC, version DESC"
+    ).df()
+    db_file = backup.file_of(con)
+    now = current(db_file) if db_file else None
+    frame["kept"] = [bool(db_file and version_file(db_file, v).exists()) for v in frame["version"]]
+    frame["current"] = frame["version"] == now
+    return frame
+
+
+def _published_seq(con: duckdb.DuckDBPyConnection) -> int:
+    """The last batch the current version holds (0 when nothing is published)."""
+    db_file = backup.file_of(con)
+    now = current(db_file) if db_file else None
+    if now is None:
+        return 0
+    row = con.execute("SELECT batch_seq FROM published_versions WHERE version = $v", {"v": now}).fetchall()
+    return int(row[0][0]) if row else 0
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Loaded batches the current published version does not hold, oldest first (batch_id, file_name, user, …)."""
+    return con.execute(
+        "SELECT batch_id, seq, imported_at, user_name, file_name, inserted, updated FROM import_batches "
+        "WHERE status = 'loaded' AND seq > $seq ORDER BY seq",
+        {"seq": _published_seq(con)},
+    ).df()
+
+
+def changed_since_published(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the working data differs from the current version (a batch loaded or undone since)."""
+    db_file = backup.file_of(con)
+    if db_file is None:
+        return False
+    if current(db_file) is None:
+        return not db.is_empty(con)  # an empty warehouse has nothing to publish
+    published = con.execute(
+        "SELECT batches FROM published_versions WHERE version = $v", {"v": current(db_file)}
+    ).fetchall()
+    loaded = con.execute("SELECT list(batch_id ORDER BY seq) FROM import_batches WHERE status = 'loaded'").fetchall()
+    return not published or sorted(published[0][0] or []) != sorted(loaded[0][0] or [])
+
+
+@dataclass(frozen=True)
+class Published:
+    version: str
+    path: Path
+    batches: list[str]
+
+
+def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Published:
+    """Publish the working data as a new current version (see the module's docstring); records it and audits it."""
+    db_file = backup.file_of(con)
+    if db_file is None:
+        raise ValueError("an in-memory warehouse cannot be published")
+    with load.IMPORT_LOCK:  # no import or undo may change the data while it is copied
+        seq, batches = con.execute(
+            "SELECT coalesce(max(seq), 0), coalesce(list(batch_id ORDER BY seq), []) FROM import_batches "
+            "WHERE status = 'loaded'"
+        ).fetchall()[0]
+        number = con.execute(
+            "SELECT coalesce(max(CAST(substr(version, 2) AS INTEGER)), 0) + 1 FROM published_versions"
+        ).fetchall()[0][0]
+        version = f"v{number:06d}"
+        target = version_file(db_file, version)
+        backup.private_dir(target.parent)
+        partial = target.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        now = datetime.now().replace(microsecond=0)
+        try:
+            con.execute("ATTACH $path AS publish_target", {"path": str(partial)})
+            try:
+                con.execute(f"COPY FROM DATABASE {backup.quote(backup._name(con))} TO publish_target")
+                con.execute("DROP TABLE IF EXISTS publish_target.audit_log")  # not for viewers
+                con.execute("DROP TABLE IF EXISTS publish_target.batch_claims")
+                con.execute(
+                    "CREATE TABLE publish_target.publication AS SELECT $v AS version, $at::TIMESTAMP AS published_at, "
+                    "$by AS published_by, $seq::BIGINT AS batch_seq, $note AS note",
+                    {"v": version, "at": now, "by": user, "seq": seq, "note": note},
+                )
+            finally:
+                con.execute("DETACH publish_target")
+            backup.private_file(partial)
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            Path(f"{partial}.wal").unlink(missing_ok=True)
+            raise
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "INSERT INTO published_versions VALUES ($v, $at, $by, $seq, $batches, $note)",
+                {"v": version, "at": now, "by": user, "seq": seq, "batches": list(batches), "note": note},
+            )
+            audit.record(con, user, "publish", version=version, batches=list(batches), note=note)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            target.unlink(missing_ok=True)
+            raise
+        _point(db_file, version)  # from here on, readers see the new version
+    _prune(db_file)
+    return Published(version, target, list(batches))
+
+
+def _prune(db_file: Path) -> None:
+    """Keep the newest keep_versions() files (the current one always)."""
+    now = current(db_file)
+    files = sorted(folder(db_file).glob("v*.duckdb"), reverse=True)
+    for old in files[keep_versions() :]:
+        if old.stem != now:
+            old.unlink(missing_ok=True)
+
+
+def rollback(con: duckdb.DuckDBPyConnection, user: str, version: str) -> None:
+    """Make an earlier (kept) version current again; recorded in the audit trail. The working data is untouched."""
+    db_file = backup.file_of(con)
+    if db_file is None or not VERSION.match(version) or not version_file(db_file, version).exists():
+        raise ValueError(f"there is no kept version {version!r} (see `python -m etl versions`)")
+    before = current(db_file)
+    _point(db_file, version)
+    audit.record(con, user, "rollback", version=version, before=before)
+
+
+def reject(con: duckdb.DuckDBPyConnection, user: str, reason: str) -> list[str]:
+    """Undo every pending batch, latest first, each recorded with the reason; returns the batch ids undone."""
+    if not reason.strip():
+        raise ValueError("a rejection needs a reason")
+    undone = []
+    for batch_id in reversed(pending(con)["batch_id"].tolist()):
+        load.undo(con, batch_id, user=user)
+        audit.record(con, user, "reject", batch_id=batch_id, reason=reason.strip())
+        undone.append(batch_id)
+    return undone
+
+
+def ensure_published(con: duckdb.DuckDBPyConnection, user: str = "system") -> str | None:
+    """Publish once when nothing is published yet but the working warehouse holds data (a fresh install's
+    sample, or a warehouse from before publishing existed: what was live stays live); returns the version."""
+    db_file = backup.file_of(con)
+    if db_file is None or current(db_file) is not None or db.is_empty(con):
+        return None
+    return publish(con, user, note="initial").version

@@ -6,4 +6,4 @@ import ui
 from i18n import t
 
 st.set_page_config(page_title=t("app.title", ui.current_lang()), page_icon=":material/insights:", layout="wide")
-ui.navigation().run()
+ui.run(ui.navigation())

@@ -91,7 +91,7 @@ def _metrics(args) -> int:
     from etl import publish
     from ui import numbers
 
-    con = db.connect(args.db)
+    con = db.connect(args.db, wait=db.lock_wait())
     version = None if args.draft else publish.current(db.db_path(args.db))
     if version is None and not args.draft:  # nothing published yet: publish what is there (a fresh warehouse)
         version = publish.ensure_published(con, _operator())
@@ -247,7 +247,7 @@ def _handout(args) -> int:
     from presenter import deck as pptx
     from presenter import report, slides
 
-    con = db.connect(args.db)
+    con = db.connect(args.db, wait=db.lock_wait())
     try:
         if db.is_empty(con):
             print(f"error: the warehouse {warehouse} holds no data yet: load workbooks first", file=sys.stderr)
@@ -273,7 +273,7 @@ def _publishing(args) -> int:
     """publish | versions | rollback VERSION (run with the server's file permissions, recorded as the OS user)."""
     from etl import publish
 
-    con = db.connect(args.db)
+    con = db.connect(args.db, wait=db.lock_wait())
     try:
         if args.command == "publish":
             done = publish.publish(con, _operator(), args.note)
@@ -331,7 +331,7 @@ def _password(from_stdin: bool) -> str:
 def _audit_account_change(args, action: str, **details: object) -> None:
     """Record in the warehouse; while the app holds it, in the journal beside the accounts file."""
     try:
-        con = db.connect(args.db)
+        con = db.connect(args.db, wait=db.lock_wait())
     except db.WarehouseLocked:
         journal = accounts.journal_path(args.accounts)
         audit.append_pending(journal, _operator(), action, **details)
@@ -456,7 +456,7 @@ def _load(args) -> int:
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    con = db.connect(args.db)
+    con = db.connect(args.db, wait=db.lock_wait())
     results = []
     for path in args.files:
         result = import_file(con, path.read_bytes(), path.name, claimed_user=args.user, dry_run=args.dry_run)
@@ -470,7 +470,7 @@ def _load(args) -> int:
 
 
 def _history(args) -> int:
-    con = db.connect(args.db)
+    con = db.connect(args.db, wait=db.lock_wait())
     frame = history(con)
     con.close()
     if args.json:
@@ -487,7 +487,7 @@ def _history(args) -> int:
 
 
 def _undo(args) -> int:
-    con = db.connect(args.db)
+    con = db.connect(args.db, wait=db.lock_wait())
     try:
         effects = undo(con, args.batch_id)
     except UndoRefused as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -27,17 +28,34 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("DASHBOARD_DB") or DEFAULT_DB)
 
 
-def connect(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the warehouse with its schema applied."""
+def lock_wait() -> float:
+    """How long to wait for another process's work on the warehouse ($DASHBOARD_LOCK_WAIT seconds, default 10)."""
+    try:
+        return max(0.0, float(os.environ.get("DASHBOARD_LOCK_WAIT", "10")))
+    except ValueError:
+        return 10.0
+
+
+def connect(path: str | os.PathLike | None = None, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse with its schema applied.
+
+    When another process is working on it (an import, a publish), wait up to `wait` seconds, then raise
+    WarehouseLocked: nobody waits without end, and nobody is told "locked" for a moment's work.
+    """
     target = db_path(path)
     if not target.parent.exists() or target.parent.resolve() == DEFAULT_DB.parent:
         private_dir(target.parent)  # a folder we create, or data/: owner only
-    try:
-        con = duckdb.connect(str(target))
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise WarehouseLocked(str(target)) from None
-        raise
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(str(target))
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseLocked(str(target)) from None
+            time.sleep(0.1)
     private(target)  # DuckDB creates the file at the umask's mode (usually 0644)
     con.execute("SET enable_progress_bar = false")
     apply_schema(con)

@@ -20,8 +20,8 @@ from i18n import t
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def cli(*args: str, db: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DASHBOARD_DB": str(db)}
+def cli(*args: str, db: Path, wait: float = 1) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DASHBOARD_DB": str(db), "DASHBOARD_LOCK_WAIT": str(wait)}
     return subprocess.run(
         [sys.executable, "-m", "etl", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
@@ -98,10 +98,12 @@ def test_locked_warehouse_exit_2_one_line(tmp_path):
     db = tmp_path / "w.duckdb"
     good = write(tmp_path / "good.xlsx", {"名册": ROSTER})
     with held_by_another_process(db):
-        done = cli("load", str(good), db=db)
+        started = time.monotonic()
+        done = cli("load", str(good), db=db, wait=2)
+        assert time.monotonic() - started >= 2  # it waited (bounded) for the other process's work first
         assert done.returncode == 2
         assert "Traceback" not in done.stderr
-        assert "in use by another program" in done.stderr
+        assert "busy with another program" in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
     time.sleep(0.2)
     assert cli("load", str(good), db=db).returncode == 0

@@ -134,7 +134,6 @@ def test_published_versions_are_immutable_files_and_can_be_rolled_back(town, mon
 def test_deck_and_metrics_read_the_published_version_and_say_who_approved_it(town, capsys):
     con = working()
     import_file(con, workbook_bytes({"捐赠": DONATION}), "d.xlsx", user="ann")
-    ui._warehouse.clear()
     st.cache_resource.clear()
     capsys.readouterr()
     assert main(["metrics", "--json", "--db", str(town)]) == 0

@@ -101,7 +101,7 @@ def require_role(page: Page, role: str) -> accounts.User:
     return user
 
 
-def _sign_in_form(con: duckdb.DuckDBPyConnection, lang: str, key: str) -> None:
+def _sign_in_form(lang: str, key: str) -> None:
     with st.form(key, enter_to_submit=True, border=False):
         name = st.text_input(t("auth.name", lang), key=f"{key}_name", autocomplete="username")
         password = st.text_input(
@@ -109,7 +109,7 @@ def _sign_in_form(con: duckdb.DuckDBPyConnection, lang: str, key: str) -> None:
         )
         if st.form_submit_button(t("auth.submit", lang), type="primary"):
             try:
-                user = accounts.sign_in(con, name, password, client=client_address())
+                user = accounts.sign_in(working(), name, password, client=client_address())
             except accounts.TooManyAttempts:
                 st.error(t("auth.paused", lang, minutes=accounts.FAILURE_WINDOW_MINUTES), icon=":material/timer:")
                 return
@@ -119,7 +119,7 @@ def _sign_in_form(con: duckdb.DuckDBPyConnection, lang: str, key: str) -> None:
             st.error(t("auth.failed", lang), icon=":material/error:")
 
 
-def _account_sidebar(con: duckdb.DuckDBPyConnection, lang: str) -> None:
+def _account_sidebar(lang: str) -> None:
     """Who is signed in and a sign-out button; or a sign-in form; or, with no accounts, a note that the app is open."""
     if accounts.is_open():  # how to create the first admin is said where an admin works: the Data and Audit pages
         st.sidebar.caption(t("auth.open_short", lang), help=t("auth.open", lang))
@@ -127,7 +127,7 @@ def _account_sidebar(con: duckdb.DuckDBPyConnection, lang: str) -> None:
     user = current_user()
     if user is None:
         with st.sidebar.expander(t("auth.sign_in", lang), icon=":material/login:"):
-            _sign_in_form(con, lang, "sidebar_sign_in")
+            _sign_in_form(lang, "sidebar_sign_in")
         return
     st.sidebar.caption(markdown.t("auth.signed_in_as", lang, name=user.name, role=t(f"role.{user.role}", lang)))
     if st.sidebar.button(t("auth.sign_out", lang), icon=":material/logout:", key="sign_out"):
@@ -135,14 +135,14 @@ def _account_sidebar(con: duckdb.DuckDBPyConnection, lang: str) -> None:
         st.rerun()
 
 
-def _sign_in_here(con: duckdb.DuckDBPyConnection, lang: str) -> None:
+def _sign_in_here(lang: str) -> None:
     """Instead of a page's content: the sign-in form (viewing needs a signed-in user and nobody is)."""
     st.title(t("app.title", lang))
     st.info(t("auth.required", lang), icon=":material/lock:")
     if accounts.mode() == "locked":  # no account can be read: say so (the details are for the server's admin)
         st.warning(t("auth.locked", lang), icon=":material/warning:")
     with st.container(border=True, width=420):
-        _sign_in_form(con, lang, "page_sign_in")
+        _sign_in_form(lang, "page_sign_in")
     st.stop()
 
 
@@ -201,15 +201,55 @@ def navigation() -> st.navigation:
 
 
 @st.cache_resource(show_spinner=False)
-def _warehouse(path: str) -> duckdb.DuckDBPyConnection:
-    """One connection per process; a fresh install gets the sample data (unless DASHBOARD_NO_SAMPLE is set)."""
-    con = db.connect(path)
-    if not os.environ.get("DASHBOARD_NO_SAMPLE"):
-        from etl.bootstrap import ensure_sample
+def _bootstrap(path: str) -> bool:
+    """Once per process: a fresh install gets the sample data (unless DASHBOARD_NO_SAMPLE is set), published."""
+    con = db.connect(path, wait=db.lock_wait())
+    try:
+        if not os.environ.get("DASHBOARD_NO_SAMPLE"):
+            from etl.bootstrap import ensure_sample
 
-        ensure_sample(con)
-    publish.ensure_published(con)  # the sample (or a warehouse from before publishing) is published at once
-    return con
+            ensure_sample(con)
+        publish.ensure_published(con)  # the sample (or a warehouse from before publishing) is published at once
+    finally:
+        con.close()
+    return True
+
+
+def _warehouse(path: str) -> duckdb.DuckDBPyConnection:
+    """A connection to the working warehouse, opened for a piece of work (an import, an undo, a publish, sign-in
+    records, the draft view) and closed when that work is done: between runs the app holds no lock on the file,
+    so the CLI can import while the app serves readers (who read published versions). Waits a bounded time for
+    another process's work."""
+    _bootstrap(path)
+    return db.connect(path, wait=db.lock_wait())
+
+
+def working() -> duckdb.DuckDBPyConnection:
+    """A cursor on the working warehouse for this run, opened on first use and closed when the run ends
+    (release_working, called by app.py after every page run)."""
+    con = st.session_state.get("_working_con")
+    if con is None:
+        con = _warehouse(str(db.db_path()))
+        st.session_state["_working_con"] = con
+    return con.cursor()
+
+
+def run(page: st.navigation) -> None:
+    """Run the page; when the working warehouse stays busy (an import or publish in another process) beyond the
+    bounded wait, say so instead of failing; close the run's working connection whatever happened."""
+    try:
+        page.run()
+    except db.WarehouseLocked:
+        st.error(t("warehouse.busy", current_lang()), icon=":material/hourglass_top:")
+    finally:
+        release_working()
+
+
+def release_working() -> None:
+    """Close this run's working connection, if it opened one (the file is free for other processes again)."""
+    con = st.session_state.pop("_working_con", None)
+    if con is not None:
+        con.close()
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -226,13 +266,13 @@ def published_cursor(version_file: Path) -> duckdb.DuckDBPyConnection:
 def _reader(path: str, lang: str, user: accounts.User | None) -> tuple[str, duckdb.DuckDBPyConnection, bool]:
     """What this run reads: (cache key, cursor, draft). Viewers read the current published version; analysts
     and above may switch to the working data (the draft view). With no accounts, a change is published at once."""
-    working = _warehouse(path)
-    if accounts.is_open() and publish.changed_since_published(working):
-        publish.publish(working.cursor(), accounts.OPEN_USER.name, note="auto (no accounts)")
+    _bootstrap(path)
+    if accounts.is_open() and publish.changed_since_published(working()):  # one person's laptop: at once
+        publish.publish(working(), accounts.OPEN_USER.name, note="auto (no accounts)")
     draft = bool(user and user.may("analyst")) and _draft_toggle(lang)
     version = None if draft else publish.current_file(Path(path))
     if version is None:  # nothing published yet (an empty warehouse), or the draft view
-        return path, working.cursor(), draft
+        return path, working(), draft
     return str(version), _published(str(version)).cursor(), False
 
 
@@ -336,7 +376,7 @@ class Page:
 
     def writer(self) -> duckdb.DuckDBPyConnection:
         """A cursor of its own for an import, an undo or an audit record (the run's cursor only reads)."""
-        return _warehouse(self.path).cursor()
+        return working()
 
     @property
     def empty_warehouse(self) -> bool:
@@ -726,18 +766,13 @@ def _language_and_cursor() -> tuple[str, str, duckdb.DuckDBPyConnection]:
         "lang", list(LANGUAGES), default_lang(), "语言 / Language", lambda v: {"zh": "中文", "en": "English"}[v]
     )
     path = str(db.db_path())
-    try:
-        con = _warehouse(path).cursor()
-    except db.WarehouseLocked:
-        st.error(t("warehouse.locked", lang, path=path))
-        st.stop()
     if open_access_refusal():  # a page reached by URL is refused here too
         _refused_page()
         st.stop()
     if current_user() is None and sign_in_required():
-        _sign_in_here(con, lang)  # checked on every page run, whichever way the page was reached
-    _account_sidebar(con, lang)
-    return lang, path, con
+        _sign_in_here(lang)  # checked on every page run, whichever way the page was reached
+    _account_sidebar(lang)
+    return lang, path, None
 
 
 def setup(title_key: str) -> Page:

@@ -20,8 +20,10 @@ SIDEBAR_OPEN = """() => { const s = document.querySelector('[data-testid="stSide
 
 def choose_year(app: App, year: str) -> None:
     boxes = app.page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]')  # language, year, community
-    boxes.nth(1).click()
-    app.page.get_by_role("option", name=year).click()
+    boxes.nth(1).locator("input").click()
+    app.page.keyboard.type(year)  # as a user types into the box: robust when a rerun redraws the open menu
+    app.page.get_by_role("option", name=year).wait_for()
+    app.page.keyboard.press("Enter")
     app.page.wait_for_url(lambda url: f"year={year}" in url)
     app.settle()
 

@@ -157,6 +157,7 @@ def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Publis
             finally:
                 con.execute("DETACH publish_target")
             backup.private_file(partial)
+            load._pause("publish_copied")  # test hook: the copy is written, not yet the version
             os.replace(partial, target)
         except BaseException:
             partial.unlink(missing_ok=True)
@@ -174,6 +175,7 @@ def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Publis
             con.execute("ROLLBACK")
             target.unlink(missing_ok=True)
             raise
+        load._pause("publish_recorded")  # test hook: recorded, the pointer not yet moved
         _point(db_file, version)  # from here on, readers see the new version
     _prune(db_file)
     return Published(version, target, list(batches))

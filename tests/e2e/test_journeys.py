@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import openpyxl
 import pytest
 from playwright.sync_api import expect
+from workbooks import workbook_bytes
 
 import metrics as catalogue
 from i18n import t
@@ -354,3 +355,53 @@ def test_8_cli_imports_while_the_app_serves_and_the_app_keeps_serving(
     app.reload()  # no accounts: one person's laptop, so the change is published at once
     assert figures(app)["fund_raised"] == "¥660,000"
     assert app.errors() == []
+
+
+def test_9_an_import_reaches_leaders_only_once_an_approver_publishes_it(
+    own_server: Callable[..., Server], tab: Callable[..., App]
+) -> None:
+    from etl import accounts
+
+    server = own_server()
+    people = {"ada": "admin", "ann": "analyst", "abe": "approver", "vic": "viewer"}
+    for name, role in people.items():  # the first account is the admin; from now on sign-in is required
+        accounts.add_user(name, role, f"{name}-secret-1", server.db.parent / "accounts.json")
+
+    def signed_in(name: str) -> App:
+        tab_ = tab(server)
+        tab_.open("", "lang=en")
+        tab_.page.get_by_role("textbox", name=en("auth.name")).fill(name)
+        tab_.page.get_by_role("textbox", name=en("auth.password")).fill(f"{name}-secret-1")
+        tab_.page.get_by_role("button", name=en("auth.submit")).click()
+        tab_.page.get_by_role("heading", name=en("overview.title")).wait_for()
+        tab_.settle()
+        return tab_
+
+    leader = signed_in("vic")
+    assert figures(leader)["fund_raised"] == "¥650,000"
+
+    analyst = signed_in("ann")
+    analyst.go(en("nav.data"))
+    rows = [["捐赠编号", "捐赠日期", "金额(元)"], ["E2E-PUB-1", "2023-12-30", "40000"]]
+    upload(analyst, "e2e-pending.xlsx", workbook_bytes({"捐赠": rows}))
+    analyst.page.get_by_role("button", name="Import 1 file(s)").click()
+    outcome(analyst, en("publish.awaiting"))
+
+    def look_again(app: App) -> dict[str, str]:  # a new run in the same session (a reload would sign out)
+        app.go(en("nav.fund"))
+        app.go(en("nav.overview"))
+        return figures(app)
+
+    assert look_again(leader)["fund_raised"] == "¥650,000"  # not approved yet: the leader's figures stand
+
+    approver = signed_in("abe")
+    approver.go(en("nav.review"))
+    changes = approver.table_after(en("publish.changes", year=2023))  # what publishing would change
+    assert [catalogue.METRICS["fund_raised"].label("en"), "¥650,000", "¥690,000"] in changes, changes
+    approver.page.get_by_text(en("publish.confirm")).click()
+    approver.settle()
+    approver.page.get_by_role("button", name=en("publish.approve")).click()
+    outcome(approver, re.compile(r"Published as v\d{6}"))
+
+    assert look_again(leader)["fund_raised"] == "¥690,000"  # published: the leader sees it
+    assert leader.errors() == [] and approver.errors() == []

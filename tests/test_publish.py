@@ -192,3 +192,33 @@ def pptx_text(data: bytes) -> str:
 
     prs = Presentation(io.BytesIO(data))
     return "\n".join(s.text_frame.text for slide in prs.slides for s in slide.shapes if s.has_text_frame)
+
+
+def test_a_viewer_never_sees_pending_data_on_any_page_the_deck_or_the_report(town):
+    from presenter import report, slides
+
+    con = working()
+    rows = [["捐赠编号", "捐赠日期", "金额(元)"], ["D-PUB-9", "2023-12-30", "40000"]]
+    import_file(con, workbook_bytes({"捐赠": rows}), "pending.xlsx", user="ann")
+    leader = open_as("vic")
+    for page in ("overview", "projects", "training", "fund", "presenter"):
+        leader.switch_page(f"pages/{page}.py").run()
+        assert not leader.exception, page
+        shown = " ".join(str(e.value) for e in (*leader.metric, *leader.markdown, *leader.caption))
+        assert "690,000" not in shown and "69万" not in shown, page  # the pending donation is nowhere
+    leader.switch_page("pages/fund.py").run()
+    assert raised(leader) == "¥650,000"
+    with duckdb.connect(str(publish.current_file(town)), read_only=True) as published:
+        deck = slides.build(published, lang="en", mask=True)  # what the Presenter's downloads build from
+    assert "¥690,000" not in report.to_html(deck) and "¥650,000" in report.to_html(deck)
+
+
+def test_reject_restores_the_working_data_exactly(town):
+    con = working()
+    tables = ("donations", "disbursements", "projects", "workers", "attendance")
+    before = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+    import_file(con, workbook_bytes({"捐赠": DONATION}), "d1.xlsx", user="ann")
+    changed = [["捐赠编号", "捐赠日期", "金额(元)"], ["D-PUB-1", "2023-12-31", "45000"]]  # updates the row above
+    import_file(con, workbook_bytes({"捐赠": changed}), "d2.xlsx", user="ann")
+    assert len(publish.reject(con, "abe", "数字有误")) == 2
+    assert {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables} == before

@@ -92,6 +92,8 @@ def _metrics(args) -> int:
     from ui import numbers
 
     con = db.connect(args.db, wait=db.lock_wait())
+    if not args.draft and accounts.is_open() and publish.changed_since_published(con):
+        publish.publish(con, _operator(), note="auto (no accounts)")  # one person's laptop: as the app does
     version = None if args.draft else publish.current(db.db_path(args.db))
     if version is None and not args.draft:  # nothing published yet: publish what is there (a fresh warehouse)
         version = publish.ensure_published(con, _operator())

@@ -222,3 +222,18 @@ def test_reject_restores_the_working_data_exactly(town):
     import_file(con, workbook_bytes({"捐赠": changed}), "d2.xlsx", user="ann")
     assert len(publish.reject(con, "abe", "数字有误")) == 2
     assert {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables} == before
+
+
+def test_with_no_accounts_etl_metrics_reads_what_was_just_loaded(sample_file, tmp_path, capsys):
+    import shutil
+
+    path = tmp_path / "laptop.duckdb"
+    shutil.copy(sample_file, path)
+    rows = workbook_bytes({"捐赠": DONATION})
+    (tmp_path / "d.xlsx").write_bytes(rows)
+    assert accounts.is_open()
+    assert main(["load", str(tmp_path / "d.xlsx"), "--db", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["metrics", "--json", "--db", str(path)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert {m["code"]: m["value"] for m in document["metrics"]}["fund_raised"] == 690000  # published at once

@@ -162,17 +162,12 @@ def _metrics(args) -> int:
 
 HANDOUTS = {"report": (".pdf", ".html", ".htm"), "deck": (".pptx",)}
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-pdf-header-footer",
-)
+
+
+def _chromium_flags() -> tuple[str, ...]:
+    from presenter.report import CHROMIUM_FLAGS
+
+    return (*CHROMIUM_FLAGS, "--no-pdf-header-footer")
 
 
 def _handout_parsers(sub) -> None:
@@ -200,7 +195,7 @@ def _print_pdf(chromium: str, html: str, out: Path) -> None:
         page = Path(folder) / "report.html"
         page.write_text(html, encoding="utf-8")
         target = out.resolve()
-        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={Path(folder) / 'profile'}"]
+        command = [chromium, *_chromium_flags(), f"--user-data-dir={Path(folder) / 'profile'}"]
         command += [f"--print-to-pdf={target}", page.as_uri()]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)

@@ -301,6 +301,18 @@ KINDS: dict[str, Kind] = {
     )
 }
 
+# Enumerations stored as codes, by the column names that hold them (pages and exports show their labels).
+ENUMS: dict[str, dict[str, str]] = {
+    "program": PROGRAMS,
+    "level": LEVELS,
+    "status": STATUSES,
+    "role": ROLES,
+    "format": FORMATS,
+    "donor_type": DONOR_TYPES,
+    "category": CATEGORIES,
+    "metric": METRICS,
+}
+
 # Load order inside one file: a kind comes after every kind it references.
 LOAD_ORDER = (
     "workers",

@@ -130,6 +130,20 @@ def _as_columns(chart: Chart | None) -> bool:
     return chart is not None and chart.kind in ("column", "line") and len(chart.categories) > 4
 
 
+# Headless Chromium as this workplace runs it (no sandbox as root, no network chatter): the PDF of `etl report`
+# and the browser tests launch it with these.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
 def _chart_value(unit: str, value: float, lang: str) -> str:
     """A value on a chart, in the chart's one unit: money in 万 in Chinese (the titles say 万元), as on the slides."""
     return numbers.chart_money(value, lang, decimals=1) if unit == "yuan" else fmt(unit, value, lang)

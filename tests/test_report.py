@@ -24,16 +24,7 @@ from etl.__main__ import main
 from presenter import report, slides
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+FLAGS = list(report.CHROMIUM_FLAGS)
 PRINT_WIDTH_PX = round((210 - 2 * 12) / 25.4 * 96)  # the @page's printable width in CSS pixels
 EARLY = date(2023, 10, 31)
 SLACK = 1.5  # px: rounding of millimetres to device pixels

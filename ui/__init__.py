@@ -24,16 +24,7 @@ from ui import export, markdown, numbers
 ROOT = Path(__file__).resolve().parent.parent
 
 # Enumerations whose codes are stored; shown with their Chinese label in zh, made readable in en.
-ENUMS: dict[str, dict[str, str]] = {
-    "program": kinds.PROGRAMS,
-    "level": kinds.LEVELS,
-    "status": kinds.STATUSES,
-    "role": kinds.ROLES,
-    "format": kinds.FORMATS,
-    "donor_type": kinds.DONOR_TYPES,
-    "category": kinds.CATEGORIES,
-    "metric": kinds.METRICS,
-}
+ENUMS = kinds.ENUMS
 
 # Colours that mean the same thing on every page.
 STATUS_COLOURS = {"completed": "#2e7d32", "in_progress": "#1f77b4", "planned": "#9e9e9e", "cancelled": "#d62728"}

@@ -35,17 +35,8 @@ from ui import numbers
 
 Label = Callable[[str, object], str]  # (enumeration, code) -> the reader's word (ui.Page.label)
 
-# Enumerations stored as codes (ui.ENUMS): a column of that name holding codes is shown with their labels.
-ENUMS: dict[str, dict[str, str]] = {
-    "program": kinds.PROGRAMS,
-    "level": kinds.LEVELS,
-    "status": kinds.STATUSES,
-    "role": kinds.ROLES,
-    "format": kinds.FORMATS,
-    "donor_type": kinds.DONOR_TYPES,
-    "category": kinds.CATEGORIES,
-    "metric": kinds.METRICS,
-}
+# Enumerations stored as codes: a column of that name holding codes is shown with their labels.
+ENUMS = kinds.ENUMS
 
 # Kinds of cell: how a column is written and formatted.
 KINDS = ("text", "int", "number", "hours", "decimal", "percent", "yuan", "date", "month", "quarter", "datetime")

@@ -392,6 +392,7 @@ TEXT: dict[str, str] = {
     "publish.pending": "Imports waiting for approval",
     "publish.no_pending": "Nothing is waiting: the published version holds every import.",
     "publish.changes": "What publishing changes ({year})",
+    "publish.no_changes": "Publishing would change no figure of this year.",
     "publish.col.metric": "Figure",
     "publish.col.published": "Published",
     "publish.col.working": "After publishing",

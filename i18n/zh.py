@@ -389,6 +389,7 @@ TEXT: dict[str, str] = {
     "publish.pending": "待审核的导入",
     "publish.no_pending": "没有待审核的导入：已发布版本包含全部导入。",
     "publish.changes": "发布后的变化（{year} 年）",
+    "publish.no_changes": "发布不会改变本年度的任何指标。",
     "publish.col.metric": "指标",
     "publish.col.published": "已发布",
     "publish.col.working": "发布后",

@@ -40,7 +40,10 @@ if current_file is not None:
     before = metrics.figures(published, year=year, as_of=queries.as_of_date(published))
 after = metrics.figures(work, year=year, as_of=queries.as_of_date(work))
 changes = review.publish_changes(before, after, page.lang)
-st.dataframe(changes, hide_index=True, width="stretch")
+if changes.empty:
+    st.caption(page.t("publish.no_changes"))
+else:
+    st.dataframe(changes, hide_index=True, width="stretch")
 
 if not waiting.empty or publish.changed_since_published(work):
     sure = st.checkbox(page.t("publish.confirm"), key="publish_sure")

@@ -226,7 +226,8 @@ def main() -> None:
             results["cold_start"] = bench_cold_start(folder)
             print(json.dumps(results["cold_start"], indent=1), flush=True)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -94,13 +94,9 @@ class Metric:
         return self.definition[lang]
 
 
-def _m(*args, **kwargs) -> Metric:
-    return Metric(*args, **kwargs)
-
-
 CATALOGUE: tuple[Metric, ...] = (
     # --- the programmes, as the town reports them (each on its own: never one total across programmes)
-    _m(
+    Metric(
         "projects_completed",
         "programme",
         {"zh": "组团治理项目完成数", "en": "Group-governance projects completed"},
@@ -118,7 +114,7 @@ CATALOGUE: tuple[Metric, ...] = (
         target="projects_completed",
         line="group_governance",
     ),
-    _m(
+    Metric(
         "group_governance_themes",
         "programme",
         {"zh": "组团治理主题数", "en": "Group-governance themes"},
@@ -134,7 +130,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "projects",
         line="group_governance",
     ),
-    _m(
+    Metric(
         "promotion_meetings",
         "programme",
         {"zh": "组团推进会", "en": "Promotion meetings"},
@@ -149,7 +145,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "meetings",
         line="group_governance",
     ),
-    _m(
+    Metric(
         "beautiful_community_district_plus",
         "programme",
         {"zh": "美丽社区区级及以上项目", "en": "Beautiful Community: district level or above"},
@@ -166,7 +162,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "projects",
         line="beautiful_community",
     ),
-    _m(
+    Metric(
         "beautiful_community_municipal",
         "programme",
         {"zh": "其中市级", "en": "of which municipal"},
@@ -182,7 +178,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "projects",
         line="beautiful_community",
     ),
-    _m(
+    Metric(
         "micro_renewal_completed",
         "programme",
         {"zh": "微更新完成数", "en": "Micro-renewals completed"},
@@ -199,7 +195,7 @@ CATALOGUE: tuple[Metric, ...] = (
         target="micro_renewal_completed",
         line="micro_renewal",
     ),
-    _m(
+    Metric(
         "micro_renewal_resident_proposed",
         "programme",
         {"zh": "其中居民提出", "en": "of which proposed by residents"},
@@ -216,7 +212,7 @@ CATALOGUE: tuple[Metric, ...] = (
         line="micro_renewal",
     ),
     # --- training
-    _m(
+    Metric(
         "roster",
         "training",
         {"zh": "名册人数", "en": "Workers on the roster"},
@@ -232,7 +228,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "workers",
         shown=False,
     ),
-    _m(
+    Metric(
         "trained",
         "training",
         {"zh": "参训人数", "en": "Workers trained"},
@@ -246,7 +242,7 @@ CATALOGUE: tuple[Metric, ...] = (
         f"SELECT count(*) FROM workers w WHERE {_TRAINED}",
         "training_sessions",
     ),
-    _m(
+    Metric(
         "training_coverage",
         "training",
         {"zh": "培训覆盖率", "en": "Training coverage"},
@@ -263,7 +259,7 @@ CATALOGUE: tuple[Metric, ...] = (
         denominator="roster",
         target="training_coverage",
     ),
-    _m(
+    Metric(
         "training_hours",
         "training",
         {"zh": "培训学时", "en": "Training hours"},
@@ -278,7 +274,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "training_sessions",
         target="training_hours",
     ),
-    _m(
+    Metric(
         "person_times",
         "training",
         {"zh": "培训人次", "en": "Person-times trained"},
@@ -294,7 +290,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "training_sessions",
         target="person_times",
     ),
-    _m(
+    Metric(
         "sessions",
         "training",
         {"zh": "培训场次", "en": "Training sessions"},
@@ -309,7 +305,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "training_sessions",
     ),
     # --- mentoring ("Head Goose" pairing)
-    _m(
+    Metric(
         "mentors",
         "mentoring",
         {"zh": "带教师傅", "en": "Mentors"},
@@ -324,7 +320,7 @@ CATALOGUE: tuple[Metric, ...] = (
         f"SELECT count(DISTINCT m.mentor_id) FROM mentorships m WHERE {_PAIRS}",
         "mentorships",
     ),
-    _m(
+    Metric(
         "mentees",
         "mentoring",
         {"zh": "结对徒弟", "en": "Mentees"},
@@ -338,7 +334,7 @@ CATALOGUE: tuple[Metric, ...] = (
         f"SELECT count(DISTINCT m.mentee_id) FROM mentorships m WHERE {_PAIRS}",
         "mentorships",
     ),
-    _m(
+    Metric(
         "mentoring_activities",
         "mentoring",
         {"zh": "每对完成活动", "en": "Activities done per pair"},
@@ -354,7 +350,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "mentorships",
     ),
     # --- the community fund "Warm Yang Hui"
-    _m(
+    Metric(
         "fund_raised",
         "fund",
         {"zh": "募集资金", "en": "Fund raised"},
@@ -369,7 +365,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "donations",
         target="fund_raised",
     ),
-    _m(
+    Metric(
         "fund_used",
         "fund",
         {"zh": "使用资金", "en": "Fund used"},
@@ -386,7 +382,7 @@ CATALOGUE: tuple[Metric, ...] = (
         target="fund_used",
         better="neutral",
     ),
-    _m(
+    Metric(
         "fund_used_town",
         "fund",
         {"zh": "全镇使用资金", "en": "Fund used, town-wide"},
@@ -398,7 +394,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "disbursements",
         shown=False,
     ),
-    _m(
+    Metric(
         "usage_rate",
         "fund",
         {"zh": "使用率", "en": "Usage rate"},
@@ -414,7 +410,7 @@ CATALOGUE: tuple[Metric, ...] = (
         denominator="fund_raised",
         better="neutral",
     ),
-    _m(
+    Metric(
         "balance",
         "fund",
         {"zh": "基金结余", "en": "Fund balance"},

@@ -102,9 +102,8 @@ def _metrics(args) -> int:
         con = duckdb.connect(str(publish.version_file(db.db_path(args.db), version)), read_only=True)
     try:
         day = args.as_of or queries.as_of_date(con)
-        year = None if args.all_years else (args.year or int(queries.default_year(con).iloc[0]["year"]))
-        if args.as_of and year is not None and args.year is None:
-            year = args.as_of.year if args.as_of.month > 3 else args.as_of.year - 1
+        # the year the dashboard and the Presenter open on for that day (the year before during January-March)
+        year = None if args.all_years else (args.year or int(queries.presenter_period(con, day=day).iloc[0]["year"]))
         frame = metrics.figures(con, year=year, as_of=day, community=args.community)
     finally:
         con.close()

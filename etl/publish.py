@@ -108,11 +108,10 @@ def changed_since_published(con: duckdb.DuckDBPyConnection) -> bool:
     db_file = backup.file_of(con)
     if db_file is None:
         return False
-    if current(db_file) is None:
+    now = current(db_file)
+    if now is None:
         return not db.is_empty(con)  # an empty warehouse has nothing to publish
-    published = con.execute(
-        "SELECT batches FROM published_versions WHERE version = $v", {"v": current(db_file)}
-    ).fetchall()
+    published = con.execute("SELECT batches FROM published_versions WHERE version = $v", {"v": now}).fetchall()
     loaded = con.execute("SELECT list(batch_id ORDER BY seq) FROM import_batches WHERE status = 'loaded'").fetchall()
     return not published or sorted(published[0][0] or []) != sorted(loaded[0][0] or [])
 

@@ -7,6 +7,7 @@ Every figure is as it stood on the as-of day (see the "presenter" section of que
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -201,9 +202,10 @@ class _Builder:
             self.t("presenter.cover.title"),
             self.t("presenter.cover.message", year=self.year, date=self.as_of.isoformat()),
             sources=files,
-            notes=(self.summary(),),
+            notes=(self.summary,),
         )
 
+    @functools.cached_property
     def summary(self) -> str:
         frame = self.figures.reset_index()
         return metrics.joined(metrics.narrative(frame, self.lang), self.lang)
@@ -468,7 +470,7 @@ def build(
         mask,
         slides,
         kpis,
-        b.summary(),
+        b.summary,
         sample,
         stamp,
     )

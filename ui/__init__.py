@@ -264,7 +264,7 @@ def _reader(path: str, lang: str, user: accounts.User | None) -> tuple[str, duck
     version = None if draft else publish.current_file(Path(path))
     if version is None:  # nothing published yet (an empty warehouse), or the draft view
         return path, working(), draft
-    return str(version), _published(str(version)).cursor(), False
+    return str(version), published_cursor(version), False
 
 
 def _draft_toggle(lang: str) -> bool:
@@ -288,19 +288,9 @@ def _snapshot(con: duckdb.DuckDBPyConnection) -> str:
     return f"{seq}.{undone}"
 
 
-@st.cache_data(show_spinner=False)
-def _sample_only(path: str, version: str, _con: duckdb.DuckDBPyConnection) -> bool:
-    try:
-        from etl.bootstrap import is_sample_only
-    except ImportError:
-        return False
-    return is_sample_only(_con)
-
-
 def clear_caches() -> None:
     """Forget every cached query result (call after an import or an undo)."""
     _query.clear()
-    _sample_only.clear()
 
 
 # --- sidebar filters, kept in the URL
@@ -439,7 +429,7 @@ class Page:
         if self.empty_warehouse:
             return export.About(self.lang, self.year, self.community)
         as_of = self.q(queries.as_of).iloc[0]["as_of"]
-        sample = _sample_only(self.source or self.path, self.version, self.con)
+        sample = bool(self.q(queries.sample_only).iloc[0]["sample"])
         return export.About(self.lang, self.year, self.community, None if pd.isna(as_of) else as_of, bool(sample))
 
     def downloads(
@@ -804,7 +794,9 @@ def setup(title_key: str) -> Page:
     st.html(TILE_CSS)
     if st.session_state.pop("_filter_changed", False):
         st.html(CLOSE_SIDEBAR_ON_PHONE, unsafe_allow_javascript=True)
-    if _sample_only(source, version, con):  # a banner, not a caption: sample figures must never pass as official
+    if page.q(queries.sample_only).iloc[0][
+        "sample"
+    ]:  # a banner, not a caption: sample figures must never pass as official
         st.warning(page.t("page.sample"), icon=":material/science:")
     return page
 

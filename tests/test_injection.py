@@ -15,6 +15,7 @@ import streamlit as st
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 from test_accounts import ROOT
+from workbooks import strings_in
 
 from presenter import deck as pptx
 from presenter import slides
@@ -130,22 +131,9 @@ def test_chart_workbooks_in_the_deck_hold_labels_as_text_never_formulas(sample_f
 LINK = '<a href="https://evil.example/login">点此领取补贴</a>'
 
 
-def chart_strings(at: AppTest) -> list[str]:
-    found: list[str] = []
-
-    def collect(value: object) -> None:
-        if isinstance(value, str):
-            found.append(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                collect(item)
-        elif isinstance(value, list):
-            for item in value:
-                collect(item)
-
-    for chart in at.get("plotly_chart"):
-        collect(json.loads(chart.proto.spec)["data"])
-    return found
+def chart_strings(at: AppTest) -> set[str]:
+    """Every string in the traces of every chart on the page."""
+    return set().union(*(strings_in(json.loads(chart.proto.spec)["data"]) for chart in at.get("plotly_chart")))
 
 
 def test_names_never_become_links_on_charts(sample_file, tmp_path, monkeypatch):

@@ -18,6 +18,7 @@ import pytest
 import streamlit as st
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
+from workbooks import strings_in
 
 import metrics
 from presenter import deck as pptx
@@ -188,25 +189,8 @@ def test_an_earlier_as_of_date_freezes_the_figures(sample_db, con):
 
 
 def chart_strings(at: AppTest) -> set[str]:
-    """Every string in the first Plotly chart's figure (names, labels, titles), read from its decoded JSON.
-
-    The spec's bytes depend on the JSON encoder Plotly finds (orjson writes UTF-8, the standard library
-    writes \\u escapes); what the browser draws is the decoded figure.
-    """
-    found: set[str] = set()
-
-    def collect(value: object) -> None:
-        if isinstance(value, str):
-            found.add(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                collect(item)
-        elif isinstance(value, list):
-            for item in value:
-                collect(item)
-
-    collect(json.loads(at.get("plotly_chart")[0].proto.spec))
-    return found
+    """Every string in the first Plotly chart's decoded figure (names, labels, titles)."""
+    return strings_in(json.loads(at.get("plotly_chart")[0].proto.spec))
 
 
 def test_chinese_slides_and_masked_names(sample_db, con):

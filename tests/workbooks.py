@@ -130,3 +130,15 @@ def understate_size(data: bytes, part: str, declared: int) -> bytes:
     struct.pack_into("<I", patched, central + 16, crc)
     struct.pack_into("<I", patched, central + 24, declared)
     return bytes(patched)
+
+
+def strings_in(value: object) -> set[str]:
+    """Every string in a decoded JSON value (a Plotly figure's spec: names, labels, titles, hover texts).
+
+    The spec's bytes depend on the JSON encoder Plotly finds (orjson writes UTF-8, the standard library writes
+    \\u escapes); what the browser draws is the decoded figure, so tests read that.
+    """
+    if isinstance(value, str):
+        return {value}
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return set().union(*(strings_in(item) for item in items))

@@ -401,13 +401,15 @@ def _restore(args) -> int:
 
 
 def _rebuild(args) -> int:
+    from etl import rebuild
+
     if args.out.exists():
         print(f"error: {args.out} exists; give a new file name", file=sys.stderr)
         return EXIT_USAGE
     source = db.db_path(args.db)
     try:
-        results = backup.rebuild(source, args.out, skip_missing=args.skip_missing)
-    except backup.MissingUploads as exc:
+        results = rebuild.rebuild(source, args.out, skip_missing=args.skip_missing)
+    except rebuild.MissingUploads as exc:
         print("error: cannot rebuild: these loaded batches cannot be replayed:", file=sys.stderr)
         for line in exc.missing:
             print(f"  {line}", file=sys.stderr)
@@ -415,7 +417,7 @@ def _rebuild(args) -> int:
         return EXIT_REFUSED
     for result in results:
         print(f"{result.file}: {result.status}")
-    skipped = backup.missing_uploads(source) if args.skip_missing else []
+    skipped = rebuild.missing_uploads(source) if args.skip_missing else []
     for line in skipped:
         print(f"warning: skipped {line}", file=sys.stderr)
     return EXIT_REFUSED if skipped or any(r.status == "rejected" for r in results) else EXIT_OK

@@ -1,4 +1,6 @@
-"""Backups after every change, the raw files of every batch, restore and rebuild.
+"""Backups after every change, the raw files of every batch (their manifest), and restore.
+
+Rebuilding a warehouse from the kept files is etl/rebuild.py (it imports files, so it sits above etl.load).
 
 Everything written here holds personal data: files are created 0600 and folders 0700, whatever the umask.
 """
@@ -22,14 +24,6 @@ from etl.db import FILE_MODE, private_dir
 
 DEFAULT_KEEP = 5
 NAME_BYTES = 240  # a kept file's name, in UTF-8 bytes (file systems allow 255)
-
-
-class MissingUploads(Exception):
-    """Rebuild cannot replay every loaded batch: some kept raw files are missing (listed in .missing)."""
-
-    def __init__(self, missing: list[str]):
-        super().__init__("; ".join(missing))
-        self.missing = missing
 
 
 def keep_count() -> int:
@@ -107,7 +101,7 @@ def _append(db_file: Path, event: dict) -> None:
         os.fsync(out.fileno())
 
 
-def _events(db_file: Path) -> list[dict]:
+def events(db_file: Path) -> list[dict]:
     path = _manifest(db_file)
     if not path.exists():
         return []
@@ -178,7 +172,7 @@ def _abort_uncommitted(con: duckdb.DuckDBPyConnection, db_file: Path) -> None:
     backup ever held the batch), or an undo whose note in the manifest failed (the file stays: a restored
     backup may hold the batch again).
     """
-    current = _replay(_events(db_file))
+    current = _replay(events(db_file))
     if not current:
         return
     rows = con.execute("SELECT batch_id, file_hash, status FROM import_batches").fetchall()
@@ -338,86 +332,4 @@ def _replay(events: list[dict]) -> list[dict]:
 
 def loaded_uploads(db_file: Path) -> list[dict]:
     """The stored files of the batches that are loaded now (undone and aborted ones left out), in import order."""
-    return _replay(_events(db_file))
-
-
-def _warehouse_batches(db_file: Path) -> list[tuple[str, str, str]] | None:
-    """(batch_id, file_name, file_hash) of the loaded batches in the warehouse, when it can be read (else None)."""
-    if not db_file.exists():
-        return None
-    try:
-        con = duckdb.connect(str(db_file), read_only=True)
-    except duckdb.Error:
-        return None  # held by the app, or damaged: the manifest alone says what to replay
-    try:
-        return con.execute(
-            "SELECT batch_id, file_name, file_hash FROM import_batches WHERE status = 'loaded' ORDER BY seq"
-        ).fetchall()
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
-
-
-def _plan(db_file: Path) -> tuple[list[dict], list[str]]:
-    """What rebuild replays, in order, and what it cannot (one line per batch).
-
-    When the warehouse can be read, its loaded batches are the list and the manifest only finds their files;
-    otherwise the manifest alone says which batches are loaded.
-    """
-    events = _events(db_file)
-    batches = _warehouse_batches(db_file)
-    if batches is None:
-        entries = _replay(events)
-    else:
-        kept = {(e["batch_id"], e.get("hash")): e for e in events if e["event"] == "loaded"}
-        entries = [
-            kept.get((batch_id, file_hash))
-            or kept.get((batch_id, None))
-            or {"batch_id": batch_id, "file": file_name, "hash": file_hash, "stored": None}
-            for batch_id, file_name, file_hash in batches
-        ]
-    ready, problems = [], []
-    for entry in entries:
-        label = f"{entry['batch_id']} ({entry.get('file', '?')})"
-        path = uploads_dir(db_file) / entry["stored"] if entry.get("stored") else None
-        if path is None:
-            problems.append(f"{label}: no raw file was kept for this batch")
-        elif not path.is_file():
-            problems.append(f"{label}: the kept file {entry['stored']} is missing")
-        elif entry.get("hash") and hashlib.sha256(path.read_bytes()).hexdigest() != entry["hash"]:
-            problems.append(f"{label}: the kept file {entry['stored']} has changed since it was kept")
-        else:
-            ready.append(entry)
-    return ready, problems
-
-
-def missing_uploads(db_file: Path) -> list[str]:
-    """Loaded batches whose raw file cannot be replayed: never kept, gone, or changed since it was kept."""
-    return _plan(db_file)[1]
-
-
-def rebuild(db_file: Path, target: Path, *, skip_missing: bool = False) -> list:
-    """A new warehouse at `target` from the raw files kept for `db_file`, replayed in order.
-
-    Raises MissingUploads (before writing anything) when a loaded batch cannot be replayed, unless
-    `skip_missing`: then the batches that can be are replayed and the caller reports the rest.
-    """
-    from etl.db import connect
-    from etl.load import import_file
-
-    if target.exists():
-        raise FileExistsError(f"{target} exists; rebuild writes a new warehouse")
-    ready, missing = _plan(db_file)
-    if missing and not skip_missing:
-        raise MissingUploads(missing)
-    con = connect(target)
-    results = []
-    try:
-        for upload in ready:
-            data = (uploads_dir(db_file) / upload["stored"]).read_bytes()
-            user, claimed = upload.get("user"), upload.get("claimed_user")
-            results.append(import_file(con, data, upload["file"], user=user, claimed_user=claimed))
-    finally:
-        con.close()
-    return results
+    return _replay(events(db_file))

@@ -15,7 +15,7 @@ import pytest
 from test_load import TABLES, snapshot
 from workbooks import ATTENDANCE, ROSTER, SESSIONS, held_by_another_process, workbook_bytes
 
-from etl import backup, db, load
+from etl import backup, db, load, rebuild
 from etl.load import PAUSE_ENV, import_file, undo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +64,7 @@ def test_rebuild_equals_original(tmp_path):
     original = snapshot(con)
     con.close()
     rebuilt_path = tmp_path / "rebuilt.duckdb"
-    results = backup.rebuild(path, rebuilt_path)
+    results = rebuild.rebuild(path, rebuilt_path)
     assert [r.file for r in results] == ["a.xlsx", "b.xlsx", "d.xlsx"]
     rebuilt = db.connect(rebuilt_path)
     assert snapshot(rebuilt) == original
@@ -237,7 +237,7 @@ def test_a_very_long_chinese_file_name_is_kept_and_rebuilt(tmp_path):
     assert backup.list_backups(path)
     original = snapshot(con)
     con.close()
-    [replayed] = backup.rebuild(path, tmp_path / "r.duckdb")
+    [replayed] = rebuild.rebuild(path, tmp_path / "r.duckdb")
     assert replayed.file == name
     rebuilt = db.connect(tmp_path / "r.duckdb")
     assert snapshot(rebuilt) == original
@@ -262,8 +262,8 @@ def test_rebuild_says_loudly_when_a_kept_file_is_missing(tmp_path):
     con.close()
     first = backup.loaded_uploads(path)[0]
     (backup.uploads_dir(path) / first["stored"]).unlink()
-    with pytest.raises(backup.MissingUploads) as refused:
-        backup.rebuild(path, tmp_path / "r.duckdb")
+    with pytest.raises(rebuild.MissingUploads) as refused:
+        rebuild.rebuild(path, tmp_path / "r.duckdb")
     assert len(refused.value.missing) == 1 and refused.value.missing[0].startswith("B00001 (a.xlsx)")
     assert not (tmp_path / "r.duckdb").exists()  # nothing written
     env = {**os.environ, "DASHBOARD_DB": str(path)}
@@ -276,7 +276,7 @@ def test_rebuild_says_loudly_when_a_kept_file_is_missing(tmp_path):
     assert skipped.returncode == 1 and "b.xlsx: loaded" in skipped.stdout and "skipped B00001" in skipped.stderr
     # a batch whose raw file was never recorded at all (the manifest lost): named from the warehouse's own list
     backup.uploads_dir(path).joinpath("w.manifest.jsonl").unlink()
-    assert [m.split(":")[0] for m in backup.missing_uploads(path)] == ["B00001 (a.xlsx)", "B00002 (b.xlsx)"]
+    assert [m.split(":")[0] for m in rebuild.missing_uploads(path)] == ["B00001 (a.xlsx)", "B00002 (b.xlsx)"]
 
 
 def test_the_raw_file_is_kept_before_commit_or_the_import_fails(tmp_path, monkeypatch):
@@ -388,7 +388,7 @@ def test_restore_keeps_the_newer_audit_trail_and_records_itself(tmp_path, no_acc
     original = snapshot(con)
     con.close()
     assert [u["file"] for u in backup.loaded_uploads(path)] == ["a.xlsx", "c.xlsx"]
-    backup.rebuild(path, tmp_path / "r.duckdb")
+    rebuild.rebuild(path, tmp_path / "r.duckdb")
     rebuilt = db.connect(tmp_path / "r.duckdb")
     assert snapshot(rebuilt) == original
     rebuilt.close()
@@ -488,7 +488,7 @@ def test_files_are_owner_only_whatever_the_umask(tmp_path, no_accounts):
             assert files and {mode(f) for f in files} == {0o600}, folder
         backup.restore(path, backup.list_backups(path)[-1])
         assert mode(path) == 0o600
-        backup.rebuild(path, tmp_path / "r.duckdb")
+        rebuild.rebuild(path, tmp_path / "r.duckdb")
         assert mode(tmp_path / "r.duckdb") == 0o600
         journal = accounts.journal_path()
         audit.append_pending(journal, "root", "account_removed", account="x")
@@ -544,3 +544,10 @@ def test_the_data_page_says_why_an_undo_was_refused_in_the_readers_language(tmp_
     assert t("undo.refused.not_latest", "zh", latest="B00002") in error.value
     assert shared.execute("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall() == [("undo_refused",)]
     st.cache_resource.clear()
+
+
+def test_backup_is_a_leaf_below_the_loader():
+    """etl.backup keeps files and copies warehouses; replaying imports is etl.rebuild's, so no cycle with etl.load."""
+    code = "import sys, etl.backup; print('etl.load' in sys.modules, 'etl.rebuild' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.split() == ["False", "False"]

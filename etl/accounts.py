@@ -344,7 +344,7 @@ def sign_in(
 
 def import_as(user: User | None, con: duckdb.DuckDBPyConnection, data: bytes, file_name: str) -> load.FileResult:
     """Import a file as `user` (analyst or admin; else PermissionError); the batch records the user's name."""
-    require("analyst", user)
+    user = require("analyst", user)
     return load.import_file(con, data, file_name, user=user.name)
 
 
@@ -352,7 +352,7 @@ def publish_as(user: User | None, con: duckdb.DuckDBPyConnection, note: str = ""
     """Publish the working data as a new version (approver or admin; else PermissionError)."""
     from etl import publish
 
-    require("approver", user)
+    user = require("approver", user)
     return publish.publish(con, user.name, note)
 
 
@@ -360,11 +360,11 @@ def reject_as(user: User | None, con: duckdb.DuckDBPyConnection, reason: str) ->
     """Undo the pending imports with a reason (approver or admin; else PermissionError)."""
     from etl import publish
 
-    require("approver", user)
+    user = require("approver", user)
     return publish.reject(con, user.name, reason)
 
 
 def undo_as(user: User | None, con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, dict[str, int]]:
     """Undo a batch as `user` (admin only; else PermissionError)."""
-    require("admin", user)
+    user = require("admin", user)
     return load.undo(con, batch_id, user=user.name)

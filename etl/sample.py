@@ -11,6 +11,7 @@ import random
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 
@@ -255,7 +256,7 @@ TARGETS = (
     ("fund_used", 2024, 500_000),
 )
 
-Row = dict[str, object]
+Row = dict[str, Any]  # one spreadsheet row: header -> a date, number or text (some typed as analysts type them)
 
 
 def _rng(part: str) -> random.Random:
@@ -315,11 +316,11 @@ def build_workers() -> list[Row]:
         "reserve_cadre": (date(2019, 7, 1), date(2023, 3, 31)),
     }
     names = _names(rng, ROSTER)
-    workers = []
+    workers: list[Row] = []
     for community in COMMUNITIES:
         for role in roles_by_community[community]:
             n = len(workers) + 1
-            joined: object = _day(rng, *joined_ranges[role])
+            joined: Any = _day(rng, *joined_ranges[role])
             if n % 45 == 0:
                 joined = _slash(joined) if n % 2 else _chinese(joined)
             workers.append(
@@ -455,7 +456,7 @@ def _completed(rng: random.Random, start: tuple[date, date], days: tuple[int, in
 def build_projects() -> dict[str, list[Row]]:
     """Projects by program: 50 group governance, 185 micro-renewals, 9 Beautiful Community, and a few others."""
     rng = _rng("projects")
-    group = []
+    group: list[Row] = []
     for theme, cores in THEMES.items():
         for core in cores:
             n = len(group) + 1
@@ -571,7 +572,7 @@ def build_meetings() -> list[Row]:
         (date(2024, 1, 18), "expert_guidance", "2024年度项目储备专家指导", 30),
     ]
     plan.sort(key=lambda p: p[0])
-    meetings = []
+    meetings: list[Row] = []
     for day, kind, topic, attendees in plan:
         seq = sum(1 for m in meetings if m["meeting_id"].startswith(f"HY{day.year}")) + 1
         meetings.append(
@@ -701,7 +702,7 @@ def write_samples(out_dir: Path) -> list[Path]:
     sessions, attendance = build_training(workers)
     projects = build_projects()
     donations, disbursements = build_fund(projects)
-    books = {
+    books: dict[str, list[tuple[str, str, list[Row], dict[str, Any]]]] = {
         "01_名册与培训.xlsx": [
             ("社工名册", "workers", workers, {"title": "杨行镇社区工作者名册（截至2024年1月31日）"}),
             ("培训场次", "training_sessions", sessions, {}),

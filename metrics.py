@@ -557,8 +557,8 @@ def figures(con: Con, *, year: int | None, as_of: date, community: str | None = 
     """
     period = Period.of(year, as_of)
     before = period.year_before()
-    now, *prior = values(con, [period, before] if before else [period], community)
-    prior = prior[0] if prior else None
+    now, *earlier = values(con, [period, before] if before else [period], community)
+    prior = earlier[0] if earlier else None
     goals = targets(con, year)
     rows = []
     for m in shown():

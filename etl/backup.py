@@ -308,7 +308,7 @@ def restore(db_file: Path, backup: Path, *, user: str | None = None) -> int:
 
 def _replay(events: list[dict]) -> list[dict]:
     """The manifest's events replayed: the kept files of the batches loaded now, in import order."""
-    current: dict[str, dict] = {}
+    current: dict[str | None, dict] = {}
     seen: dict[tuple, dict] = {}  # (batch_id, hash) -> its latest "loaded" event, for a restore to bring back
     for event in events:
         kind, batch = event["event"], event.get("batch_id")

@@ -28,6 +28,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from defusedxml import ElementTree
@@ -165,7 +166,10 @@ class _Cells:
         if not self.near and chunk.find(b' r="') >= 0:
             self.near = True
         for ref in (*_FAR_REF.findall(chunk), *_FAR_REF.findall(seam)):
-            letters, digits = _REF.fullmatch(ref).groups()
+            match = _REF.fullmatch(ref)
+            if match is None:  # _FAR_REF only finds references
+                continue
+            letters, digits = match.groups()
             self._reach(int(digits), _column_number(letters))
 
     def _reach(self, row: int, column: int) -> None:
@@ -190,7 +194,7 @@ class _Cells:
         return rows, columns
 
 
-def _inflate(data: bytes, info: zipfile.ZipInfo, budget: list[int]) -> object:
+def _inflate(data: bytes, info: zipfile.ZipInfo, budget: list[int]) -> Iterator[bytes]:
     """Yield a part's real bytes in chunks; refuse past the ratio, the total or the recorded size/CRC."""
     if info.flag_bits & 0x1:
         raise damaged("encrypted")
@@ -202,12 +206,12 @@ def _inflate(data: bytes, info: zipfile.ZipInfo, budget: list[int]) -> object:
     compressed = memoryview(data)[start : start + info.compress_size]
     if len(compressed) != info.compress_size:
         raise damaged("zip")
+    pieces: Iterator[memoryview] = iter(())
+    inflater = None
     if info.compress_type == zipfile.ZIP_STORED:
         pieces = (compressed[i : i + _CHUNK] for i in range(0, len(compressed), _CHUNK))
-        inflater = None
     elif info.compress_type == zipfile.ZIP_DEFLATED:
         inflater = zlib.decompressobj(-15)
-        pieces = None
     else:
         raise damaged("method")
     limit = max(info.compress_size, 1) * MAX_RATIO
@@ -233,7 +237,7 @@ def _inflate(data: bytes, info: zipfile.ZipInfo, budget: list[int]) -> object:
     else:
         try:
             for i in range(0, len(compressed), _CHUNK):
-                buffer = compressed[i : i + _CHUNK]
+                buffer: bytes | memoryview = compressed[i : i + _CHUNK]
                 while True:
                     out = inflater.decompress(buffer, _CHUNK)
                     if out:
@@ -251,7 +255,7 @@ def _inflate(data: bytes, info: zipfile.ZipInfo, budget: list[int]) -> object:
         raise damaged("part")
 
 
-def _chain(first: bytes, rest):
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield first
     yield from rest
 
@@ -273,12 +277,12 @@ def _check_part(data: bytes, info: zipfile.ZipInfo, budget: list[int]) -> int:
         # Excel never writes UTF-16/32 and the reader cannot read it; look inside first so that a
         # declaration hidden by the encoding is called what it is.
         decoder = codecs.getincrementaldecoder(wide)(errors="replace")
-        tail = ""
+        carried = ""
         for chunk in _chain(first, chunks):
-            text = tail + decoder.decode(chunk)
+            text = carried + decoder.decode(chunk)
             if re.search(r"<!(?:DOCTYPE|ENTITY)", text, re.IGNORECASE):
                 raise FileRefused("file.xml_entities", {"part": name})
-            tail = text[-_OVERLAP:]
+            carried = text[-_OVERLAP:]
         raise FileRefused("file.xml_encoding", {"part": name})
     declared = _ENCODING.match(first.removeprefix(b"\xef\xbb\xbf"))
     if declared and declared.group(1).lower() not in _UTF8_NAMES:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from etl.kinds import AMOUNT, BOOL, DATE, ENUM, ID, INT, KINDS, LOAD_ORDER, NUMBER, TARGET, TEXT, YEAR, Column, Kind
 from i18n import CATALOGUES, t
@@ -84,7 +85,7 @@ class _Lists:
 
     def __init__(self, book: xlsxwriter.Workbook) -> None:
         self.book = book
-        self.sheet = None
+        self.sheet: Worksheet | None = None
         self.used = 0
 
     def source(self, values: list[str]) -> list[str] | str:
@@ -119,7 +120,7 @@ def _validate(sheet, c: int, column: Column, lang: str, lists: _Lists) -> None:
             },
         )
     elif column.type in (INT, NUMBER) and (column.min is not None or column.max is not None):
-        rule = {
+        rule: dict[str, object] = {
             "validate": "integer" if column.type == INT else "decimal",
             "error_type": "warning",
             "error_title": _say("range_title", lang),

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -168,7 +169,7 @@ class _Builder:
         return fmt(unit, x, self.lang)
 
     @staticmethod
-    def chart(*args: object, **kwargs: object) -> Chart | None:
+    def chart(*args: Any, **kwargs: Any) -> Chart | None:
         """A chart, or None when it has nothing to draw (e.g. an as-of date before any spending): every surface
         then leaves the chart out instead of drawing an empty frame."""
         chart = Chart(*args, **kwargs)
@@ -401,8 +402,8 @@ class _Builder:
         return tuple(out)
 
     def targets(self, kpis: tuple[Kpi, ...]) -> Slide:
-        judged = [k for k in kpis if k.reached is not None]
-        met = sum(1 for k in judged if k.reached >= 1 - 1e-9)
+        judged = [(k, k.reached) for k in kpis if k.reached is not None]
+        met = sum(1 for _, share in judged if share >= 1 - 1e-9)
         return Slide(
             "targets",
             self.t("presenter.targets.title", year=self.year),
@@ -419,12 +420,12 @@ class _Builder:
             self.chart(
                 "bar",
                 self.t("presenter.chart.reached"),
-                tuple(k.label for k in judged),
-                (Series(self.t("presenter.series.reached"), tuple(round(k.reached, 4) for k in judged)),),
+                tuple(k.label for k, _ in judged),
+                (Series(self.t("presenter.series.reached"), tuple(round(share, 4) for _, share in judged)),),
                 unit="percent",
             ),
             self.source("projects", "training", "fund", "targets"),
-            tuple(f"{k.label}: {k.text} / {k.target_text}" for k in judged),
+            tuple(f"{k.label}: {k.text} / {k.target_text}" for k, _ in judged),
         )
 
 

@@ -32,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
         "--user", help="a name to record beside the operating-system user (a claim: the OS user is always recorded)"
     )
     load.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the messages")
+    load.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress line on stderr through read, check and load (default: when stderr is a terminal)",
+    )
     sample = sub.add_parser("sample", help="write the reference sample workbooks")
     sample.add_argument("out_dir", type=Path)
     template = sub.add_parser("template", help="write a blank workbook to fill in")
@@ -456,8 +462,21 @@ def _load(args) -> int:
         return EXIT_USAGE
     con = db.connect(args.db, wait=db.lock_wait())
     results = []
+    shown = sys.stderr.isatty() if args.progress is None else args.progress
     for path in args.files:
-        result = import_file(con, path.read_bytes(), path.name, claimed_user=args.user, dry_run=args.dry_run)
+        line = _ProgressLine(args.lang) if shown else None
+        # roll_ups=False: the training roll-ups are rebuilt once, by whoever opens or publishes the data next
+        result = import_file(
+            con,
+            path.read_bytes(),
+            path.name,
+            claimed_user=args.user,
+            dry_run=args.dry_run,
+            progress=line,
+            roll_ups=False,
+        )
+        if line:
+            line.end()
         results.append(result)
         if not args.json:
             _print_result(result, args.lang)
@@ -465,6 +484,32 @@ def _load(args) -> int:
     if args.json:
         print(json.dumps({"files": [r.as_dict() for r in results]}, ensure_ascii=False, indent=2, default=str))
     return EXIT_REFUSED if any(r.status == "rejected" for r in results) else EXIT_OK
+
+
+class _ProgressLine:
+    """`load --progress`: one line on stderr, rewritten in place, with the stage, rows done and rows per second."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang, self.stage, self.started, self.width = lang, "", 0.0, 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        import time
+
+        from i18n import t
+
+        now = time.monotonic()
+        if stage != self.stage:
+            self.stage, self.started = stage, now
+        rate = done / (now - self.started) if done and now > self.started else 0
+        text = t(f"progress.{stage}", self.lang, done=f"{done:,}", total=f"{total:,}", rate=f"{rate:,.0f}")
+        sys.stderr.write("\r" + text.ljust(self.width))
+        sys.stderr.flush()
+        self.width = len(text)
+
+    def end(self) -> None:
+        if self.width:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
 
 
 def _history(args) -> int:

@@ -1,4 +1,9 @@
-"""Rebuild the derived training tables (etl/derived.sql) from their sources."""
+"""Rebuild the derived training tables (etl/derived.sql) from their sources, outside the import's transaction.
+
+An import that changes their sources marks them stale (`derived_state`, in its own transaction) and brings them up
+to date in a follow-up transaction right after its COMMIT, or leaves that to whoever needs them next: opening the
+working warehouse (etl.db.connect) and publishing both refresh stale roll-ups first, so no reader is served them.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,27 @@ VERSION = "2"  # bump when derived.sql changes a table's shape
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute every derived table (call inside the transaction that changed the sources)."""
+    """Recompute every derived table and mark them fresh (inside the caller's transaction, if any)."""
     con.execute(SQL.read_text(encoding="utf-8"))
     for table in TABLES:  # the shape version, so an older warehouse gets rebuilt tables on opening
         con.execute(f"COMMENT ON TABLE {table} IS '{VERSION}'")
+    _set(con, fresh=True)
+
+
+def _set(con: duckdb.DuckDBPyConnection, *, fresh: bool) -> None:
+    con.execute("DELETE FROM derived_state")
+    con.execute("INSERT INTO derived_state VALUES ($f, now()::TIMESTAMP)", {"f": fresh})
+
+
+def mark_stale(con: duckdb.DuckDBPyConnection) -> None:
+    """Record that the sources changed and the derived tables do not follow yet (in the import's transaction)."""
+    _set(con, fresh=False)
+
+
+def is_fresh(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the derived tables agree with their sources (a warehouse without the state row: not known)."""
+    rows = con.execute("SELECT fresh FROM derived_state").fetchall()
+    return bool(rows and rows[0][0])
 
 
 # Adding attendance rows only adds to the roll-ups; any other change to their sources rebuilds them.
@@ -53,26 +75,37 @@ DROP TABLE delta;
 SOURCES = {"attendance", "training_sessions", "workers"}
 
 
-def update(con: duckdb.DuckDBPyConnection, changed_kinds: set[str]) -> None:
-    """Bring the derived tables up to date after an import changed `changed_kinds` (same transaction).
+def catch_up(con: duckdb.DuckDBPyConnection, changed_kinds: set[str], *, incremental: bool) -> None:
+    """Bring stale derived tables up to date in a transaction of their own, after an import's COMMIT.
 
-    New attendance alone (the common, large case) is added incrementally from the temp table
-    `new_attendance`; a change to sessions or workers rebuilds everything.
+    New attendance alone (the common, large case) is added incrementally from the temp table `new_attendance`
+    when the tables were fresh before that import (`incremental`); anything else rebuilds them.
     """
-    touched = changed_kinds & SOURCES
-    if not touched:
-        return
-    if touched == {"attendance"}:
-        con.execute(_ADD_ATTENDANCE)
-    else:
-        refresh(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if incremental and changed_kinds & SOURCES == {"attendance"}:
+            con.execute(_ADD_ATTENDANCE)
+            _set(con, fresh=True)
+        else:
+            refresh(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Build the derived tables when a warehouse does not have them yet, or has an older shape of them."""
+    """Build the derived tables when a warehouse does not have them yet, has an older shape of them, or they are
+    stale (an import left them for later, or its follow-up failed): readers are never served them stale."""
     rows = con.execute(
         "SELECT table_name, comment FROM duckdb_tables() WHERE NOT temporary AND list_contains($t, table_name)",
         {"t": list(TABLES)},
     ).fetchall()
-    if {name for name, _ in rows} != set(TABLES) or any(comment != VERSION for _, comment in rows):
-        refresh(con)
+    if {name for name, _ in rows} != set(TABLES) or any(comment != VERSION for _, comment in rows) or not is_fresh(con):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            refresh(con)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise

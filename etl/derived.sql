@@ -1,6 +1,6 @@
 -- Derived tables: training rolled up so the dashboards answer from thousands of rows, not millions.
--- They hold nothing that is not in attendance, training_sessions and workers, and are rebuilt inside the
--- transaction of every import and undo (etl/derived.py), so readers never see them disagree with their sources.
+-- They hold nothing that is not in attendance, training_sessions and workers; an import or undo marks them stale
+-- (derived_state) and etl/derived.py brings them up to date before anyone reads them.
 
 -- One row per worker and year they attended anything (and the first date they did): coverage, untrained
 -- workers, person-times by person, and who had been trained by a given day of the year.

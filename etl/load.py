@@ -10,6 +10,7 @@ import threading
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,7 +22,7 @@ from defusedxml.ElementTree import ParseError
 from etl import audit, backup, derived, guard
 from etl.checks import totals
 from etl.kinds import KINDS, LOAD_ORDER, Kind
-from etl.read import read_workbook
+from etl.read import CellScan, read_workbook
 from etl.validate import Problem, Report, validate
 from i18n import t
 
@@ -46,6 +47,9 @@ PAUSE_ENV = "DASHBOARD_TEST_PAUSE_AT"
 
 # The key of a warning about work after a COMMIT that failed (the change stands; see _after_commit).
 AFTER_COMMIT = "after_commit.failed"
+
+# progress(stage, done, total): stage is "read", "check" or "load", in that order; done and total count rows.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -148,16 +152,30 @@ def _refused(file_name: str, exc: guard.FileRefused) -> FileResult:
     return FileResult(file_name, "rejected", errors=[Problem("", None, "", "", "", "", exc.key, exc.params)])
 
 
-def check_file(con: duckdb.DuckDBPyConnection, data: bytes, file_name: str) -> FileResult:
-    """Guard, read and validate a file against the warehouse; writes nothing."""
+def check_file(
+    con: duckdb.DuckDBPyConnection, data: bytes, file_name: str, progress: Progress | None = None
+) -> FileResult:
+    """Guard, read and validate a file against the warehouse; writes nothing (`progress`: see import_file)."""
+    # The formula/error scan inflates the sheets on its own (and stops at the first refusal) while the guard
+    # checks them: neither needs the other. The reader waits for the guard: a file of 9 KB with cells at A1
+    # and XFD1048576 makes it allocate 512 GB, which aborts the process.
+    scan = CellScan(data)
     try:
         guard.check(data)
-        raw = read_workbook(data)
+        raw = read_workbook(data, scan=scan)
     except guard.FileRefused as exc:
         return _refused(file_name, exc)
     except READ_ERRORS:
         return _refused(file_name, guard.damaged("unreadable"))  # never a library's message
+    finally:
+        scan.cancel()
+    rows = sum(len(sheet.cells) for sheet in raw)
+    if progress:
+        progress("read", rows, rows)
+        progress("check", 0, rows)
     report = validate(raw, _stored_keys(con))
+    if progress:
+        progress("check", rows, rows)
     status = "rejected" if report.errors else "valid"
     return FileResult(file_name, status, errors=report.errors, warnings=report.warnings, report=report)
 
@@ -220,8 +238,17 @@ def import_file(
     user: str | None = None,
     claimed_user: str | None = None,
     dry_run: bool = False,
+    progress: Progress | None = None,
+    roll_ups: bool = True,
 ) -> FileResult:
     """Check a file and, unless it has errors or this is a dry run, load it in one transaction.
+
+    `progress(stage, done, total)`, when given, is called as the work advances: stage is "read", then "check",
+    then "load" (each at least once, in that order; "load" only when the file is valid), done and total count the
+    rows of the workbook's sheets, and done == total when a stage ends. It runs in the importing thread.
+    The derived training tables are marked stale in the import's transaction and brought up to date in a
+    transaction of their own after its COMMIT; `roll_ups=False` leaves that to the next opening of the warehouse
+    or the next publish (a command-line load of many files, or of one that nobody reads at once).
 
     `user` is who is acting as far as this program knows (the signed-in account; default the operating-system
     user); `claimed_user` a name someone typed (`load --user`), recorded beside it, never instead of it.
@@ -231,17 +258,24 @@ def import_file(
     user = user or _user()
     digest = hashlib.sha256(data).hexdigest()
     with IMPORT_LOCK:
-        result = check_file(con, data, file_name)
+        if progress:
+            progress("read", 0, 0)
+        result = check_file(con, data, file_name, progress)
         if result.status == "rejected":
             if not dry_run:
                 _record_rejection(con, user, claimed_user, file_name, digest, result)
             return result
         report = result.report
+        total = sum(len(sheet.frame) for sheet in report.sheets)
+        done = 0
+        if progress:
+            progress("load", 0, total)
         batch_id, stored = None, None
         con.execute("BEGIN TRANSACTION")
         try:
             _pause("after_begin")
             result.before = totals(con)
+            was_fresh = derived.is_fresh(con)
             con.execute("CREATE OR REPLACE TEMP TABLE new_attendance (session_id VARCHAR, worker_id VARCHAR)")
             seq, batch_id = _next_batch(con)
             sheets = []
@@ -249,11 +283,15 @@ def import_file(
                 for sheet in report.frames(kind_name):
                     counts = _upsert(con, KINDS[kind_name], sheet.frame, batch_id)
                     sheets.append({"sheet": sheet.sheet, "kind": kind_name, **counts})
+                    done += len(sheet.frame)
+                    if progress:
+                        progress("load", done, total)
                     _pause("mid_upsert")
             result.sheets = sheets
             changed = sum(s["inserted"] + s["updated"] for s in sheets)
-            if changed and not dry_run:
-                derived.update(con, {s["kind"] for s in sheets if s["inserted"] + s["updated"]})
+            changed_kinds = {s["kind"] for s in sheets if s["inserted"] + s["updated"]}
+            if changed_kinds & derived.SOURCES and not dry_run:
+                derived.mark_stale(con)
             result.after = totals(con)
             if dry_run or not changed:
                 con.execute("ROLLBACK")
@@ -293,9 +331,11 @@ def import_file(
             raise
         result.status, result.batch_id = "loaded", batch_id
         _pause("after_commit")
-        result.warnings = result.warnings + _after_commit(
-            con, user, batch_id, file_name, [("backup", lambda: _backup(con, batch_id))]
-        )
+        steps = []
+        if roll_ups and changed_kinds & derived.SOURCES:
+            steps.append(("roll_ups", lambda: derived.catch_up(con, changed_kinds, incremental=was_fresh)))
+        steps.append(("backup", lambda: _backup(con, batch_id)))
+        result.warnings = result.warnings + _after_commit(con, user, batch_id, file_name, steps)
         return result
 
 

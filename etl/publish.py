@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl import audit, backup, db, load
+from etl import audit, backup, db, derived, load
 
 POINTER = "CURRENT"
 VERSION = re.compile(r"^v\d{6}$")
@@ -129,6 +129,7 @@ def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Publis
     if db_file is None:
         raise ValueError("an in-memory warehouse cannot be published")
     with load.IMPORT_LOCK:  # no import or undo may change the data while it is copied
+        derived.ensure(con)  # roll-ups an import left stale are rebuilt before viewers get them
         seq, batches = con.execute(
             "SELECT coalesce(max(seq), 0), coalesce(list(batch_id ORDER BY seq), []) FROM import_batches "
             "WHERE status = 'loaded'"

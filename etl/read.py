@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -50,10 +51,18 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def _small_part(archive: zipfile.ZipFile, name: str) -> bytes:
+    with archive.open(name) as stream:
+        body = stream.read(_SMALL_PART + 1)
+    if len(body) > _SMALL_PART:
+        raise _Stopped
+    return body
+
+
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> path of its XML part inside the package."""
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    workbook = ElementTree.fromstring(_small_part(archive, "xl/workbook.xml"))
+    rels = ElementTree.fromstring(_small_part(archive, "xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG}Relationship")}
     parts = {}
     for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
@@ -71,7 +80,16 @@ _ERROR_VALUE = re.compile(rb"<v(?:\s[^>]*)?>([^<]*)</v>")
 _REF = re.compile(r"([A-Z]+)([0-9]+)")
 
 
-def _scan_cells(archive: zipfile.ZipFile, part: str) -> tuple[set[str], dict[str, str]]:
+class _Stopped(Exception):
+    """The scan was cancelled (the guard refused the file) or met something only the guard should judge."""
+
+
+_SMALL_PART = 16 * 2**20  # workbook.xml and its relationships: read whole, but never more than this
+
+
+def _scan_cells(
+    archive: zipfile.ZipFile, part: str, stop: threading.Event | None = None
+) -> tuple[set[str], dict[str, str]]:
     """Cells of a sheet part holding a formula but no cached value, and cells holding an Excel
     error value (`t="e"`: typed, or a formula's saved result), streamed in chunks."""
     formulas: set[str] = set()
@@ -83,6 +101,10 @@ def _scan_cells(archive: zipfile.ZipFile, part: str) -> tuple[set[str], dict[str
     tail = b""
     with stream:
         while chunk := stream.read(8 * 2**20):
+            if stop is not None and stop.is_set():
+                raise _Stopped
+            if len(tail) > 2**20:  # no cell is that long: a hostile part, left to the guard
+                raise _Stopped
             data = tail + chunk
             # keep an unfinished cell for the next round
             cut = data.rfind(b"<c ")
@@ -117,19 +139,71 @@ def _find_errors(data: bytes, found: dict[str, str]) -> None:
         found[cell.group(1).decode()] = text or "#VALUE!"
 
 
-def read_workbook(data: bytes) -> list[RawSheet]:
-    """Every sheet of an .xlsx as text. `data` has passed etl.guard.check.
+class CellScan:
+    """The formula/error scan of a package (see _scan_cells), started at once in a thread of its own.
 
+    It may start before etl.guard.check has passed the file, so it reads nothing whole but two small capped parts,
+    streams the sheets in chunks and stops when cancelled; its result is only used once the guard has passed.
+    A package with non-standard part names is scanned later, on the reader's normalised copy.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._stop = threading.Event()
+        self._found: dict | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if _standard(data):
+            self._thread = threading.Thread(target=self._run, name="cell-scan", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._found = _scan(self.data, self._stop)
+        except BaseException as exc:  # re-raised by result() in the reader's thread
+            self._error = exc
+
+    def result(self, data: bytes) -> dict[str, tuple[set[str], dict[str, str]]]:
+        """The cells found in `data` (the reader's bytes: scanned here when they are not the ones scanned)."""
+        if self._thread is None or data is not self.data:
+            return _scan(data)
+        self._thread.join()
+        if self._error is not None:
+            if isinstance(self._error, _Stopped):
+                return _scan(data)  # the guard passed the file after all: scan it the careful way
+            raise self._error
+        return self._found or {}
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+
+def _standard(data: bytes) -> bool:
+    """A package with the part names the reader expects (read from the zip directory: nothing inflated)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except Exception:  # a damaged package: the guard says so
+        return False
+    return {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"} <= names
+
+
+def read_workbook(data: bytes, scan: CellScan | None = None) -> list[RawSheet]:
+    """Every sheet of an .xlsx as text. `data` has passed etl.guard.check (`scan`: its CellScan, if started).
+
+    The largest sheet is read in a thread of its own with its own reader (fastexcel releases the GIL) while
+    the other sheets are read and the cells scanned beside it.
     Raises guard.FileRefused (a catalogue message) when the reader cannot make sense of the file.
     """
     try:
         data = guard.normalise(data)
-        reader = fastexcel.read_excel(data)
-        # The cell scan inflates the sheet XML again; it runs beside fastexcel (both release the GIL).
+        largest, order = _largest_sheet(data)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            scan = pool.submit(_scan, data)
-            sheets = _load_sheets(reader)
-            found = scan.result()
+            big = pool.submit(_load_sheets, data, [largest]) if largest is not None else None
+            rest = _load_sheets(data, exclude=largest)
+            found = scan.result(data) if scan is not None else _scan(data)
+            loaded = {sheet.name: sheet for sheet in [*rest, *(big.result() if big else [])]}
+        sheets = [loaded[name] for name in order if name in loaded]
     except guard.FileRefused:
         raise
     except MemoryError:
@@ -142,9 +216,18 @@ def read_workbook(data: bytes) -> list[RawSheet]:
     return sheets
 
 
-def _scan(data: bytes) -> dict[str, tuple[set[str], dict[str, str]]]:
+def _largest_sheet(data: bytes) -> tuple[str | None, list[str]]:
+    """The sheet whose part is the largest (by the zip directory), worth a reader and a thread of its own,
+    and every sheet's name in the workbook's order."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {name: _scan_cells(archive, part) for name, part in _sheet_parts(archive).items()}
+        parts = _sheet_parts(archive)
+        sizes = {name: archive.getinfo(part).file_size for name, part in parts.items() if part in archive.NameToInfo}
+    return (max(sizes, key=sizes.get) if len(sizes) > 1 else None), list(parts)
+
+
+def _scan(data: bytes, stop: threading.Event | None = None) -> dict[str, tuple[set[str], dict[str, str]]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: _scan_cells(archive, part, stop) for name, part in _sheet_parts(archive).items()}
 
 
 def _column_number(letters: str) -> int:
@@ -175,9 +258,13 @@ def _show_errors(sheet: RawSheet) -> None:
     sheet.cells = cells[order]
 
 
-def _load_sheets(reader: fastexcel.ExcelReader) -> list[RawSheet]:
+def _load_sheets(data: bytes, only: list[str] | None = None, exclude: str | None = None) -> list[RawSheet]:
+    """The sheets named in `only` (default: all but `exclude`), read by a reader of their own."""
+    reader = fastexcel.read_excel(data)
     sheets = []
-    for name in reader.sheet_names:
+    for name in only if only is not None else reader.sheet_names:
+        if name == exclude:
+            continue
         sheet = reader.load_sheet(
             name,
             header_row=None,

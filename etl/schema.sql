@@ -94,6 +94,13 @@ CREATE TABLE IF NOT EXISTS metadata (
     note  VARCHAR
 );
 
+-- Whether the derived training tables (etl/derived.sql) agree with their sources: one row. An import marks them
+-- stale in its transaction and refreshes them after its COMMIT (or leaves that to the next opening or publish).
+CREATE TABLE IF NOT EXISTS derived_state (
+    fresh      BOOLEAN NOT NULL,
+    changed_at TIMESTAMP
+);
+
 -- One row per import that changed something. status: loaded | undone.
 CREATE TABLE IF NOT EXISTS import_batches (
     batch_id    VARCHAR PRIMARY KEY,

@@ -379,6 +379,8 @@ def _check_duplicates(report: Report) -> None:
             ignore_index=True,
         )
         keys = keys.dropna(subset=list(kind.key))
+        if values.distinct(keys[list(kind.key)]):  # the usual case, found set-wise; the rows only when not
+            continue
         dup = keys.duplicated(subset=list(kind.key), keep="first")
         if not dup.any():
             continue

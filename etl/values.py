@@ -23,6 +23,12 @@ _DATE = re.compile(
     r"(?:[ T]+(?P<t>\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?$"
 )
 _COMPACT_DATE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
+# The same two patterns for Arrow's RE2, whose \s and \d are ASCII only: Python's whitespace spelled out (every
+# character str.isspace() accepts) and any decimal digit (\p{Nd}), as Python's \d.
+_SPACE = "[" + "".join(f"\\x{{{c:x}}}" for c in range(0x110000) if chr(c).isspace()) + "]"
+_DATE_RE2 = _DATE.pattern.replace("\\s", _SPACE).replace("\\d", "\\p{Nd}")
+_COMPACT_RE2 = _COMPACT_DATE.pattern.replace("\\d", "\\p{Nd}")
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 # 1200 / 1,200.50 / -3 ; thousands separators must be well formed.
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^[+-]?\.\d+$")
 _CURRENCY = re.compile(r"^(?:¥|rmb|cny|人民币)\s*|\s*(?:元|rmb|cny)$", re.IGNORECASE)
@@ -31,7 +37,9 @@ _CURRENCY = re.compile(r"^(?:¥|rmb|cny|人民币)\s*|\s*(?:元|rmb|cny)$", re.I
 def normalize(series: pd.Series) -> pd.Series:
     """Text as compared: NFKC (full-width to half-width), surrounding spaces removed, '' as NA."""
     text = pa.array(series.astype("string[pyarrow]").array).cast(pa.large_string())
-    text = pc.utf8_trim_whitespace(pc.utf8_normalize(text, form="NFKC"))
+    if not pc.all(pc.string_is_ascii(text)).as_py():  # NFKC leaves ASCII as it is: most ID columns skip it
+        text = pc.utf8_normalize(text, form="NFKC")
+    text = pc.utf8_trim_whitespace(text)
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
     return pd.Series(pd.arrays.ArrowStringArray(text), index=series.index)
 
@@ -103,16 +111,41 @@ def parse_bool(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def parse_date(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Excel dates (read as ISO text) and typed dates: 2024-03-05, 2024/3/5, 2024年3月5日, 2024.3.5, 20240305."""
+    """Excel dates (read as ISO text) and typed dates: 2024-03-05, 2024/3/5, 2024年3月5日, 2024.3.5, 20240305.
+
+    Vectorised: the patterns run in Arrow (RE2, with Python's whitespace spelled out), the calendar check in numpy.
+    """
     present = s.notna().to_numpy()
-    parts = s.str.extract(_DATE)
-    compact = s.str.extract(_COMPACT_DATE)
-    for col in ("y", "m", "d"):
-        parts[col] = parts[col].fillna(compact[col])
-    iso = parts["y"] + "-" + parts["m"].str.zfill(2) + "-" + parts["d"].str.zfill(2)
-    dates = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
-    bad = present & dates.isna().to_numpy()
-    return dates, bad
+    text = pa.array(s.astype("string[pyarrow]").array).cast(pa.large_string())
+    parts = pc.extract_regex(text, _DATE_RE2)
+    compact = pc.extract_regex(text, _COMPACT_RE2)
+
+    def field(name: str) -> np.ndarray:
+        chosen = pc.coalesce(pc.struct_field(parts, name), pc.struct_field(compact, name))
+        ascii_ = pc.fill_null(pc.string_is_ascii(chosen), True)
+        numbers = (
+            pc.fill_null(pc.cast(pc.if_else(ascii_, chosen, None), pa.int64()), -1)
+            .to_numpy(zero_copy_only=False)
+            .copy()
+        )
+        for i in np.flatnonzero(~ascii_.to_numpy(zero_copy_only=False)):  # other scripts' digits: rare
+            numbers[i] = int(chosen[i].as_py())
+        return numbers
+
+    year, month, day = field("y"), field("m"), field("d")
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    last = np.choose(np.clip(month, 1, 12) - 1, _MONTH_DAYS) + ((month == 2) & leap)
+    ok = (year >= 0) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= last)
+    dates = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[s]")
+    if ok.any():
+        iso = np.char.add(
+            np.char.add(np.char.zfill(year[ok].astype(str), 4), "-"),
+            np.char.add(
+                np.char.add(np.char.zfill(month[ok].astype(str), 2), "-"), np.char.zfill(day[ok].astype(str), 2)
+            ),
+        )
+        dates[ok] = iso.astype("datetime64[D]").astype("datetime64[s]")
+    return pd.Series(dates, index=s.index), present & ~ok
 
 
 def parse_enum(
@@ -129,6 +162,17 @@ def parse_enum(
     values = keys.map(lookup).fillna(keys_nospace.map(lookup))
     bad = s.notna().to_numpy() & values.isna().to_numpy()
     return values.astype("string"), bad
+
+
+def distinct(frame: pd.DataFrame) -> bool:
+    """True when no row of `frame` repeats another (hash-counted in Arrow; no missing values expected)."""
+    if len(frame) < 2:
+        return True
+    code = np.zeros(len(frame), dtype=np.int64)
+    for column in frame.columns:  # each column's values as codes, combined into one integer per row
+        codes, uniques = pd.factorize(frame[column])
+        code, _ = pd.factorize(code * len(uniques) + codes)
+    return pd.Index(code).is_unique
 
 
 def isin(series: pd.Series, known: pd.Series) -> np.ndarray:

@@ -482,6 +482,10 @@ TEXT: dict[str, str] = {
     "undo.refused.not_latest": "Only the latest import can be undone: undo {latest} first.",
     "after_commit.failed": "The change ({batch}) is saved, but {step} failed afterwards: {detail}. Nothing needs to be redone; ask an administrator to check the server's disk and permissions.",
     "after_commit.step.backup": "the backup copy",
+    "after_commit.step.roll_ups": "updating the training roll-ups (they are rebuilt when the data is next opened or published)",
+    "progress.read": "reading {done} rows · {rate} rows/s",
+    "progress.check": "checking {done} of {total} rows · {rate} rows/s",
+    "progress.load": "loading {done} of {total} rows · {rate} rows/s",
     "after_commit.step.manifest": "noting the undo beside the kept raw files",
     # --- presenter (issue 7): forum slides, the .pptx deck and the printed report
     "presenter.title": "Presenter",

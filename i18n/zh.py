@@ -479,6 +479,10 @@ TEXT: dict[str, str] = {
     "undo.refused.not_latest": "只能撤销最近一次导入：请先撤销 {latest}。",
     "after_commit.failed": "变更（{batch}）已保存，但随后{step}失败：{detail}。无需重做；请管理员检查服务器的磁盘空间和权限。",
     "after_commit.step.backup": "备份",
+    "after_commit.step.roll_ups": "更新培训汇总表（下次打开或发布数据时会重新生成）",
+    "progress.read": "正在读取 {done} 行 · 每秒 {rate} 行",
+    "progress.check": "正在检查 {done} / {total} 行 · 每秒 {rate} 行",
+    "progress.load": "正在导入 {done} / {total} 行 · 每秒 {rate} 行",
     "after_commit.step.manifest": "在保存的原始文件清单中记录撤销",
     # --- presenter (issue 7): forum slides, the .pptx deck and the printed report
     "presenter.title": "演示模式",

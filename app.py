@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-import ui
 from i18n import t
+from ui.filters import current_lang
+from ui.routing import navigation, run
 
-st.set_page_config(page_title=t("app.title", ui.current_lang()), page_icon=":material/insights:", layout="wide")
-ui.run(ui.navigation())
+st.set_page_config(page_title=t("app.title", current_lang()), page_icon=":material/insights:", layout="wide")
+run(navigation())

@@ -242,9 +242,6 @@ def _handout(args) -> int:
         return EXIT_USAGE
     lang = args.lang or (os.environ.get("DASHBOARD_LANG") if os.environ.get("DASHBOARD_LANG") in ("en", "zh") else "en")
 
-    import streamlit.logger  # the presenter's formatting lives in ui/: keep Streamlit's "no runtime" notes quiet
-
-    streamlit.logger.set_log_level("error")
     import queries
     from presenter import deck as pptx
     from presenter import report, slides

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-import ui
 from etl import accounts, audit
-from ui import numbers, trail
+from ui import numbers, signin, trail
+from ui.page import setup
 
-page = ui.setup("audit.title")
-ui.require_role(page, "admin")
+page = setup("audit.title")
+signin.require_role(page, "admin")
 writer = page.writer()  # the run's own cursor reads a snapshot taken before this absorb
 audit.absorb(writer, accounts.journal_path())  # account changes made with the CLI while the app held the file
 

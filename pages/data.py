@@ -5,21 +5,21 @@ import hashlib
 import streamlit as st
 
 import queries
-import ui
 from etl import accounts, checks, guard, load
 from etl.annotate import annotate
 from etl.template import metadata_workbook
-from ui import markdown, numbers, review
+from ui import markdown, numbers, review, session, signin
+from ui.page import setup
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-page = ui.setup("data.title")
+page = setup("data.title")
 lang = page.t
 
 
 template_bytes = st.cache_data(show_spinner=False)(review.template_bytes)
 # Analysts and admins only (checked again by accounts.import_as / undo_as); the batch records the user's name.
-user = ui.require_role(page, "analyst")
+user = signin.require_role(page, "analyst")
 
 
 # --- 1. the template
@@ -172,7 +172,7 @@ if results:
                 lines.append(page.md("data.unchanged", file=name))
             else:  # the warehouse changed since the preview (another analyst): say so, keep going
                 lines.append(page.md("data.import_failed", file=name, n=len(result.errors)))
-        ui.clear_caches()
+        session.clear_caches()
         st.session_state["previews"] = {}
         if lines and not accounts.is_open():  # with accounts, an approver publishes it
             lines.append(lang("publish.awaiting"))
@@ -197,7 +197,7 @@ with st.expander(lang("data.as_of.title"), icon=":material/event:"):
         if st.form_submit_button(lang("data.as_of.button"), icon=":material/event_available:"):
             data = metadata_workbook(chosen, note.strip())
             result = accounts.import_as(user, page.writer(), data, f"{lang('data.as_of.file')}-{chosen}.xlsx")
-            ui.clear_caches()
+            session.clear_caches()
             st.session_state["previews"] = {}
             st.session_state["import_done"] = [
                 page.md("data.imported", file=result.file, batch=result.batch_id, **result.counts)
@@ -228,7 +228,7 @@ else:
                 except load.UndoRefused as refused:  # another session changed the warehouse since this page was drawn
                     st.error(f"{lang('data.undo.refused')} {refused.message(page.lang)}", icon=":material/error:")
                 else:
-                    ui.clear_caches()
+                    session.clear_caches()
                     st.session_state["previews"] = {}
                     st.session_state["import_done"] = [lang("data.undone", batch=latest)]
                     st.session_state["import_warnings"] = [w.message(page.lang) for w in effects.warnings]

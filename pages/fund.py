@@ -4,17 +4,17 @@ import plotly.express as px
 import streamlit as st
 
 import queries
-import ui
-from ui import numbers
+from ui import charts, numbers, widgets
+from ui.page import setup
 
-page = ui.setup("fund.title")
+page = setup("fund.title")
 if page.counts["donations"] + page.counts["disbursements"] == 0:
     page.empty("empty.warehouse" if page.empty_warehouse else "empty.no_fund")
     st.stop()
 
 if page.community:
     st.info(page.md("fund.community_note", community=page.community), icon=":material/info:")
-ui.kpi_tiles(page, page.q(queries.kpis), ("fund_raised", "fund_used", "usage_rate", "balance"))
+widgets.kpi_tiles(page, page.q(queries.kpis), ("fund_raised", "fund_used", "usage_rate", "balance"))
 
 st.subheader(page.t("fund.over_time"))
 monthly = page.q(queries.fund_monthly)
@@ -28,10 +28,10 @@ else:
         y=list(series),
         markers=True,
         labels={"month": ""},
-        color_discrete_sequence=list(ui.FUND_COLOURS.values()),
+        color_discrete_sequence=list(charts.FUND_COLOURS.values()),
     )
     fig.for_each_trace(lambda tr: tr.update(name=page.t(series[tr.name])))
-    ui.readable(fig, page, unit="yuan", months="x")
+    charts.readable(fig, page, unit="yuan", months="x")
     page.chart(fig, monthly, "fund_over_time", height=360, legend_rows=1)
     st.caption(page.t("fund.over_time_help"))
 
@@ -45,7 +45,7 @@ with left:
         quarters = quarters.assign(quarter=[numbers.quarter(q, page.lang) for q in quarters["quarter"]])
         fig = px.bar(quarters, x="quarter", y="amount", labels={"quarter": ""})
         fig.update_xaxes(type="category")
-        ui.readable(fig, page, unit="yuan", labels=True)
+        charts.readable(fig, page, unit="yuan", labels=True)
         page.chart(fig, quarters, "donations_by_quarter", height=300)
 with right:
     st.subheader(page.t("fund.by_donor_type"))
@@ -53,7 +53,7 @@ with right:
     if donors.empty:
         page.empty("empty.no_donations")
     else:
-        fig = ui.donut(page, list(donors["donor_type"]), list(donors["amount"]), unit="yuan")
+        fig = charts.donut(page, list(donors["donor_type"]), list(donors["amount"]), unit="yuan")
         page.chart(fig, donors, "donors_by_type", height=320, legend_rows=1)
 if page.community:
     st.caption(page.t("fund.donations_town_wide"))
@@ -83,10 +83,10 @@ else:
             y="label",
             orientation="h",
             labels={"label": ""},
-            color_discrete_sequence=[ui.FUND_COLOURS["used"]],
+            color_discrete_sequence=[charts.FUND_COLOURS["used"]],
         )
         fig.update_yaxes(autorange="reversed", type="category")
-        ui.readable(fig, page, unit="yuan", labels=True)
+        charts.readable(fig, page, unit="yuan", labels=True)
         page.chart(fig, page.filled(spending, "label"), f"spending_by_{by}", height=max(180, 28 * len(named) + 110))
     if unspecified:
         dimension = page.t(f"fund.dim.{by}")
@@ -105,7 +105,7 @@ flows = page.q(queries.fund_flows)
 if flows.empty:
     page.empty("empty.no_donations")
 else:
-    fig = ui.sankey(page, flows)
+    fig = charts.sankey(page, flows)
     fig.data[0].link.customdata = [numbers.chart_money(a, page.lang) for a in flows["amount"]]  # one unit per chart
     page.chart(fig, flows, "fund_flows", height=420)
     st.caption(page.t("fund.flow_help"))

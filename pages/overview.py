@@ -5,10 +5,10 @@ import streamlit as st
 
 import metrics
 import queries
-import ui
-from ui import markdown, numbers
+from ui import markdown, numbers, widgets
+from ui.page import setup
 
-page = ui.setup("overview.title")
+page = setup("overview.title")
 if page.empty_warehouse:
     page.empty("empty.warehouse")
     st.stop()
@@ -32,10 +32,10 @@ for group in metrics.GROUPS:
     if group == "fund" and page.community:
         st.caption(page.md("fund.community_note", community=page.community))
     for line in metrics.lines(group):  # the programmes each on a line of their own
-        ui.kpi_tiles(page, kpis, line, per_row=max(len(line), 3) if group == "programme" else 4)
+        widgets.kpi_tiles(page, kpis, line, per_row=max(len(line), 3) if group == "programme" else 4)
 page.downloads(kpis, "kpis")
-ui.drilldown(page, tuple(m.code for m in metrics.shown()))
+widgets.drilldown(page, tuple(m.code for m in metrics.shown()))
 
 st.subheader(page.t("overview.attention"))
 st.caption(page.t("overview.attention_help"))
-ui.attention_list(page, page.q(queries.needs_attention))
+widgets.attention_list(page, page.q(queries.needs_attention))

@@ -5,11 +5,11 @@ from datetime import date
 import streamlit as st
 
 import queries
-import ui
 from presenter import deck as pptx
 from presenter import report, screen, slides
+from ui.page import setup
 
-page = ui.setup("presenter.title")
+page = setup("presenter.title")
 if page.empty_warehouse:
     page.empty("presenter.empty")
     st.stop()

@@ -4,12 +4,13 @@ import plotly.express as px
 import streamlit as st
 
 import queries
-import ui
+from ui import charts
+from ui.page import setup
 
 STATUSES = ("completed", "in_progress", "planned", "cancelled")
 ENUM_DIMENSIONS = {"program": "program", "level": "level"}
 
-page = ui.setup("projects.title")
+page = setup("projects.title")
 projects = page.q(queries.project_list)
 if projects.empty:
     page.empty("empty.warehouse" if page.empty_warehouse else "empty.filtered")
@@ -33,12 +34,12 @@ if not shown.empty:
         y="key",
         x=list(STATUSES),
         orientation="h",
-        color_discrete_map=ui.STATUS_COLOURS,
+        color_discrete_map=charts.STATUS_COLOURS,
         labels={"key": "", "value": page.t("projects.count")},
     )
     fig.for_each_trace(lambda tr: tr.update(name=page.label("status", tr.name)))
     fig.update_yaxes(autorange="reversed", type="category")
-    ui.readable(fig, page)
+    charts.readable(fig, page)
     page.chart(
         fig, page.filled(labelled, "key"), f"projects_by_{by}", height=max(280, 28 * len(shown) + 150), legend_rows=2
     )
@@ -70,7 +71,7 @@ with left:
             line_shape="hv",
             labels={"month": "", "cumulative": page.t("projects.cumulative")},
         )
-        ui.readable(fig, page, months="x")
+        charts.readable(fig, page, months="x")
         if target:
             fig.add_hline(
                 y=target,
@@ -84,11 +85,11 @@ with left:
 with right:
     st.subheader(page.t("projects.status"))
     statuses = page.labelled(page.q(queries.project_statuses), status="status")
-    fig = ui.donut(
+    fig = charts.donut(
         page,
         list(statuses["status"]),
         list(statuses["projects"]),
-        colours=page.colours("status", ui.STATUS_COLOURS),
+        colours=page.colours("status", charts.STATUS_COLOURS),
         inside="value",
     )
     page.chart(fig, statuses, "project_status", height=340, legend_rows=2)

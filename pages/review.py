@@ -6,12 +6,12 @@ import streamlit as st
 
 import metrics
 import queries
-import ui
 from etl import accounts, publish
-from ui import numbers, review
+from ui import numbers, review, session, signin
+from ui.page import setup
 
-page = ui.setup("review.title")
-user = ui.require_role(page, "approver")  # checked again by accounts.publish_as / reject_as
+page = setup("review.title")
+user = signin.require_role(page, "approver")  # checked again by accounts.publish_as / reject_as
 work = page.writer()
 st.caption(page.t("publish.help"))
 
@@ -36,7 +36,7 @@ st.subheader(page.t("publish.changes", year=year))
 current_file = publish.current_file(Path(page.path))
 before = None
 if current_file is not None:
-    published = ui.published_cursor(current_file)
+    published = session.published_cursor(current_file)
     before = metrics.figures(published, year=year, as_of=queries.as_of_date(published))
 after = metrics.figures(work, year=year, as_of=queries.as_of_date(work))
 changes = review.publish_changes(before, after, page.lang)
@@ -51,7 +51,7 @@ if not waiting.empty or publish.changed_since_published(work):
         note = st.text_input(page.t("publish.note"), key="publish_note", max_chars=200)
         if st.button(page.t("publish.approve"), type="primary", disabled=not sure, icon=":material/verified:"):
             done = accounts.publish_as(user, page.writer(), note.strip())
-            ui.clear_caches()
+            session.clear_caches()
             st.session_state["publish_done"] = page.t("publish.done", version=done.version)
             st.rerun()
     if not waiting.empty:
@@ -62,7 +62,7 @@ if not waiting.empty or publish.changed_since_published(work):
                     st.error(page.t("publish.need_reason"), icon=":material/error:")
                 else:
                     undone = accounts.reject_as(user, page.writer(), reason.strip())
-                    ui.clear_caches()
+                    session.clear_caches()
                     st.session_state["publish_done"] = page.t("publish.rejected", n=len(undone))
                     st.rerun()
 if done := st.session_state.pop("publish_done", None):

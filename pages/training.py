@@ -5,16 +5,16 @@ import streamlit as st
 
 import metrics
 import queries
-import ui
-from ui import numbers
+from ui import charts, numbers, widgets
+from ui.page import setup
 
-page = ui.setup("training.title")
+page = setup("training.title")
 kpis = page.q(queries.kpis)
 roster = kpis.set_index("metric").loc["training_coverage"]
 if not roster["denominator"]:
     page.empty("empty.warehouse" if page.empty_warehouse else "empty.filtered")
     st.stop()
-ui.kpi_tiles(page, kpis, tuple(m.code for m in metrics.shown("training")), per_row=5)
+widgets.kpi_tiles(page, kpis, tuple(m.code for m in metrics.shown("training")), per_row=5)
 
 pct = {"coverage": page.t("training.coverage_axis")}
 MANY = 8  # more communities than this: those that reached the target become one line, not a wall of equal bars
@@ -31,7 +31,7 @@ def coverage_bars(frame, dimension: str, height: int, data=None, target: float |
     detail = [
         f"{numbers.number(t)} / {numbers.number(r)}" for t, r in zip(frame["trained"], frame["roster"], strict=True)
     ]
-    ui.readable(fig, page, unit="percent", labels=True, detail=detail)
+    charts.readable(fig, page, unit="percent", labels=True, detail=detail)
     page.chart(fig, frame if data is None else data, f"coverage_by_{dimension}", height=height)
 
 
@@ -75,7 +75,7 @@ with right:
     if formats.empty:
         page.empty("empty.no_sessions")
     else:
-        fig = ui.donut(page, list(formats["format"]), list(formats["hours"]), unit="hours")
+        fig = charts.donut(page, list(formats["format"]), list(formats["hours"]), unit="hours")
         page.chart(fig, formats, "training_formats", height=340, legend_rows=2)
         st.caption(page.t("training.formats_help"))
 
@@ -92,7 +92,7 @@ else:
             y="hours",
             labels={"month": "", "hours": metrics.METRICS["training_hours"].label(page.lang)},
         )
-        ui.readable(fig, page, unit="hours", months="x")
+        charts.readable(fig, page, unit="hours", months="x")
         page.chart(fig, monthly, "training_hours_by_month", height=300)
     with right:
         fig = px.bar(
@@ -102,7 +102,7 @@ else:
             labels={"month": "", "person_times": metrics.METRICS["person_times"].label(page.lang)},
             color_discrete_sequence=["#ff7f0e"],
         )
-        ui.readable(fig, page, months="x")
+        charts.readable(fig, page, months="x")
         page.chart(fig, monthly, "person_times_by_month", height=300)
 
 st.subheader(page.t("training.untrained", period=page.period()))

@@ -13,10 +13,10 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 from workbooks import ROSTER, workbook_bytes
 
-import ui
 from etl import accounts, audit, db
 from etl.__main__ import main
 from i18n import t
+from ui import session
 
 ROOT = Path(__file__).resolve().parent.parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -72,7 +72,7 @@ def clock(monkeypatch) -> Clock:
 
 
 def warehouse():
-    return ui._warehouse(str(db.db_path())).cursor()
+    return session.warehouse(str(db.db_path())).cursor()
 
 
 def trail() -> list[tuple[str, str, dict]]:

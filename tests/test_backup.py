@@ -517,8 +517,8 @@ def test_the_data_page_says_why_an_undo_was_refused_in_the_readers_language(tmp_
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    import ui
     from i18n import t
+    from ui import session
 
     monkeypatch.setenv("DASHBOARD_DB", str(tmp_path / "w.duckdb"))
     monkeypatch.setenv("DASHBOARD_NO_SAMPLE", "1")
@@ -527,7 +527,7 @@ def test_the_data_page_says_why_an_undo_was_refused_in_the_readers_language(tmp_
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "zh"
     at.switch_page("pages/data.py").run()
-    shared = ui._warehouse(str(db.db_path())).cursor()  # the app's own connection, as another session uses it
+    shared = session.warehouse(str(db.db_path())).cursor()  # the app's own connection, as another session uses it
     import_file(shared, workbook_bytes({"名册": ROSTER}), "a.xlsx", user="web")
     at.run()
     at.checkbox[0].check().run()

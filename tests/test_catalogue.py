@@ -20,11 +20,10 @@ from test_accounts import ROOT
 
 import metrics
 import queries
-import ui
 from etl.__main__ import main
 from presenter import deck as pptx
 from presenter import report, slides
-from ui import markdown, numbers
+from ui import markdown, numbers, session
 
 START, END = date(2023, 1, 1), date(2024, 1, 31)
 
@@ -139,7 +138,7 @@ def test_tiles_agree_with_the_catalogue(warehouse, tmp_path, monkeypatch, day, y
         at.query_params["community"] = community
     at.run()
     assert not at.exception, at.exception
-    con = ui._warehouse(str(path)).cursor()  # the app holds the file: read through its connection
+    con = session.warehouse(str(path)).cursor()  # the app holds the file: read through its connection
     assert queries.as_of(con).iloc[0]["as_of"] == day
     expected = metrics.figures(con, year=year, as_of=day, community=community).set_index("code")
     tiles = {}
@@ -187,7 +186,7 @@ def test_the_data_page_declares_the_as_of_date_as_an_undoable_import(sample_file
     field.set_value(date(2024, 1, 25))
     next(b for b in at.button if b.label == "Declare this date").click().run()
     assert not at.exception, at.exception
-    con = ui._warehouse(str(path)).cursor()
+    con = session.warehouse(str(path)).cursor()
     assert queries.as_of(con).iloc[0]["as_of"] == date(2024, 1, 25)  # an earlier date declared later counts
     batch = con.execute("SELECT batch_id, file_name FROM import_batches ORDER BY seq DESC LIMIT 1").fetchone()
     assert batch[1] == "as-of-2024-01-25.xlsx"

@@ -14,12 +14,11 @@ from streamlit.testing.v1 import AppTest
 from test_guard import CASES
 from workbooks import CSV_ROSTER, DONATIONS, ROSTER, SESSIONS, workbook_bytes
 
-import ui
 from etl import db
 from etl.kinds import KINDS
 from etl.load import import_file
 from i18n import t
-from ui import markdown, review
+from ui import markdown, review, session
 
 ROOT = Path(__file__).resolve().parent.parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -42,7 +41,7 @@ def app(tmp_path, monkeypatch):
 
 def warehouse():
     """The app's own connection (one per process), as the page uses it."""
-    return ui._warehouse(str(db.db_path())).cursor()
+    return session.warehouse(str(db.db_path())).cursor()
 
 
 def count(table: str) -> int:
@@ -169,7 +168,7 @@ def test_concurrent_imports_and_reads_through_the_apps_connection(tmp_path, monk
     monkeypatch.setenv("DASHBOARD_DB", str(tmp_path / "c.duckdb"))
     monkeypatch.setenv("DASHBOARD_NO_SAMPLE", "1")
     st.cache_resource.clear()
-    con = ui._warehouse(str(db.db_path()))
+    con = session.warehouse(str(db.db_path()))
     files = [
         workbook_bytes(
             {"捐赠": [["捐赠编号", "捐赠日期", "金额(元)"], *[[f"D{i}-{j}", "2023-08-01", 100] for j in range(50)]]}

@@ -20,16 +20,16 @@ from streamlit.testing.v1 import AppTest
 
 import metrics
 import queries
-import ui
-from etl import db
+from etl import db, kinds
 from i18n import t
 from ui import export
+from ui.page import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMUNITY = "丰宁苑"
 AS_OF = dt.date(2024, 1, 31)
 # Stored codes that must never reach a Chinese reader (as in test_i18n): program, status, role, … codes.
-CODES = {code for enum in ui.ENUMS.values() for code in enum if "_" in code or len(code) > 5}
+CODES = {code for enum in kinds.ENUMS.values() for code in enum if "_" in code or len(code) > 5}
 
 
 @pytest.fixture
@@ -42,8 +42,8 @@ def con(sample_file, tmp_path):
 
 
 def label(lang: str):
-    """The pages' own rule for enumeration labels (ui.Page.label)."""
-    return ui.Page(None, "", lang, None, None).label
+    """The pages' own rule for enumeration labels (Page.label)."""
+    return Page(None, "", lang, None, None).label
 
 
 def about(lang: str = "zh", *, year: int | None = 2023, community: str | None = COMMUNITY, sample: bool = True):
@@ -101,7 +101,7 @@ def test_enumeration_values_and_dates_in_chinese(con):
     assert not {w for text in cells(ws) for w in re.findall(r"[a-z_]+", text)} & CODES  # labels, never codes
     programs = {ws.cell(r, 3).value for r in range(top + 1, ws.max_row + 1)}
     assert "组团治理" in programs and "微更新" in programs
-    assert {ws.cell(r, 5).value for r in range(top + 1, ws.max_row + 1)} <= set(ui.ENUMS["status"].values())
+    assert {ws.cell(r, 5).value for r in range(top + 1, ws.max_row + 1)} <= set(kinds.ENUMS["status"].values())
     started = ws.cell(top + 1, 6)
     assert started.is_date and started.value.time() == dt.time(0, 0)
     assert not re.search(r"[hs]", started.number_format) and "年" in started.number_format  # a date, no time

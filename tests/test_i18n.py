@@ -15,7 +15,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import ui
+from etl import kinds
 from etl.template import write_template
 from i18n import CATALOGUES, t
 from ui import numbers
@@ -26,7 +26,7 @@ KEYS = set(CATALOGUES["en"]) | set(CATALOGUES["zh"])
 KEY_LIKE = re.compile(r"\b[a-z_]+(?:\.[a-z0-9_]+)+\b")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Stored enumeration codes that must never reach a Chinese reader untranslated.
-CODES = {code for enum in ui.ENUMS.values() for code in enum if "_" in code or len(code) > 5}
+CODES = {code for enum in kinds.ENUMS.values() for code in enum if "_" in code or len(code) > 5}
 
 
 def placeholders(text: str) -> set[str]:

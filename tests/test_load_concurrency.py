@@ -9,9 +9,9 @@ import streamlit as st
 from workbooks import workbook_bytes
 
 import queries
-import ui
 from etl import db
 from etl.load import import_file
+from ui import session
 
 READERS = 10
 
@@ -41,7 +41,7 @@ def test_readers_see_before_or_after_never_a_mix(tmp_path, monkeypatch):
     monkeypatch.delenv("DASHBOARD_NO_SAMPLE", raising=False)
     monkeypatch.setenv("DASHBOARD_BACKUPS", "0")
     st.cache_resource.clear()
-    con = ui._warehouse(str(db.db_path()))  # the app's own connection, with the sample data
+    con = session.warehouse(str(db.db_path()))  # the app's own connection, with the sample data
     cursor = con.cursor()
     before = headline(cursor)
     workers = [r[0] for r in cursor.execute("SELECT worker_id FROM workers ORDER BY 1").fetchall()]
@@ -62,7 +62,7 @@ def test_readers_see_before_or_after_never_a_mix(tmp_path, monkeypatch):
             rounds = 0
             while rounds < 3 or importing.is_set():
                 run = con.cursor()
-                ui._snapshot(run)  # what every page run does first
+                session.snapshot(run)  # what every page run does first
                 first = headline(run)
                 for fn, kwargs in page_queries():
                     fn(run, **kwargs)

@@ -14,11 +14,11 @@ from test_accounts import PASSWORDS, ROOT, sign_in
 from workbooks import workbook_bytes
 
 import queries
-import ui
 from etl import accounts, audit, db, publish
 from etl.__main__ import main
 from etl.load import import_file
 from i18n import t
+from ui import session
 
 DONATION = [["捐赠编号", "捐赠日期", "捐赠方", "金额(元)"], ["D-PUB-1", "2023-12-30", "某企业", "40000"]]
 PEOPLE = {"ada": "admin", "ann": "analyst", "vic": "viewer", "abe": "approver"}
@@ -58,7 +58,7 @@ def raised(at: AppTest) -> str:
 
 
 def working():
-    return ui._warehouse(str(db.db_path())).cursor()
+    return session.warehouse(str(db.db_path())).cursor()
 
 
 def test_an_import_waits_for_an_approver_and_viewers_see_the_published_version(town):

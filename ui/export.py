@@ -33,7 +33,7 @@ from etl.annotate import neutralise as _safe  # one rule for every file the prod
 from i18n import t
 from ui import numbers
 
-Label = Callable[[str, object], str]  # (enumeration, code) -> the reader's word (ui.Page.label)
+Label = Callable[[str, object], str]  # (enumeration, code) -> the reader's word (ui.page.Page.label)
 
 # Enumerations stored as codes: a column of that name holding codes is shown with their labels.
 ENUMS = kinds.ENUMS

@@ -92,7 +92,7 @@ def sheets_table(result: FileResult, lang: str) -> pd.DataFrame:
 
 
 def label(column: Column, code: object, lang: str) -> str:
-    """An enumeration code as the pages show it (ui.Page.label): its Chinese label in zh, readable English in en."""
+    """An enumeration code as the pages show it (ui.page.Page.label): its Chinese label in zh, readable English in en."""
     if _missing(code):
         return ""
     code = str(code)

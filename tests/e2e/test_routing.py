@@ -1,0 +1,33 @@
+"""A fresh server's first visitor arriving by a page's link gets that page inside the app's own navigation.
+
+Until a session has run st.navigation, Streamlit 1.67 takes an app with a pages/ folder for a legacy multipage app:
+a deep link runs the page script alone, under a sidebar of file names (app, audit, data, fund, …).
+ui.routing.route_through_app sends that run back through app.py. This module's server is its own and fresh
+(module-scoped), and its first request is the deep link.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from i18n import t
+
+if TYPE_CHECKING:
+    from conftest import App
+
+NAV = ("overview", "projects", "training", "fund", "presenter", "data", "review", "audit")
+
+
+def test_a_deep_link_on_a_fresh_server_shows_the_page_under_the_app_navigation(app: App) -> None:
+    app.open("fund")
+    assert urlparse(app.page.url).path == "/fund"
+    assert app.page.locator("h1").first.inner_text() == t("fund.title", "en")
+    assert app.errors() == []
+    links = app.nav_links()
+    assert list(links) == [t(f"nav.{name}", "en") for name in NAV]  # no file names, nothing twice
+    assert [urlparse(href).path for href in links.values()] == ["/", *(f"/{name}" for name in NAV[1:])]
+    sections = app.page.locator('[data-testid="stNavSectionHeader"]').all_inner_texts()
+    assert [s.strip() for s in sections] == [t("nav.dashboard", "en"), t("nav.manage", "en")]
+    app.go(t("nav.training", "en"))  # and the app's links lead on
+    assert app.page.locator("h1").first.inner_text() == t("training.title", "en")

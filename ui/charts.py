@@ -1,0 +1,186 @@
+"""Charts in the reader's words: colours that mean the same on every page, text legible from the back of a room,
+ticks, labels and hover in one unit (readable), donuts whose small slices stay readable, and the fund's Sankey."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from ui import numbers
+
+if TYPE_CHECKING:
+    from ui.page import Page
+
+# Colours that mean the same thing on every page.
+STATUS_COLOURS = {"completed": "#2e7d32", "in_progress": "#1f77b4", "planned": "#9e9e9e", "cancelled": "#d62728"}
+FUND_COLOURS = {"raised": "#1f77b4", "used": "#ff7f0e", "balance": "#2e7d32"}
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+CHART_TEXT = {"size": 14, "color": "#31333f"}  # ≥ 14 px and dark: read from the back of a meeting room
+
+
+def legible(fig: go.Figure) -> go.Figure:
+    """Chart text at least 14 px and dark (ticks, legend, labels), unless a chart asked for larger."""
+    fig.update_layout(font={"size": max(fig.layout.font.size or 0, CHART_TEXT["size"]), "color": CHART_TEXT["color"]})
+    for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
+        axis.tickfont.size = max(axis.tickfont.size or 0, CHART_TEXT["size"])
+        axis.tickfont.color = CHART_TEXT["color"]
+    return fig
+
+
+def readable(
+    fig: go.Figure,
+    page: Page,
+    *,
+    unit: str = "count",
+    months: str | None = None,
+    labels: bool = False,
+    detail: list[str] | None = None,
+) -> go.Figure:
+    """Every chart's ticks, labels and hover in the reader's words and in one unit (returns the same figure).
+
+    unit: of the values (count | hours | decimal | percent | yuan). A money chart counts in 万 in Chinese (values
+      drawn in 万: ticks '20万', labels '43.18万', the axis titled '金额（万元）') and in '¥431,800' in English.
+    months: the axis ("x" or "y") holding month dates: its ticks read '2023年4月', '5月' (zh) or 'Apr 2023', 'May'
+      (en) from numbers.month_ticks, never Plotly's own English dates.
+    labels: write each value on its bar or point, in the same words as the axis.
+    detail: a further text per point for the hover (one series), e.g. '6 / 7'.
+    Hover reads '<category>: <value>', with the series' name when there are several.
+    """
+    lang, scale = page.lang, numbers.money_scale(page.lang) if unit == "yuan" else 1
+
+    def say(x: float) -> str:
+        return numbers.chart_money(x, lang) if unit == "yuan" else numbers.by_unit(unit, x, lang)
+
+    month_values: set = set()
+    for trace in fig.data:
+        value_axis = "x" if getattr(trace, "orientation", None) == "h" else "y"
+        category_axis = "y" if value_axis == "x" else "x"
+        raw = trace[value_axis] if trace[value_axis] is not None else ()
+        values = [None if pd.isna(v) else float(v) for v in raw]
+        categories = list(trace[category_axis]) if trace[category_axis] is not None else [""] * len(values)
+        if category_axis == months:
+            stamps = [pd.Timestamp(c).date() for c in categories]
+            month_values.update(stamps)
+            categories = [numbers.month(d, lang) for d in stamps]
+        words = [say(v) for v in values]
+        several = len(fig.data) > 1 and trace.name
+        colon = "：" if lang == "zh" else ": "
+        hover = [
+            f"{trace.name} · {c}{colon}{w}" if several else f"{c}{colon}{w}"
+            for c, w in zip(categories, words, strict=True)
+        ]
+        if detail is not None:
+            hover = [f"{h} ({d})" for h, d in zip(hover, detail, strict=True)]
+        trace.update(hovertext=hover, hovertemplate="%{hovertext}<extra></extra>")
+        if labels:
+            trace.update(text=words, texttemplate="%{text}")
+        if scale != 1:
+            trace[value_axis] = [None if v is None else v / scale for v in values]
+    value_axis = "xaxis" if fig.data and getattr(fig.data[0], "orientation", None) == "h" else "yaxis"
+    if unit == "yuan":
+        if lang == "zh":
+            fig.layout[value_axis].update(ticksuffix="万", tickprefix="", tickformat=",.2~f")
+        else:
+            fig.layout[value_axis].update(tickprefix="¥", ticksuffix="", tickformat=",.0f")
+        fig.layout[value_axis].title.text = page.t("chart.money_axis")
+    elif unit == "percent":
+        fig.layout[value_axis].update(tickformat=".0%")
+    if months:
+        ticks, texts = numbers.month_ticks(sorted(month_values), lang, most=6)  # level and whole at 390 px too
+        fig.layout[f"{months}axis"].update(
+            tickmode="array", tickvals=[d.isoformat() for d in ticks], ticktext=texts, title={"text": ""}
+        )
+    return fig
+
+
+def donut(
+    page: Page,
+    labels: list[str],
+    values: list[float],
+    *,
+    unit: str = "count",
+    colours: dict[str, str] | None = None,
+    inside: str = "percent",
+    small: float = 0.05,
+) -> go.Figure:
+    """A donut whose small slices stay readable: every slice's value and share in the legend ('已取消 2（0.8%）'),
+    and text inside only the slices of at least `small` of the whole (`inside`: their "percent" or "value"), so
+    thin slices never carry labels that overlap."""
+    total = float(sum(values)) or 1.0
+
+    def say(x: float) -> str:
+        return numbers.chart_money(x, page.lang) if unit == "yuan" else numbers.by_unit(unit, x, page.lang)
+
+    shares = [float(v) / total for v in values]
+    opening, closing = ("（", "）") if page.lang == "zh" else (" (", ")")
+    legend = [
+        f"{n} {say(v)}{opening}{numbers.percent(s)}{closing}" for n, v, s in zip(labels, values, shares, strict=True)
+    ]
+    text = [
+        (numbers.percent(s) if inside == "percent" else say(v)) if s >= small else ""
+        for v, s in zip(values, shares, strict=True)
+    ]
+    marker = {"colors": [colours.get(n, "#9e9e9e") for n in labels]} if colours else {}  # else the theme's colours
+    return go.Figure(
+        go.Pie(
+            labels=legend,
+            values=list(values),
+            hole=0.5,
+            sort=False,
+            direction="clockwise",
+            marker=marker,
+            text=text,
+            textinfo="text",
+            textposition="inside",
+            insidetextorientation="horizontal",
+            hovertemplate="%{label}<extra></extra>",
+        )
+    )
+
+
+def sankey(page: Page, flows: pd.DataFrame) -> go.Figure:
+    """Donor types -> spending categories (and the unspent balance), drawn from queries.fund_flows."""
+    sources = [page.label("donor_type", s) for s in flows["source"]]
+    targets = [
+        page.t("fund.unspent") if b else page.label("category", c)
+        for c, b in zip(flows["target"], flows["is_balance"], strict=True)
+    ]
+    nodes = list(dict.fromkeys(sources)) + [n for n in dict.fromkeys(targets) if n not in sources]
+    index = {n: i for i, n in enumerate(nodes)}
+    money = [page.money(a) for a in flows["amount"]]
+    palette = px.colors.qualitative.Safe
+    colours = [palette[i % len(palette)] for i in range(len(nodes))]
+    if page.t("fund.unspent") in index:
+        colours[index[page.t("fund.unspent")]] = "#9e9e9e"
+
+    def faint(hex_colour: str) -> str:
+        r, g, b = px.colors.hex_to_rgb(hex_colour) if hex_colour.startswith("#") else px.colors.unlabel_rgb(hex_colour)
+        return f"rgba({r:.0f},{g:.0f},{b:.0f},0.35)"
+
+    return go.Figure(
+        go.Sankey(
+            valueformat=",.0f",
+            node={
+                "label": nodes,
+                "color": colours,
+                "pad": 14,
+                "thickness": 16,
+                "line": {"width": 0},
+                "hovertemplate": "%{label}<extra></extra>",
+            },
+            link={
+                "source": [index[s] for s in sources],
+                "target": [index[x] for x in targets],
+                "value": flows["amount"].tolist(),
+                "color": [faint(colours[index[s]]) for s in sources],
+                "customdata": money,
+                "hovertemplate": "%{source.label} → %{target.label}: %{customdata}<extra></extra>",
+            },
+            textfont={"color": "#262730", "size": 12, "shadow": "none"},
+        )
+    )

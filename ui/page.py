@@ -1,0 +1,244 @@
+"""The page: what every page starts with (setup) and the Page it gets, with the run's cursor, language and filters
+and the helpers that draw tables, charts and downloads the same way everywhere."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import queries
+from etl import db, kinds, publish
+from i18n import t
+from ui import export, markdown, numbers
+from ui.charts import PLOTLY_CONFIG, legible
+from ui.filters import ALL, CLOSE_SIDEBAR_ON_PHONE, choice
+from ui.routing import route_through_app
+from ui.session import query, reader, snapshot, working
+from ui.signin import current_user, gate
+from ui.widgets import TILE_CSS
+
+
+@dataclass
+class Page:
+    """What a page needs: the run's cursor, language and filters, and helpers that draw consistently."""
+
+    con: duckdb.DuckDBPyConnection  # reads: one snapshot for the whole run (a published version, or the draft)
+    path: str  # the working warehouse (writes go there)
+    lang: str
+    year: int | None
+    community: str | None
+    counts: dict[str, int] | None = None  # rows per table (queries.has_data)
+    version: str = ""  # which imports the snapshot holds; part of every cached query's key
+    source: str = ""  # what the run reads (the published version's file, or the working warehouse)
+    draft: bool = False  # the run reads the working data (unpublished imports included)
+
+    def writer(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for an import, an undo or an audit record (the run's cursor only reads)."""
+        return working()
+
+    @property
+    def empty_warehouse(self) -> bool:
+        return not self.counts or sum(self.counts.values()) == 0
+
+    def t(self, key: str, **params: object) -> str:
+        """Text in the page's language."""
+        return t(key, self.lang, **params)
+
+    def md(self, key: str, **params: object) -> str:
+        """Text in the page's language for Markdown (captions, alerts, labels): string parameters shown literally."""
+        return markdown.t(key, self.lang, **params)
+
+    def q(self, fn: Callable[..., pd.DataFrame], **params: object) -> pd.DataFrame:
+        """Run a query function (cached), passing the page's year and community filters when it takes them."""
+        accepted = inspect.signature(fn).parameters
+        for name in ("year", "community"):
+            if name in accepted and name not in params:
+                params[name] = getattr(self, name)
+        return query(self.source or self.path, fn.__name__, tuple(sorted(params.items())), self.version, self.con)
+
+    # --- words for values
+
+    def label(self, enum: str, code: object) -> str:
+        """An enumeration code as the reader should see it: its Chinese label in zh, readable English in en."""
+        if code is None or (isinstance(code, float) and pd.isna(code)) or code is pd.NA:
+            return self.t("common.unspecified")
+        code = str(code)
+        if self.lang == "zh":
+            return kinds.ENUMS[enum].get(code, code)
+        return code.replace("_", " ").capitalize()
+
+    def labelled(self, frame: pd.DataFrame, **enums: str) -> pd.DataFrame:
+        """A copy with the given columns' codes replaced by labels (missing stays missing): labelled(df, key="program")."""
+        out = frame.copy()
+        for column, enum in enums.items():
+            out[column] = [None if pd.isna(v) else self.label(enum, v) for v in out[column]]
+        return out
+
+    def filled(self, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        """A copy whose missing values in `column` read "unspecified"."""
+        return frame.fillna({column: self.t("common.unspecified")})
+
+    def colours(self, enum: str, by_code: dict[str, str]) -> dict[str, str]:
+        """A colour map keyed by the labels this page shows."""
+        return {self.label(enum, code): colour for code, colour in by_code.items()}
+
+    def money(self, x: float | None) -> str:
+        return numbers.yuan(x, self.lang)
+
+    def target(self, metric: str) -> float | None:
+        """The target of `metric` for the chosen year (None for all years or when none is set)."""
+        goals = self.q(queries.targets)
+        match = goals.loc[goals["metric"] == metric, "target"]
+        return float(match.iloc[0]) if len(match) else None
+
+    def period(self) -> str:
+        """'2023' or 'all years', for captions."""
+        return str(self.year) if self.year is not None else self.t("filter.all_years")
+
+    # --- drawing
+
+    def empty(self, key: str = "empty.filtered") -> None:
+        """A helpful empty state instead of an empty axis."""
+        st.info(self.t(key), icon=":material/info:")
+
+    def about(self) -> export.About:
+        """What a download from this run is taken with: language, filters, the as-of date, sample data or not."""
+        if self.empty_warehouse:
+            return export.About(self.lang, self.year, self.community)
+        as_of = self.q(queries.as_of).iloc[0]["as_of"]
+        sample = bool(self.q(queries.sample_only).iloc[0]["sample"])
+        return export.About(self.lang, self.year, self.community, None if pd.isna(as_of) else as_of, bool(sample))
+
+    def downloads(
+        self,
+        frame: pd.DataFrame | Callable[[], pd.DataFrame],
+        name: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        formats: dict[str, str] | None = None,
+        scope: str | None = None,
+    ) -> None:
+        """CSV and Excel downloads of `frame` that stand alone (ui/export.py): headers and labels in the reader's
+        language, a header block with the title, filters, as-of date, source and sample notice in the Excel file,
+        and a file name that says what it is (杨行镇_各社区培训覆盖率_2023_丰宁苑.xlsx).
+
+        Built only when clicked; `frame` may be a function that fetches it then (rows too many to hold for every page
+        run). name: the download's spec in export.spec (its title, columns, scope). title, headers (column -> text),
+        formats (column -> kind: percent, yuan, date, …) and scope ("filtered" | "town" | "none") override it.
+        """
+        about = self.about()
+        scope = scope or export.spec(name).scope
+        stem = export.file_stem(name, about, scope, title)
+
+        def built() -> export.Export:
+            data = frame() if callable(frame) else frame
+            options = {"heading": title, "headers": headers, "formats": formats, "scope": scope}
+            return export.build(data, name, about, label=self.label, **options)
+
+        with st.container(horizontal=True, gap="small"):
+            st.download_button(
+                self.t("download.csv"),
+                lambda: export.to_csv(built()),  # built only when clicked
+                file_name=f"{stem}.csv",
+                mime="text/csv",
+                key=f"csv_{name}",
+                on_click="ignore",
+                icon=":material/download:",
+                type="tertiary",
+            )
+            st.download_button(
+                self.t("download.xlsx"),
+                lambda: export.to_xlsx(built()),
+                file_name=f"{stem}.xlsx",
+                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                key=f"xlsx_{name}",
+                on_click="ignore",
+                icon=":material/download:",
+                type="tertiary",
+            )
+
+    def chart(self, fig: go.Figure, data: pd.DataFrame, name: str, *, height: int = 380, legend_rows: int = 0) -> None:
+        """A Plotly chart that fits any width (legend below, PNG via its toolbar) and its data downloads.
+
+        legend_rows: room to leave under the plot for a horizontal legend (it wraps on a phone).
+        """
+        fig.update_layout(
+            height=height,
+            margin={"l": 8, "r": 8, "t": 16, "b": 8 + 28 * legend_rows},
+            legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "title": None},
+            separators=".,",
+        )
+        legible(fig)
+        png = export.file_stem(name, self.about(), export.spec(name).scope)  # the PNG is named like the data files
+        config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"], "filename": png}}
+        st.plotly_chart(markdown.plotly_safe(fig), width="stretch", config=config, key=f"chart_{name}")
+        self.downloads(data, name)
+
+    def table(self, frame: pd.DataFrame, name: str, columns: dict[str, str], **config: object) -> None:
+        """A sortable table with translated headers (columns: field -> text key) and its downloads."""
+        shown = frame[list(columns)].rename(columns={c: self.t(k) for c, k in columns.items()})
+        text = [c for c in shown.columns if shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])]
+        shown[text] = shown[text].fillna("")  # a blank cell, not the word "None"
+        dates = {
+            c: st.column_config.DateColumn(format=numbers.DATE_FORMAT[self.lang]) for c in columns if c.endswith("date")
+        }
+        st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            column_config={self.t(columns[c]): v for c, v in {**dates, **config}.items()},
+        )
+        self.downloads(frame[list(columns)], name, headers={c: self.t(k) for c, k in columns.items()})
+
+
+def setup(title_key: str) -> Page:
+    """Every page starts here: sidebar filters, the run's cursor, the title and the data's as-of line."""
+    route_through_app()
+    lang = gate()
+    path = str(db.db_path())
+    source, con, draft = reader(path, lang, current_user())
+    version = snapshot(con)
+    years = query(source, "years", (), version, con)["year"].astype(int).tolist()
+    year = choice(
+        "year",
+        [*years, ALL],
+        int(query(source, "default_year", (), version, con)["year"].iloc[0]) if years else ALL,
+        t("filter.year", lang),
+        lambda v: t("filter.all_years", lang) if v == ALL else str(v),
+        keep_default=True,
+    )
+    names = query(source, "communities", (), version, con)["community"].tolist()
+    community = choice(
+        "community",
+        [ALL, *names],
+        ALL,
+        t("filter.community", lang),
+        lambda v: t("filter.all_communities", lang) if v == ALL else v,
+    )
+    counts = query(source, "has_data", (), version, con).iloc[0]
+    page = Page(
+        con, path, lang, year, community, {k: int(v) for k, v in counts.items()}, version, source=source, draft=draft
+    )
+    st.title(page.t(title_key))
+    if draft:  # never mistaken for the approved figures
+        waiting = len(publish.pending(page.writer()))
+        st.warning(page.t("publish.draft_banner", n=waiting), icon=":material/edit_note:")
+    if page.empty_warehouse:
+        return page
+    day = page.q(queries.as_of).iloc[0]["as_of"]
+    st.caption(page.t("page.as_of", date=numbers.day(day, page.lang)))
+    st.html(TILE_CSS)
+    if st.session_state.pop("_filter_changed", False):
+        st.html(CLOSE_SIDEBAR_ON_PHONE, unsafe_allow_javascript=True)
+    if page.q(queries.sample_only).iloc[0][
+        "sample"
+    ]:  # a banner, not a caption: sample figures must never pass as official
+        st.warning(page.t("page.sample"), icon=":material/science:")
+    return page

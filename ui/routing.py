@@ -1,0 +1,85 @@
+"""The app's routing: the page list for the session's role (st.navigation), running the chosen page, and sending a
+page opened by its own URL through that routing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from etl import db
+from i18n import t
+from ui.filters import current_lang
+from ui.session import release_working
+from ui.signin import current_user, gate, open_access_refusal, refused, sign_in_required
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _sign_in_page() -> None:
+    """The only page in the navigation while viewing needs a signed-in user and nobody is."""
+    gate()
+
+
+def navigation() -> st.navigation:
+    """The page list for this session's role. Data (issue 4) and Presenter appear once their files exist."""
+    lang = current_lang()
+    user = current_user()
+    st.session_state["_routed_by_app"] = True  # this session has been through app.py (route_through_app)
+    if open_access_refusal():
+        return st.navigation([st.Page(refused, title=t("app.title", lang), icon=":material/lock:")])
+    if user is None and sign_in_required():
+        return st.navigation(
+            [st.Page(_sign_in_page, title=t("auth.sign_in", lang), icon=":material/login:", url_path="sign-in")]
+        )
+    may = {
+        "presenter": True,
+        "data": bool(user and user.may("analyst")),
+        "review": bool(user and user.may("approver")),
+        "audit": bool(user and user.may("admin")),
+    }
+    dashboard = [
+        st.Page("pages/overview.py", title=t("nav.overview", lang), icon=":material/dashboard:", default=True),
+        st.Page("pages/projects.py", title=t("nav.projects", lang), icon=":material/assignment:"),
+        st.Page("pages/training.py", title=t("nav.training", lang), icon=":material/school:"),
+        st.Page("pages/fund.py", title=t("nav.fund", lang), icon=":material/savings:"),
+    ]
+    extra = [
+        st.Page(f"pages/{name}.py", title=t(f"nav.{name}", lang), icon=icon)
+        for name, icon in (
+            ("presenter", ":material/slideshow:"),
+            ("data", ":material/upload_file:"),
+            ("review", ":material/verified:"),
+            ("audit", ":material/history:"),
+        )
+        if may[name] and (ROOT / "pages" / f"{name}.py").exists()
+    ]
+    sections = {t("nav.dashboard", lang): dashboard}
+    if extra:
+        sections[t("nav.manage", lang)] = extra
+    return st.navigation(sections)
+
+
+def run(page: st.navigation) -> None:
+    """Run the page; when the working warehouse stays busy (an import or publish in another process) beyond the
+    bounded wait, say so instead of failing; close the run's working connection whatever happened."""
+    try:
+        page.run()
+    except db.WarehouseLocked:
+        st.error(t("warehouse.busy", current_lang()), icon=":material/hourglass_top:")
+    finally:
+        release_working()
+
+
+def route_through_app() -> None:
+    """Run every page inside app.py's st.navigation, even when a fresh server's first visitor opens a page's URL.
+
+    Until some session has called st.navigation, Streamlit treats an app with a pages/ folder as a legacy multipage
+    app and runs a directly linked page script alone (no app.py, a sidebar of file names). Streamlit documents that
+    "as soon as any session of your app executes the st.navigation command, your app will ignore the pages/
+    directory (across all sessions)" and has no setting for it, so such a run calls the app's own navigation and
+    starts again through app.py.
+    """
+    if not st.session_state.get("_routed_by_app"):
+        navigation()
+        st.rerun()

@@ -1,0 +1,106 @@
+"""The warehouse behind the pages: the working warehouse opened for a run's work, the published versions the
+readers read, the run's snapshot and the cached query results."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+import queries
+from etl import accounts, db, publish
+from i18n import t
+
+
+@st.cache_resource(show_spinner=False)
+def _bootstrap(path: str) -> bool:
+    """Once per process: a fresh install gets the sample data (unless DASHBOARD_NO_SAMPLE is set), published."""
+    con = db.connect(path, wait=db.lock_wait())
+    try:
+        if not os.environ.get("DASHBOARD_NO_SAMPLE"):
+            from etl.bootstrap import ensure_sample
+
+            ensure_sample(con)
+        publish.ensure_published(con)  # the sample (or a warehouse from before publishing) is published at once
+    finally:
+        con.close()
+    return True
+
+
+def warehouse(path: str) -> duckdb.DuckDBPyConnection:
+    """A connection to the working warehouse, opened for a piece of work (an import, an undo, a publish, sign-in
+    records, the draft view) and closed when that work is done: between runs the app holds no lock on the file,
+    so the CLI can import while the app serves readers (who read published versions). Waits a bounded time for
+    another process's work."""
+    _bootstrap(path)
+    return db.connect(path, wait=db.lock_wait())
+
+
+def working() -> duckdb.DuckDBPyConnection:
+    """A cursor on the working warehouse for this run, opened on first use and closed when the run ends
+    (release_working, called by ui.routing.run after every page run)."""
+    con = st.session_state.get("_working_con")
+    if con is None:
+        con = warehouse(str(db.db_path()))
+        st.session_state["_working_con"] = con
+    return con.cursor()
+
+
+def release_working() -> None:
+    """Close this run's working connection, if it opened one (the file is free for other processes again)."""
+    con = st.session_state.pop("_working_con", None)
+    if con is not None:
+        con.close()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _published(version_file: str) -> duckdb.DuckDBPyConnection:
+    """A published version, opened read-only (immutable: any number of processes may read it)."""
+    return duckdb.connect(version_file, read_only=True)
+
+
+def published_cursor(version_file: Path) -> duckdb.DuckDBPyConnection:
+    """A cursor on a published version (shared read-only connection)."""
+    return _published(str(version_file)).cursor()
+
+
+def reader(path: str, lang: str, user: accounts.User | None) -> tuple[str, duckdb.DuckDBPyConnection, bool]:
+    """What this run reads: (cache key, cursor, draft). Viewers read the current published version; analysts
+    and above may switch to the working data (the draft view). With no accounts, a change is published at once."""
+    _bootstrap(path)
+    if accounts.is_open() and publish.changed_since_published(working()):  # one person's laptop: at once
+        publish.publish(working(), accounts.OPEN_USER.name, note="auto (no accounts)")
+    draft = bool(user and user.may("analyst")) and _draft_toggle(lang)
+    version = None if draft else publish.current_file(Path(path))
+    if version is None:  # nothing published yet (an empty warehouse), or the draft view
+        return path, working(), draft
+    return str(version), published_cursor(version), False
+
+
+def _draft_toggle(lang: str) -> bool:
+    """The sidebar switch between the published figures and the working (draft) data, for analysts and above."""
+    return st.sidebar.toggle(t("publish.draft_view", lang), key="draft_view", help=t("publish.draft_help", lang))
+
+
+@st.cache_data(show_spinner=False, max_entries=1000)
+def query(path: str, name: str, params: tuple, version: str, _con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    # `version` names the imports the run's snapshot holds, so a run that started before an import can never
+    # leave its older figures in the cache for the runs after it
+    return getattr(queries, name)(_con, **dict(params))
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> str:
+    """Start the run's read transaction (every query of the run sees the same data) and name its version."""
+    con.execute("BEGIN TRANSACTION")
+    seq, undone = con.execute(
+        "SELECT coalesce(max(seq), 0), count(*) FILTER (WHERE status = 'undone') FROM import_batches"
+    ).fetchall()[0]
+    return f"{seq}.{undone}"
+
+
+def clear_caches() -> None:
+    """Forget every cached query result (call after an import or an undo)."""
+    query.clear()

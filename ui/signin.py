@@ -1,0 +1,126 @@
+"""Who is signed in: the session's user and role, the sign-in forms, the account line in the sidebar, and the
+gate every page passes first."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from etl import accounts
+from i18n import LANGUAGES, t
+from ui import markdown
+from ui.filters import choice, current_lang, default_lang
+from ui.session import working
+
+if TYPE_CHECKING:
+    from ui.page import Page
+
+
+def sign_in_required() -> bool:
+    """True when nobody may see the dashboards without signing in (not open, $DASHBOARD_PUBLIC unset)."""
+    return not accounts.is_open() and not accounts.public()
+
+
+def _remote_ip() -> str | None:
+    """The visitor's address, None on this computer (and in tests, where there is no connection)."""
+    ip = st.context.ip_address
+    return ip if isinstance(ip, str) and ip else None
+
+
+def client_address() -> str:
+    """The visitor's address as the server sees it (accounts.LOCAL_CLIENT on this computer)."""
+    return _remote_ip() or accounts.LOCAL_CLIENT
+
+
+def open_access_refusal() -> str | None:
+    """With no accounts, why this visitor may not be served (a text key): the app listens beyond loopback,
+    or the visitor is on another computer. None when serving is safe."""
+    return accounts.open_access_refusal(st.get_option("server.address"), _remote_ip())
+
+
+def current_user() -> accounts.User | None:
+    """The user of this session, re-read from the accounts file each run (a removed account is signed out).
+
+    With no accounts file the local operator has full rights (accounts.OPEN_USER), on this computer only.
+    """
+    if accounts.is_open():
+        return None if open_access_refusal() else accounts.OPEN_USER
+    name = st.session_state.get("_signed_in")
+    return accounts.user(name) if name else None
+
+
+def require_role(page: Page, role: str) -> accounts.User:
+    """Stop the page unless the session's user holds `role` (a page reached by URL is checked here too)."""
+    user = current_user()
+    if user is None or not user.may(role):
+        st.error(page.t("auth.forbidden", role=page.t(f"role.{role}")), icon=":material/lock:")
+        st.stop()
+    return user
+
+
+def _sign_in_form(lang: str, key: str) -> None:
+    with st.form(key, enter_to_submit=True, border=False):
+        name = st.text_input(t("auth.name", lang), key=f"{key}_name", autocomplete="username")
+        password = st.text_input(
+            t("auth.password", lang), type="password", key=f"{key}_password", autocomplete="current-password"
+        )
+        if st.form_submit_button(t("auth.submit", lang), type="primary"):
+            try:
+                user = accounts.sign_in(working(), name, password, client=client_address())
+            except accounts.TooManyAttempts:
+                st.error(t("auth.paused", lang, minutes=accounts.FAILURE_WINDOW_MINUTES), icon=":material/timer:")
+                return
+            if user:
+                st.session_state["_signed_in"] = user.name
+                st.rerun()
+            st.error(t("auth.failed", lang), icon=":material/error:")
+
+
+def _account_sidebar(lang: str) -> None:
+    """Who is signed in and a sign-out button; or a sign-in form; or, with no accounts, a note that the app is open."""
+    if accounts.is_open():  # how to create the first admin is said where an admin works: the Data and Audit pages
+        st.sidebar.caption(t("auth.open_short", lang), help=t("auth.open", lang))
+        return
+    user = current_user()
+    if user is None:
+        with st.sidebar.expander(t("auth.sign_in", lang), icon=":material/login:"):
+            _sign_in_form(lang, "sidebar_sign_in")
+        return
+    st.sidebar.caption(markdown.t("auth.signed_in_as", lang, name=user.name, role=t(f"role.{user.role}", lang)))
+    if st.sidebar.button(t("auth.sign_out", lang), icon=":material/logout:", key="sign_out"):
+        st.session_state.pop("_signed_in", None)
+        st.rerun()
+
+
+def _sign_in_here(lang: str) -> None:
+    """Instead of a page's content: the sign-in form (viewing needs a signed-in user and nobody is)."""
+    st.title(t("app.title", lang))
+    st.info(t("auth.required", lang), icon=":material/lock:")
+    if accounts.mode() == "locked":  # no account can be read: say so (the details are for the server's admin)
+        st.warning(t("auth.locked", lang), icon=":material/warning:")
+    with st.container(border=True, width=420):
+        _sign_in_form(lang, "page_sign_in")
+    st.stop()
+
+
+def refused() -> None:
+    """The whole page while the app has no accounts and this visitor or address is not this computer's."""
+    lang = current_lang()
+    st.title(t("app.title", lang))
+    st.error(t(open_access_refusal() or "auth.open_remote", lang), icon=":material/lock:")
+
+
+def gate() -> str:
+    """The language switch and sign-in, first on every page: a page that needs a user and has none stops here
+    (as does every page for a visitor the app may not serve). Returns the run's language."""
+    lang = choice(
+        "lang", list(LANGUAGES), default_lang(), "语言 / Language", lambda v: {"zh": "中文", "en": "English"}[v]
+    )
+    if open_access_refusal():  # a page reached by URL is refused here too
+        refused()
+        st.stop()
+    if current_user() is None and sign_in_required():
+        _sign_in_here(lang)  # checked on every page run, whichever way the page was reached
+    _account_sidebar(lang)
+    return lang

@@ -1,0 +1,178 @@
+"""What the overview and the other pages draw beside their charts: the KPI tiles, the drill-down to the rows behind a
+figure (查看明细), the "needs attention" list, and the tiles' stylesheet."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import streamlit as st
+
+import metrics
+import queries
+from etl import kinds
+from i18n import t
+from ui import markdown, numbers
+
+if TYPE_CHECKING:
+    from ui.page import Page
+
+
+# Tiles read from a phone and from the back of a meeting room: two to a line on a phone (the fund within two
+# screens), labels that wrap instead of being cut, larger type on a 1920 px screen. Streamlit's own classes are
+# the only hooks: the keys of kpi_tiles' containers (st-key-kpis_<n>_…, st-key-tile_<code>) scope every rule.
+TILE_CSS = """<style>
+div[class*="st-key-kpis_"] > div { flex: 1 1 calc(25% - 0.75rem) !important; min-width: 11rem !important; }
+div[class*="st-key-kpis_3_"] > div { flex-basis: calc(33% - 0.75rem) !important; }
+div[class*="st-key-kpis_5_"] > div { flex-basis: calc(20% - 0.75rem) !important; min-width: 8.5rem !important; }
+div[class*="st-key-tile_"] [data-testid="stMetricLabel"] p { white-space: normal; overflow: visible; }
+@media (max-width: 640px) {
+  div[class*="st-key-kpis_"] > div { flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important; }
+  div[class*="st-key-tile_"] { padding: 0.6rem 0.7rem !important; gap: 0.3rem !important; }
+  div[class*="st-key-tile_"] [data-testid="stMetricValue"] { font-size: 1.5rem; }
+  div[class*="st-key-tile_"] [data-testid="stProgress"] { display: none; }
+  div[data-testid="stLayoutWrapper"]:has(> div.st-key-narrative) { order: 99; }  /* phone: figures first, words after */
+  [data-testid="stMain"] h1 { font-size: 1.75rem; }
+  [data-testid="stMain"] h3 { font-size: 1.2rem; }
+  [data-testid="stMain"] [data-testid="stAlertContainer"] p { font-size: 0.875rem; }
+}
+@media (min-width: 1600px) {
+  div[class*="st-key-tile_"] [data-testid="stMetricLabel"] p { font-size: 1.1rem; }
+  div[class*="st-key-tile_"] [data-testid="stMetricValue"] { font-size: 2.6rem; }
+  div[class*="st-key-tile_"] [data-testid="stCaptionContainer"] p { font-size: 1rem; }
+}
+</style>"""
+
+
+def _change(page: Page, unit: str, change: float) -> str:
+    if unit == "percent":
+        return page.t("kpi.points", points=f"{change * 100:+.1f}")
+    return numbers.signed(numbers.by_unit(unit, change, page.lang), change)
+
+
+def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: int = 4) -> None:
+    """One bordered tile per catalogue metric (metrics.py): value, change against the same dates a year before,
+    the full-year target with the pace expected by the as-of date, and how far it is reached.
+
+    A town-wide metric shown while a community is selected says 全镇 / town-wide in its label.
+    """
+    rows = {r["metric"]: r for r in frame.to_dict("records")}
+    # one wrapping line of tiles (TILE_CSS): up to `per_row` on a laptop, two on a phone, never a lone column
+    line = st.container(horizontal=True, gap="small", key=f"kpis_{per_row}_{codes[0]}")
+    for code in codes:
+        row, metric = rows[code], metrics.METRICS[code]
+        value, previous, target, expected = (
+            None if pd.isna(row[k]) else float(row[k]) for k in ("value", "previous", "target", "expected")
+        )
+        label = metric.label(page.lang)
+        if page.community and row["scope"] == "town":
+            label += page.t("kpi.town_wide")
+        with line.container(border=True, key=f"tile_{code}"):
+            change = None if value is None or previous is None else value - previous
+            versus = "kpi.vs_same_dates" if row["partial"] else "kpi.vs"
+            st.metric(
+                label,
+                numbers.by_unit(metric.unit, value, page.lang),
+                delta=None if change is None else (0 if change == 0 else _change(page, metric.unit, change)),
+                delta_description=None if change is None else page.t(versus, year=page.year - 1),
+                delta_color="normal" if metric.better == "up" else "off",
+                help=metric.explain(page.lang),
+            )
+            notes = []
+            if metric.numerator and metric.unit == "percent" and not pd.isna(row["denominator"]) and row["denominator"]:
+                notes.append(
+                    page.t(
+                        f"kpi.of.{code}" if code == "training_coverage" else "kpi.of",
+                        numerator=numbers.number(row["numerator"]),
+                        denominator=numbers.number(row["denominator"]),
+                    )
+                )
+            if target is not None:
+                key = "kpi.target_full_year" if row["partial"] else "kpi.target"
+                notes.append(
+                    page.t(key, target=numbers.by_unit(metric.unit, target, page.lang), year=row["target_year"])
+                )
+                if row["partial"] and expected is not None and metric.kind == "flow":
+                    notes.append(page.t("kpi.pace", expected=numbers.by_unit(metric.unit, expected, page.lang)))
+            elif metric.target:
+                reason = "kpi.no_target_all_years" if page.year is None else "kpi.no_target"
+                notes.append(page.t("kpi.no_target_community" if page.community and page.year else reason))
+            st.caption(" · ".join(notes) if notes else "\u00a0")
+            paced = row["partial"] and metric.kind == "flow"
+            goal = expected if paced else target
+            if goal and value is not None:
+                share = value / goal
+                key = "kpi.reached_pace" if paced else ("kpi.reached_so_far" if row["partial"] else "kpi.reached")
+                st.progress(min(max(share, 0.0), 1.0), text=page.t(key, share=numbers.percent(share)))
+
+
+def _headers(table: str, columns: list[str], lang: str) -> dict[str, str]:
+    """A stored table's columns as the reader's spreadsheets name them (Chinese headers in zh)."""
+    kind = kinds.KINDS.get(table)
+    names = {c.name: (c.zh if lang == "zh" else c.name) for c in kind.columns} if kind else {}
+    extra = {"person_times": t("drill.col.person_times", lang), "trained": t("drill.col.trained", lang)}
+    return {c: names.get(c) or extra.get(c) or c for c in columns}
+
+
+DRILL_ROWS = 1000  # rows of a figure shown on the page; the downloads hold them all
+
+
+def drilldown(page: Page, codes: tuple[str, ...]) -> None:
+    """查看明细: pick a figure, see the stored rows it counts (downloadable) and the files and batches they came from."""
+    with st.expander(page.t("drill.title"), icon=":material/table_rows:"):
+        by_label = {metrics.METRICS[c].label(page.lang): c for c in codes}  # options as the reader reads them
+        code = by_label[st.selectbox(page.t("drill.pick"), list(by_label), key="drill_metric")]
+        metric = metrics.METRICS[code]
+        st.caption(metric.explain(page.lang))
+        if page.community and metric.scope == "town":
+            st.caption(page.t("drill.town_wide"))
+        for part, spec in enumerate(metrics.RECORDS[code]):
+            rows = page.q(queries.metric_rows, code=code, part=part, limit=DRILL_ROWS)
+            count = int(page.q(queries.metric_row_count, code=code, part=part).iloc[0]["rows"])
+            st.markdown(page.md("drill.rows", n=f"{count:,}", table=page.t(f"kind.{spec.table}"), shown=DRILL_ROWS))
+            headers = _headers(spec.table, list(rows.columns), page.lang)
+            st.dataframe(rows.rename(columns=headers), hide_index=True, width="stretch")
+            filters = {"year": page.year, "community": page.community}
+
+            def every_row(code=code, part=part, headers=headers, filters=filters) -> pd.DataFrame:
+                # fetched when the download is clicked, through a cursor of its own (the run's has ended)
+                return queries.metric_rows(page.writer(), code=code, part=part, **filters).rename(columns=headers)
+
+            page.downloads(every_row, f"{code}_{spec.table}")
+        origin = page.q(queries.metric_sources, code=code)
+        files = [
+            page.t("drill.source", file=r["file_name"], batch=r["batch_id"], n=f"{r['rows']:,}")
+            for r in origin.to_dict("records")
+        ]
+        st.caption(
+            markdown.escape(page.t("drill.sources") + ("；" if page.lang == "zh" else "; ").join(files or ["—"]))
+        )
+
+
+def attention_list(page: Page, frame: pd.DataFrame, limit: int = 8) -> None:
+    """The "needs attention" list: one line per issue, the most urgent kinds first, the rest in an expander."""
+    if frame.empty:
+        st.success(page.t("attention.none"), icon=":material/check_circle:")
+        return
+
+    def line(r: dict) -> str:
+        value = r["value"]
+        if r["issue"] == "low_coverage":
+            value, threshold = numbers.percent(value), numbers.percent(r["threshold"])
+        else:
+            value, threshold = numbers.number(value, 1), numbers.number(r["threshold"])
+        return "- " + markdown.t(
+            f"attention.{r['issue']}",
+            page.lang,
+            subject=str(r["subject"]),
+            community=str(r["community"] or ""),
+            value=value,
+            threshold=threshold,
+        )
+
+    order = {"low_balance": 0, "stalled": 1, "late": 2, "low_coverage": 3}
+    rows = sorted(frame.to_dict("records"), key=lambda r: order.get(r["issue"], 9))
+    st.markdown("\n".join(line(r) for r in rows[:limit]))
+    if len(rows) > limit:
+        with st.expander(page.t("attention.more", count=len(rows) - limit)):
+            st.markdown("\n".join(line(r) for r in rows[limit:]))

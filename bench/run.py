@@ -41,50 +41,81 @@ def median_time(fn, runs: int) -> float:
     return statistics.median(times)
 
 
+BARE_READ = (
+    "import sys, fastexcel; fastexcel.read_excel(open(sys.argv[1], 'rb').read()).load_sheet(0, header_row=2).to_arrow()"
+)
+
+
+def _import_once(workbook: Path, base: Path, target: Path, rows: int) -> tuple[float, float]:
+    """`python -m etl load` in a fresh process on a copy of the base warehouse: (seconds, peak RSS in MB)."""
+    shutil.copyfile(base, target)
+    code = (
+        "import resource, sys; from etl.__main__ import main; "
+        f"rc = main(['load', {str(workbook)!r}, '--db', {str(target)!r}, '--user', 'bench', '--no-progress']); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)"
+    )
+    env = {**os.environ, "DASHBOARD_BACKUPS": "0"}
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{rows} inserted" in done.stdout, done.stdout
+    target.unlink()
+    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+def _bare_once(workbook: Path) -> float:
+    """The bare fastexcel read of the same file, in a fresh process too (interpreter start included, as above)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", BARE_READ, str(workbook)], check=True, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def _spread(values: list[float]) -> dict:
+    return {"median": round(statistics.median(values), 2), "min": round(min(values), 2), "max": round(max(values), 2)}
+
+
 def bench_import(folder: Path, rows: int, runs: int, openpyxl_runs: int) -> dict:
-    """`python -m etl load` end to end (read, validate, load) against the bare fastexcel read and pandas+openpyxl."""
-    import fastexcel
+    """`python -m etl load` end to end against the bare fastexcel read (both in fresh processes, in interleaved
+    pairs), at `rows` and at a tenth of it (fixed cost and cost per million rows), and pandas+openpyxl once."""
     import pandas as pd
 
     from etl import db
     from etl.load import import_file
 
     roster = write_roster_and_sessions(folder / "roster_sessions.xlsx")
-    workbook = write_attendance(folder / f"attendance_{rows}.xlsx", rows)
     base = folder / "base.duckdb"
     con = db.connect(base)
     assert import_file(con, roster.read_bytes(), roster.name, user="bench").status == "loaded"
     con.close()
-
-    imports, peaks = [], []
-    for i in range(runs):
-        target = folder / f"run{i}.duckdb"
-        shutil.copyfile(base, target)
-        code = (
-            "import resource, sys; from etl.__main__ import main; "
-            f"rc = main(['load', {str(workbook)!r}, '--db', {str(target)!r}, '--user', 'bench']); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)"
-        )
-        env = {**os.environ, "DASHBOARD_BACKUPS": "0"}
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
-        imports.append(time.perf_counter() - start)
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert f"{rows} inserted" in done.stdout, done.stdout
-        peaks.append(int(done.stderr.strip().splitlines()[-1]) / 1024)
-    data = workbook.read_bytes()
-    bare = median_time(lambda: fastexcel.read_excel(data).load_sheet(0, header_row=2).to_arrow(), runs)
+    result: dict = {"pairs": runs}
+    medians = {}
+    for size in (rows // 10, rows):
+        workbook = write_attendance(folder / f"attendance_{size}.xlsx", size)
+        imports, bares, peaks = [], [], []
+        for _ in range(runs):  # interleaved, so that the machine's mood falls on both alike
+            seconds, peak = _import_once(workbook, base, folder / "run.duckdb", size)
+            imports.append(seconds)
+            peaks.append(peak)
+            bares.append(_bare_once(workbook))
+        ratios = [i / b for i, b in zip(imports, bares, strict=True)]
+        result[str(size)] = {
+            "file_mb": round(workbook.stat().st_size / 2**20, 1),
+            "import_s": _spread(imports),
+            "fastexcel_read_s": _spread(bares),
+            "import_vs_fastexcel": _spread(ratios),
+            "peak_memory_mb": round(max(peaks)),
+        }
+        medians[size] = statistics.median(imports)
+    small, large = rows // 10, rows
+    per_million = (medians[large] - medians[small]) / ((large - small) / 1e6)
+    result["per_million_rows_s"] = round(per_million, 2)
+    result["fixed_s"] = round(medians[large] - per_million * large / 1e6, 2)
+    workbook = folder / f"attendance_{rows}.xlsx"
     slow = median_time(lambda: pd.read_excel(workbook, engine="openpyxl", header=2), openpyxl_runs)
-    result = {
-        "rows": rows,
-        "file_mb": round(workbook.stat().st_size / 2**20, 1),
-        "import_s": round(statistics.median(imports), 2),
-        "fastexcel_read_s": round(bare, 2),
-        "pandas_openpyxl_read_s": round(slow, 2),
-        "peak_memory_mb": round(max(peaks)),
-    }
-    result["import_vs_fastexcel"] = round(result["import_s"] / bare, 2)
-    result["openpyxl_vs_import"] = round(slow / result["import_s"], 1)
+    result["pandas_openpyxl_read_s"] = round(slow, 2)
+    result["openpyxl_runs"] = openpyxl_runs
+    result["openpyxl_vs_import"] = round(slow / medians[large], 1)
     return result
 
 
@@ -202,6 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--pairs", type=int, default=5, help="interleaved import/read pairs per size (at least 5)")
     parser.add_argument("--only", choices=["import", "queries", "pages", "cold"], action="append")
     args = parser.parse_args()
     rows, runs = (100_000, 3) if args.quick else (1_000_000, 3)
@@ -210,7 +242,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if "import" in chosen:
-            results["import"] = bench_import(folder, rows, runs, openpyxl_runs=1)
+            results["import"] = bench_import(folder, rows, runs=max(runs, args.pairs), openpyxl_runs=1)
             print(json.dumps(results["import"], indent=1), flush=True)
         if chosen & {"queries", "pages"}:
             warehouse = build(folder / "city.duckdb")
@@ -227,7 +259,7 @@ def main() -> None:
             print(json.dumps(results["cold_start"], indent=1), flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 if __name__ == "__main__":

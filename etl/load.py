@@ -180,7 +180,9 @@ def check_file(
     return FileResult(file_name, status, errors=report.errors, warnings=report.warnings, report=report)
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, kind: Kind, frame: pd.DataFrame, batch_id: str) -> dict[str, int]:
+def _upsert(
+    con: duckdb.DuckDBPyConnection, kind: Kind, frame: pd.DataFrame, batch_id: str, keep_new: bool = True
+) -> dict[str, int]:
     """Insert new keys, update changed rows (present columns only), keep what they replaced."""
     table = kind.name
     types = _columns(con, table)
@@ -219,7 +221,7 @@ def _upsert(con: duckdb.DuckDBPyConnection, kind: Kind, frame: pd.DataFrame, bat
             f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(selects)} FROM fresh",
             defaults or None,
         )
-    if table == "attendance" and inserted:  # kept for the derived tables' incremental update
+    if table == "attendance" and inserted and keep_new:  # kept for the derived tables' incremental update
         con.execute("INSERT INTO new_attendance SELECT session_id, worker_id FROM fresh")
     con.execute("DROP TABLE stage; DROP TABLE fresh; DROP TABLE changed")
     return {"rows": len(frame), "inserted": inserted, "updated": updated, "unchanged": len(frame) - inserted - updated}
@@ -281,7 +283,7 @@ def import_file(
             sheets = []
             for kind_name in LOAD_ORDER:
                 for sheet in report.frames(kind_name):
-                    counts = _upsert(con, KINDS[kind_name], sheet.frame, batch_id)
+                    counts = _upsert(con, KINDS[kind_name], sheet.frame, batch_id, keep_new=roll_ups and was_fresh)
                     sheets.append({"sheet": sheet.sheet, "kind": kind_name, **counts})
                     done += len(sheet.frame)
                     if progress:

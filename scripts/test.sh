@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make the project's virtual environment (.venv), install everything the tests need into it (Python packages;
-# Debian's Chromium and CJK fonts for the browser tests), then run lint, the format check and the whole suite.
+# Debian's Chromium and CJK fonts for the browser tests; Node's axe-core, pinned by package-lock.json, for the
+# accessibility audit), then run lint, the format check and the whole suite.
 # Fails loudly when anything is missing. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,16 @@ source scripts/venv.sh requirements-dev.txt
 if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then
     _as_root apt-get update -qq
     _as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi
+# axe-core for the accessibility audit (tests/e2e/test_accessibility.py), pinned by package-lock.json
+if ! command -v npm >/dev/null 2>&1; then
+    _as_root apt-get update -qq
+    _as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+_locked='require("./package-lock.json").packages["node_modules/axe-core"].version'
+_installed='try { require("./node_modules/axe-core/package.json").version } catch { "" }'
+if [ "$(node -p "$_installed")" != "$(node -p "$_locked")" ]; then
+    npm ci --no-audit --no-fund --loglevel=error
 fi
 "$PY" -m ruff check .
 "$PY" -m ruff format --check .

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from etl import audit, backup, db, derived, load
+from i18n import t
 
 POINTER = "CURRENT"
 VERSION = re.compile(r"^v\d{6}$")
@@ -212,7 +213,15 @@ def reject(con: duckdb.DuckDBPyConnection, user: str, reason: str) -> list[str]:
     return undone
 
 
-def ensure_published(con: duckdb.DuckDBPyConnection, user: str = "system") -> str | None:
+SYSTEM = "system"  # who publishes by itself: a fresh install's sample, a warehouse from before publishing
+
+
+def publisher(name: str, lang: str) -> str:
+    """Who published a version, as a reader reads it (the automatic publisher named in the reader's language)."""
+    return t("publish.by_system", lang) if name == SYSTEM else name
+
+
+def ensure_published(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str | None:
     """Publish once when nothing is published yet but the working warehouse holds data (a fresh install's
     sample, or a warehouse from before publishing existed: what was live stays live); returns the version."""
     db_file = backup.file_of(con)

@@ -22,7 +22,9 @@ if now.empty:
 else:
     row = now.iloc[0]
     at = numbers.day(row["published_at"].date(), page.lang) + f" {row['published_at']:%H:%M}"
-    st.caption(page.md("publish.current", version=row["version"], by=row["published_by"], at=at))
+    st.caption(
+        page.md("publish.current", version=row["version"], by=publish.publisher(row["published_by"], page.lang), at=at)
+    )
 
 st.subheader(page.t("publish.pending"))
 waiting = publish.pending(work)

@@ -18,7 +18,7 @@ import pandas as pd
 
 import metrics
 import queries
-from etl import kinds
+from etl import kinds, publish
 from i18n import t
 from ui import numbers
 
@@ -461,7 +461,8 @@ def build(
     else:
         row = published.iloc[0]
         at = pd.Timestamp(row["published_at"]).date()
-        stamp = t("publish.stamp", lang, by=row["published_by"], at=numbers.day(at, lang), version=row["version"])
+        by = publish.publisher(row["published_by"], lang)
+        stamp = t("publish.stamp", lang, by=by, at=numbers.day(at, lang), version=row["version"])
     return Deck(
         t("presenter.cover.title", lang),
         lang,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from etl import publish
 from etl.kinds import AMOUNT, BOOL, DATE, ENUM, INT, KINDS, NUMBER, TARGET, YEAR, Column
 from etl.load import FileResult
 from etl.summary import change_summary
@@ -278,7 +279,7 @@ def versions_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         {
             t("publish.col.version", lang): frame["version"],
             t("publish.col.at", lang): frame["published_at"],
-            t("publish.col.by", lang): frame["published_by"],
+            t("publish.col.by", lang): [publish.publisher(name, lang) for name in frame["published_by"]],
             t("publish.col.current", lang): ["✓" if c else "" for c in frame["current"]],
         }
     )

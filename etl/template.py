@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from etl.kinds import AMOUNT, BOOL, DATE, ENUM, ID, INT, KINDS, LOAD_ORDER, NUMBER, TARGET, TEXT, YEAR, Column, Kind
@@ -81,12 +83,15 @@ def _comment(kind: Kind, column: Column, lang: str) -> str:
 
 
 class _Lists:
-    """Dropdown sources too long to write inline, kept on one hidden sheet."""
+    """Dropdown sources too long to write inline, kept on one hidden sheet (created when first needed). A list is
+    written down its column at once, or with `defer` (a constant-memory book, whose cells must come row by row)
+    when the book closes."""
 
-    def __init__(self, book: xlsxwriter.Workbook) -> None:
+    def __init__(self, book: xlsxwriter.Workbook, defer: bool = False) -> None:
         self.book = book
+        self.defer = defer
         self.sheet: Worksheet | None = None
-        self.used = 0
+        self.columns: list[list[str]] = []
 
     def source(self, values: list[str]) -> list[str] | str:
         if len(",".join(values)) <= INLINE_LIST_LIMIT:
@@ -94,12 +99,21 @@ class _Lists:
         if self.sheet is None:
             self.sheet = self.book.add_worksheet(LIST_SHEET)
             self.sheet.hide()
-        col = self.used
-        self.used += 1
-        for r, value in enumerate(values):
-            self.sheet.write_string(r, col, value)
+        col = len(self.columns)
+        self.columns.append(values)
+        if not self.defer:
+            for r, value in enumerate(values):
+                self.sheet.write_string(r, col, value)
         letter = xlsxwriter.utility.xl_col_to_name(col)
         return f"='{LIST_SHEET}'!${letter}$1:${letter}${len(values)}"
+
+    def close(self) -> None:
+        if self.sheet is None or not self.defer:
+            return
+        for r in range(max(len(values) for values in self.columns)):
+            for col, values in enumerate(self.columns):
+                if r < len(values):
+                    self.sheet.write_string(r, col, values[r])
 
 
 def _validate(sheet, c: int, column: Column, lang: str, lists: _Lists) -> None:
@@ -135,50 +149,108 @@ def _validate(sheet, c: int, column: Column, lang: str, lists: _Lists) -> None:
         sheet.data_validation(1, c, LAST_ROW, c, rule)
 
 
-def _kind_sheet(book: xlsxwriter.Workbook, kind: Kind, lang: str, styles: dict, lists: _Lists) -> None:
-    sheet = book.add_worksheet(sheet_name(kind, lang))
-    for c, column in enumerate(kind.columns):
-        text = header(column, lang)
-        fmt = styles.get(NUMBER_FORMATS.get(column.type))
-        sheet.set_column(c, c, max(WIDTHS[column.type], 2 * len(text) + 4), fmt)
-        sheet.write_string(0, c, text, styles["required" if column.required else "header"])
-        sheet.write_comment(0, c, _comment(kind, column, lang), {"x_scale": 2.2, "y_scale": 1.6})
-        _validate(sheet, c, column, lang, lists)
-    sheet.freeze_panes(1, 0)
-    sheet.set_row(0, 22)
+class Layout:
+    """The template's workbook: an instructions sheet, then one sheet per kind with its headers (comments, required
+    ones marked), dropdowns, number formats and frozen header row. The blank template and the data export
+    (etl.export) are both written through it, so the two cannot drift apart.
 
+    `target` is a path or a binary stream; `constant_memory` (for large exports) flushes each row once a later row
+    is written: cells must then be written row by row, in order.
+    """
 
-def _instructions(book: xlsxwriter.Workbook, lang: str, styles: dict) -> None:
-    sheet = book.add_worksheet(_say("instructions", lang))
-    sheet.set_column(0, 0, 16)
-    sheet.set_column(1, 1, 44, styles["wrap"])
-    sheet.set_column(2, 2, 22, styles["wrap"])
-    sheet.set_column(3, 3, 90, styles["wrap"])
-    sheet.set_column(4, 4, 22, styles["wrap"])
-    sheet.write_string(0, 0, _say("title", lang), styles["title"])
-    row = 2
-    for rule in range(RULES):
-        sheet.write_string(row, 0, "•")
-        sheet.merge_range(row, 1, row, 4, _say(f"rule.{rule}", lang), styles["wrap"])
+    def __init__(
+        self,
+        target: Path | BinaryIO,
+        lang: str,
+        *,
+        constant_memory: bool = False,
+        title: str | None = None,
+        created: datetime = CREATED,
+    ) -> None:
+        if lang not in ("zh", "en"):
+            raise ValueError(f"unknown language {lang!r}: use 'zh' or 'en'")
+        self.lang = lang
+        options: dict[str, object] = {"constant_memory": True} if constant_memory else {}
+        if not constant_memory and not isinstance(target, (str, Path)):
+            options["in_memory"] = True  # (xlsxwriter lets in_memory override constant_memory: not both)
+        self.book = xlsxwriter.Workbook(target if not isinstance(target, Path) else str(target), options)
+        self.book.set_properties({"title": title or _say("title", lang), "created": created})
+        book = self.book
+        self.styles = {
+            "title": book.add_format({"bold": True, "font_size": 14}),
+            "bold": book.add_format({"bold": True}),
+            "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+            "header": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter"}),
+            "required": book.add_format(
+                {"bold": True, "bg_color": "#FCE4D6", "border": 1, "valign": "vcenter", "font_color": "#C00000"}
+            ),
+        }
+        for number_format in set(NUMBER_FORMATS.values()):
+            self.styles[number_format] = book.add_format({"num_format": number_format})
+        self.lists = _Lists(book, defer=constant_memory)
+
+    def column_format(self, column: Column) -> Format | None:
+        """The number format a column's cells carry (dates as dates, amounts with separators, IDs and text as text)."""
+        return self.styles.get(NUMBER_FORMATS.get(column.type))
+
+    def instructions(self, notes: tuple[str, ...] = ()) -> Worksheet:
+        """The instructions sheet (the importer skips it by its name); `notes` are lines shown under the title."""
+        lang, styles = self.lang, self.styles
+        sheet = self.book.add_worksheet(_say("instructions", lang))
+        sheet.set_column(0, 0, 16)
+        sheet.set_column(1, 1, 44, styles["wrap"])
+        sheet.set_column(2, 2, 22, styles["wrap"])
+        sheet.set_column(3, 3, 90, styles["wrap"])
+        sheet.set_column(4, 4, 22, styles["wrap"])
+        sheet.write_string(0, 0, _say("title", lang), styles["title"])
+        row = 2
+        for note in notes:
+            sheet.merge_range(row, 0, row, 4, note, styles["bold"])
+            row += 1
+        if notes:
+            row += 1
+        for rule in range(RULES):
+            sheet.write_string(row, 0, "•")
+            sheet.merge_range(row, 1, row, 4, _say(f"rule.{rule}", lang), styles["wrap"])
+            row += 1
         row += 1
-    row += 1
-    sheet.write_row(row, 0, [_say(f"table.{i}", lang) for i in range(TABLE_COLUMNS)], styles["header"])
-    sep = "、" if lang == "zh" else ", "
-    for name in LOAD_ORDER:
-        kind = KINDS[name]
-        row += 1
-        sheet.write_string(row, 0, sheet_name(kind, lang), styles["bold"])
-        sheet.write_string(row, 1, _say(f"kind.{name}", lang))
-        sheet.write_string(row, 2, " + ".join(header(kind.column(k), lang).rstrip("*") for k in kind.key))
-        sheet.write_string(row, 3, sep.join(header(c, lang) for c in kind.columns))
-        refs = {sheet_name(KINDS[r.kind], lang) for r in kind.references}
-        sheet.write_string(row, 4, sep.join(sorted(refs)))
-    row += 2
-    sheet.write_string(row, 0, _say("forms_title", lang), styles["bold"])
-    for column_type, examples in FORMS:
-        row += 1
-        sheet.write_string(row, 1, _say(f"type.{column_type}", lang))
-        sheet.merge_range(row, 2, row, 4, examples, styles["wrap"])
+        sheet.write_row(row, 0, [_say(f"table.{i}", lang) for i in range(TABLE_COLUMNS)], styles["header"])
+        sep = "、" if lang == "zh" else ", "
+        for name in LOAD_ORDER:
+            kind = KINDS[name]
+            row += 1
+            sheet.write_string(row, 0, sheet_name(kind, lang), styles["bold"])
+            sheet.write_string(row, 1, _say(f"kind.{name}", lang))
+            sheet.write_string(row, 2, " + ".join(header(kind.column(k), lang).rstrip("*") for k in kind.key))
+            sheet.write_string(row, 3, sep.join(header(c, lang) for c in kind.columns))
+            refs = {sheet_name(KINDS[r.kind], lang) for r in kind.references}
+            sheet.write_string(row, 4, sep.join(sorted(refs)))
+        row += 2
+        sheet.write_string(row, 0, _say("forms_title", lang), styles["bold"])
+        for column_type, examples in FORMS:
+            row += 1
+            sheet.write_string(row, 1, _say(f"type.{column_type}", lang))
+            sheet.merge_range(row, 2, row, 4, examples, styles["wrap"])
+        return sheet
+
+    def kind_sheet(self, kind: Kind, name: str | None = None) -> Worksheet:
+        """A kind's sheet (named as the template names it unless `name` is given) with its header row written:
+        data rows start at row 1 (0-based)."""
+        lang, styles = self.lang, self.styles
+        sheet = self.book.add_worksheet(name or sheet_name(kind, lang))
+        for c, column in enumerate(kind.columns):
+            text = header(column, lang)
+            sheet.set_column(c, c, max(WIDTHS[column.type], 2 * len(text) + 4), self.column_format(column))
+            sheet.write_string(0, c, text, styles["required" if column.required else "header"])
+            sheet.write_comment(0, c, _comment(kind, column, lang), {"x_scale": 2.2, "y_scale": 1.6})
+            _validate(sheet, c, column, lang, self.lists)
+        sheet.freeze_panes(1, 0)
+        sheet.set_row(0, 22)
+        return sheet
+
+    def close(self) -> None:
+        self.lists.close()
+        self.book.close()
 
 
 def write_template(path: Path, lang: str = "zh") -> Path:
@@ -187,24 +259,11 @@ def write_template(path: Path, lang: str = "zh") -> Path:
         raise ValueError(f"unknown language {lang!r}: use 'zh' or 'en'")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(path))
-    book.set_properties({"title": _say("title", lang), "created": CREATED})
-    styles = {
-        "title": book.add_format({"bold": True, "font_size": 14}),
-        "bold": book.add_format({"bold": True}),
-        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-        "header": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter"}),
-        "required": book.add_format(
-            {"bold": True, "bg_color": "#FCE4D6", "border": 1, "valign": "vcenter", "font_color": "#C00000"}
-        ),
-    }
-    for number_format in set(NUMBER_FORMATS.values()):
-        styles[number_format] = book.add_format({"num_format": number_format})
-    _instructions(book, lang, styles)
-    lists = _Lists(book)
+    layout = Layout(path, lang)
+    layout.instructions()
     for name in LOAD_ORDER:
-        _kind_sheet(book, KINDS[name], lang, styles, lists)
-    book.close()
+        layout.kind_sheet(KINDS[name])
+    layout.close()
     return path
 
 

@@ -8,16 +8,12 @@ import json
 import os
 import threading
 import time
-import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
-import fastexcel
 import pandas as pd
-from defusedxml.ElementTree import ParseError
 
 from etl import audit, backup, derived, guard
 from etl.checks import totals
@@ -25,18 +21,6 @@ from etl.kinds import KINDS, LOAD_ORDER, Kind
 from etl.read import CellScan, read_workbook
 from etl.validate import Problem, Report, validate
 from i18n import t
-
-# What reading a damaged package can raise; each becomes the "damaged workbook" message.
-READ_ERRORS = (
-    fastexcel.FastExcelError,
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    ParseError,
-    ValueError,
-    KeyError,
-    OSError,
-)
 
 # One import at a time per process: the app's sessions share a connection.
 IMPORT_LOCK = threading.Lock()
@@ -163,10 +147,8 @@ def check_file(
     try:
         guard.check(data)
         raw = read_workbook(data, scan=scan)
-    except guard.FileRefused as exc:
+    except guard.FileRefused as exc:  # the guard's refusals and the reader's UnreadableWorkbook
         return _refused(file_name, exc)
-    except READ_ERRORS:
-        return _refused(file_name, guard.damaged("unreadable"))  # never a library's message
     finally:
         scan.cancel()
     rows = sum(len(sheet.cells) for sheet in raw)

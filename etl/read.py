@@ -4,8 +4,9 @@ Knows nothing of kinds or DuckDB. Every cell comes back as text (fastexcel readi
 type guess from a sample blanks later cells); Excel dates come back as ISO text and are parsed by
 the same rules as typed dates. Formula cells without a saved value, and Excel error values (#N/A,
 #DIV/0! … typed, or the saved result of a formula; the reader returns them as blanks), are found in
-the sheet XML; an error value is put back into its cell so validation reports it there. Whatever goes
-wrong inside the reader is a FileRefused with a catalogue message, never the library's own text.
+the sheet XML; an error value is put back into its cell so validation reports it there. What the libraries
+raise on a damaged package (caught by type where they are called) becomes UnreadableWorkbook, a FileRefused
+with a catalogue message, never the library's own text; anything else is a bug and propagates.
 """
 
 from __future__ import annotations
@@ -15,19 +16,52 @@ import posixpath
 import re
 import threading
 import zipfile
+import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from xml.etree.ElementTree import Element, ParseError
 
 import fastexcel
 import pandas as pd
 import pyarrow as pa
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 
 from etl import guard
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+class UnreadableWorkbook(guard.FileRefused):
+    """A package the guard passed that the reader cannot make sense of: the "damaged workbook" message."""
+
+    def __init__(self, detail: str = "unreadable") -> None:
+        refused = guard.damaged(detail)
+        super().__init__(refused.key, refused.params)
+
+
+# What the libraries raise on a damaged package, by library. Their other exceptions (fastexcel's
+# InvalidParametersError, a KeyError or ValueError in this module's own code...) are bugs, and propagate.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError)  # a part that does not inflate to what the directory says
+_XML_ERRORS = (ParseError, DefusedXmlException)  # not XML, or XML with entities or a DTD
+_FASTEXCEL_ERRORS = (
+    fastexcel.CalamineError,
+    fastexcel.CalamineCellError,
+    fastexcel.CannotRetrieveCellDataError,
+    fastexcel.ArrowError,
+)
+
+
+@contextmanager
+def _damaged_if(*errors: type[BaseException]) -> Iterator[None]:
+    """Turn the named library exceptions raised inside into UnreadableWorkbook (the library's words dropped)."""
+    try:
+        yield
+    except errors:
+        raise UnreadableWorkbook() from None
 
 
 @dataclass
@@ -51,24 +85,28 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _small_part(archive: zipfile.ZipFile, name: str) -> bytes:
-    with archive.open(name) as stream:
+def _small_part(archive: zipfile.ZipFile, name: str) -> Element:
+    """A small structural part, parsed (a package without it is damaged)."""
+    if name not in archive.NameToInfo:
+        raise UnreadableWorkbook()
+    with _damaged_if(*_ZIP_ERRORS), archive.open(name) as stream:
         body = stream.read(_SMALL_PART + 1)
     if len(body) > _SMALL_PART:
         raise _Stopped
-    return body
+    with _damaged_if(*_XML_ERRORS):
+        return ElementTree.fromstring(body)
 
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> path of its XML part inside the package."""
-    workbook = ElementTree.fromstring(_small_part(archive, "xl/workbook.xml"))
-    rels = ElementTree.fromstring(_small_part(archive, "xl/_rels/workbook.xml.rels"))
+    workbook = _small_part(archive, "xl/workbook.xml")
+    rels = _small_part(archive, "xl/_rels/workbook.xml.rels")
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG}Relationship")}
     parts = {}
     for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
         target = targets.get(sheet.get(f"{_NS_REL}id"), "")
         path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        parts[sheet.get("name")] = path
+        parts[sheet.get("name", "")] = path
     return parts
 
 
@@ -94,12 +132,10 @@ def _scan_cells(
     error value (`t="e"`: typed, or a formula's saved result), streamed in chunks."""
     formulas: set[str] = set()
     errors: dict[str, str] = {}
-    try:
-        stream = archive.open(part)
-    except KeyError:
+    if part not in archive.NameToInfo:  # a sheet named in the workbook without a part: the reader judges it
         return formulas, errors
     tail = b""
-    with stream:
+    with _damaged_if(*_ZIP_ERRORS), archive.open(part) as stream:
         while chunk := stream.read(8 * 2**20):
             if stop is not None and stop.is_set():
                 raise _Stopped
@@ -193,23 +229,18 @@ def read_workbook(data: bytes, scan: CellScan | None = None) -> list[RawSheet]:
 
     The largest sheet is read in a thread of its own with its own reader (fastexcel releases the GIL) while
     the other sheets are read and the cells scanned beside it.
-    Raises guard.FileRefused (a catalogue message) when the reader cannot make sense of the file.
+    Raises UnreadableWorkbook (a guard.FileRefused: a catalogue message) when the libraries cannot make sense of
+    the file; any other exception is a bug.
     """
-    try:
+    with _damaged_if(*_ZIP_ERRORS):  # the guard's rewrite of non-standard part names inflates every part
         data = guard.normalise(data)
-        largest, order = _largest_sheet(data)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            big = pool.submit(_load_sheets, data, [largest]) if largest is not None else None
-            rest = _load_sheets(data, exclude=largest)
-            found = scan.result(data) if scan is not None else _scan(data)
-            loaded = {sheet.name: sheet for sheet in [*rest, *(big.result() if big else [])]}
-        sheets = [loaded[name] for name in order if name in loaded]
-    except guard.FileRefused:
-        raise
-    except MemoryError:
-        raise
-    except Exception:  # fastexcel, zipfile, zlib and XML errors: the library's words never reach a user
-        raise guard.damaged("unreadable") from None
+    largest, order = _largest_sheet(data)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        big = pool.submit(_load_sheets, data, [largest]) if largest is not None else None
+        rest = _load_sheets(data, exclude=largest)
+        found = scan.result(data) if scan is not None else _scan(data)
+        loaded = {sheet.name: sheet for sheet in [*rest, *(big.result() if big else [])]}
+    sheets = [loaded[name] for name in order if name in loaded]
     for sheet in sheets:
         sheet.formula_cells, sheet.error_cells = found.get(sheet.name, (set(), {}))
         _show_errors(sheet)
@@ -219,14 +250,20 @@ def read_workbook(data: bytes, scan: CellScan | None = None) -> list[RawSheet]:
 def _largest_sheet(data: bytes) -> tuple[str | None, list[str]]:
     """The sheet whose part is the largest (by the zip directory), worth a reader and a thread of its own,
     and every sheet's name in the workbook's order."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+    with _package(data) as archive:
         parts = _sheet_parts(archive)
         sizes = {name: archive.getinfo(part).file_size for name, part in parts.items() if part in archive.NameToInfo}
     return (max(sizes, key=sizes.get) if len(sizes) > 1 else None), list(parts)
 
 
+def _package(data: bytes) -> zipfile.ZipFile:
+    """The zip package of a file the guard passed."""
+    with _damaged_if(zipfile.BadZipFile):
+        return zipfile.ZipFile(io.BytesIO(data))
+
+
 def _scan(data: bytes, stop: threading.Event | None = None) -> dict[str, tuple[set[str], dict[str, str]]]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+    with _package(data) as archive:
         return {name: _scan_cells(archive, part, stop) for name, part in _sheet_parts(archive).items()}
 
 
@@ -244,7 +281,9 @@ def _show_errors(sheet: RawSheet) -> None:
     cells = sheet.cells
     by_column: dict[str, dict[int, str]] = {}
     for ref, value in sheet.error_cells.items():
-        letters, row = _REF.fullmatch(ref).groups()
+        match = _REF.fullmatch(ref)
+        assert match is not None  # refs come from _CELL_START, which matches only letters then digits
+        letters, row = match.groups()
         by_column.setdefault(letters, {})[int(row)] = value
     last = max(max(rows) for rows in by_column.values())
     if last > len(cells.index):
@@ -260,21 +299,23 @@ def _show_errors(sheet: RawSheet) -> None:
 
 def _load_sheets(data: bytes, only: list[str] | None = None, exclude: str | None = None) -> list[RawSheet]:
     """The sheets named in `only` (default: all but `exclude`), read by a reader of their own."""
-    reader = fastexcel.read_excel(data)
+    with _damaged_if(*_FASTEXCEL_ERRORS):
+        reader = fastexcel.read_excel(data)
     sheets = []
     for name in only if only is not None else reader.sheet_names:
         if name == exclude:
             continue
-        sheet = reader.load_sheet(
-            name,
-            header_row=None,
-            skip_rows=0,  # keep leading blank rows so positions are Excel row numbers
-            schema_sample_rows=None,
-            dtypes="string",
-            whitespace_as_null=True,
-        )
+        with _damaged_if(*_FASTEXCEL_ERRORS):
+            sheet = reader.load_sheet(
+                name,
+                header_row=None,
+                skip_rows=0,  # keep leading blank rows so positions are Excel row numbers
+                schema_sample_rows=None,
+                dtypes="string",
+                whitespace_as_null=True,
+            )
+            table = sheet.to_arrow()
         letters = [column_letter(c.absolute_index) for c in sheet.selected_columns]
-        table = sheet.to_arrow()
         # Columns with no value at all (formatting only) are dropped early: a sheet may span 16,384.
         filled = [i for i, column in enumerate(table.columns) if column.null_count < table.num_rows]
         table = table.select(filled)

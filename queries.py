@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 import metrics
+import notes as notes_module
 
 Con = duckdb.DuckDBPyConnection
 
@@ -242,6 +243,14 @@ def metric_row_count(
 def metric_sources(con: Con, *, code: str, year: int | None = None, community: str | None = None) -> pd.DataFrame:
     """The imports (batch, file) the rows behind a catalogue figure came from (metrics.sources)."""
     return metrics.sources(con, code, year=year, as_of=as_of_date(con), community=community)
+
+
+def notes(
+    con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """The notes (说明备注) that apply to the period of `year` as of the data's as-of date, for `community`."""
+    span = period(con, year=year, as_of=as_of)
+    return notes_module.in_period(con, start=span.start, end=span.end, community=community)
 
 
 def targets(con: Con, *, year: int | None = None) -> pd.DataFrame:

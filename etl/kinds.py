@@ -49,6 +49,42 @@ class Reference:
     kind: str
 
 
+# Rules on a row beyond its cells' own (etl.validate applies each kind's, in order, once its cells are parsed).
+
+
+@dataclass(frozen=True)
+class RequiredWhen:
+    """`column` must be filled in a row whose `when` column holds `equals` (the error, `key`, is put at `column`,
+    or at `when` if the sheet has no such column)."""
+
+    column: str
+    when: str
+    equals: str
+    key: str
+
+
+@dataclass(frozen=True)
+class NotBefore:
+    """`column` may not be earlier than `other` in the same row (rows lacking either are not judged)."""
+
+    column: str
+    other: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Percent:
+    """`column` is a fraction in rows whose `when` column holds `equals`, which people also write as a
+    percentage: a value above 1 there is one (100 and 1 both mean all), and is stored divided by 100."""
+
+    column: str
+    when: str
+    equals: str
+
+
+Rule = RequiredWhen | NotBefore | Percent
+
+
 @dataclass(frozen=True)
 class Kind:
     """One kind of record: one sheet, one warehouse table."""
@@ -59,6 +95,7 @@ class Kind:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     references: tuple[Reference, ...] = ()
+    rules: tuple[Rule, ...] = ()
 
     @property
     def required(self) -> tuple[Column, ...]:
@@ -129,6 +166,30 @@ METRICS = {
     "fund_used": "使用资金",
 }
 
+# The figures a note (说明备注) can explain: every metric the catalogue shows, with its Chinese name there
+# (tests/test_notes.py keeps the two equal).
+NOTE_METRICS = {
+    "projects_completed": "组团治理项目完成数",
+    "group_governance_themes": "组团治理主题数",
+    "promotion_meetings": "组团推进会",
+    "beautiful_community_district_plus": "美丽社区区级及以上项目",
+    "beautiful_community_municipal": "其中市级",
+    "micro_renewal_completed": "微更新完成数",
+    "micro_renewal_resident_proposed": "其中居民提出",
+    "trained": "参训人数",
+    "training_coverage": "培训覆盖率",
+    "training_hours": "培训学时",
+    "person_times": "培训人次",
+    "sessions": "培训场次",
+    "mentors": "带教师傅",
+    "mentees": "结对徒弟",
+    "mentoring_activities": "每对完成活动",
+    "fund_raised": "募集资金",
+    "fund_used": "使用资金",
+    "usage_rate": "使用率",
+    "balance": "基金结余",
+}
+
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
@@ -151,6 +212,10 @@ KINDS: dict[str, Kind] = {
                 Column("resident_proposed", "居民提出", BOOL),
             ),
             ("project_id",),
+            rules=(
+                RequiredWhen("completed_date", when="status", equals="completed", key="cell.completed_needs_date"),
+                NotBefore("completed_date", other="start_date", key="cell.completed_before_start"),
+            ),
         ),
         Kind(
             "workers",
@@ -284,6 +349,7 @@ KINDS: dict[str, Kind] = {
                 Column("target", "目标值", TARGET, required=True, min=0),
             ),
             ("metric", "year"),
+            rules=(Percent("target", when="metric", equals="training_coverage"),),
         ),
         # What the data declares about itself: 数据截至, the date its figures are as of (the figures the town
         # published are as of 2024-01-31, though the last record is dated the 19th). The most recently imported
@@ -297,6 +363,24 @@ KINDS: dict[str, Kind] = {
                 Column("note", "备注", TEXT),
             ),
             ("as_of",),
+        ),
+        # A note that explains a figure ("8月暑期停课"): drawn on the charts of its metric, listed under its tile and
+        # carried to the slides, the .pptx and the report while its date (or period) overlaps the one shown.
+        # Not "说明": that is the template's instructions sheet, which the importer skips.
+        Kind(
+            "notes",
+            "说明备注",
+            ("说明备注", "图表备注", "指标备注"),
+            (
+                Column("note_id", "备注编号", ID, required=True),
+                Column("date", "日期", DATE, required=True, aliases=("开始日期", "start_date")),
+                Column("end_date", "结束日期", DATE),
+                Column("metric", "指标", ENUM, required=True, choices=NOTE_METRICS),
+                Column("community", "社区", TEXT, aliases=("居委", "居民区")),
+                Column("text_zh", "备注内容", TEXT, required=True, aliases=("中文说明", "说明内容")),
+                Column("text_en", "英文备注", TEXT, aliases=("English note", "英文说明")),
+            ),
+            ("note_id",),
         ),
     )
 }
@@ -325,5 +409,6 @@ LOAD_ORDER = (
     "disbursements",
     "targets",
     "metadata",
+    "notes",
 )
 assert set(LOAD_ORDER) == set(KINDS)

@@ -94,6 +94,17 @@ CREATE TABLE IF NOT EXISTS metadata (
     note  VARCHAR
 );
 
+-- Notes that explain a figure (说明备注): a date or a period (end_date), the metric (a catalogue code), optionally one
+-- community, the text in Chinese and optionally in English (notes.py picks the ones that apply).
+CREATE TABLE IF NOT EXISTS notes (
+    note_id   VARCHAR PRIMARY KEY,
+    date      DATE NOT NULL,
+    end_date  DATE,
+    metric    VARCHAR NOT NULL,
+    community VARCHAR,
+    text_zh   VARCHAR NOT NULL,
+    text_en   VARCHAR
+);
 -- Whether the derived training tables (etl/derived.sql) agree with their sources: one row. An import marks them
 -- stale in its transaction and refreshes them after its COMMIT (or leaves that to the next opening or publish).
 CREATE TABLE IF NOT EXISTS derived_state (

@@ -1,4 +1,4 @@
-"""Command line: python -m etl load|sample|template|history|undo|restore|rebuild|metrics|report|deck|users (see README)."""
+"""Command line: python -m etl load|sample|template|export|history|undo|restore|rebuild|metrics|report|deck|users (see README)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     template = sub.add_parser("template", help="write a blank workbook to fill in")
     template.add_argument("out", type=Path)
     template.add_argument("--lang", choices=("en", "zh"), default="zh")
+    exp = sub.add_parser("export", help="the current working data as a workbook in the template's layout")
+    exp.add_argument("out", type=Path)
+    exp.add_argument("--kinds", help="comma-separated kinds to export (default: all), e.g. projects,attendance")
+    exp.add_argument("--lang", choices=("en", "zh"), default="zh")
+    exp.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
     hist = sub.add_parser("history", help="list import batches")
     hist.add_argument("--db")
     hist.add_argument("--json", action="store_true")
@@ -542,6 +547,32 @@ def _undo(args) -> int:
     return EXIT_OK
 
 
+def _export(args) -> int:
+    """Write the working data as a workbook to edit and load again (etl.export); says what it wrote."""
+    from etl.export import export, selected
+
+    try:
+        kinds = selected(args.kinds.split(",")) if args.kinds else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    warehouse = db.db_path(args.db)
+    if not warehouse.exists():
+        print(f"error: no warehouse at {warehouse} (give --db, or load workbooks first)", file=sys.stderr)
+        return EXIT_USAGE
+    con = db.connect(warehouse, wait=db.lock_wait())
+    try:
+        done = export(con, args.out, args.lang, kinds)
+    finally:
+        con.close()
+    print(args.out)
+    for kind, rows in done.rows.items():
+        print(f"  {kind}: {rows} rows ({', '.join(done.sheets[kind])})")
+    for ref in done.truncated:
+        print(f"  warning: {ref} holds more text than an Excel cell keeps (32,767 characters): cut", file=sys.stderr)
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 refused/rejected, 2 usage or database error)."""
     try:
@@ -567,6 +598,8 @@ def main(argv: list[str] | None = None) -> int:
             return _users(args)
         if args.command in HANDOUTS:
             return _handout(args)
+        if args.command == "export":
+            return _export(args)
         if args.command == "sample":
             from etl.sample import write_samples
 

@@ -636,7 +636,7 @@ TEXT: dict[str, str] = {
     "roundtrip.blank": "(blank)",
     "roundtrip.more": "and {n:,} more changed rows",
     "roundtrip.added": "new {kind}: {keys}",
-    "roundtrip.added_more": "{keys} and {n:,} more",
+    "roundtrip.added_more": "{keys} … ({n:,} in all)",
     "data.export.button": "Download the current data (edit and upload again)",
     "data.export.help": "The current working data as one Excel workbook in the template's layout (one sheet per kind of record). Edit it and upload it again: only the rows you changed are updated.",
     "data.export.file": "governance-data-{date}.xlsx",

@@ -633,7 +633,7 @@ TEXT: dict[str, str] = {
     "roundtrip.blank": "（空）",
     "roundtrip.more": "另有 {n:,} 行有改动",
     "roundtrip.added": "新增{kind}：{keys}",
-    "roundtrip.added_more": "{keys} 等 {n:,} 条",
+    "roundtrip.added_more": "{keys} 等共 {n:,} 条",
     "data.export.button": "下载当前数据（可编辑后重新上传）",
     "data.export.help": "当前工作数据按模板版式导出为一个 Excel 工作簿（每类记录一个工作表）。修改后重新上传，系统只更新改动过的行。",
     "data.export.file": "社区治理数据-{date}.xlsx",

@@ -36,6 +36,17 @@ with st.container(horizontal=True, gap="small"):
             on_click="ignore",
             key=f"template_{language}",
         )
+    # the current working data in the template's layout, to edit and upload again (made when clicked)
+    st.download_button(
+        lang("data.export.button"),
+        lambda: review.data_workbook(page.lang),
+        file_name=review.data_file_name(page.lang),
+        mime=XLSX,
+        icon=":material/download:",
+        on_click="ignore",
+        help=lang("data.export.help"),
+        key="data_export",
+    )
 
 # --- 2. upload and review
 st.subheader(lang("data.upload.title"))
@@ -68,8 +79,9 @@ for upload in uploads or []:
     previews = st.session_state.setdefault("previews", {})
     if (upload.name, digest) not in previews:
         with st.spinner(page.md("data.checking", file=upload.name)):
-            previews[(upload.name, digest)] = load.import_file(page.writer(), data, upload.name, dry_run=True)
-    result = previews[(upload.name, digest)]
+            checked = load.import_file(page.writer(), data, upload.name, dry_run=True)
+            previews[(upload.name, digest)] = (checked, review.upload_changes(page.writer(), checked))
+    result, row_changes = previews[(upload.name, digest)]  # row by row: what the upload adds and changes
     results.append((upload.name, data, result))
 
     ready = result.status == "valid"
@@ -128,6 +140,8 @@ for upload in uploads or []:
         else:
             for sentence in review.summary_sentences(result, page.lang):
                 st.markdown(f"- {sentence}")
+            for line in review.change_lines(row_changes, page.lang):
+                st.markdown(f"- {markdown.escape(line)}")
             for index, sheet in enumerate(result.report.sheets):
                 if sheet.frame.empty:  # e.g. the template's unused sheets
                     continue

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import tempfile
+from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
-from etl import publish
+from etl import db, publish
+from etl.changes import Changes, compare
+from etl.export import export_bytes
 from etl.kinds import AMOUNT, BOOL, DATE, ENUM, INT, KINDS, NUMBER, TARGET, YEAR, Column
 from etl.load import FileResult
 from etl.summary import change_summary
@@ -180,6 +184,70 @@ def summary_sentences(result: FileResult, lang: str) -> list[str]:
                 shown[money] = numbers.yuan(shown[money], lang)
         out.append(t(key, lang, **shown))
     return out
+
+
+def _key_text(kind: str, key: dict, lang: str) -> str:
+    """A row's key as people read it: P001, S01 / 000101, 培训覆盖率 / 2023."""
+    columns = KINDS[kind]
+    return " / ".join(cell(columns.column(k), v, lang, key) for k, v in key.items())
+
+
+def _field_name(column: Column, lang: str) -> str:
+    return column.zh if lang == "zh" else column.name.replace("_", " ")
+
+
+def change_lines(changes: Changes, lang: str) -> list[str]:
+    """What an upload changes, row by row (etl.changes.compare): the keys it adds, and for each updated row every
+    field that changes, stored → new, written as the rest of the UI writes values (labels, dates, ¥). Plain text:
+    escape it for Markdown."""
+    sep = "、" if lang == "zh" else ", "
+    lines = []
+    for kind, keys in changes.added.items():
+        shown = sep.join(_key_text(kind, key, lang) for key in keys)
+        total = changes.added_total[kind]
+        if total > len(keys):
+            shown = t("roundtrip.added_more", lang, keys=shown, n=total)
+        lines.append(t("roundtrip.added", lang, kind=kind_name(kind, lang), keys=shown))
+    blank = t("roundtrip.blank", lang)
+    for change in changes.updated:
+        kind = KINDS[change.kind]
+        fields = ("；" if lang == "zh" else "; ").join(
+            t(
+                "roundtrip.field",
+                lang,
+                field=_field_name(kind.column(name), lang),
+                old=cell(kind.column(name), old, lang, change.row) or blank,
+                new=cell(kind.column(name), new, lang, change.row) or blank,
+            )
+            for name, old, new in change.fields
+        )
+        key = _key_text(change.kind, change.key, lang)
+        if change.name:
+            key += f"（{change.name}）" if lang == "zh" else f" ({change.name})"
+        lines.append(t("roundtrip.row", lang, kind=kind_name(change.kind, lang), key=key, changes=fields))
+    if changes.more_updated:
+        lines.append(t("roundtrip.more", lang, n=changes.more_updated))
+    return lines
+
+
+def upload_changes(con: duckdb.DuckDBPyConnection, result: FileResult) -> Changes:
+    """The rows a checked upload would add and update against the working data (for `change_lines`)."""
+    return compare(con, result)
+
+
+def data_workbook(lang: str, path: str | None = None) -> bytes:
+    """The working data as a workbook in the template's layout, to edit and upload again (etl.export). It opens a
+    connection of its own: a download's data is made when it is clicked, after the page's run has ended."""
+    con = db.connect(path or db.db_path(), wait=db.lock_wait())
+    try:
+        return export_bytes(con, lang)[0]
+    finally:
+        con.close()
+
+
+def data_file_name(lang: str, day: date | None = None) -> str:
+    """The download's file name, with the day it was made."""
+    return t("data.export.file", lang, date=(day or date.today()).isoformat())
 
 
 def history_table(batches: pd.DataFrame, lang: str) -> pd.DataFrame:

@@ -114,7 +114,7 @@ def _after_commit(con: duckdb.DuckDBPyConnection, user: str, batch_id: str, file
             detail = f"{type(exc).__name__}: {exc}"[:300]
             label = {lang: t(f"after_commit.step.{step}", lang) for lang in ("en", "zh")}
             params = {"batch": batch_id, "step": label, "detail": detail}
-            warnings.append(Problem("", None, "", "", "", "", AFTER_COMMIT, params))
+            warnings.append(Problem(key=AFTER_COMMIT, params=params))
             with contextlib.suppress(Exception):  # unrecorded, the warning still reaches the caller
                 audit.record(con, user, "warning", batch_id=batch_id, file=file, step=step, error=detail)
     return warnings
@@ -133,7 +133,7 @@ def _stored_keys(con: duckdb.DuckDBPyConnection):
 
 
 def _refused(file_name: str, exc: guard.FileRefused) -> FileResult:
-    return FileResult(file_name, "rejected", errors=[Problem("", None, "", "", "", "", exc.key, exc.params)])
+    return FileResult(file_name, "rejected", errors=[Problem(key=exc.key, params=exc.params)])
 
 
 def check_file(

@@ -9,7 +9,23 @@ import numpy as np
 import pandas as pd
 
 from etl import values
-from etl.kinds import AMOUNT, BOOL, DATE, ENUM, INT, KINDS, NUMBER, TARGET, YEAR, Column, Kind
+from etl.kinds import (
+    AMOUNT,
+    BOOL,
+    DATE,
+    ENUM,
+    INT,
+    KINDS,
+    NUMBER,
+    TARGET,
+    YEAR,
+    Column,
+    Kind,
+    NotBefore,
+    Percent,
+    RequiredWhen,
+    Rule,
+)
 from etl.read import RawSheet
 from i18n import t
 
@@ -19,18 +35,19 @@ TOTAL_WORDS = {"合计", "总计", "小计", "total", "totals", "grandtotal", "s
 SKIPPED_SHEETS = {"说明", "填写说明", "instructions", "readme"}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Problem:
-    """One problem: where it is, what the cell held, and a message key with its parameters."""
+    """One problem: a message key with its parameters, and where it is and what the cell held (blank for a
+    problem with a whole file or sheet)."""
 
-    sheet: str
-    row: int | None
-    column: str
-    header: str
-    field: str
-    value: str
     key: str
     params: dict = field(default_factory=dict)
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""  # the column letter
+    header: str = ""  # the header text over it
+    field: str = ""  # the kind's column name
+    value: str = ""
 
     def message(self, lang: str) -> str:
         params = {k: (v[lang] if isinstance(v, dict) else v) for k, v in self.params.items()}
@@ -105,11 +122,8 @@ def _recognise(raw: RawSheet, report: Report) -> tuple[Kind, int] | None:
     row, counts = _header_row(raw.cells, kinds)
     if row is None:
         if named:
-            report.errors.append(
-                Problem(
-                    raw.name, None, "", "", "", "", "sheet.missing_column", _missing_params(KINDS[named].required[0])
-                )
-            )
+            missing = _missing_params(KINDS[named].required[0])
+            report.errors.append(Problem(key="sheet.missing_column", params=missing, sheet=raw.name))
         else:
             report.errors.append(_unknown_sheet(raw.name))
         return None
@@ -125,14 +139,10 @@ def _recognise(raw: RawSheet, report: Report) -> tuple[Kind, int] | None:
     if len(best) > 1:
         report.errors.append(
             Problem(
-                raw.name,
-                row,
-                "",
-                "",
-                "",
-                "",
-                "sheet.ambiguous",
-                {
+                key="sheet.ambiguous",
+                sheet=raw.name,
+                row=row,
+                params={
                     "sheet": raw.name,
                     "candidates": {
                         "en": " or ".join(f"'{k.name}'" for k in best),
@@ -156,7 +166,7 @@ def _unknown_sheet(sheet: str) -> Problem:
         "en": ", ".join(k.name for k in KINDS.values()),
         "zh": "、".join(k.zh for k in KINDS.values()),
     }
-    return Problem(sheet, None, "", "", "", "", "sheet.unknown", {"sheet": sheet, "names": names})
+    return Problem(key="sheet.unknown", params={"sheet": sheet, "names": names}, sheet=sheet)
 
 
 def _missing_params(column: Column) -> dict:
@@ -202,27 +212,25 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
         if field_name is None:
             report.warnings.append(
                 Problem(
-                    raw.name,
-                    header_row,
-                    letter,
-                    str(header),
-                    "",
-                    "",
-                    "sheet.unknown_column",
-                    {"column": letter, "header": str(header), "kind": _both(kind)},
+                    key="sheet.unknown_column",
+                    params={"column": letter, "header": str(header), "kind": _both(kind)},
+                    sheet=raw.name,
+                    row=header_row,
+                    column=letter,
+                    header=str(header),
                 )
             )
         elif field_name in columns:
             report.errors.append(
                 Problem(
-                    raw.name,
-                    header_row,
-                    letter,
-                    str(header),
-                    field_name,
-                    str(header),
-                    "sheet.duplicate_column",
-                    {"header": str(header), "other": columns[field_name][0]},
+                    key="sheet.duplicate_column",
+                    params={"header": str(header), "other": columns[field_name][0]},
+                    sheet=raw.name,
+                    row=header_row,
+                    column=letter,
+                    header=str(header),
+                    field=field_name,
+                    value=str(header),
                 )
             )
         else:
@@ -231,7 +239,12 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
     for column in missing:
         report.errors.append(
             Problem(
-                raw.name, header_row, "", column.zh, column.name, "", "sheet.missing_column", _missing_params(column)
+                key="sheet.missing_column",
+                params=_missing_params(column),
+                sheet=raw.name,
+                row=header_row,
+                header=column.zh,
+                field=column.name,
             )
         )
     if missing:
@@ -248,11 +261,13 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
     keep &= ~_total_rows(data)
     repeated = keep & _repeated_header(normal, columns)
     for row in repeated[repeated].index:
-        report.warnings.append(Problem(raw.name, int(row), "", "", "", "", "sheet.header_repeated", {"row": int(row)}))
+        report.warnings.append(
+            Problem(key="sheet.header_repeated", params={"row": int(row)}, sheet=raw.name, row=int(row))
+        )
     keep &= ~repeated
     body, normal = body[keep], normal[keep]
     if normal.empty:
-        report.warnings.append(Problem(raw.name, header_row, "", "", "", "", "sheet.no_rows", {"sheet": raw.name}))
+        report.warnings.append(Problem(key="sheet.no_rows", params={"sheet": raw.name}, sheet=raw.name, row=header_row))
 
     frame = pd.DataFrame({"_row": normal.index.to_numpy()}, index=normal.index)
     for field_name, (letter, header) in columns.items():
@@ -286,11 +301,10 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
         if column.default is not None:
             parsed = parsed.fillna(column.default)
         frame[field_name] = parsed
-    if kind.name == "targets":
-        # training_coverage is a fraction: 100 (or 100 %) and 1 both mean full coverage
-        percent = (frame["metric"] == "training_coverage").fillna(False) & (frame["target"] > 1).fillna(False)
-        frame.loc[percent, "target"] = frame.loc[percent, "target"] / 100
-    report.sheets.append(SheetResult(raw.name, kind.name, int(header_row), columns, frame))
+    result = SheetResult(raw.name, kind.name, int(header_row), columns, frame)
+    for rule in kind.rules:
+        _apply(rule, result, report)
+    report.sheets.append(result)
 
 
 def _total_rows(data: pd.DataFrame) -> pd.Series:
@@ -332,41 +346,59 @@ def _cell_errors(
     letter, header, field_name = where
     for row, value in original[mask].items():
         shown = "" if pd.isna(value) else str(value)
-        report.errors.append(Problem(sheet, int(row), letter, header, field_name, shown, key, params))
+        report.errors.append(
+            Problem(
+                key=key,
+                params=params,
+                sheet=sheet,
+                row=int(row),
+                column=letter,
+                header=header,
+                field=field_name,
+                value=shown,
+            )
+        )
 
 
 def _plain(number: float) -> str:
     return f"{number:g}"
 
 
-def _check_projects(result: SheetResult, report: Report) -> None:
+def _apply(rule: Rule, result: SheetResult, report: Report) -> None:
+    """Apply one of the kind's row rules (etl.kinds) to a parsed sheet: fix its values or report its rows."""
     frame, columns = result.frame, result.columns
-    completed = (frame["status"] == "completed").fillna(False)
-    if "completed_date" in frame:
-        letter, header = columns["completed_date"]
-        no_date = completed & frame["completed_date"].isna()
-    else:
-        letter, header = columns["status"]
-        no_date = completed
-    for row in frame.loc[no_date, "_row"]:
-        report.errors.append(
-            Problem(result.sheet, int(row), letter, header, "completed_date", "", "cell.completed_needs_date")
-        )
-    if "completed_date" in frame and "start_date" in frame:
-        letter, header = columns["completed_date"]
-        early = (frame["completed_date"] < frame["start_date"]).fillna(False)
-        for _, item in frame.loc[early, ["_row", "completed_date"]].iterrows():
-            report.errors.append(
-                Problem(
-                    result.sheet,
-                    int(item["_row"]),
-                    letter,
-                    header,
-                    "completed_date",
-                    str(item["completed_date"].date()),
-                    "cell.completed_before_start",
+    match rule:
+        case Percent(column=column, when=when, equals=equals) if column in frame and when in frame:
+            percent = (frame[when] == equals).fillna(False) & (frame[column] > 1).fillna(False)
+            frame.loc[percent, column] = frame.loc[percent, column] / 100
+        case RequiredWhen(column=column, when=when, equals=equals, key=key) if when in frame:
+            applies = (frame[when] == equals).fillna(False)
+            blank = applies & frame[column].isna() if column in frame else applies
+            letter, header = columns[column] if column in frame else columns[when]
+            for row in frame.loc[blank, "_row"]:
+                report.errors.append(
+                    Problem(key=key, sheet=result.sheet, row=int(row), column=letter, header=header, field=column)
                 )
-            )
+        case NotBefore(column=column, other=other, key=key) if column in frame and other in frame:
+            letter, header = columns[column]
+            early = (frame[column] < frame[other]).fillna(False)
+            for _, item in frame.loc[early, ["_row", column]].iterrows():
+                report.errors.append(
+                    Problem(
+                        key=key,
+                        sheet=result.sheet,
+                        row=int(item["_row"]),
+                        column=letter,
+                        header=header,
+                        field=column,
+                        value=_shown(item[column]),
+                    )
+                )
+
+
+def _shown(value: object) -> str:
+    """A parsed value as the error quotes it (a date without its time)."""
+    return str(value.date()) if isinstance(value, pd.Timestamp) else str(value)
 
 
 def _check_duplicates(report: Report) -> None:
@@ -396,14 +428,14 @@ def _check_duplicates(report: Report) -> None:
                 first_row = f"{first_row} ({origin['_sheet']})"
             report.errors.append(
                 Problem(
-                    item["_sheet"],
-                    int(item["_row"]),
-                    item["_letter"],
-                    kind.column(kind.key[-1]).zh,
-                    kind.key[-1],
-                    " / ".join(str(item[k]) for k in kind.key),
-                    "cell.duplicate_key",
-                    {"key": key_name, "first_row": first_row},
+                    key="cell.duplicate_key",
+                    params={"key": key_name, "first_row": first_row},
+                    sheet=item["_sheet"],
+                    row=int(item["_row"]),
+                    column=item["_letter"],
+                    header=kind.column(kind.key[-1]).zh,
+                    field=kind.key[-1],
+                    value=" / ".join(str(item[k]) for k in kind.key),
                 )
             )
 
@@ -423,14 +455,14 @@ def _check_references(report: Report, stored_keys: Callable[[str], pd.Series]) -
                 for _, item in result.frame.loc[missing, ["_row", ref.column]].iterrows():
                     report.errors.append(
                         Problem(
-                            result.sheet,
-                            int(item["_row"]),
-                            letter,
-                            header,
-                            ref.column,
-                            str(item[ref.column]),
-                            "cell.reference",
-                            {"target": _both(target)},
+                            key="cell.reference",
+                            params={"target": _both(target)},
+                            sheet=result.sheet,
+                            row=int(item["_row"]),
+                            column=letter,
+                            header=header,
+                            field=ref.column,
+                            value=str(item[ref.column]),
                         )
                     )
 
@@ -444,16 +476,14 @@ def validate(raw_sheets: list[RawSheet], stored_keys: Callable[[str], pd.Series]
         if values.normalize_one(raw.name) in SKIPPED_SHEETS or raw.name.startswith("_"):
             continue
         if not raw.visible:
-            report.warnings.append(Problem(raw.name, None, "", "", "", "", "sheet.hidden", {"sheet": raw.name}))
+            report.warnings.append(Problem(key="sheet.hidden", params={"sheet": raw.name}, sheet=raw.name))
             continue
         found = _recognise(raw, report)
         if found:
             _check_sheet(raw, *found, report)
-    for result in report.frames("projects"):
-        _check_projects(result, report)
     _check_duplicates(report)
     _check_references(report, stored_keys)
     if not report.sheets and not report.errors:
-        report.errors.append(Problem("", None, "", "", "", "", "file.no_sheets"))
+        report.errors.append(Problem(key="file.no_sheets"))
     report.errors.sort(key=lambda p: (p.sheet, p.row or 0, len(p.column), p.column))
     return report

@@ -23,7 +23,7 @@ user = signin.require_role(page, "analyst")
 
 
 # --- 1. the template
-st.subheader(lang("data.template.title"))
+st.header(lang("data.template.title"))
 st.caption(lang("data.template.help"))
 with st.container(horizontal=True, gap="small"):
     for language in ("zh", "en"):
@@ -49,7 +49,7 @@ with st.container(horizontal=True, gap="small"):
     )
 
 # --- 2. upload and review
-st.subheader(lang("data.upload.title"))
+st.header(lang("data.upload.title"))
 limit = guard.MAX_FILE_BYTES // 2**20
 st.caption(lang("data.upload.help", limit=limit))
 # Any file is taken (no `type`): Streamlit would refuse a .xls or .csv in the browser with an English line, while the
@@ -221,7 +221,7 @@ with st.expander(lang("data.as_of.title"), icon=":material/event:"):
             st.rerun()
 
 # --- 3. history and undo
-st.subheader(lang("data.history.title"))
+st.header(lang("data.history.title"))
 batches = load.history(page.writer())  # the working data: imports pending approval included
 if batches.empty:
     page.empty("data.history.empty")
@@ -249,7 +249,7 @@ else:
                     st.rerun()
 
 # --- 4. reconciliation
-st.subheader(lang("data.checks.title"))
+st.header(lang("data.checks.title"))
 st.caption(lang("data.checks.help"))
 for check in checks.reconcile(page.writer()):
     icon = ":green[:material/check_circle:]" if check.passed else ":red[:material/cancel:]"

@@ -16,7 +16,7 @@ if page.community:
     st.info(page.md("fund.community_note", community=page.community), icon=":material/info:")
 widgets.kpi_tiles(page, page.q(queries.kpis), ("fund_raised", "fund_used", "usage_rate", "balance"))
 
-st.subheader(page.t("fund.over_time"))
+st.header(page.t("fund.over_time"))
 monthly = page.q(queries.fund_monthly)
 if monthly.empty:
     page.empty("empty.no_fund_activity")
@@ -37,7 +37,7 @@ else:
 
 left, right = st.columns(2)
 with left:
-    st.subheader(page.t("fund.by_quarter"))
+    st.header(page.t("fund.by_quarter"))
     quarters = page.q(queries.donations_by_quarter)
     if quarters.empty:
         page.empty("empty.no_donations")
@@ -48,7 +48,7 @@ with left:
         charts.readable(fig, page, unit="yuan", labels=True)
         page.chart(fig, quarters, "donations_by_quarter", height=300)
 with right:
-    st.subheader(page.t("fund.by_donor_type"))
+    st.header(page.t("fund.by_donor_type"))
     donors = page.filled(page.labelled(page.q(queries.donors_by_type), donor_type="donor_type"), "donor_type")
     if donors.empty:
         page.empty("empty.no_donations")
@@ -58,7 +58,7 @@ with right:
 if page.community:
     st.caption(page.t("fund.donations_town_wide"))
 
-st.subheader(page.t("fund.spending"))
+st.header(page.t("fund.spending"))
 by = st.radio(
     page.t("fund.spending_by"),
     queries.SPENDING_DIMENSIONS,
@@ -100,7 +100,7 @@ else:
         if named.empty:
             page.downloads(page.filled(spending, "label"), f"spending_by_{by}")
 
-st.subheader(page.t("fund.flow"))
+st.header(page.t("fund.flow"))
 flows = page.q(queries.fund_flows)
 if flows.empty:
     page.empty("empty.no_donations")

@@ -28,7 +28,7 @@ with st.container(
     st.markdown(markdown.escape(metrics.joined(sentences, page.lang)))
 
 for group in metrics.GROUPS:
-    st.subheader(page.t(f"overview.{group}"))
+    st.header(page.t(f"overview.{group}"))
     if group == "fund" and page.community:
         st.caption(page.md("fund.community_note", community=page.community))
     for line in metrics.lines(group):  # the programmes each on a line of their own
@@ -36,6 +36,6 @@ for group in metrics.GROUPS:
 page.downloads(kpis, "kpis")
 widgets.drilldown(page, tuple(m.code for m in metrics.shown()))
 
-st.subheader(page.t("overview.attention"))
+st.header(page.t("overview.attention"))
 st.caption(page.t("overview.attention_help"))
 widgets.attention_list(page, page.q(queries.needs_attention))

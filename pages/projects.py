@@ -16,7 +16,7 @@ if projects.empty:
     page.empty("empty.warehouse" if page.empty_warehouse else "empty.filtered")
     st.stop()
 
-st.subheader(page.t("projects.by"))
+st.header(page.t("projects.by"))
 by = st.radio(
     page.t("projects.group_by"),
     queries.PROJECT_DIMENSIONS,
@@ -57,7 +57,7 @@ if unspecified:
 
 left, right = st.columns(2)
 with left:
-    st.subheader(page.t("projects.burnup"))
+    st.header(page.t("projects.burnup"))
     burnup = page.q(queries.completions_burnup)
     target = page.target("projects_completed")
     if burnup.empty:
@@ -83,7 +83,7 @@ with left:
         page.chart(fig, burnup, "completions_burnup", height=320)
         st.caption(page.t("projects.burnup_help"))
 with right:
-    st.subheader(page.t("projects.status"))
+    st.header(page.t("projects.status"))
     statuses = page.labelled(page.q(queries.project_statuses), status="status")
     fig = charts.donut(
         page,
@@ -94,7 +94,7 @@ with right:
     )
     page.chart(fig, statuses, "project_status", height=340, legend_rows=2)
 
-st.subheader(page.t("projects.list"))
+st.header(page.t("projects.list"))
 search = st.text_input(page.t("projects.search"), placeholder=page.t("projects.search_hint"), key="projects_search")
 listed = page.labelled(
     page.q(queries.project_list, search=search.strip()), program="program", level="level", status="status"

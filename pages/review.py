@@ -26,7 +26,7 @@ else:
         page.md("publish.current", version=row["version"], by=publish.publisher(row["published_by"], page.lang), at=at)
     )
 
-st.subheader(page.t("publish.pending"))
+st.header(page.t("publish.pending"))
 waiting = publish.pending(work)
 if waiting.empty:
     st.success(page.t("publish.no_pending"), icon=":material/check_circle:")
@@ -34,7 +34,7 @@ else:
     st.dataframe(review.pending_table(waiting, page.lang), hide_index=True, width="stretch")
 
 year = page.year or int(queries.default_year(work).iloc[0]["year"])
-st.subheader(page.t("publish.changes", year=year))
+st.header(page.t("publish.changes", year=year))
 current_file = publish.current_file(Path(page.path))
 before = None
 if current_file is not None:
@@ -70,5 +70,5 @@ if not waiting.empty or publish.changed_since_published(work):
 if done := st.session_state.pop("publish_done", None):
     st.success(done, icon=":material/check_circle:")
 
-st.subheader(page.t("publish.versions"))
+st.header(page.t("publish.versions"))
 st.dataframe(review.versions_table(versions, page.lang), hide_index=True, width="stretch")

@@ -35,7 +35,7 @@ def coverage_bars(frame, dimension: str, height: int, data=None, target: float |
     page.chart(fig, frame if data is None else data, f"coverage_by_{dimension}", height=height)
 
 
-st.subheader(page.t("training.by_community"))
+st.header(page.t("training.by_community"))
 by_community = page.q(queries.coverage_by, by="community")
 # Forty bars all at 100 % say one thing: draw only the communities below the target (100 % without one) and
 # say the rest in a line.
@@ -67,10 +67,10 @@ if not rest.empty:
 
 left, right = st.columns(2)
 with left:
-    st.subheader(page.t("training.by_role"))
+    st.header(page.t("training.by_role"))
     coverage_bars(page.labelled(page.q(queries.coverage_by, by="role"), role="role"), "role", height=300)
 with right:
-    st.subheader(page.t("training.formats"))
+    st.header(page.t("training.formats"))
     formats = page.filled(page.labelled(page.q(queries.format_mix), format="format"), "format")
     if formats.empty:
         page.empty("empty.no_sessions")
@@ -79,7 +79,7 @@ with right:
         page.chart(fig, formats, "training_formats", height=340, legend_rows=2)
         st.caption(page.t("training.formats_help"))
 
-st.subheader(page.t("training.by_month"))
+st.header(page.t("training.by_month"))
 monthly = page.q(queries.training_by_month)
 if monthly.empty:
     page.empty("empty.no_sessions")
@@ -105,7 +105,7 @@ else:
         charts.readable(fig, page, months="x")
         page.chart(fig, monthly, "person_times_by_month", height=300)
 
-st.subheader(page.t("training.untrained", period=page.period()))
+st.header(page.t("training.untrained", period=page.period()))
 untrained = page.labelled(page.q(queries.untrained_workers), role="role")
 if untrained.empty:
     st.success(page.t("training.all_trained"), icon=":material/check_circle:")
@@ -117,7 +117,7 @@ else:
         {"worker_id": "table.worker_id", "name": "table.name", "community": "table.community", "role": "table.role"},
     )
 
-st.subheader(page.t("training.mentoring"))
+st.header(page.t("training.mentoring"))
 pairs = page.q(queries.mentoring_pairs)
 if pairs.empty:
     page.empty("empty.no_mentoring")

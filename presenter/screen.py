@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from html import escape as _escape_html
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from presenter.slides import Chart, Deck, Slide, fmt
+from presenter.slides import Chart, Deck, Slide, describe, fmt
 from ui import markdown, numbers
+from ui.charts import alternative
 
 
 def escape(text: object) -> str:
@@ -24,6 +26,7 @@ THEMES = {
         "ink": "#f2f5f9",
         "muted": "#a9b6c8",
         "accent": "#ffb74d",
+        "alarm": "#ff8a80",  # the sample mark: 7.9:1 on the dark background (#d32f2f was 3.6:1)
         "series": ("#5aa9ff", "#8595a8"),
         "rule": "#2a3a55",
     },
@@ -33,10 +36,12 @@ THEMES = {
         "ink": "#1b2a41",
         "muted": "#5b6778",
         "accent": "#c62828",
+        "alarm": "#c62828",
         "series": ("#1f5fa8", "#b0bec5"),
         "rule": "#e3e6ea",
     },
 }
+EMPTY = pd.DataFrame()  # no table: a slide's chart is described in a sentence
 TICK_FORMATS = {"percent": ".0%", "yuan": ",.0f", "count": ",.0f", "hours": ",.1f"}
 
 
@@ -130,15 +135,19 @@ def stylesheet(theme: str, fullscreen: bool) -> str:
     .stApp, [data-testid="stHeader"] {{ background: {c["bg"]}; color: {c["ink"]}; }}
     .st-key-slide {{ padding: 8px 8px 0; }}
     .st-key-slide .slide-kicker {{ color: {c["muted"]}; font-size: 24px; letter-spacing: .02em; }}
-    .st-key-slide .slide-sample {{ margin-left: 1em; padding: 0 .5em; border: 2px solid #d32f2f; color: #d32f2f;
+    .st-key-slide .slide-sample {{ margin-left: 1em; padding: 0 .5em; border: 2px solid {c["alarm"]}; color: {c["alarm"]};
         font-weight: 700; border-radius: 4px; }}
-    .st-key-slide .slide-title {{ color: {c["ink"]}; font-size: 60px; font-weight: 800; line-height: 1.1; margin: 4px 0 8px; }}
+    .st-key-slide .slide-title {{ color: {c["ink"]}; font-size: 60px; font-weight: 800; line-height: 1.1; margin: 4px 0 8px;
+        padding: 0; }}
     .st-key-slide .slide-message {{ color: {c["muted"]}; font-size: 32px; line-height: 1.25;
         border-bottom: 6px solid {c["accent"]}; padding-bottom: 14px; margin-bottom: 4px; display: inline-block; }}
-    .st-key-slide .slide-cover {{ color: {c["ink"]}; font-size: 96px; font-weight: 800; line-height: 1.1; margin-top: 12vh; }}
+    .st-key-slide .slide-cover {{ color: {c["ink"]}; font-size: 96px; font-weight: 800; line-height: 1.1; margin-top: 12vh;
+        padding: 0; }}
     .st-key-slide .slide-cover-message {{ color: {c["accent"]}; font-size: 48px; font-weight: 700; margin: 24px 0; }}
     .st-key-slide .slide-programmes {{ color: {c["muted"]}; font-size: 30px; line-height: 1.5; max-width: 1500px; }}
-    .st-key-slide .slide-chart-title {{ color: {c["muted"]}; font-size: 26px; font-weight: 600; }}
+    .st-key-slide .slide-chart-title {{ color: {c["muted"]}; font-size: 26px; font-weight: 600; padding: 0; margin: 0; }}
+    [data-testid="stMain"] [data-testid="stCaptionContainer"], [data-testid="stMain"] [data-testid="stCaptionContainer"] p
+        {{ color: {c["muted"]}; opacity: 1; }}
     .st-key-slide [data-testid="stMetric"] {{ padding: 4px 0 0; }}
     .st-key-slide [data-testid="stMetricValue"] {{ font-size: 92px; font-weight: 800; color: {c["accent"]};
         line-height: 1.0; }}
@@ -230,14 +239,14 @@ def draw(deck: Deck, slide: Slide, number: int, theme: str) -> None:
         kicker = f'<div class="slide-kicker">{escape(deck.t("presenter.footer_town"))}{mark}</div>'
         if slide.key == "cover":
             st.markdown(
-                f'{kicker}<div class="slide-cover">{escape(slide.title)}</div>'
+                f'{kicker}<h2 class="slide-cover">{escape(slide.title)}</h2>'
                 f'<div class="slide-cover-message">{escape(slide.message)}</div>'
                 f'<div class="slide-programmes">{escape(deck.t("presenter.cover.programmes"))}</div>',
                 unsafe_allow_html=True,
             )
         else:
             st.markdown(
-                f'{kicker}<div class="slide-title">{escape(slide.title)}</div>'
+                f'{kicker}<h2 class="slide-title">{escape(slide.title)}</h2>'
                 f'<div class="slide-message">{escape(slide.message)}</div>',
                 unsafe_allow_html=True,
             )
@@ -250,7 +259,7 @@ def draw(deck: Deck, slide: Slide, number: int, theme: str) -> None:
             if slide.chart is not None:
                 with right:
                     st.markdown(
-                        f'<div class="slide-chart-title">{escape(slide.chart.title)}</div>', unsafe_allow_html=True
+                        f'<h3 class="slide-chart-title">{escape(slide.chart.title)}</h3>', unsafe_allow_html=True
                     )
                     st.plotly_chart(
                         markdown.plotly_safe(figure(slide.chart, theme, deck.lang)),
@@ -258,5 +267,15 @@ def draw(deck: Deck, slide: Slide, number: int, theme: str) -> None:
                         config={"displayModeBar": False, "staticPlot": False},
                         key=f"slide_chart_{number}",
                     )
+                    # a screen reader's version: the chart named by its title, its figures in a sentence (issue 19)
+                    html = alternative(
+                        f"slide_chart_{number}",
+                        slide.chart.title,
+                        EMPTY,
+                        {},
+                        deck.lang,
+                        describe(slide.chart, deck.lang),
+                    )
+                    st.html(html, unsafe_allow_javascript=True)
         with st.container(key="slide_footer"):
             st.caption(markdown.escape(deck.footer(slide)))

@@ -127,6 +127,25 @@ def fmt(unit: str, x: float | None, lang: str) -> str:
     return numbers.by_unit(unit, x, lang)
 
 
+def describe(chart: Chart, lang: str) -> str:
+    """The chart's figures in one sentence, for whoever cannot see it: a screen reader on the slide, the alt text of
+    the printed report's picture and of the .pptx's chart ('Chart: Coverage by role. Secretary: 100.0%; …')."""
+    several = len(chart.series) > 1
+    items = [
+        t(
+            "chart.alt_item",
+            lang,
+            category=category,
+            values=", ".join(
+                f"{s.name} {fmt(chart.unit, s.values[i], lang)}" if several else fmt(chart.unit, s.values[i], lang)
+                for s in chart.series
+            ),
+        )
+        for i, category in enumerate(chart.categories)
+    ]
+    return t("chart.alt", lang, title=chart.title, items=t("chart.alt_sep", lang).join(items))
+
+
 def mask_name(name: object) -> str:
     """'张三' -> '张*', 'Zhang San' -> 'Z*': the first character and one star, which also hides the name's length."""
     text = "" if name is None or (isinstance(name, float) and pd.isna(name)) else str(name).strip()

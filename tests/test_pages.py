@@ -69,7 +69,7 @@ def shown_by_code(at: AppTest) -> dict[str, str]:
 
 
 def texts(at: AppTest) -> str:
-    parts = [e.value for e in (*at.markdown, *at.caption, *at.info, *at.success, *at.title, *at.subheader)]
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.info, *at.success, *at.title, *at.header)]
     return "\n".join(str(p) for p in parts)
 
 
@@ -98,7 +98,7 @@ def test_overview_shows_the_published_figures(sample_db):
     assert "278 / 278 workers trained" in texts(at)
     assert "Target 110 (2023)" in texts(at)  # training hours target from the targets sheet
     assert "Target 50 (2023)" in texts(at)  # group-governance projects: no all-programme total anywhere
-    assert at.subheader[0].value == t("overview.programme", "en")  # the programmes lead
+    assert at.header[0].value == t("overview.programme", "en")  # the programmes lead
     assert at.metric[0].label == metrics.METRICS["projects_completed"].label("en")
     assert [w.value for w in at.warning] == [t("page.sample", "en")]  # a banner, not a caption
     assert at.query_params["year"] == "2023"

@@ -3,6 +3,10 @@ ticks, labels and hover in one unit (readable), donuts whose small slices stay r
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
+from html import escape
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -183,4 +187,54 @@ def sankey(page: Page, flows: pd.DataFrame) -> go.Figure:
             },
             textfont={"color": "#262730", "size": 12, "shadow": "none"},
         )
+    )
+
+
+# --- what a screen reader reads for a chart (issue 19)
+
+
+def _cell(value: object, kind: str, lang: str) -> str:
+    """A table cell as the page writes it (money, shares, dates in the reader's words)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if kind in ("date", "month", "datetime"):
+        with contextlib.suppress(ValueError, TypeError):
+            stamp = pd.Timestamp(value).date()
+            return numbers.month(stamp, lang) if kind == "month" else numbers.day(stamp, lang)
+    if pd.api.types.is_number(value) and not pd.api.types.is_bool(value):
+        if kind == "percent":
+            return numbers.percent(float(value))
+        if kind == "yuan":
+            return numbers.yuan(float(value), lang)
+        return numbers.number(float(value), 0 if float(value).is_integer() else 1)
+    return str(value)
+
+
+ALT_ROWS = 60  # a screen reader's table, not the download: the downloads hold every row
+
+
+def alternative(key: str, title: str, frame: pd.DataFrame, kinds: dict[str, str], lang: str, note: str = "") -> str:
+    """HTML for st.html after the chart whose element key is `key`: its figures as a table a screen reader reaches
+    (captioned with the chart's title; none when `frame` has no columns) and `note` (a sentence of its figures),
+    hidden from sight by TILE_CSS's .chart-alt rule; and a line of script that names the chart's own box
+    (role=figure, aria-label = the title, aria-describedby = that text)."""
+    ident = "alt-" + re.sub(r"[^\w-]", "_", key)
+    head = "".join(f'<th scope="col">{escape(str(c))}</th>' for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(_cell(v, kinds.get(c, ''), lang))}</td>" for c, v in row.items()) + "</tr>"
+        for _, row in frame.head(ALT_ROWS).iterrows()
+    )
+    table = (
+        f"<table><caption>{escape(title)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        if len(frame.columns)
+        else ""
+    )
+    more = f"<p>{escape(note)}</p>" if note else ""
+    names = json.dumps({"key": key, "title": title, "alt": ident}).replace("</", "<\\/")
+    return (
+        f'<div class="chart-alt" id="{ident}">{table}{more}</div>'
+        f"<script>(() => {{ const a = {names};"
+        " const box = document.querySelector('.st-key-' + a.key);"
+        " if (box) { box.setAttribute('role', 'figure'); box.setAttribute('aria-label', a.title);"
+        " box.setAttribute('aria-describedby', a.alt); } })();</script>"
     )

@@ -16,7 +16,7 @@ import queries
 from etl import db, kinds, publish
 from i18n import t
 from ui import export, markdown, numbers
-from ui.charts import PLOTLY_CONFIG, legible
+from ui.charts import PLOTLY_CONFIG, alternative, legible
 from ui.filters import ALL, CLOSE_SIDEBAR_ON_PHONE, choice
 from ui.routing import route_through_app
 from ui.session import query, reader, snapshot, working
@@ -176,9 +176,14 @@ class Page:
             separators=".,",
         )
         legible(fig)
-        png = export.file_stem(name, self.about(), export.spec(name).scope)  # the PNG is named like the data files
+        about = self.about()
+        png = export.file_stem(name, about, export.spec(name).scope)  # the PNG is named like the data files
         config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"], "filename": png}}
         st.plotly_chart(markdown.plotly_safe(fig), width="stretch", config=config, key=f"chart_{name}")
+        # what a screen reader reads instead: the chart named by its title, its figures as a table (issue 19)
+        shown, kinds = export.table(data, name, about, label=self.label)
+        title = export.title(name, self.lang)
+        st.html(alternative(f"chart_{name}", title, shown, kinds, self.lang), unsafe_allow_javascript=True)
         self.downloads(data, name)
 
     def table(self, frame: pd.DataFrame, name: str, columns: dict[str, str], **config: object) -> None:

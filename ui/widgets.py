@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 # screens), labels that wrap instead of being cut, larger type on a 1920 px screen. Streamlit's own classes are
 # the only hooks: the keys of kpi_tiles' containers (st-key-kpis_<n>_…, st-key-tile_<code>) scope every rule.
 TILE_CSS = """<style>
+/* a chart's text alternative (ui.charts.alternative): read by screen readers, out of sight and out of the layout */
+div[data-testid="stElementContainer"]:has(.chart-alt) { position: absolute !important; width: 1px !important;
+  height: 1px !important; overflow: hidden !important; clip-path: inset(50%); white-space: nowrap; margin: -1px; }
 div[class*="st-key-kpis_"] > div { flex: 1 1 calc(25% - 0.75rem) !important; min-width: 11rem !important; }
 div[class*="st-key-kpis_3_"] > div { flex-basis: calc(33% - 0.75rem) !important; }
 div[class*="st-key-kpis_5_"] > div { flex-basis: calc(20% - 0.75rem) !important; min-width: 8.5rem !important; }
@@ -33,7 +36,7 @@ div[class*="st-key-tile_"] [data-testid="stMetricLabel"] p { white-space: normal
   div[class*="st-key-tile_"] [data-testid="stProgress"] { display: none; }
   div[data-testid="stLayoutWrapper"]:has(> div.st-key-narrative) { order: 99; }  /* phone: figures first, words after */
   [data-testid="stMain"] h1 { font-size: 1.75rem; }
-  [data-testid="stMain"] h3 { font-size: 1.2rem; }
+  [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 1.2rem; }
   [data-testid="stMain"] [data-testid="stAlertContainer"] p { font-size: 0.875rem; }
 }
 @media (min-width: 1600px) {

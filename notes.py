@@ -20,6 +20,22 @@ from ui import numbers
 
 COLUMNS = ("note_id", "date", "end_date", "metric", "community", "text_zh", "text_en")
 
+# The monthly charts of the pages (by the name they are drawn and downloaded under) and the figures they show:
+# a note on one of those figures is drawn on the chart.
+CHARTS: dict[str, tuple[str, ...]] = {
+    "completions_burnup": (
+        "projects_completed",
+        "group_governance_themes",
+        "beautiful_community_district_plus",
+        "beautiful_community_municipal",
+        "micro_renewal_completed",
+        "micro_renewal_resident_proposed",
+    ),
+    "training_hours_by_month": ("training_hours", "sessions"),
+    "person_times_by_month": ("person_times",),
+    "fund_over_time": ("fund_raised", "fund_used", "usage_rate", "balance"),
+}
+
 
 def _held(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the warehouse has a notes table (a version published before notes existed has none)."""

@@ -32,6 +32,7 @@ else:
     )
     fig.for_each_trace(lambda tr: tr.update(name=page.t(series[tr.name])))
     charts.readable(fig, page, unit="yuan", months="x")
+    charts.mark_notes(fig, page, "fund_over_time")
     page.chart(fig, monthly, "fund_over_time", height=360, legend_rows=1)
     st.caption(page.t("fund.over_time_help"))
 

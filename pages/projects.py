@@ -72,6 +72,7 @@ with left:
             labels={"month": "", "cumulative": page.t("projects.cumulative")},
         )
         charts.readable(fig, page, months="x")
+        charts.mark_notes(fig, page, "completions_burnup")
         if target:
             fig.add_hline(
                 y=target,

@@ -93,6 +93,7 @@ else:
             labels={"month": "", "hours": metrics.METRICS["training_hours"].label(page.lang)},
         )
         charts.readable(fig, page, unit="hours", months="x")
+        charts.mark_notes(fig, page, "training_hours_by_month")
         page.chart(fig, monthly, "training_hours_by_month", height=300)
     with right:
         fig = px.bar(
@@ -103,6 +104,7 @@ else:
             color_discrete_sequence=["#ff7f0e"],
         )
         charts.readable(fig, page, months="x")
+        charts.mark_notes(fig, page, "person_times_by_month")
         page.chart(fig, monthly, "person_times_by_month", height=300)
 
 st.header(page.t("training.untrained", period=page.period()))

@@ -275,7 +275,15 @@ class _Writer:
         self.figures(s, page)
         if page.chart is not None:
             self.chart(s, page.chart)
+        self.remarks(s, page)
         self.notes(s, page)
+
+    def remarks(self, slide, page: Slide) -> None:
+        """The notes (说明备注) that explain the slide's figures, on one line beside the rule under the message
+        (and in the speaker notes, with the definitions)."""
+        if page.remarks:
+            line = self.deck.t("note.speaker", line=("；" if self.deck.lang == "zh" else "; ").join(page.remarks))
+            self.text(slide, line, Inches(2.0), Inches(1.86), Inches(10.7), Inches(0.3), size=12, colour=ACCENT)
 
     def notes(self, slide, page: Slide) -> None:
         slide.notes_slide.notes_text_frame.text = self.deck.speaker_notes(page)

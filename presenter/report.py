@@ -37,6 +37,7 @@ td.reached { width: 34%; }
 .card.span4 { grid-column: span 4; display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 2fr); gap: 5mm; }
 .card h3 { margin: 0 0 1mm; font-size: 11pt; }
 .card .message { color: #5b6778; margin: 0 0 2mm; }
+.card .remark { grid-column: 1 / -1; margin: 1.5mm 0 0; font-size: 8.5pt; color: #6a3d9a; }
 .figures { display: flex; flex-wrap: wrap; gap: 1mm 5mm; margin-bottom: 2mm; }
 .figures b { color: #c62828; font-size: 13pt; }
 .figures small { display: block; color: #1b2a41; font-size: 8.5pt; }
@@ -196,9 +197,12 @@ def _spans(slides: list[Slide]) -> list[int]:
 def _card(deck: Deck, slide: Slide, span: int) -> str:
     figures = "".join(f"<div><b>{escape(f.text)}</b><small>{escape(f.label)}</small></div>" for f in slide.figures)
     chart = _bars(slide.chart, deck.lang) if slide.chart is not None else ""
+    # the notes (说明备注) that explain the card's figures, under its chart
+    remarks = "".join(f'<p class="remark">{escape(deck.t("note.speaker", line=r))}</p>' for r in slide.remarks)
     return (
         f'<section class="card span{span}"><div class="text"><h3>{escape(slide.title)}</h3>'
-        f'<p class="message">{escape(slide.message)}</p><div class="figures">{figures}</div></div>{chart}</section>'
+        f'<p class="message">{escape(slide.message)}</p><div class="figures">{figures}</div></div>{chart}{remarks}'
+        "</section>"
     )
 
 

@@ -277,5 +277,9 @@ def draw(deck: Deck, slide: Slide, number: int, theme: str) -> None:
                         describe(slide.chart, deck.lang),
                     )
                     st.html(html, unsafe_allow_javascript=True)
+        if slide.remarks:  # the notes (说明备注) that explain the slide's figures, one visible line each
+            with st.container(key="slide_remarks"):
+                for remark in slide.remarks:
+                    st.caption(f":material/sticky_note_2: {markdown.escape(remark)}")
         with st.container(key="slide_footer"):
             st.caption(markdown.escape(deck.footer(slide)))

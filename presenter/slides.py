@@ -7,6 +7,7 @@ Every figure is as it stood on the as-of day (see the "presenter" section of que
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import duckdb
 import pandas as pd
 
 import metrics
+import notes
 import queries
 from etl import kinds, publish
 from i18n import t
@@ -66,6 +68,7 @@ class Slide:
     chart: Chart | None = None
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # extra speaker notes beyond the figures' definitions
+    remarks: tuple[str, ...] = ()  # the notes (说明备注) that explain its figures, shown on the slide as lines
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ class Deck:
     def speaker_notes(self, slide: Slide) -> str:
         """Each figure's definition, then the slide's notes, the as-of day and the source files."""
         lines = [f"{f.label}: {f.text}. {f.definition}" for f in slide.figures if f.definition]
+        lines += [self.t("note.speaker", line=r) for r in slide.remarks]
         lines += list(slide.notes)
         lines.append(self.footer(slide))
         return "\n".join(lines)
@@ -462,16 +466,25 @@ def build(
     day, year = period["day"], int(period["year"])
     b = _Builder(run, lang, day, year, mask)
     kpis = b.kpis()
-    slides = (
-        b.cover(),
-        b.group_governance(),
-        b.beautiful_community(),
-        b.micro_renewal(),
-        b.coverage(),
-        b.training_volume(),
-        b.mentoring(),
-        b.fund(),
-        b.targets(kpis),
+    found = run(queries.notes, year=year, as_of=day)  # the notes of the deck's period, each on its figures' slide
+
+    def remarked(slide: Slide) -> Slide:
+        codes = [f.key for f in slide.figures if f.key in metrics.METRICS]
+        return dataclasses.replace(slide, remarks=notes.lines(found, codes, lang)) if codes else slide
+
+    slides = tuple(
+        remarked(s)
+        for s in (
+            b.cover(),
+            b.group_governance(),
+            b.beautiful_community(),
+            b.micro_renewal(),
+            b.coverage(),
+            b.training_volume(),
+            b.mentoring(),
+            b.fund(),
+            b.targets(kpis),
+        )
     )
     sample = bool(run(queries.sample_only).iloc[0]["sample"])
     published = run(queries.publication)

@@ -4,16 +4,29 @@ in the printed report; never outside the period shown."""
 
 from __future__ import annotations
 
+import io
+import json
+import shutil
 from datetime import date
+from pathlib import Path
 
+import duckdb
 import pytest
-from workbooks import workbook_bytes
+import streamlit as st
+from pptx import Presentation
+from streamlit.testing.v1 import AppTest
+from workbooks import strings_in, workbook_bytes
 
 import metrics
 import notes
 import queries
-from etl import kinds, validate
+from etl import db, kinds, publish, validate
 from etl.load import import_file, undo
+from presenter import deck as pptx
+from presenter import report, slides
+from ui import markdown
+
+ROOT = Path(__file__).resolve().parent.parent
 
 HEADERS = ["备注编号", "日期", "结束日期", "指标", "社区", "备注内容", "英文备注"]
 SUMMER = ["N1", "2023-08-01", "2023-08-31", "培训人次", None, "8月暑期停课", "No training in August: summer break"]
@@ -105,3 +118,123 @@ def test_the_pages_query_takes_the_year_as_of_the_datas_date(warehouse):
     assert list(queries.notes(warehouse, year=2023)["note_id"]) == ["N1"]
     assert queries.notes(warehouse, year=2023, as_of=date(2023, 6, 30)).empty
     assert list(queries.notes(warehouse, year=None)["note_id"]) == ["N1"]
+
+
+# --- where a note shows: the sample with two notes imported and published, one in 2023 and one outside it
+
+OUTSIDE = ["N9", "2022-06-01", None, "person_times", None, "旧年份的备注", "A note of another year"]
+FUND = ["N2", "2023-10-01", None, "募集资金", None, "十月企业集中捐赠", None]
+
+
+@pytest.fixture
+def noted(sample_file, tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "w.duckdb"
+    shutil.copy(sample_file, path)
+    con = db.connect(path)
+    result = import_file(con, note_file(SUMMER, FUND, OUTSIDE), "备注.xlsx", user="analyst")
+    assert result.status == "loaded", [e.as_dict() for e in result.errors]
+    publish.publish(con, "approver")
+    con.close()
+    monkeypatch.delenv("DASHBOARD_NO_SAMPLE", raising=False)
+    monkeypatch.setenv("DASHBOARD_LANG", "en")
+    monkeypatch.setenv("DASHBOARD_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield path
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def open_page(page: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chart_specs(at: AppTest) -> dict[str, dict]:
+    """Each Plotly chart's decoded figure by the name the page gave it (its key is chart_<name>)."""
+    return {e.proto.id.rsplit("-chart_", 1)[-1]: json.loads(e.proto.spec) for e in at.get("plotly_chart")}
+
+
+def note_traces(spec: dict) -> list[dict]:
+    return [trace for trace in spec["data"] if trace.get("meta") == "notes"]
+
+
+def test_a_note_is_drawn_on_the_charts_of_its_metric_only(noted):
+    specs = chart_specs(open_page("training", year="2023", lang="en"))
+    [marker] = note_traces(specs["person_times_by_month"])
+    assert marker["hovertext"] == ["2023-08-01 – 2023-08-31: No training in August: summer break"]
+    assert marker["x"] == ["2023-08-01"]
+    assert any(shape["x0"] == "2023-08-01" for shape in specs["person_times_by_month"]["layout"]["shapes"])
+    assert not note_traces(specs["training_hours_by_month"])  # another figure's chart
+    assert not any("another year" in s for s in strings_in(specs))  # outside the period: not drawn
+    fund = chart_specs(open_page("fund", year="2023", lang="zh"))["fund_over_time"]
+    assert note_traces(fund)[0]["hovertext"] == ["2023年10月1日：十月企业集中捐赠"]  # no English: the Chinese text
+
+
+def tile_captions(at: AppTest, code: str) -> list[str]:
+    """The captions inside the tile of metric `code` (its container's key is tile_<code>), as a reader sees them."""
+
+    def captions(node) -> list[str]:
+        if node.type == "caption":
+            return [markdown.unescape(node.value)]
+        return [c for child in getattr(node, "children", {}).values() for c in captions(child)]
+
+    def find(node):
+        if node.type == "flex_container" and node.proto.id.endswith(f"-tile_{code}"):
+            return node
+        return next((f for child in getattr(node, "children", {}).values() if (f := find(child))), None)
+
+    tile = find(at.main)
+    assert tile is not None, f"no tile for {code}"
+    return [c.removeprefix(":material/sticky_note_2: ") for c in captions(tile) if "sticky_note" in c]
+
+
+def test_a_note_is_listed_under_its_tile_in_its_period(noted):
+    at = open_page("training", year="2023", lang="en")
+    assert tile_captions(at, "person_times") == ["2023-08-01 – 2023-08-31: No training in August: summer break"]
+    assert tile_captions(at, "training_hours") == []
+    later = open_page("training", year="2024", lang="en")
+    assert tile_captions(later, "person_times") == []  # outside the period
+
+
+def test_a_note_travels_to_its_slide_the_pptx_and_the_report(noted):
+    con = duckdb.connect(str(publish.current_file(noted)), read_only=True)
+    deck = slides.build(con, lang="en", day=date(2024, 1, 31))
+    zh = slides.build(con, lang="zh", day=date(2024, 1, 31))
+    con.close()
+    assert deck.year == 2023
+    by_key = {s.key: s for s in deck.slides}
+    summer = "2023-08-01 – 2023-08-31: No training in August: summer break"
+    assert by_key["training_volume"].remarks == (summer,)
+    assert by_key["fund"].remarks == ("2023-10-01: 十月企业集中捐赠",)
+    assert all(not s.remarks for k, s in by_key.items() if k not in ("training_volume", "fund"))
+    assert {s.key: s.remarks for s in zh.slides}["training_volume"] == ("2023年8月1日至2023年8月31日：8月暑期停课",)
+
+    presentation = Presentation(io.BytesIO(pptx.to_pptx(deck)))
+    page = presentation.slides[[s.key for s in deck.slides].index("training_volume")]
+    shapes = [shape.text_frame.text for shape in page.shapes if shape.has_text_frame]
+    assert "Note: " + summer in shapes  # on the slide
+    assert "Note: " + summer in page.notes_slide.notes_text_frame.text  # and in the speaker notes
+    every = " ".join(sh.text_frame.text for sl in presentation.slides for sh in sl.shapes if sh.has_text_frame)
+    assert "another year" not in every
+
+    html = report.to_html(deck)
+    assert '<p class="remark">Note: ' + summer + "</p>" in html
+    assert "another year" not in html and "旧年份" not in html
+
+
+def test_the_presenter_page_shows_the_slides_note(noted):
+    con = duckdb.connect(str(publish.current_file(noted)), read_only=True)
+    keys = [s.key for s in slides.build(con, lang="en").slides]
+    con.close()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.session_state["presenter_slide"] = keys.index("training_volume") + 1
+    at.switch_page("pages/presenter.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = [markdown.unescape(c.value) for c in at.caption]
+    assert ":material/sticky_note_2: 2023-08-01 – 2023-08-31: No training in August: summer break" in captions

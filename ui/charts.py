@@ -238,3 +238,67 @@ def alternative(key: str, title: str, frame: pd.DataFrame, kinds: dict[str, str]
         " if (box) { box.setAttribute('role', 'figure'); box.setAttribute('aria-label', a.title);"
         " box.setAttribute('aria-describedby', a.alt); } })();</script>"
     )
+
+
+NOTE_COLOUR = "#6a3d9a"  # notes (说明备注): one colour on every chart, apart from the series' own
+
+
+def mark_notes(fig: go.Figure, page: Page, chart: str) -> go.Figure:
+    """The notes (说明备注) that explain the figures of monthly chart `chart` (notes.CHARTS) in the page's period and
+    community: a dotted line at each note's month and a marker above the data whose hover is the note's line
+    (returns the same figure). Call it after `readable`, which rewrites every trace's hover."""
+    import notes as notes_module
+    import queries
+
+    return draw_notes(fig, notes_module.for_metrics(page.q(queries.notes), notes_module.CHARTS[chart]), page.lang)
+
+
+def draw_notes(fig: go.Figure, found: pd.DataFrame, lang: str) -> go.Figure:
+    """Notes (rows of notes.in_period) drawn on a monthly chart whose x axis holds dates (see mark_notes)."""
+    import notes as notes_module
+    from i18n import t
+
+    if found.empty:
+        return fig
+    heights = [
+        float(v) for trace in fig.data if trace.y is not None for v in trace.y if v is not None and not pd.isna(v)
+    ]
+    top = max(heights, default=0.0) or 1.0
+    rows = found.to_dict("records")
+    months = [notes_module.anchor(n).isoformat() for n in rows]
+    for month in dict.fromkeys(months):
+        fig.add_vline(x=month, line_dash="dot", line_width=1, line_color=NOTE_COLOUR, layer="below")
+    fig.add_trace(
+        go.Scatter(
+            x=months,
+            y=[top * 1.08] * len(rows),
+            mode="markers",
+            marker={"symbol": "triangle-down", "size": 14, "color": NOTE_COLOUR},
+            name=t("note.label", lang),
+            hovertext=[notes_module.line(n, lang) for n in rows],
+            hovertemplate="%{hovertext}<extra></extra>",
+            showlegend=False,
+            meta="notes",
+        )
+    )
+    return fig
+
+
+def lowest_with_rest(frame: pd.DataFrame, dimension: str, most: int, rest: str) -> pd.DataFrame:
+    """At most `most` bars of coverage: the `most - 1` lowest rows of `frame` (dimension, roster, trained,
+    coverage), then one row named `rest` pooling all the others (their roster and trained summed, coverage the
+    ratio of the sums) — a chart of 1,900 bars took seconds to draw and could not be read. Fewer rows pass as
+    they are. The pooled row's `pooled` column counts the rows it holds (1 for every other row)."""
+    ordered = frame.sort_values(["coverage", dimension], kind="stable").assign(pooled=1)
+    if len(ordered) <= most:
+        return ordered.reset_index(drop=True)
+    shown, others = ordered.iloc[: most - 1], ordered.iloc[most - 1 :]
+    roster, trained = int(others["roster"].sum()), int(others["trained"].sum())
+    pooled = {
+        dimension: rest,
+        "roster": roster,
+        "trained": trained,
+        "coverage": trained / roster if roster else 0.0,
+        "pooled": len(others),
+    }
+    return pd.concat([shown, pd.DataFrame([pooled])], ignore_index=True)

@@ -12,6 +12,7 @@ import metrics
 import queries
 from etl import kinds
 from i18n import t
+from notes import lines as note_lines
 from ui import markdown, numbers
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
     A town-wide metric shown while a community is selected says 全镇 / town-wide in its label.
     """
     rows = {r["metric"]: r for r in frame.to_dict("records")}
+    found = page.q(queries.notes)  # the notes (说明备注) of the same period and community, listed under their tile
     # one wrapping line of tiles (TILE_CSS): up to `per_row` on a laptop, two on a phone, never a lone column
     line = st.container(horizontal=True, gap="small", key=f"kpis_{per_row}_{codes[0]}")
     for code in codes:
@@ -107,6 +109,8 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
                 share = value / goal
                 key = "kpi.reached_pace" if paced else ("kpi.reached_so_far" if row["partial"] else "kpi.reached")
                 st.progress(min(max(share, 0.0), 1.0), text=page.t(key, share=numbers.percent(share)))
+            for note in note_lines(found, (code,), page.lang):
+                st.caption(f":material/sticky_note_2: {markdown.escape(note)}")
 
 
 def _headers(table: str, columns: list[str], lang: str) -> dict[str, str]:

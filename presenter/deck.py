@@ -16,7 +16,7 @@ from pptx.oxml.xmlchemy import OxmlElement
 from pptx.util import Emu, Inches, Pt
 from xlsxwriter import Workbook
 
-from presenter.slides import Chart, Deck, Slide
+from presenter.slides import Chart, Deck, Slide, describe
 
 WIDTH, HEIGHT = Emu(12_192_000), Emu(6_858_000)  # 16:9, 13.333 × 7.5 in (PowerPoint's widescreen)
 INK = RGBColor(0x1B, 0x2A, 0x41)  # titles and figures' labels
@@ -185,6 +185,8 @@ class _Writer:
         frame = slide.shapes.add_chart(
             CHART_TYPES[chart.kind], left, top + Inches(0.4), width, height - Inches(0.4), data
         )
+        # alt text (issue 19): the chart's figures in a sentence, as PowerPoint's own "Alt Text" pane writes it
+        frame._element.nvGraphicFramePr.cNvPr.set("descr", describe(chart, self.deck.lang))
         plot = frame.chart
         self.style(plot.font, 12, MUTED)
         plot.has_title = False

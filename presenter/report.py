@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from presenter.slides import Chart, Deck, Slide, fmt
+from presenter.slides import Chart, Deck, Slide, describe, fmt
 from ui import numbers
 
 CSS = """
@@ -122,7 +122,8 @@ def _columns(chart: Chart, lang: str) -> str:
             + "</span>"
         )
     return (
-        f'<div class="chart" data-kind="columns"><div class="chart-title">{escape(chart.title)}{legend}</div>'
+        f'<div class="chart" data-kind="columns" role="img" aria-label="{escape(describe(chart, lang))}">'
+        f'<div class="chart-title">{escape(chart.title)}{legend}</div>'
         f'<div class="columns">{"".join(cells)}</div></div>'
     )
 
@@ -172,7 +173,8 @@ def _bars(chart: Chart, lang: str) -> str:
                 f'<div class="value">{escape(_chart_value(chart.unit, value, lang))}</div>'
             )
     return (
-        f'<div class="chart" data-kind="bars"><div class="chart-title">{escape(chart.title)}{legend}</div>'
+        f'<div class="chart" data-kind="bars" role="img" aria-label="{escape(describe(chart, lang))}">'
+        f'<div class="chart-title">{escape(chart.title)}{legend}</div>'
         f'<div class="bars">{"".join(rows)}</div></div>'
     )
 

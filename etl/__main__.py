@@ -245,7 +245,8 @@ def _handout(args) -> int:
     if not warehouse.is_file():
         print(f"error: no warehouse at {warehouse} (give --db, or load workbooks first)", file=sys.stderr)
         return EXIT_USAGE
-    lang = args.lang or (os.environ.get("DASHBOARD_LANG") if os.environ.get("DASHBOARD_LANG") in ("en", "zh") else "en")
+    env_lang = os.environ.get("DASHBOARD_LANG", "")
+    lang = args.lang or (env_lang if env_lang in ("en", "zh") else "en")
 
     import queries
     from presenter import deck as pptx

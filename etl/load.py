@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -181,8 +182,8 @@ def _upsert(
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE changed AS SELECT s.* FROM stage s JOIN {table} t ON {on} WHERE {differs}"
     )
-    inserted = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
-    updated = con.execute("SELECT count(*) FROM changed").fetchone()[0]
+    inserted = _one(con.execute("SELECT count(*) FROM fresh"))
+    updated = _one(con.execute("SELECT count(*) FROM changed"))
     keys = ", ".join(f'"{k}"' for k in key)
     if updated:
         con.execute(
@@ -209,8 +210,15 @@ def _upsert(
     return {"rows": len(frame), "inserted": inserted, "updated": updated, "unchanged": len(frame) - inserted - updated}
 
 
+def _one(result: duckdb.DuckDBPyConnection) -> Any:
+    """The value of a statement that returns one row of one value (an aggregate, or the rows a DML changed)."""
+    row = result.fetchone()
+    assert row is not None  # such statements always return their row
+    return row[0]
+
+
 def _next_batch(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-    seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM import_batches").fetchone()[0]
+    seq = _one(con.execute("SELECT coalesce(max(seq), 0) + 1 FROM import_batches"))
     return seq, f"B{seq:05d}"
 
 
@@ -250,6 +258,7 @@ def import_file(
                 _record_rejection(con, user, claimed_user, file_name, digest, result)
             return result
         report = result.report
+        assert report is not None  # check_file validates every file it does not reject
         total = sum(len(sheet.frame) for sheet in report.sheets)
         done = 0
         if progress:
@@ -262,7 +271,7 @@ def import_file(
             was_fresh = derived.is_fresh(con)
             con.execute("CREATE OR REPLACE TEMP TABLE new_attendance (session_id VARCHAR, worker_id VARCHAR)")
             seq, batch_id = _next_batch(con)
-            sheets = []
+            sheets: list[dict[str, Any]] = []
             for kind_name in LOAD_ORDER:
                 for sheet in report.frames(kind_name):
                     counts = _upsert(con, KINDS[kind_name], sheet.frame, batch_id, keep_new=roll_ups and was_fresh)
@@ -310,7 +319,7 @@ def import_file(
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
-            if stored is not None:
+            if stored is not None and batch_id is not None:
                 backup.forget_upload(con, batch_id, stored)
             raise
         result.status, result.batch_id = "loaded", batch_id
@@ -408,20 +417,24 @@ def undo(con: duckdb.DuckDBPyConnection, batch_id: str, *, user: str | None = No
                 table, key = kind.name, list(kind.key)
                 on = " AND ".join(f'h."{k}" = t."{k}"' for k in key)
                 params = {"b": batch_id}
-                removed = con.execute(
-                    f"DELETE FROM {table} t USING (SELECT * FROM {table}_history "
-                    f"WHERE _batch_id = $b AND _action = 'insert') h WHERE {on}",
-                    params,
-                ).fetchone()[0]
+                removed = _one(
+                    con.execute(
+                        f"DELETE FROM {table} t USING (SELECT * FROM {table}_history "
+                        f"WHERE _batch_id = $b AND _action = 'insert') h WHERE {on}",
+                        params,
+                    )
+                )
                 values = [c for c in kind.column_names if c not in key]
                 restored = 0
                 if values:
                     assignments = ", ".join(f'"{c}" = h."{c}"' for c in values)
-                    restored = con.execute(
-                        f"UPDATE {table} AS t SET {assignments} FROM (SELECT * FROM {table}_history "
-                        f"WHERE _batch_id = $b AND _action = 'update') h WHERE {on}",
-                        params,
-                    ).fetchone()[0]
+                    restored = _one(
+                        con.execute(
+                            f"UPDATE {table} AS t SET {assignments} FROM (SELECT * FROM {table}_history "
+                            f"WHERE _batch_id = $b AND _action = 'update') h WHERE {on}",
+                            params,
+                        )
+                    )
                 if removed or restored:
                     effects[kind_name] = {"removed": removed, "restored": restored}
             derived.refresh(con)

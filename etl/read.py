@@ -253,7 +253,7 @@ def _largest_sheet(data: bytes) -> tuple[str | None, list[str]]:
     with _package(data) as archive:
         parts = _sheet_parts(archive)
         sizes = {name: archive.getinfo(part).file_size for name, part in parts.items() if part in archive.NameToInfo}
-    return (max(sizes, key=sizes.get) if len(sizes) > 1 else None), list(parts)
+    return (max(sizes, key=sizes.__getitem__) if len(sizes) > 1 else None), list(parts)
 
 
 def _package(data: bytes) -> zipfile.ZipFile:

@@ -423,7 +423,7 @@ def _check_duplicates(report: Report) -> None:
         }
         for _, item in keys[dup].iterrows():
             origin = first.loc[tuple(item[k] for k in kind.key) if len(kind.key) > 1 else item[kind.key[0]]]
-            first_row = int(origin["_row"])
+            first_row: int | str = int(origin["_row"])
             if origin["_sheet"] != item["_sheet"]:
                 first_row = f"{first_row} ({origin['_sheet']})"
             report.errors.append(

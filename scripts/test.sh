@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make the project's virtual environment (.venv), install everything the tests need into it (Python packages;
 # Debian's Chromium and CJK fonts for the browser tests; Node's axe-core, pinned by package-lock.json, for the
-# accessibility audit), then run lint, the format check and the whole suite.
+# accessibility audit), then run lint, the format check, the type check and the whole suite.
 # Fails loudly when anything is missing. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +22,5 @@ if [ "$(node -p "$_installed")" != "$(node -p "$_locked")" ]; then
 fi
 "$PY" -m ruff check .
 "$PY" -m ruff format --check .
+"$PY" -m mypy  # [tool.mypy] in pyproject.toml: the ETL, the catalogue, the deck and the pure ui modules
 exec "$PY" -m pytest "$@"

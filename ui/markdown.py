@@ -45,8 +45,9 @@ def plotly_text(value: object) -> object:
         return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if isinstance(value, list | tuple):
         return type(value)(plotly_text(v) for v in value)
-    if hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in ("O", "U", "T"):  # numpy/pandas text arrays
-        return [plotly_text(v) for v in value.tolist()]
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist) and getattr(getattr(value, "dtype", None), "kind", "") in ("O", "U", "T"):  # numpy/pandas text
+        return [plotly_text(v) for v in tolist()]
     return value
 
 

@@ -14,7 +14,7 @@ def _missing(x: object) -> bool:
 
 def number(x: float | None, decimals: int = 0) -> str:
     """3165 -> '3,165'; decimals are kept only when the value has a fraction."""
-    if _missing(x):
+    if x is None or _missing(x):
         return DASH
     if decimals and float(x) != round(float(x)):
         return f"{float(x):,.{decimals}f}"
@@ -28,7 +28,7 @@ def _wan(x: float) -> str:
 
 def yuan(x: float | None, lang: str) -> str:
     """650000 -> '¥650,000' (en) or '¥65万' (zh, from 10,000 up)."""
-    if _missing(x):
+    if x is None or _missing(x):
         return DASH
     sign = "-" if x < 0 else ""
     x = abs(float(x))
@@ -39,7 +39,7 @@ def yuan(x: float | None, lang: str) -> str:
 
 def percent(x: float | None) -> str:
     """0.508 -> '50.8%'."""
-    if _missing(x):
+    if x is None or _missing(x):
         return DASH
     return f"{float(x) * 100:.1f}%"
 
@@ -120,7 +120,7 @@ def money_scale(lang: str) -> int:
 
 def chart_money(x: float | None, lang: str, decimals: int = 2) -> str:
     """Money on a chart: always in 万 in zh ('43.18万', '0.3万', '0'; `decimals` at most), '¥431,800' in en."""
-    if _missing(x):
+    if x is None or _missing(x):
         return DASH
     if lang != "zh":
         return yuan(x, lang)

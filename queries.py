@@ -599,6 +599,61 @@ def fund_flows(con: Con, *, year: int | None = None, community: str | None = Non
     )
 
 
+# The fund's public ledger (基金公示): every donation and disbursement up to the as-of date, oldest first, with the
+# balance after each. On one day donations come before spending, then by id, so the balance is never drawn below
+# what the day ends with. Sums are DECIMAL (exact to the fen) until the frame is made.
+_LEDGER = """
+    WITH entries AS (
+        SELECT date, 'donation' AS entry, 0 AS o, donation_id AS ref, donor, donor_type, NULL::VARCHAR AS project_id,
+               NULL::VARCHAR AS project, NULL::VARCHAR AS community, NULL::VARCHAR AS purpose,
+               NULL::VARCHAR AS category, amount_yuan AS income, NULL::DECIMAL(18, 2) AS spending
+        FROM donations WHERE date <= $end::DATE
+        UNION ALL
+        SELECT d.date, 'disbursement', 1, d.disbursement_id, NULL, NULL, d.project_id, p.name, d.community, d.purpose,
+               d.category, NULL, d.amount_yuan
+        FROM disbursements d LEFT JOIN projects p ON p.project_id = d.project_id WHERE d.date <= $end::DATE),
+    running AS (
+        SELECT *, sum(coalesce(income, 0) - coalesce(spending, 0))
+                      OVER (ORDER BY date, o, ref ROWS UNBOUNDED PRECEDING) AS balance
+        FROM entries)
+"""
+
+
+def fund_ledger(con: Con, *, year: int | None = None) -> pd.DataFrame:
+    """The fund's entries in the period a year filter means (metrics.Period: the catalogue's own), oldest first:
+    date, entry (donation | disbursement), ref, donor, donor_type, project_id, project, community, purpose,
+    category, income, spending, balance (since the fund began, after this entry). Donors as stored: mask them
+    before showing (presenter.ledger)."""
+    span = period(con, year=year)
+    return _df(
+        con,
+        _LEDGER
+        + """
+        SELECT date, entry, ref, donor, donor_type, project_id, project, community, purpose, category,
+               income::DOUBLE AS income, spending::DOUBLE AS spending, balance::DOUBLE AS balance
+        FROM running WHERE date >= $start::DATE ORDER BY date, o, ref
+        """,
+        start=span.start,
+        end=span.end,
+    )
+
+
+def fund_opening(con: Con, *, year: int | None = None) -> pd.DataFrame:
+    """The balance brought into the period (everything raised less everything used before its first day; 0 for
+    all years) and the period's start and end (one row: opening, start, end)."""
+    span = period(con, year=year)
+    frame = _df(
+        con,
+        """
+        SELECT ((SELECT coalesce(sum(amount_yuan), 0) FROM donations WHERE date < $start::DATE)
+              - (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements WHERE date < $start::DATE))::DOUBLE
+               AS opening
+        """,
+        start=span.start,
+    )
+    return frame.assign(start=[span.start if year is not None else None], end=[span.end])
+
+
 # --- presenter: figures as they stood on an as-of date
 #
 # A forum deck is frozen to a day D: only records dated on or before D count (projects by completed_date,

@@ -166,9 +166,14 @@ def open_access_refusal(server_address: str | None, client_address: str | None) 
     return None
 
 
-def public() -> bool:
-    """True when viewers may see the dashboards without signing in ($DASHBOARD_PUBLIC=1, e.g. a forum screen)."""
-    return os.environ.get("DASHBOARD_PUBLIC", "").strip().lower() in ("1", "true", "yes", "on")
+def public() -> str | None:
+    """What anyone may see without signing in, from $DASHBOARD_PUBLIC: "ledger" (1, true, yes, on: the fund's
+    public ledger, 基金公示, and nothing else), "dashboards" (dashboards: a forum screen, every dashboard and the
+    Presenter as a viewer), or None (unset or anything else: nothing)."""
+    value = os.environ.get("DASHBOARD_PUBLIC", "").strip().lower()
+    if value == "dashboards":
+        return "dashboards"
+    return "ledger" if value in ("1", "true", "yes", "on") else None
 
 
 def list_users(path: str | os.PathLike | None = None) -> list[dict]:

@@ -39,7 +39,20 @@ Label = Callable[[str, object], str]  # (enumeration, code) -> the reader's word
 ENUMS = kinds.ENUMS
 
 # Kinds of cell: how a column is written and formatted.
-KINDS = ("text", "int", "number", "hours", "decimal", "percent", "yuan", "date", "month", "quarter", "datetime")
+KINDS = (
+    "text",
+    "int",
+    "number",
+    "hours",
+    "decimal",
+    "percent",
+    "yuan",
+    "yuan_fen",
+    "date",
+    "month",
+    "quarter",
+    "datetime",
+)
 
 # Excel number formats per kind (and language, for dates as the screen writes them).
 _FORMATS = {
@@ -49,6 +62,7 @@ _FORMATS = {
     "decimal": "0.0",
     "percent": "0.0%",
     "yuan": '"¥"#,##0',
+    "yuan_fen": '"¥"#,##0.00',  # money exact to the fen (the fund's public ledger)
 }
 _DATE_FORMATS = {
     "zh": {"date": 'yyyy"年"m"月"d"日"', "month": 'yyyy"年"m"月"', "datetime": 'yyyy"年"m"月"d"日" hh:mm:ss'},

@@ -21,6 +21,12 @@ def _sign_in_page() -> None:
     gate()
 
 
+def _ledger_page(lang: str, *, default: bool = False) -> st.Page:
+    """The fund's public ledger (基金公示): a dashboard for signed-in users, the only page anyone else may open when
+    $DASHBOARD_PUBLIC=1."""
+    return st.Page("pages/ledger.py", title=t("nav.ledger", lang), icon=":material/receipt_long:", default=default)
+
+
 def navigation() -> st.navigation:
     """The page list for this session's role. Data (issue 4) and Presenter appear once their files exist."""
     lang = current_lang()
@@ -29,6 +35,8 @@ def navigation() -> st.navigation:
     if open_access_refusal():
         return st.navigation([st.Page(refused, title=t("app.title", lang), icon=":material/lock:")])
     if user is None and sign_in_required():
+        if not sign_in_required("ledger"):  # $DASHBOARD_PUBLIC=1: the ledger only (sign-in is in its sidebar)
+            return st.navigation([_ledger_page(lang, default=True)])
         return st.navigation(
             [st.Page(_sign_in_page, title=t("auth.sign_in", lang), icon=":material/login:", url_path="sign-in")]
         )
@@ -43,6 +51,7 @@ def navigation() -> st.navigation:
         st.Page("pages/projects.py", title=t("nav.projects", lang), icon=":material/assignment:"),
         st.Page("pages/training.py", title=t("nav.training", lang), icon=":material/school:"),
         st.Page("pages/fund.py", title=t("nav.fund", lang), icon=":material/savings:"),
+        _ledger_page(lang),
     ]
     extra = [
         st.Page(f"pages/{name}.py", title=t(f"nav.{name}", lang), icon=icon)

@@ -17,9 +17,16 @@ if TYPE_CHECKING:
     from ui.page import Page
 
 
-def sign_in_required() -> bool:
-    """True when nobody may see the dashboards without signing in (not open, $DASHBOARD_PUBLIC unset)."""
-    return not accounts.is_open() and not accounts.public()
+PUBLIC_PAGES = ("ledger",)  # what $DASHBOARD_PUBLIC=1 opens to anyone: the fund's public ledger (基金公示)
+
+
+def sign_in_required(page: str | None = None) -> bool:
+    """True when `page` (None: any dashboard) needs a signed-in user: there are accounts and $DASHBOARD_PUBLIC does
+    not open it to anyone (1: the public ledger only; dashboards: every dashboard, as a forum screen)."""
+    if accounts.is_open():
+        return False
+    scope = accounts.public()
+    return not (scope == "dashboards" or (scope == "ledger" and page in PUBLIC_PAGES))
 
 
 def _remote_ip() -> str | None:
@@ -111,16 +118,17 @@ def refused() -> None:
     st.error(t(open_access_refusal() or "auth.open_remote", lang), icon=":material/lock:")
 
 
-def gate() -> str:
+def gate(page: str | None = None) -> str:
     """The language switch and sign-in, first on every page: a page that needs a user and has none stops here
-    (as does every page for a visitor the app may not serve). Returns the run's language."""
+    (as does every page for a visitor the app may not serve). `page`: a page of PUBLIC_PAGES says which, so
+    $DASHBOARD_PUBLIC can open it. Returns the run's language."""
     lang = choice(
         "lang", list(LANGUAGES), default_lang(), "语言 / Language", lambda v: {"zh": "中文", "en": "English"}[v]
     )
     if open_access_refusal():  # a page reached by URL is refused here too
         refused()
         st.stop()
-    if current_user() is None and sign_in_required():
+    if current_user() is None and sign_in_required(page):
         _sign_in_here(lang)  # checked on every page run, whichever way the page was reached
     _account_sidebar(lang)
     return lang

@@ -1,0 +1,110 @@
+"""Fund ledger (基金公示): every donation and payment of the community fund with the running balance, totals that
+reconcile to the catalogue's fund figures, and printable copies. Public when $DASHBOARD_PUBLIC=1; published data only.
+"""
+
+import streamlit as st
+
+from etl import db
+from i18n import t
+from presenter import ledger
+from ui import numbers
+from ui.routing import route_through_app
+from ui.session import reader, snapshot
+from ui.signin import gate
+
+route_through_app()
+lang = gate("ledger")
+path = str(db.db_path())
+# user None: never the draft view. Whoever reads it (an analyst too), the ledger shows the published version only.
+source, con, _ = reader(path, lang, None)
+snapshot(con)
+st.title(t("ledger.title", lang))
+if source == path:  # nothing published yet: the working data are never shown here
+    st.info(t("ledger.empty", lang), icon=":material/info:")
+    st.stop()
+
+ALL = "all"
+chosen = st.segmented_control(
+    t("ledger.period_choice", lang),
+    [ALL, *ledger.years(con)],
+    default=ALL,
+    format_func=lambda v: t("filter.all_years", lang) if v == ALL else str(v),
+    key="ledger_year",
+)
+book = ledger.build(con, year=None if chosen in (None, ALL) else int(chosen), lang=lang)
+
+st.caption(" · ".join((ledger.period(book), ledger.version_line(book))))
+if book.sample:
+    st.warning(t("page.sample", lang), icon=":material/science:")
+st.write(t("ledger.intro", lang))
+totals = st.columns(3)
+for column, key, value in zip(
+    totals,
+    ("ledger.total.raised", "ledger.total.used", "ledger.total.balance"),
+    (book.raised, book.used, book.closing),
+    strict=True,
+):
+    column.metric(t(key, lang), ledger.money(value))
+if book.reconciled:
+    st.success(ledger.reconciliation(book), icon=":material/check_circle:")
+else:
+    st.error(ledger.reconciliation(book), icon=":material/error:")
+st.caption(ledger.masking_note(book))
+
+st.header(t("ledger.entries", lang))
+shown = ledger.table(book)
+if book.entries.empty:
+    st.info(t("ledger.no_entries", lang), icon=":material/info:")
+money = {t(ledger.COLUMNS[c][0], lang) for c in ("income", "spending", "balance")}
+st.dataframe(
+    shown.fillna({c: "" for c in shown.columns if c not in money}),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        t("ledger.col.date", lang): st.column_config.DateColumn(format=numbers.DATE_FORMAT[lang]),
+        **{c: st.column_config.NumberColumn(format="accounting") for c in money},
+    },
+)
+st.caption(t("ledger.entries_help", lang))
+
+stem = ledger.stem(book)
+with st.container(horizontal=True, gap="small"):
+    st.download_button(
+        t("download.csv", lang),
+        lambda: ledger.to_csv(book),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key="ledger_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    st.download_button(
+        t("download.xlsx", lang),
+        lambda: ledger.to_xlsx(book),
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="ledger_xlsx",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    if ledger.chromium():
+        st.download_button(
+            t("ledger.download.pdf", lang),
+            lambda: ledger.to_pdf(book),
+            file_name=f"{stem}.pdf",
+            mime="application/pdf",
+            key="ledger_pdf",
+            on_click="ignore",
+            icon=":material/picture_as_pdf:",
+        )
+    st.download_button(
+        t("ledger.download.html", lang),
+        lambda: ledger.to_html(book).encode("utf-8"),
+        file_name=f"{stem}.html",
+        mime="text/html",
+        key="ledger_html",
+        on_click="ignore",
+        icon=":material/print:",
+    )
+if not ledger.chromium():
+    st.caption(t("ledger.no_pdf", lang))

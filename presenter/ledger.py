@@ -1,0 +1,371 @@
+"""The community fund's public ledger (基金公示): every donation and every disbursement with the running balance, as
+the page shows it, as CSV and Excel, and as a printable page (HTML, printed to PDF by headless Chromium).
+
+Totals are the ledger's own sums, checked against the metric catalogue's fund figures for the same period
+(fund raised, fund used, balance: metrics.py is their one definition); the reconciliation line says whether they
+agree. Individual donors are masked (张三 -> 张*; mask_name, as on the slides); companies, organisations and other
+named donors keep their names. Read it from a published version (the page and `etl ledger` do): it shows whatever
+the connection holds. Never imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+import metrics
+import queries
+from etl import kinds
+from i18n import t
+from presenter.report import CHROMIUM_FLAGS
+from presenter.slides import mask_name
+from ui import export, numbers
+
+NAMED = ("enterprise", "organization", "other")  # donor types shown by name; individuals and unknown types masked
+ANONYMOUS = ("匿名", "匿名捐赠", "anonymous")  # what analysts write for a donor who gave no name
+FIGURES = ("fund_raised", "fund_used", "balance")  # the catalogue's fund figures the totals reconcile to
+TOLERANCE = 0.005  # half a fen
+CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# The reader's columns: internal name -> (text key of its header, export kind).
+COLUMNS = {
+    "date": ("ledger.col.date", "date"),
+    "entry": ("ledger.col.entry", "text"),
+    "ref": ("ledger.col.ref", "text"),
+    "donor": ("ledger.col.donor", "text"),
+    "donor_type": ("ledger.col.donor_type", "text"),
+    "project": ("ledger.col.project", "text"),
+    "community": ("ledger.col.community", "text"),
+    "purpose": ("ledger.col.purpose", "text"),
+    "income": ("ledger.col.income", "yuan_fen"),
+    "spending": ("ledger.col.spending", "yuan_fen"),
+    "balance": ("ledger.col.balance", "yuan_fen"),
+}
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The ledger for a period (a year, or since the fund began) as of the data's as-of date, donors as shown."""
+
+    lang: str
+    year: int | None
+    start: date | None  # None: since the fund began
+    end: date  # the period's last day (the as-of date for the year it falls in, or for all years)
+    as_of: date
+    version: str | None  # the published version read (None: the connection holds no publication record)
+    published_at: datetime | None
+    sample: bool
+    masked: bool
+    opening: float  # the balance brought into the period
+    entries: pd.DataFrame  # see COLUMNS (donor already masked), plus category
+    raised: float
+    used: float
+    closing: float
+    catalogue: dict[str, float]  # the catalogue's fund_raised, fund_used and balance for the same period
+
+    def t(self, key: str, **params: object) -> str:
+        return t(key, self.lang, **params)
+
+    @property
+    def reconciled(self) -> bool:
+        """The ledger's totals equal the catalogue's fund figures (to the fen)."""
+        ours = {"fund_raised": self.raised, "fund_used": self.used, "balance": self.closing}
+        return all(abs(ours[code] - self.catalogue[code]) < TOLERANCE for code in FIGURES)
+
+
+def money(x: float | None) -> str:
+    """650000 -> '¥650,000.00': exact to the fen, never rounded to 万 (a ledger is checked figure by figure)."""
+    if x is None or pd.isna(x):
+        return ""
+    return f"{'-' if x < 0 else ''}¥{abs(float(x)):,.2f}"
+
+
+def shown_donor(donor: object, donor_type: object, lang: str, mask: bool = True) -> str:
+    """A donor as the public sees them: an individual (or a donor of unknown type) as 张*, anonymous as 匿名,
+    companies, organisations and other named donors by name."""
+    name = "" if donor is None or (isinstance(donor, float) and pd.isna(donor)) else str(donor).strip()
+    if not name or name.lower() in ANONYMOUS:
+        return t("ledger.anonymous", lang)
+    if not mask or (isinstance(donor_type, str) and donor_type in NAMED):
+        return name
+    return mask_name(name)
+
+
+def _label(enum: str, code: object, lang: str) -> str | None:
+    if code is None or (isinstance(code, float) and pd.isna(code)):
+        return None
+    code = str(code)
+    return kinds.ENUMS[enum].get(code, code) if lang == "zh" else code.replace("_", " ").capitalize()
+
+
+def build(con: queries.Con, *, year: int | None = None, lang: str = "zh", mask: bool = True) -> Ledger:
+    """The ledger of `year` (None: since the fund began) from what `con` holds, with the catalogue's figures."""
+    as_of = queries.as_of_date(con)
+    rows = queries.fund_ledger(con, year=year)
+    head = queries.fund_opening(con, year=year).iloc[0]
+    figures = metrics.figures(con, year=year, as_of=as_of)
+    catalogue = {
+        code: float(v or 0) for code, v in zip(figures["code"], figures["value"], strict=True) if code in FIGURES
+    }
+    publication = queries.publication(con)
+    entries = pd.DataFrame(
+        {
+            "date": [pd.Timestamp(d).date() for d in rows["date"]],
+            "entry": [t(f"ledger.entry.{e}", lang) for e in rows["entry"]],
+            "ref": rows["ref"],
+            "donor": [
+                shown_donor(d, k, lang, mask) if e == "donation" else None
+                for d, k, e in zip(rows["donor"], rows["donor_type"], rows["entry"], strict=True)
+            ],
+            "donor_type": [_label("donor_type", k, lang) for k in rows["donor_type"]],
+            "project": rows["project"],
+            "community": rows["community"],
+            "purpose": rows["purpose"],
+            "category": [_label("category", c, lang) for c in rows["category"]],
+            "income": rows["income"],
+            "spending": rows["spending"],
+            "balance": rows["balance"],
+        }
+    )
+    opening = float(head["opening"])
+    raised, used = float(rows["income"].sum()), float(rows["spending"].sum())
+    published = publication.iloc[0] if len(publication) else None
+    return Ledger(
+        lang=lang,
+        year=year,
+        start=head["start"],
+        end=head["end"],
+        as_of=as_of,
+        version=None if published is None else str(published["version"]),
+        published_at=None if published is None else pd.Timestamp(published["published_at"]).to_pydatetime(),
+        sample=bool(queries.sample_only(con).iloc[0]["sample"]),
+        masked=mask,
+        opening=opening,
+        entries=entries,
+        raised=raised,
+        used=used,
+        closing=round(opening + raised - used, 2),
+        catalogue=catalogue,
+    )
+
+
+def years(con: queries.Con) -> list[int]:
+    """The years from the fund's first entry to the as-of date's, newest first (none before the first entry)."""
+    dates = queries.fund_ledger(con)["date"]
+    if dates.empty:
+        return []
+    return list(range(queries.as_of_date(con).year, pd.Timestamp(dates.min()).year - 1, -1))
+
+
+# --- words around the table
+
+
+def title(ledger: Ledger) -> str:
+    return ledger.t("ledger.title")
+
+
+def period(ledger: Ledger) -> str:
+    """'2023' or 'since the fund began', up to the as-of date."""
+    what = str(ledger.year) if ledger.year is not None else ledger.t("ledger.since_start")
+    return ledger.t("ledger.period", period=what, date=numbers.day(ledger.end, ledger.lang))
+
+
+def version_line(ledger: Ledger) -> str:
+    if ledger.version is None:
+        return ledger.t("ledger.version_none")
+    when = ledger.published_at
+    stamp = numbers.day(when.date(), ledger.lang) if when else ""
+    return ledger.t("ledger.version", version=ledger.version, date=stamp)
+
+
+def masking_note(ledger: Ledger) -> str:
+    return ledger.t("ledger.masked" if ledger.masked else "ledger.unmasked")
+
+
+def reconciliation(ledger: Ledger) -> str:
+    """The line that shows the totals agree with the catalogue (or by how much they do not)."""
+    params = {
+        "opening": money(ledger.opening),
+        "raised": money(ledger.raised),
+        "used": money(ledger.used),
+        "closing": money(ledger.closing),
+    }
+    if ledger.reconciled:
+        return ledger.t("ledger.reconciled" if ledger.year is None else "ledger.reconciled_year", **params)
+    return ledger.t(
+        "ledger.not_reconciled",
+        **params,
+        c_raised=money(ledger.catalogue["fund_raised"]),
+        c_used=money(ledger.catalogue["fund_used"]),
+        c_balance=money(ledger.catalogue["balance"]),
+    )
+
+
+def lines(ledger: Ledger) -> list[str]:
+    """What the header block of every copy says: period and as-of date, version, masking, reconciliation."""
+    return [
+        period(ledger),
+        ledger.t("export.as_of", date=numbers.day(ledger.as_of, ledger.lang)),
+        version_line(ledger),
+        masking_note(ledger),
+        reconciliation(ledger),
+        ledger.t("export.source"),
+    ]
+
+
+# --- the reader's table and the files
+
+
+def table(ledger: Ledger) -> pd.DataFrame:
+    """The entries with the reader's headers; for a year, the balance brought forward first."""
+    frame = ledger.entries
+    if ledger.year is not None:
+        carried = {c: None for c in frame.columns} | {
+            "date": ledger.start,
+            "entry": ledger.t("ledger.entry.opening"),
+            "balance": ledger.opening,
+        }
+        frame = pd.concat([pd.DataFrame([carried]), frame], ignore_index=True)
+    frame = frame[list(COLUMNS)]
+    return frame.rename(columns={c: ledger.t(key) for c, (key, _) in COLUMNS.items()})
+
+
+def stem(ledger: Ledger) -> str:
+    """杨行镇_基金收支公示_全部年份_v000003: what the file is, for which period, from which version."""
+    what = str(ledger.year) if ledger.year is not None else t("filter.all_years", ledger.lang)
+    parts = [t("export.town", ledger.lang), title(ledger), what, ledger.version or ""]
+    return export.safe_name("_".join(export.safe_name(p) for p in parts if p))
+
+
+def to_export(ledger: Ledger) -> export.Export:
+    """The ledger as a download (ui.export): the table, exact money, and the header block above it."""
+    frame = table(ledger)
+    kinds_ = {ledger.t(key): kind for key, kind in COLUMNS.values()}
+    return export.Export(
+        frame,
+        kinds_,
+        title=title(ledger),
+        lines=lines(ledger),
+        notice=t("export.sample", ledger.lang) if ledger.sample else "",
+        lang=ledger.lang,
+        stem=stem(ledger),
+    )
+
+
+def to_csv(ledger: Ledger) -> bytes:
+    return export.to_csv(to_export(ledger))
+
+
+def to_xlsx(ledger: Ledger) -> bytes:
+    return export.to_xlsx(to_export(ledger))
+
+
+CSS = """
+@page { size: A4; margin: 12mm 10mm 14mm; }
+* { box-sizing: border-box; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", system-ui, sans-serif;
+       color: #1b2a41; margin: 0 auto; max-width: 190mm; font-size: 8.5pt; line-height: 1.35; }
+header { border-left: 6px solid #c62828; padding: 2mm 0 2mm 5mm; margin: 3mm 0; }
+header .town { color: #5b6778; }
+h1 { font-size: 17pt; margin: 1mm 0; }
+.sample-mark { padding: 1.5mm 3mm; border: 0.6mm solid #b71c1c; color: #b71c1c; font-weight: 700; text-align: center; }
+.meta { color: #5b6778; margin: 0.5mm 0; }
+.totals { display: flex; gap: 8mm; margin: 3mm 0 1mm; }
+.totals b { display: block; font-size: 13pt; color: #c62828; }
+.check { margin: 1mm 0 3mm; font-weight: 600; }
+.check.bad { color: #b71c1c; }
+table { width: 100%; border-collapse: collapse; }
+thead { display: table-header-group; }  /* the header row repeats on every printed page */
+tr { break-inside: avoid; }
+th, td { padding: 0.8mm 1.2mm; border-bottom: 1px solid #e3e6ea; text-align: left; vertical-align: top; }
+th { color: #5b6778; font-weight: 600; background: #f4f6f8; }
+td.n, th.n { text-align: right; white-space: nowrap; }
+td.d, td.e { white-space: nowrap; }
+tr.opening td { font-style: italic; color: #5b6778; }
+.print-hint { color: #5b6778; }
+@media print { .print-hint { display: none; } }
+"""
+
+_PRINTED = ("date", "entry", "donor", "project", "community", "purpose", "income", "spending", "balance")
+
+
+def to_html(ledger: Ledger) -> str:
+    """The print layout: title, period, version, masking note, totals and their reconciliation, then every entry
+    (the header row repeated on each page)."""
+    frame = table(ledger)
+    headers = [ledger.t(COLUMNS[c][0]) for c in _PRINTED]
+    numeric = {ledger.t(COLUMNS[c][0]) for c in ("income", "spending", "balance")}
+    day, entry = ledger.t(COLUMNS["date"][0]), ledger.t(COLUMNS["entry"][0])
+    rows = []
+    for i, record in enumerate(frame[headers].to_dict("records")):
+        cells = []
+        for h in headers:
+            value = record[h]
+            if h in numeric:
+                cells.append(f'<td class="n">{escape(money(value))}</td>')
+            elif h == entry:
+                cells.append(f'<td class="e">{escape(str(value))}</td>')
+            elif h == day:
+                cells.append(f'<td class="d">{escape(numbers.day(value, ledger.lang) if value else "")}</td>')
+            else:
+                cells.append(f"<td>{'' if value is None or pd.isna(value) else escape(str(value))}</td>")
+        opening = ' class="opening"' if ledger.year is not None and i == 0 else ""
+        rows.append(f"<tr{opening}>{''.join(cells)}</tr>")
+    head = "".join(f'<th class="n">{escape(h)}</th>' if h in numeric else f"<th>{escape(h)}</th>" for h in headers)
+    totals = "".join(
+        f"<div><b>{escape(money(v))}</b>{escape(ledger.t(k))}</div>"
+        for k, v in (
+            ("ledger.total.raised", ledger.raised),
+            ("ledger.total.used", ledger.used),
+            ("ledger.total.balance", ledger.closing),
+        )
+    )
+    meta = "".join(f'<p class="meta">{escape(x)}</p>' for x in (period(ledger), version_line(ledger)))
+    sample = f'<p class="sample-mark">{escape(t("export.sample", ledger.lang))}</p>' if ledger.sample else ""
+    return f"""<!DOCTYPE html>
+<html lang="{"zh-CN" if ledger.lang == "zh" else "en"}"><head><meta charset="utf-8">
+<title>{escape(title(ledger))}</title><style>{CSS}</style></head>
+<body>
+<p class="print-hint">{escape(ledger.t("ledger.print_hint"))}</p>
+{sample}
+<header><div class="town">{escape(t("presenter.footer_town", ledger.lang))}</div>
+<h1>{escape(title(ledger))}</h1>{meta}</header>
+<div class="totals">{totals}</div>
+<p class="check{"" if ledger.reconciled else " bad"}">{escape(reconciliation(ledger))}</p>
+<p class="meta">{escape(masking_note(ledger))}</p>
+<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
+<p class="meta">{escape(ledger.t("export.source"))}</p>
+</body></html>
+"""
+
+
+def chromium() -> str | None:
+    """The Chromium (or Chrome) found on PATH, or None (the PDF is then not offered; the HTML page still is)."""
+    return next((path for name in CHROMIUM if (path := shutil.which(name))), None)
+
+
+def to_pdf(ledger: Ledger, browser: str | None = None) -> bytes:
+    """The print layout printed to PDF by headless Chromium (A4, as a browser prints it). Raises OSError when no
+    Chromium is found or it fails."""
+    browser = browser or chromium()
+    if browser is None:
+        raise OSError("printing a PDF needs Chromium, which is not installed")
+    with tempfile.TemporaryDirectory(prefix="ledger-") as folder:
+        page, target = Path(folder) / "ledger.html", Path(folder) / "ledger.pdf"
+        page.write_text(to_html(ledger), encoding="utf-8")
+        command = [browser, *CHROMIUM_FLAGS, "--no-pdf-header-footer", f"--user-data-dir={Path(folder) / 'profile'}"]
+        command += [f"--print-to-pdf={target}", page.as_uri()]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+        except subprocess.TimeoutExpired:
+            raise OSError("Chromium did not finish printing the ledger within 180 s") from None
+        data = target.read_bytes() if target.is_file() else b""
+        if done.returncode != 0 or not data.startswith(b"%PDF-"):
+            raise OSError(f"Chromium could not print the ledger (exit code {done.returncode})")
+        return data

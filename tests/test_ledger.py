@@ -1,0 +1,294 @@
+"""The fund's public ledger (基金公示, presenter/ledger.py and pages/ledger.py): totals that equal the catalogue's fund
+figures, individual donors masked everywhere (page, CSV, Excel, PDF), published data only, and who may open it."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from openpyxl import load_workbook
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+from visitors import PASSWORDS, by_url, sign_in
+from workbooks import workbook_bytes
+
+import metrics
+import queries
+from etl import accounts, db, publish
+from etl.load import import_file
+from i18n import t
+from presenter import ledger
+from ui import session
+
+ROOT = Path(__file__).resolve().parent.parent
+# A new individual donor, paid to the fen: loaded as a pending import, it must not reach the ledger until published.
+NEW_DONOR = "赵小明"
+NEW_DONATION = [
+    ["捐赠编号", "捐赠日期", "捐赠方", "捐赠方类型", "金额(元)", "渠道"],
+    ["JZ2024-001", "2024-01-15", NEW_DONOR, "个人", 1234.56, "微信"],
+]
+
+
+@pytest.fixture
+def sample(sample_file, tmp_path, monkeypatch) -> Path:
+    """A copy of the sample warehouse, as the app opens it (published at first open), in English."""
+    path = tmp_path / "w.duckdb"
+    shutil.copy(sample_file, path)
+    monkeypatch.setenv("DASHBOARD_DB", str(path))
+    monkeypatch.setenv("DASHBOARD_LANG", "en")
+    monkeypatch.delenv("DASHBOARD_NO_SAMPLE", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield path
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def staff(sample) -> Path:
+    """Sign-in on: an admin, an analyst and a viewer (so no import is published by itself)."""
+    for name, role in (("ada", "admin"), ("ann", "analyst"), ("vic", "viewer")):
+        accounts.add_user(name, role, PASSWORDS[name])
+    return sample
+
+
+def working():
+    return session.warehouse(str(db.db_path())).cursor()
+
+
+def published(path: Path):
+    """The current published version, read-only (what the ledger must read)."""
+    session._bootstrap(str(path))
+    return session.published_cursor(publish.current_file(path))
+
+
+def individuals(con) -> list[str]:
+    """Every individual donor's name in the warehouse (anonymous ones are not names)."""
+    rows = con.execute("SELECT DISTINCT donor FROM donations WHERE donor_type = 'individual' AND donor IS NOT NULL")
+    names = [r[0] for r in rows.fetchall() if r[0].strip().lower() not in ledger.ANONYMOUS]
+    assert names, "the check needs individual donors"
+    return names
+
+
+def named(con) -> list[str]:
+    rows = con.execute("SELECT DISTINCT donor FROM donations WHERE donor_type IN ('enterprise', 'organization')")
+    return [r[0] for r in rows.fetchall()]
+
+
+def catalogue(con, year: int | None) -> dict[str, float]:
+    frame = metrics.figures(con, year=year, as_of=queries.as_of_date(con))
+    return dict(zip(frame["code"], frame["value"], strict=True))
+
+
+def open_ledger(lang: str = "en", **params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update({"lang": lang, **params})
+    at.switch_page("pages/ledger.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page shows: texts, tiles, and every cell of its tables."""
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.info, *at.success, *at.error, *at.warning, *at.title)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    for frame in at.dataframe:
+        parts.append(frame.value.to_csv(index=False))
+    return "\n".join(str(p) for p in parts)
+
+
+def pdf_text(data: bytes, tmp_path: Path) -> str:
+    (tmp_path / "l.pdf").write_bytes(data)
+    done = subprocess.run(["pdftotext", "-raw", str(tmp_path / "l.pdf"), "-"], capture_output=True, check=True)
+    return re.sub(r"\s+", "", done.stdout.decode("utf-8"))  # without the line breaks of wrapped cells
+
+
+# --- the pure module
+
+
+@pytest.mark.parametrize("year", [None, 2023, 2024])
+def test_totals_equal_the_catalogues_fund_figures(sample, year):
+    con = published(sample)
+    book = ledger.build(con, year=year, lang="zh")
+    figures = catalogue(con, year)
+    assert book.raised == pytest.approx(figures["fund_raised"], abs=0.005)
+    assert book.used == pytest.approx(figures["fund_used"], abs=0.005)
+    assert book.closing == pytest.approx(figures["balance"], abs=0.005)
+    assert book.reconciled
+    # the town's published figures (DESIGN, sample data): raised 650,000, used 330,000 since August 2023
+    expected = {None: (0, 650_000, 330_000), 2023: (0, 650_000, 330_000), 2024: (320_000, 0, 0)}[year]
+    assert (book.opening, book.raised, book.used, book.closing) == (*expected, 320_000)
+    if len(book.entries):  # the running balance ends where the totals do
+        assert book.entries["balance"].iloc[-1] == pytest.approx(book.closing)
+    assert "¥320,000.00" in ledger.reconciliation(book)
+
+
+def test_a_ledger_that_disagrees_with_the_catalogue_says_so(sample):
+    book = ledger.build(published(sample), lang="en")
+    off = type(book)(**{**book.__dict__, "catalogue": {**book.catalogue, "fund_used": 329_999.99}})
+    assert not off.reconciled
+    assert ledger.reconciliation(off).startswith("The ledger does not agree") and "¥329,999.99" in (
+        ledger.reconciliation(off)
+    )
+
+
+def test_individuals_are_masked_and_companies_named_in_every_copy(sample, tmp_path):
+    con = published(sample)
+    people, companies = individuals(con), named(con)
+    book = ledger.build(con, lang="zh")
+    assert book.version == publish.current(sample)
+    csv = ledger.to_csv(book).decode("utf-8-sig")
+    sheet = load_workbook(io.BytesIO(ledger.to_xlsx(book))).active
+    cells = "\n".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None)
+    html = ledger.to_html(book)
+    pdf = pdf_text(ledger.to_pdf(book), tmp_path)
+    for copy in (csv, cells, html, pdf):
+        assert not [p for p in people if p in copy], "an individual donor's name"
+        assert "张*" in copy and "匿名" in copy
+    for copy in (csv, cells, html, pdf):
+        assert all(c in copy for c in companies)
+    # Excel's header block: title, as-of date, version, masking note; money exact to the fen
+    block = [sheet.cell(row=r, column=1).value for r in range(1, 10)]
+    assert block[0] == t("ledger.title", "zh")
+    assert t("export.as_of", "zh", date="2024年1月31日") in block
+    assert f"发布版本 {book.version}" in " ".join(str(b) for b in block)
+    assert t("ledger.masked", "zh") in block
+    amounts = [c for c in sheet["I"] if isinstance(c.value, (int, float))]
+    assert amounts and all(c.number_format == '"¥"#,##0.00' for c in amounts)
+    assert "¥650,000.00" in pdf and "¥320,000.00" in pdf
+
+
+def test_masking_rules():
+    assert ledger.shown_donor("张三", "individual", "zh") == "张*"
+    assert ledger.shown_donor("Zhang San", None, "en") == "Z*"  # an unknown type is masked too
+    assert ledger.shown_donor("匿名", "individual", "en") == "Anonymous"
+    assert ledger.shown_donor(None, "individual", "zh") == "匿名"
+    assert ledger.shown_donor("上海某某有限公司", "enterprise", "zh") == "上海某某有限公司"
+    assert ledger.shown_donor("张三", "individual", "zh", mask=False) == "张三"
+    assert ledger.money(1234.5) == "¥1,234.50" and ledger.money(-0.05) == "-¥0.05"
+
+
+# --- the page
+
+
+def test_the_page_shows_totals_reconciliation_and_masked_donors(sample):
+    at = open_ledger("zh")
+    assert at.title[0].value == t("ledger.title", "zh")
+    assert [m.value for m in at.metric] == ["¥650,000.00", "¥330,000.00", "¥320,000.00"]
+    assert at.success[0].value.startswith("募集 ¥650,000.00 − 使用 ¥330,000.00 = 结余 ¥320,000.00")
+    con = published(sample)
+    text = page_text(at)
+    assert not [p for p in individuals(con) if p in text]
+    assert all(c in text for c in named(con))
+    rows = at.dataframe[0].value
+    assert (
+        len(rows)
+        == con.execute("SELECT (SELECT count(*) FROM donations) + (SELECT count(*) FROM disbursements)").fetchone()[0]
+    )
+    assert f"发布版本 {publish.current(sample)}" in text and "截至 2024年1月31日" in text
+    # a year: the balance brought forward first, then that year's entries (none in 2024)
+    at.segmented_control(key="ledger_year").set_value(2024).run()
+    assert [m.value for m in at.metric] == ["¥0.00", "¥0.00", "¥320,000.00"]
+    assert at.success[0].value.startswith("上期结余 ¥320,000.00")
+    assert at.dataframe[0].value.iloc[0][t("ledger.col.entry", "zh")] == t("ledger.entry.opening", "zh")
+
+
+def test_the_downloads_hold_no_unmasked_name(sample, monkeypatch):
+    registered: dict[str, tuple[str, object]] = {}
+    original = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        file_id = original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+        registered[file_id] = (file_name, data_callable)
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    at = open_ledger("en")
+    files = {
+        registered[b.proto.deferred_file_id][0]: registered[b.proto.deferred_file_id][1]
+        for b in at.get("download_button")
+    }
+    version = publish.current(sample)
+    stem = f"Yanghang_Warm_Yang_Hui_community_fund_public_ledger_All_years_{version}"
+    assert {f"{stem}.csv", f"{stem}.xlsx", f"{stem}.pdf", f"{stem}.html"} <= set(files)
+    csv = files[f"{stem}.csv"]().decode("utf-8-sig")
+    people = individuals(published(sample))
+    assert not [p for p in people if p in csv] and "Anonymous" in csv
+    assert csv.count("\n") == 1 + 35  # a header row and every entry
+    assert files[f"{stem}.pdf"]().startswith(b"%PDF-")
+
+
+# --- published data only, and who may open it
+
+
+def test_unpublished_imports_do_not_show_until_published(staff):
+    import_file(working(), workbook_bytes({"捐赠": NEW_DONATION}), "d.xlsx", user="ann")
+    assert len(publish.pending(working())) == 1
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    sign_in(at, "ann", PASSWORDS["ann"])
+    at.sidebar.toggle(key="draft_view").set_value(True).run()  # the analyst looks at the draft elsewhere ...
+    at.switch_page("pages/ledger.py").run()
+    assert not at.exception
+    assert at.metric[0].value == "¥650,000.00"  # ... but the ledger shows only the published version
+    assert "JZ2024-001" not in page_text(at) and "赵*" not in page_text(at)
+    publish.publish(working(), "ada")
+    st.cache_data.clear()
+    at.run()
+    assert at.metric[0].value == "¥651,234.56"  # exact to the fen
+    assert at.success, "the totals still reconcile to the catalogue"
+    text = page_text(at)
+    assert "赵*" in text and NEW_DONOR not in text
+
+
+def test_public_means_the_ledger_and_nothing_else(staff, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == t("ledger.title", "en")  # anyone lands on the ledger, no sign-in
+    assert at.metric[0].value == "¥650,000.00"
+    assert any(e.label == "Sign in" for e in at.sidebar.expander)  # staff sign in from its sidebar
+    for page in ("overview", "fund", "presenter", "data"):
+        by_url(at, page)
+        assert at.title[0].value in (t("ledger.title", "en"), t("app.title", "en"))
+        assert not [m for m in at.metric if m.label.startswith("Fund raised")]
+        assert not at.file_uploader
+    for page in ("overview", "fund"):  # a page's own script run (a fresh server's deep link) stops at the gate
+        direct = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=60)
+        direct.session_state["_routed_by_app"] = True
+        direct.run()
+        assert [i.value for i in direct.info] == [t("auth.required", "en")]
+        assert not direct.metric
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    sign_in(at.run(), "vic", PASSWORDS["vic"], form="sidebar_sign_in")
+    at.switch_page("pages/overview.py").run()
+    assert at.title[0].value == t("overview.title", "en")  # signed in: the dashboards again
+
+
+def test_without_public_the_ledger_needs_sign_in(staff):
+    at = open_ledger()
+    assert [i.value for i in at.info] == [t("auth.required", "en")]
+    assert not at.metric and not at.dataframe
+    direct = AppTest.from_file(str(ROOT / "pages" / "ledger.py"), default_timeout=60)
+    direct.session_state["_routed_by_app"] = True
+    direct.run()
+    assert [i.value for i in direct.info] == [t("auth.required", "en")] and not direct.metric
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    sign_in(at.run(), "vic", PASSWORDS["vic"])
+    at.switch_page("pages/ledger.py").run()
+    assert at.metric[0].value == "¥650,000.00"  # signed in: a dashboard like the others
+
+
+def test_a_forum_screen_still_opens_every_dashboard(staff, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "dashboards")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert at.title[0].value == t("overview.title", "en")
+    at.switch_page("pages/ledger.py").run()
+    assert at.metric[0].value == "¥650,000.00"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from visitors import PASSWORDS, ROLES, ROOT, by_url, sign_in
+from streamlit.util import calc_hash
 from workbooks import ROSTER, workbook_bytes
 
 from etl import accounts, audit, db
@@ -18,7 +18,10 @@ from etl.__main__ import main
 from i18n import t
 from ui import session
 
+ROOT = Path(__file__).resolve().parent.parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PASSWORDS = {"ada": "admin-secret-1", "ann": "analyst-secret-2", "vic": "viewer-secret-3"}
+ROLES = {"ada": "admin", "ann": "analyst", "vic": "viewer"}
 LOCAL = {"client": accounts.LOCAL_CLIENT}  # sign-ins from this computer (AppTest has no remote address)
 
 
@@ -84,6 +87,22 @@ def start(page: str | None = None) -> AppTest:
     if page:
         at.switch_page(f"pages/{page}.py")
     at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def by_url(at: AppTest, page: str) -> AppTest:
+    """Request a page the navigation does not offer this user, as a typed URL or a crafted rerun would."""
+    at._page_hash = calc_hash(page)  # the script hash a request for /<page> carries
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sign_in(at: AppTest, name: str, password: str, form: str = "page_sign_in") -> AppTest:
+    at.text_input(key=f"{form}_name").input(name)
+    at.text_input(key=f"{form}_password").input(password)
+    next(b for b in at.button if b.label == "Sign in").click().run()
     assert not at.exception, at.exception
     return at
 

@@ -347,10 +347,17 @@ def sign_in(
 # --- the actions that change the warehouse, checked here whatever page or rerun calls them
 
 
-def import_as(user: User | None, con: duckdb.DuckDBPyConnection, data: bytes, file_name: str) -> load.FileResult:
-    """Import a file as `user` (analyst or admin; else PermissionError); the batch records the user's name."""
+def import_as(
+    user: User | None,
+    con: duckdb.DuckDBPyConnection,
+    data: bytes,
+    file_name: str,
+    progress: load.Progress | None = None,
+) -> load.FileResult:
+    """Import a file as `user` (analyst or admin; else PermissionError); the batch records the user's name.
+    `progress(stage, done, total)`: see load.import_file."""
     user = require("analyst", user)
-    return load.import_file(con, data, file_name, user=user.name)
+    return load.import_file(con, data, file_name, user=user.name, progress=progress)
 
 
 def publish_as(user: User | None, con: duckdb.DuckDBPyConnection, note: str = ""):

@@ -3,6 +3,7 @@ figure (查看明细), the "needs attention" list, and the tiles' stylesheet."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -156,18 +157,49 @@ def drilldown(page: Page, codes: tuple[str, ...]) -> None:
         )
 
 
-def attention_list(page: Page, frame: pd.DataFrame, limit: int = 8) -> None:
-    """The "needs attention" list: one line per issue, the most urgent kinds first, the rest in an expander."""
+ATTENTION_ORDER = {"low_balance": 0, "stalled": 1, "late": 2, "low_coverage": 3}  # the most urgent kinds first
+ATTENTION_LINES = 8  # issues written out as sentences; every issue is in the table and the downloads below them
+
+
+def _attention_values(r: dict) -> tuple[str, str]:
+    if r["issue"] == "low_coverage":
+        return numbers.percent(r["value"]), numbers.percent(r["threshold"])
+    return numbers.number(r["value"], 1), numbers.number(r["threshold"])
+
+
+def attention_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Every issue of queries.needs_attention as a table row in the reader's words, the most urgent kinds first
+    (for the table and the downloads that hold them all)."""
+    rows = sorted(frame.to_dict("records"), key=lambda r: ATTENTION_ORDER.get(r["issue"], 9))
+    values = [_attention_values(r) for r in rows]
+    return pd.DataFrame(
+        {
+            "issue": [t(f"attention.kind.{r['issue']}", lang) for r in rows],
+            "subject": [str(r["subject"] or "") for r in rows],
+            "community": [str(r["community"] or "") for r in rows],
+            "value": [v for v, _ in values],
+            "threshold": [th for _, th in values],
+        }
+    )
+
+
+def attention_counts(frame: pd.DataFrame, lang: str) -> str:
+    """How many issues of each kind, most urgent first: '1,234 stalled projects · 56 late projects · …'."""
+    counts = frame["issue"].value_counts()
+    kinds_ = sorted(counts.index, key=lambda k: ATTENTION_ORDER.get(k, 9))
+    return " · ".join(t(f"attention.count.{k}", lang, n=numbers.number(counts[k])) for k in kinds_)
+
+
+def attention_list(page: Page, frame: pd.DataFrame, limit: int = ATTENTION_LINES) -> None:
+    """The "needs attention" list: how many issues of each kind, the `limit` most urgent written out, and every
+    issue in a table (and its downloads) below them. Thousands of lines of Markdown took seconds to draw."""
     if frame.empty:
         st.success(page.t("attention.none"), icon=":material/check_circle:")
         return
+    rows = sorted(frame.to_dict("records"), key=lambda r: ATTENTION_ORDER.get(r["issue"], 9))
 
     def line(r: dict) -> str:
-        value = r["value"]
-        if r["issue"] == "low_coverage":
-            value, threshold = numbers.percent(value), numbers.percent(r["threshold"])
-        else:
-            value, threshold = numbers.number(value, 1), numbers.number(r["threshold"])
+        value, threshold = _attention_values(r)
         return "- " + markdown.t(
             f"attention.{r['issue']}",
             page.lang,
@@ -177,9 +209,52 @@ def attention_list(page: Page, frame: pd.DataFrame, limit: int = 8) -> None:
             threshold=threshold,
         )
 
-    order = {"low_balance": 0, "stalled": 1, "late": 2, "low_coverage": 3}
-    rows = sorted(frame.to_dict("records"), key=lambda r: order.get(r["issue"], 9))
+    if len(rows) > limit:
+        st.markdown(markdown.escape(attention_counts(frame, page.lang)))
     st.markdown("\n".join(line(r) for r in rows[:limit]))
     if len(rows) > limit:
-        with st.expander(page.t("attention.more", count=len(rows) - limit)):
-            st.markdown("\n".join(line(r) for r in rows[limit:]))
+        with st.expander(page.t("attention.all", count=numbers.number(len(rows))), icon=":material/table_rows:"):
+            table = attention_table(frame, page.lang)
+            headers = {c: page.t(f"attention.col.{c}") for c in table.columns}
+            st.dataframe(table.rename(columns=headers), hide_index=True, width="stretch")
+            page.downloads(table, "needs_attention", title=page.t("overview.attention"), headers=headers)
+
+
+class ImportProgress:
+    """A progress bar through an import's stages (load.import_file's `progress`): the stage in the reader's words,
+    rows done of the total and rows per second; `stages` are the ones this work goes through, each an equal share
+    of the bar ("read", "check" for a check; and "load" for an import)."""
+
+    def __init__(self, lang: str, stages: tuple[str, ...] = ("read", "check", "load")) -> None:
+        self.lang, self.stages = lang, stages
+        self.bar = st.progress(0.0, text=t("load.progress.start", lang))
+        self.stage, self.started, self.rows, self.began = "", 0.0, 0, time.monotonic()
+        self.last: tuple[str, float, str] = ("", 0.0, "")  # what the bar shows now: stage, share, text
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage != self.stage:
+            self.stage, self.started = stage, now
+        self.rows = total  # the rows of the stage reached (the last: the rows loaded)
+        rate = done / (now - self.started) if done and now > self.started else 0.0
+        index = self.stages.index(stage) if stage in self.stages else len(self.stages) - 1
+        share = (index + (done / total if total else 0.0)) / len(self.stages)
+        text = t(f"progress.{stage}", self.lang, done=numbers.number(done), total=numbers.number(total),
+                 rate=numbers.number(rate))  # fmt: skip
+        self.last = (stage, min(max(share, 0.0), 1.0), text)
+        self.bar.progress(self.last[1], text=text)
+
+    def clear(self) -> None:
+        """Take the bar off the page."""
+        self.bar.empty()
+
+    def finished(self) -> str:
+        """The line that says the work is done: rows, seconds and rows per second over all its stages."""
+        seconds = max(time.monotonic() - self.began, 1e-6)
+        return t(
+            "load.progress.done",
+            self.lang,
+            rows=numbers.number(self.rows),
+            seconds=numbers.number(seconds, 1),
+            rate=numbers.number(self.rows / seconds),
+        )

@@ -11,6 +11,7 @@ Streamlit version it was seen in. Every audit is written to test-output/axe/<lan
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 import streamlit
+from playwright.sync_api import expect
+from workbooks import workbook_bytes
 
 from i18n import t
 
@@ -34,6 +37,7 @@ PAGES = {"overview": "", "projects": "projects", "training": "training", "fund":
          "data": "data", "review": "review", "audit": "audit"}  # fmt: skip
 CHARTED = {"projects": 1, "training": 1, "fund": 1}
 WIDTHS = {390: 844, 1280: 800}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FAILING = {"serious", "critical"}
 # Rules of lesser impact that the issue makes a promise about: they fail too, in our own markup.
 PROMISED = {"heading-order", "presentation-role-conflict"}
@@ -170,3 +174,49 @@ def test_every_allowlist_entry_is_streamlits_and_still_needed() -> None:
     used = {v["allowed"] for found in AUDITS.values() for v in found}
     stale = [f"{e['rule']} in {e['within']}" for i, e in enumerate(entries) if i not in used]
     assert stale == [], f"allow-list entries no longer needed (Streamlit fixed them: delete them): {stale}"
+
+
+# The focused element: its name, and whether the browser draws a focus ring (an outline or a box shadow).
+FOCUSED = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return null;
+    const style = getComputedStyle(el);
+    const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+    return {name: (el.getAttribute('aria-label') || el.innerText || el.value || '').trim().slice(0, 80), ring};
+}"""
+
+
+def tab_to(app: App, name: re.Pattern, presses: int = 120) -> dict:
+    """Press Tab until the focused element's name matches; return it (with whether its focus is visible)."""
+    seen = []
+    for _ in range(presses):
+        app.page.keyboard.press("Tab")
+        focused = app.page.evaluate(FOCUSED)
+        if focused and name.search(focused["name"]):
+            return focused
+        seen.append(focused and focused["name"])
+    raise AssertionError(f"{name.pattern!r} not reached with Tab; focus went through {seen[:60]}")
+
+
+def test_an_analyst_imports_with_the_keyboard_alone(own_server: Callable[..., Server], tab: Callable[..., App]) -> None:
+    app = tab(own_server())
+    app.open("data", "lang=en")
+    rows = [["捐赠编号", "捐赠日期", "捐赠方", "捐赠方类型", "金额(元)", "渠道"],
+            ["KB-D001", "2023-12-20", "Keyboard donor", "企业", 10000, "bank transfer"]]  # fmt: skip
+    # the drop zone's own button: Streamlit names it "Upload"; the page's stylesheet shows the catalogue's words
+    chooser = tab_to(app, re.compile(r"(^|\s)Upload$|" + re.escape(t("data.upload.button", "en"))))
+    assert chooser["ring"], "the file chooser's button has no visible focus"
+    with app.page.expect_file_chooser() as picked:
+        app.page.keyboard.press("Enter")
+    picked.value.set_files(
+        files=[{"name": "keyboard.xlsx", "mimeType": XLSX, "buffer": workbook_bytes({"捐赠": rows})}]
+    )
+    expect(app.page.get_by_text("keyboard.xlsx — ready to import")).to_be_visible()
+    app.settle()
+    importing = tab_to(app, re.compile(re.escape(t("data.import", "en", n=1))))
+    assert importing["ring"], "the import button has no visible focus"
+    app.page.keyboard.press("Enter")
+    done = re.compile(r"keyboard\.xlsx: imported as batch B\d+")
+    expect(app.page.get_by_text(done)).to_be_visible()
+    app.settle()
+    assert app.errors() == []

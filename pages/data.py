@@ -8,7 +8,7 @@ import queries
 from etl import accounts, checks, guard, load
 from etl.annotate import annotate
 from etl.template import metadata_workbook
-from ui import markdown, numbers, review, session, signin
+from ui import markdown, numbers, review, session, signin, widgets
 from ui.page import setup
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -71,6 +71,8 @@ if done := st.session_state.pop("import_done", None):
         st.success(line, icon=":material/check_circle:")
 for line in st.session_state.pop("import_warnings", None) or []:  # the change stands; a step after it failed
     st.warning(markdown.escape(line), icon=":material/warning:")
+for line in st.session_state.pop("import_progress", None) or []:  # each import's bar as it ended
+    st.progress(1.0, text=line)
 
 results = []
 for upload in uploads or []:
@@ -79,7 +81,9 @@ for upload in uploads or []:
     previews = st.session_state.setdefault("previews", {})
     if (upload.name, digest) not in previews:
         with st.spinner(page.md("data.checking", file=upload.name)):
-            checked = load.import_file(page.writer(), data, upload.name, dry_run=True)
+            checking = widgets.ImportProgress(page.lang)  # a dry run goes through "load" too, then rolls back
+            checked = load.import_file(page.writer(), data, upload.name, dry_run=True, progress=checking)
+            checking.clear()  # the check's result replaces its bar
             previews[(upload.name, digest)] = (checked, review.upload_changes(page.writer(), checked))
     result, row_changes = previews[(upload.name, digest)]  # row by row: what the upload adds and changes
     results.append((upload.name, data, result))
@@ -172,13 +176,16 @@ if results:
         st.info(lang("data.fix_first"), icon=":material/info:")
     label = lang("data.import", n=len(to_import))
     if st.button(label, type="primary", disabled=blocked or not to_import, icon=":material/upload:"):
-        lines, after = [], []
+        lines, after, ended = [], [], []
         for name, data in to_import:
+            st.caption(markdown.escape(name))
+            bar = widgets.ImportProgress(page.lang)  # read, check and load, with rows per second
             try:
-                result = accounts.import_as(user, page.writer(), data, name)
+                result = accounts.import_as(user, page.writer(), data, name, progress=bar)
             except OSError:  # its raw copy could not be kept (disk full, permissions): rolled back, nothing changed
                 after.append(lang("data.not_kept", file=name))
                 continue
+            ended.append(f"{markdown.escape(name)} · {bar.finished()}")
             after += [w.message(page.lang) for w in result.after_commit]
             if result.status == "loaded":
                 lines.append(page.md("data.imported", file=name, batch=result.batch_id, **result.counts))
@@ -192,6 +199,7 @@ if results:
             lines.append(lang("publish.awaiting"))
         st.session_state["import_done"] = lines
         st.session_state["import_warnings"] = after
+        st.session_state["import_progress"] = ended
         st.session_state["upload_generation"] = generation + 1
         st.rerun()
 

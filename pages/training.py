@@ -18,11 +18,14 @@ widgets.kpi_tiles(page, kpis, tuple(m.code for m in metrics.shown("training")), 
 
 pct = {"coverage": page.t("training.coverage_axis")}
 MANY = 8  # more communities than this: those that reached the target become one line, not a wall of equal bars
+MOST_BARS = 20  # more communities below the target than this: the lowest, and one bar pooling the others
 
 
 def coverage_bars(frame, dimension: str, height: int, data=None, target: float | None = None) -> None:
-    """Coverage per community or role as horizontal bars labelled with their percentage, lowest first."""
-    frame = frame.sort_values(["coverage", dimension], kind="stable")
+    """Coverage per community or role as horizontal bars labelled with their percentage, lowest first (a frame
+    from charts.lowest_with_rest is already in its order: its pooled bar comes last)."""
+    if "pooled" not in frame.columns:
+        frame = frame.sort_values(["coverage", dimension], kind="stable")
     fig = px.bar(frame, x="coverage", y=dimension, orientation="h", labels={**pct, dimension: ""})
     fig.update_xaxes(range=[0, 1.1])
     fig.update_yaxes(type="category", autorange="reversed")
@@ -35,7 +38,6 @@ def coverage_bars(frame, dimension: str, height: int, data=None, target: float |
     page.chart(fig, frame if data is None else data, f"coverage_by_{dimension}", height=height)
 
 
-st.header(page.t("training.by_community"))
 by_community = page.q(queries.coverage_by, by="community")
 # Forty bars all at 100 % say one thing: draw only the communities below the target (100 % without one) and
 # say the rest in a line.
@@ -44,10 +46,36 @@ below = by_community[by_community["coverage"] < goal - 1e-9]
 rest = by_community.drop(below.index)
 if len(by_community) <= MANY:
     below, rest = by_community, by_community.iloc[0:0]
+pooled = len(below) > MOST_BARS  # the lowest communities, and the others below the target as one bar
+st.header(page.t("training.by_community_lowest", n=MOST_BARS - 1) if pooled else page.t("training.by_community"))
 if not below.empty:
+    others = page.t("training.other_communities", count=numbers.number(len(below) - MOST_BARS + 1))
+    bars = charts.lowest_with_rest(below, "community", MOST_BARS, others)
     coverage_bars(
-        below, "community", height=max(200, 28 * len(below) + 90), data=by_community, target=goal if goal < 1 else None
+        bars, "community", height=max(200, 28 * len(bars) + 90), data=by_community, target=goal if goal < 1 else None
     )
+if pooled:
+    st.caption(
+        page.md(
+            "training.pooled_note",
+            n=MOST_BARS - 1,
+            below=numbers.number(len(below)),
+            rest=numbers.number(len(below) - MOST_BARS + 1),
+        )
+    )
+    with st.expander(page.t("training.all_communities", count=numbers.number(len(by_community)))):
+        columns = {
+            "community": page.t("table.community"),
+            "roster": page.t("export.col.roster"),
+            "trained": page.t("export.col.trained"),
+            "coverage": page.t("training.coverage_axis"),
+        }
+        st.dataframe(
+            by_community.sort_values(["coverage", "community"])[list(columns)].rename(columns=columns),
+            hide_index=True,
+            width="stretch",
+            column_config={columns["coverage"]: st.column_config.NumberColumn(format="percent")},
+        )
 if not rest.empty:
     lowest, highest = float(rest["coverage"].min()), float(rest["coverage"].max())
     same = abs(highest - lowest) < 1e-9

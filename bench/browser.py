@@ -1,0 +1,216 @@
+"""Pages as the browser sees them: cold start to the first page drawn, and every page drawn warm, in Chromium.
+
+    python bench/browser.py                       # the 5,000,000-row warehouse and the sample, 5 runs each
+    python bench/browser.py --only city --runs 7  # one warehouse; more runs
+    python bench/browser.py --city /tmp/city.duckdb   # reuse a warehouse built by bench/warehouse.py
+
+A page is "drawn" when the new page's heading is up, no script run is in progress, nothing is left over from the
+page before (no stale element, no skeleton) and every Plotly chart on it has drawn its marks: what a reader waits
+for. Cold: `streamlit run` started to the first page drawn in a new tab (a new server process each run). Warm:
+in one tab, a click on a page's sidebar link to that page drawn, each page visited in turn, `--runs` rounds
+after a first round that fills the server's query cache (reported apart as "first visit").
+
+Prints medians and ranges; `--json FILE` also writes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from presenter.report import CHROMIUM_FLAGS  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [*CHROMIUM_FLAGS, "--disable-dev-shm-usage"]
+VIEWPORT = {"width": 1400, "height": 900}
+# the pages in the order a round visits them (the overview is where a tab starts, so it is visited last)
+PAGES = ["projects", "training", "fund", "presenter", "data", "review", "audit", "overview"]
+
+# the same signs as the browser tests' (tests/e2e/conftest.py): idle, nothing unsettled, every chart with marks
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+UNSETTLED = '[data-testid="stElementContainer"][data-stale="true"], [data-testid="stSkeleton"]'
+MARKS = ".point, .js-line, .js-fill, .slice, .sankey-link, .hm"
+DRAWN = """([idle, unsettled, marks, path, old]) => {
+    if (path !== null && location.pathname !== path) return false;
+    const h = document.querySelector('[data-testid="stMain"] h1');
+    if (!h || (old !== null && h.innerText === old)) return false;
+    if (!document.querySelector(idle) || document.querySelector(unsettled)) return false;
+    return [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(el => {
+        const plot = el.querySelector('.js-plotly-plot');
+        return plot && plot.querySelector('.main-svg') && plot.querySelector(marks);
+    });
+}"""
+TIMEOUT_MS = 120_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(db_file: Path, *, sample: bool) -> Iterator[tuple[str, float]]:
+    """`streamlit run app.py` on `db_file`: yields (base URL, time.perf_counter() when the process was started)."""
+    port = _free_port()
+    env = {**os.environ, "DASHBOARD_DB": str(db_file), "DASHBOARD_LANG": "zh", "DASHBOARD_BACKUPS": "0"}
+    env.pop("DASHBOARD_NO_SAMPLE", None)
+    if not sample:
+        env["DASHBOARD_NO_SAMPLE"] = "1"
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true"]
+    command += ["--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false"]
+    command += ["--server.fileWatcherType=none"]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=1) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not start (exit {process.poll()})") from None
+                time.sleep(0.05)
+        yield base, started
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_drawn(page, path: str | None = None, old: str | None = None) -> None:
+    """Until the page at `path` (any, when None) is drawn, with a heading other than `old`."""
+    page.wait_for_function(DRAWN, arg=[IDLE, UNSETTLED, MARKS, path, old], timeout=TIMEOUT_MS, polling="raf")
+
+
+def cold_start(browser, db_file: Path, *, sample: bool) -> float:
+    """Seconds from `streamlit run` to the first page (the overview) drawn in a new tab."""
+    with serve(db_file, sample=sample) as (base, started):
+        context = browser.new_context(viewport=VIEWPORT)
+        try:
+            page = context.new_page()
+            page.goto(base + "/")
+            wait_drawn(page)
+            return time.perf_counter() - started
+        finally:
+            context.close()
+
+
+def warm_rounds(browser, db_file: Path, rounds: int) -> dict[str, list[float]]:
+    """Seconds from a click on each page's sidebar link to that page drawn; the first round is the first visit."""
+    times: dict[str, list[float]] = {name: [] for name in PAGES}
+    with serve(db_file, sample=False) as (base, _):
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(base + "/")
+        wait_drawn(page)
+        links = page.locator('[data-testid="stSidebarNavLink"]')
+        links.first.wait_for(state="attached")
+        hrefs = {urlparse(a.get_attribute("href")).path: a for a in links.all()}
+        for _ in range(rounds + 1):
+            for name in PAGES:
+                path = "/" if name == "overview" else f"/{name}"
+                link = hrefs.get(path)
+                if link is None:
+                    continue  # a page this session may not see
+                old = page.locator('[data-testid="stMain"] h1').first.inner_text()
+                start = time.perf_counter()
+                link.click()
+                wait_drawn(page, path, old)
+                times[name].append(time.perf_counter() - start)
+        context.close()
+    return {name: values for name, values in times.items() if values}
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(values), 2),
+        "min": round(min(values), 2),
+        "max": round(max(values), 2),
+        "runs": len(values),
+    }
+
+
+def measure(browser, label: str, db_file: Path, runs: int, *, sample: bool) -> dict:
+    """Cold starts (each in a fresh server) and warm rounds on one warehouse."""
+    result: dict = {"cold_first_page_s": [], "pages_s": {}, "first_visit_s": {}}
+    folder = db_file.parent
+    for _ in range(runs):
+        if sample:  # a fresh install every time: the first start loads and publishes the sample
+            fresh = Path(tempfile.mkdtemp(dir=folder))  # the warehouse, its published versions, its kept files
+            result["cold_first_page_s"].append(cold_start(browser, fresh / "warehouse.duckdb", sample=True))
+            shutil.rmtree(fresh)
+        else:
+            result["cold_first_page_s"].append(cold_start(browser, db_file, sample=False))
+        print(f"{label} cold: {result['cold_first_page_s'][-1]:.2f} s", file=sys.stderr, flush=True)
+    result["cold_first_page_s"] = spread(result["cold_first_page_s"])
+    if sample:  # the warm rounds read a sample warehouse that stays
+        cold_start(browser, db_file, sample=True)
+    times = warm_rounds(browser, db_file, runs)
+    for name, values in times.items():
+        result["first_visit_s"][name] = round(values[0], 2)
+        result["pages_s"][name] = spread(values[1:])
+        print(f"{label} {name}: {result['pages_s'][name]}", file=sys.stderr, flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="cold starts and warm rounds (at least 5)")
+    parser.add_argument("--only", choices=["city", "sample"], action="append")
+    parser.add_argument("--city", type=Path, help="a warehouse built by bench/warehouse.py (else built here)")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    chosen = args.only or ["city", "sample"]
+    results: dict = {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}", "runs": args.runs}
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        folder = Path(tmp)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        if "city" in chosen:
+            city = folder / "city" / "city.duckdb"
+            city.parent.mkdir()
+            if args.city:
+                shutil.copyfile(args.city, city)
+            else:
+                from bench.warehouse import build
+
+                build(city)
+            cold_start(browser, city, sample=False)  # publishes the warehouse once, as its first start does
+            results["city"] = measure(browser, "city", city, args.runs, sample=False)
+        if "sample" in chosen:
+            sample = folder / "sample" / "warehouse.duckdb"
+            sample.parent.mkdir()
+            results["sample"] = measure(browser, "sample", sample, args.runs, sample=True)
+        browser.close()
+    print(json.dumps(results, indent=1))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

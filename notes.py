@@ -9,12 +9,15 @@ line names the community.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
+import xlsxwriter
 
+from etl.kinds import KINDS
 from i18n import t
 from ui import numbers
 
@@ -105,3 +108,26 @@ def lines(frame: pd.DataFrame, codes: Iterable[str], lang: str) -> tuple[str, ..
 def anchor(note: dict) -> date:
     """Where a note sits on a monthly chart: the first day of its (first) month, where that month's bar or point is."""
     return _day(note["date"]).replace(day=1)
+
+
+def new_id(now: datetime | None = None) -> str:
+    """An id for a note added on the Data page: N and the time to the second (N20240131093000)."""
+    return f"N{(now or datetime.now()):%Y%m%d%H%M%S}"
+
+
+def workbook(note: dict) -> bytes:
+    """A one-sheet workbook (说明备注) holding `note` (column name -> value; dates as dates), as the Data page
+    imports it: through the same checks, batch, audit trail, undo and publishing as any upload."""
+    kind = KINDS["notes"]
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    sheet = book.add_worksheet(kind.zh)
+    sheet.write_row(0, 0, [c.zh for c in kind.columns])
+    for c, column in enumerate(kind.columns):
+        value = note.get(column.name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        if value is not None and str(value).strip():
+            sheet.write_string(1, c, str(value).strip())
+    book.close()
+    return buffer.getvalue()

@@ -381,6 +381,7 @@ KINDS: dict[str, Kind] = {
                 Column("text_en", "英文备注", TEXT, aliases=("English note", "英文说明")),
             ),
             ("note_id",),
+            rules=(NotBefore("end_date", other="date", key="cell.end_before_date"),),
         ),
     )
 }

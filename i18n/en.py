@@ -59,6 +59,7 @@ TEXT: dict[str, str] = {
     "cell.reference": "No {target} with this ID exists, neither in this file nor in the warehouse. Add it to the {target} sheet first, or correct the ID.",
     "cell.completed_needs_date": "A completed project needs its completion date. Fill in the completion date, or change the status.",
     "cell.completed_before_start": "The completion date is before the start date. Correct one of the two dates.",
+    "cell.end_before_date": "The end date is before the date. Correct one of the two dates.",
     "problems.sheet": "Sheet",
     "problems.row": "Row",
     "problems.column": "Column",

@@ -56,6 +56,7 @@ TEXT: dict[str, str] = {
     "cell.reference": "本文件和数据仓库中都没有此编号的{target}。请先在{target}表中添加，或更正编号。",
     "cell.completed_needs_date": "已完成的项目需要填写完成日期。请填写完成日期，或修改状态。",
     "cell.completed_before_start": "完成日期早于开始日期。请更正其中一个日期。",
+    "cell.end_before_date": "结束日期早于日期。请更正其中一个日期。",
     "problems.sheet": "工作表",
     "problems.row": "行",
     "problems.column": "列",

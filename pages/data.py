@@ -4,8 +4,10 @@ import hashlib
 
 import streamlit as st
 
+import metrics
+import notes
 import queries
-from etl import accounts, checks, guard, load
+from etl import accounts, checks, guard, kinds, load
 from etl.annotate import annotate
 from etl.template import metadata_workbook
 from ui import markdown, numbers, review, session, signin, widgets
@@ -227,6 +229,47 @@ with st.expander(lang("data.as_of.title"), icon=":material/event:"):
                 else page.md("data.unchanged", file=result.file)
             ]
             st.rerun()
+
+# --- a note that explains a figure (说明备注): a one-sheet workbook imported like any upload (batch, audit, undo, publish)
+with st.expander(lang("data.note.title"), icon=":material/sticky_note_2:"):
+    st.caption(lang("data.note.help"))
+    with st.form("note_form", border=False):
+        codes = list(kinds.NOTE_METRICS)
+        metric = st.selectbox(
+            lang("data.note.metric"),
+            codes,
+            format_func=lambda c: metrics.METRICS[c].label(page.lang),
+            key="note_metric",
+        )
+        with st.container(horizontal=True, gap="small"):
+            first = st.date_input(lang("data.note.date"), format="YYYY-MM-DD", key="note_date")
+            last = st.date_input(lang("data.note.end"), value=None, format="YYYY-MM-DD", key="note_end")
+        towns = page.q(queries.communities)["community"].tolist()
+        where = st.selectbox(
+            lang("data.note.community"),
+            [None, *towns],
+            format_func=lambda c: lang("data.note.town") if c is None else c,
+            key="note_community",
+        )
+        text_zh = st.text_input(lang("data.note.text_zh"), max_chars=200, key="note_text_zh")
+        text_en = st.text_input(lang("data.note.text_en"), max_chars=200, key="note_text_en")
+        if st.form_submit_button(lang("data.note.submit"), icon=":material/add_comment:"):
+            if not text_zh.strip():
+                st.error(lang("data.note.need_text"), icon=":material/error:")
+            else:
+                note_id = notes.new_id()
+                row = {"note_id": note_id, "date": first, "end_date": last, "metric": metric, "community": where}
+                data = notes.workbook(row | {"text_zh": text_zh, "text_en": text_en})
+                result = accounts.import_as(user, page.writer(), data, lang("data.note.file", note_id=note_id))
+                if result.status == "rejected":
+                    st.error(" ".join(e.message(page.lang) for e in result.errors), icon=":material/error:")
+                else:
+                    session.clear_caches()
+                    st.session_state["previews"] = {}
+                    st.session_state["import_done"] = [
+                        page.md("data.imported", file=result.file, batch=result.batch_id, **result.counts)
+                    ]
+                    st.rerun()
 
 # --- 3. history and undo
 st.header(lang("data.history.title"))

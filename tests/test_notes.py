@@ -22,6 +22,7 @@ import notes
 import queries
 from etl import db, kinds, publish, validate
 from etl.load import import_file, undo
+from i18n import t
 from presenter import deck as pptx
 from presenter import report, slides
 from ui import markdown
@@ -238,3 +239,36 @@ def test_the_presenter_page_shows_the_slides_note(noted):
     assert not at.exception, [e.value for e in at.exception]
     captions = [markdown.unescape(c.value) for c in at.caption]
     assert ":material/sticky_note_2: 2023-08-01 – 2023-08-31: No training in August: summer break" in captions
+
+
+def test_a_period_that_ends_before_it_starts_is_refused_at_its_end(warehouse):
+    backwards = ["N4", "2023-08-31", "2023-08-01", "person_times", None, "x", None]
+    result = import_file(warehouse, note_file(backwards), "notes.xlsx", user="analyst")
+    assert [(e.row, e.column, e.header, e.key) for e in result.errors] == [(2, "C", "结束日期", "cell.end_before_date")]
+
+
+def test_a_note_added_on_the_data_page_is_an_import_shown_on_its_tile_and_undone_with_its_batch(noted):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.selectbox(key="note_metric").set_value("training_hours")
+    at.date_input(key="note_date").set_value(date(2023, 12, 1))
+    at.text_input(key="note_text_zh").input("12月集中培训")
+    at.text_input(key="note_text_en").input("December: training concentrated before year end")
+    next(b for b in at.button if b.label == t("data.note.submit", "en")).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    con = db.connect(noted)
+    [(batch, file_name)] = con.execute(
+        "SELECT batch_id, file_name FROM import_batches WHERE status = 'loaded' ORDER BY seq DESC LIMIT 1"
+    ).fetchall()
+    assert file_name.startswith("note_N")
+    note_id = file_name.removeprefix("note_").removesuffix(".xlsx")
+    stored = con.execute("SELECT metric, date, end_date, community, text_zh FROM notes WHERE note_id = ?", [note_id])
+    assert stored.fetchall() == [("training_hours", date(2023, 12, 1), None, None, "12月集中培训")]
+    assert not publish.changed_since_published(con)  # no accounts: published at once
+    shown = open_page("training", year="2023", lang="en")
+    assert tile_captions(shown, "training_hours") == ["2023-12-01: December: training concentrated before year end"]
+    undo(con, batch, user="analyst")
+    assert con.execute("SELECT count(*) FROM notes WHERE note_id = ?", [note_id]).fetchone()[0] == 0
+    con.close()

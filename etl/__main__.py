@@ -82,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
         "--skip-missing", action="store_true", help="replay what can be when some kept raw files are missing"
     )
     _handout_parsers(sub)
+    led = sub.add_parser(
+        "ledger", help="the fund's public ledger (基金公示) of the published version: CSV, Excel, PDF or HTML"
+    )
+    led.add_argument("out", type=Path, help="OUT.csv, OUT.xlsx, OUT.pdf (printed by Chromium) or OUT.html")
+    led.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
+    led.add_argument("--year", type=int, help="a calendar year (default: since the fund began)")
+    led.add_argument("--lang", choices=("en", "zh"), default="zh")
     _users_parser(sub)
     return parser
 
@@ -272,6 +279,35 @@ def _handout(args) -> int:
         _print_pdf(chromium, report.to_html(deck), out)
     print(f"{out} ({args.command}, {lang}, as of {deck.day.isoformat()}{', names masked' if deck.masked else ''})")
     return EXIT_OK
+
+
+def _ledger(args) -> int:
+    """`ledger OUT`: the public ledger as the page offers it, from the current published version only (individual
+    donors masked). Exit 0 when written; 1 when written but its totals do not reconcile with the catalogue's fund
+    figures; 2 on a usage error, nothing published yet, or no Chromium for a PDF."""
+    from etl import publish
+    from presenter import ledger
+
+    makers = {".csv": ledger.to_csv, ".xlsx": ledger.to_xlsx, ".pdf": ledger.to_pdf}
+    suffix = args.out.suffix.lower()
+    if suffix not in (*makers, ".html"):
+        print(f"error: ledger writes .csv, .xlsx, .pdf or .html files, not {args.out.name!r}", file=sys.stderr)
+        return EXIT_USAGE
+    version = publish.current_file(db.db_path(args.db))
+    if version is None:
+        print("error: nothing is published yet: the ledger shows only published data (etl publish)", file=sys.stderr)
+        return EXIT_USAGE
+    if suffix == ".pdf" and ledger.chromium() is None:
+        print("error: printing a PDF needs Chromium, which is not installed; write OUT.html instead", file=sys.stderr)
+        return EXIT_USAGE
+    with duckdb.connect(str(version), read_only=True) as con:
+        book = ledger.build(con, year=args.year, lang=args.lang)
+    if suffix == ".html":
+        args.out.write_text(ledger.to_html(book), encoding="utf-8")
+    else:
+        args.out.write_bytes(makers[suffix](book))
+    print(f"{args.out} ({book.version}, {ledger.period(book)}; {ledger.reconciliation(book)})")
+    return EXIT_OK if book.reconciled else EXIT_REFUSED
 
 
 def _publishing(args) -> int:
@@ -601,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
             return _handout(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "ledger":
+            return _ledger(args)
         if args.command == "sample":
             from etl.sample import write_samples
 

@@ -292,3 +292,22 @@ def test_a_forum_screen_still_opens_every_dashboard(staff, monkeypatch):
     assert at.title[0].value == t("overview.title", "en")
     at.switch_page("pages/ledger.py").run()
     assert at.metric[0].value == "¥650,000.00"
+
+
+def test_the_cli_writes_the_published_ledger(sample_file, tmp_path, capsys):
+    from etl.__main__ import main
+
+    path = tmp_path / "w.duckdb"
+    shutil.copy(sample_file, path)
+    out = tmp_path / "ledger.csv"
+    assert main(["ledger", str(out), "--db", str(path)]) == 2  # nothing published yet: nothing written
+    assert "nothing is published" in capsys.readouterr().err and not out.exists()
+    con = db.connect(path)
+    publish.ensure_published(con)
+    people = individuals(con)
+    con.close()
+    assert main(["ledger", str(out), "--db", str(path), "--year", "2023"]) == 0
+    assert "¥320,000.00" in capsys.readouterr().out
+    text = out.read_text(encoding="utf-8-sig")
+    assert text.startswith("日期,收支,编号") and "张*" in text and not [p for p in people if p in text]
+    assert main(["ledger", str(tmp_path / "ledger.docx"), "--db", str(path)]) == 2

@@ -135,15 +135,16 @@ def describe(chart: Chart, lang: str) -> str:
     """The chart's figures in one sentence, for whoever cannot see it: a screen reader on the slide, the alt text of
     the printed report's picture and of the .pptx's chart ('Chart: Coverage by role. Secretary: 100.0%; …')."""
     several = len(chart.series) > 1
+
+    def say(x: float) -> str:  # money as the chart writes it: in 万 in Chinese, as its title says (（万元）)
+        return numbers.chart_money(x, lang, decimals=1) if chart.unit == "yuan" else fmt(chart.unit, x, lang)
+
     items = [
         t(
             "chart.alt_item",
             lang,
             category=category,
-            values=", ".join(
-                f"{s.name} {fmt(chart.unit, s.values[i], lang)}" if several else fmt(chart.unit, s.values[i], lang)
-                for s in chart.series
-            ),
+            values=", ".join(f"{s.name} {say(s.values[i])}" if several else say(s.values[i]) for s in chart.series),
         )
         for i, category in enumerate(chart.categories)
     ]

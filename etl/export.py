@@ -5,8 +5,8 @@ back equal to what is stored (the import is then `unchanged`), so each value is 
 back exactly (measured on fastexcel 0.21 + xlsxwriter 3.3):
 
 - enumerations as the template's dropdown values (Chinese labels in zh, codes in en), yes/no as 是/否 or yes/no;
-- dates as Excel dates, except before 1900-03-01, where Excel's phantom 1900-02-29 makes the reader return the day
-  before: those are written as ISO text, which the importer reads as the same date;
+- dates as Excel dates (written from `date` objects: xlsxwriter writes datetime(1900, 1, 1) as day 0), except
+  before 1900-01-01, which Excel cannot hold as a date: those are written as ISO text, read as the same date;
 - numbers as numbers when the reader gives them back equal (xlsxwriter writes 16 significant digits, the reader
   returns 9 decimals), else as the exact text of the number (1/3 of an hour, a target of 0.1234567891);
 - IDs and text as text cells (leading zeros, '00123', '1e5', 'TRUE' stay text); a text starting with = + - @ gets
@@ -39,7 +39,7 @@ from i18n import t
 MAX_ROWS = 1_048_575  # data rows on one sheet (Excel's 1,048,576 rows less the header); more go on a next sheet
 CHUNK = 50_000  # rows fetched from the warehouse at a time
 MAX_TEXT = 32_767  # characters Excel keeps in one cell
-FIRST_EXCEL_DATE = date(1900, 3, 1)  # before it, Excel's serial days are off by one (the 1900 leap-year bug)
+FIRST_EXCEL_DATE = date(1900, 1, 1)  # Excel's day 1: an earlier date is written as text
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (etl.annotate.neutralise)
 
 

@@ -119,12 +119,15 @@ def bench_import(folder: Path, rows: int, runs: int, openpyxl_runs: int) -> dict
     return result
 
 
-def bench_queries(warehouse: Path, runs: int) -> dict:
-    """Every metric function at the city-scale warehouse, unfiltered and with a year and a community."""
+def bench_queries(warehouse: Path, runs: int, threads: int | None = None) -> dict:
+    """Every metric function at the city-scale warehouse, unfiltered and with a year and a community (with
+    `threads`, DuckDB uses that many: 1 is a server whose other core is busy)."""
     import queries
     from etl import db
 
     con = db.connect(warehouse)
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
     out = {}
     for name, fn in inspect.getmembers(queries, inspect.isfunction):
         if name.startswith("_") or fn.__module__ != "queries":
@@ -235,6 +238,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--pairs", type=int, default=5, help="interleaved import/read pairs per size (at least 5)")
     parser.add_argument("--only", choices=["import", "queries", "pages", "cold"], action="append")
+    parser.add_argument("--threads", type=int, help="DuckDB threads for the query timings (e.g. 1)")
     args = parser.parse_args()
     rows, runs = (100_000, 3) if args.quick else (1_000_000, 3)
     chosen = set(args.only or ["import", "queries", "pages", "cold"])
@@ -247,7 +251,7 @@ def main() -> None:
         if chosen & {"queries", "pages"}:
             warehouse = build(folder / "city.duckdb")
             if "queries" in chosen:
-                results["queries_ms"] = bench_queries(warehouse, runs=5)
+                results["queries_ms"] = bench_queries(warehouse, runs=5, threads=args.threads)
                 slowest = max(results["queries_ms"].items(), key=lambda kv: kv[1])
                 print(json.dumps(results["queries_ms"], indent=1, ensure_ascii=False), flush=True)
                 print(f"slowest query: {slowest[0]} {slowest[1]} ms", flush=True)

@@ -346,3 +346,35 @@ def test_cli_export_then_load_is_unchanged(sample_file, tmp_path, capsys):
     assert '"status": "unchanged"' in capsys.readouterr().out
     assert main(["export", str(out), "--db", str(path), "--kinds", "nope"]) == 2
     assert main(["export", str(out), "--db", str(tmp_path / "missing.duckdb")]) == 2
+
+
+def test_the_data_page_offers_the_download_and_reviews_an_edited_upload_row_by_row(sample_app):
+    """zh: the button 下载当前数据（可编辑后重新上传） is on the Data page; its workbook, with one status edited and
+    uploaded, is reviewed as that row's change before anything is imported."""
+    from streamlit.testing.v1 import AppTest
+    from visitors import ROOT
+
+    from ui import markdown, review
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, at.exception
+    buttons = [e.proto.label for e in at.get("download_button")]
+    assert "下载当前数据（可编辑后重新上传）" in buttons
+
+    data = review.data_workbook("zh")  # what the button's deferred download makes
+    con = db.connect(sample_app)
+    pid, name = con.execute(
+        "SELECT project_id, name FROM projects WHERE status = 'in_progress' ORDER BY 1 LIMIT 1"
+    ).fetchone()
+    con.close()
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    _edit(book, "zh", "projects", pid, {"status": "已完成", "completed_date": datetime(2024, 1, 20)})
+    edited = io.BytesIO()
+    book.save(edited)
+    at.file_uploader[0].upload("当前数据.xlsx", edited.getvalue(), "application/octet-stream").run()
+    assert not at.exception, at.exception
+    shown = [markdown.unescape(m.value) for m in at.markdown]
+    assert f"- 项目 {pid}（{name}）：状态 实施中 → 已完成；完成日期 （空） → 2024年1月20日" in shown
+    assert "- 更新 1 条项目" in shown

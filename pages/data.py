@@ -234,13 +234,8 @@ with st.expander(lang("data.as_of.title"), icon=":material/event:"):
 with st.expander(lang("data.note.title"), icon=":material/sticky_note_2:"):
     st.caption(lang("data.note.help"))
     with st.form("note_form", border=False):
-        codes = list(kinds.NOTE_METRICS)
-        metric = st.selectbox(
-            lang("data.note.metric"),
-            codes,
-            format_func=lambda c: metrics.METRICS[c].label(page.lang),
-            key="note_metric",
-        )
+        by_label = {metrics.METRICS[c].label(page.lang): c for c in kinds.NOTE_METRICS}  # as the reader reads them
+        metric = by_label[st.selectbox(lang("data.note.metric"), list(by_label), key="note_metric")]
         with st.container(horizontal=True, gap="small"):
             first = st.date_input(lang("data.note.date"), format="YYYY-MM-DD", key="note_date")
             last = st.date_input(lang("data.note.end"), value=None, format="YYYY-MM-DD", key="note_end")

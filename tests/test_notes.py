@@ -252,7 +252,7 @@ def test_a_note_added_on_the_data_page_is_an_import_shown_on_its_tile_and_undone
     at.query_params["lang"] = "en"
     at.switch_page("pages/data.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    at.selectbox(key="note_metric").set_value("training_hours")
+    at.selectbox(key="note_metric").set_value(metrics.METRICS["training_hours"].label("en"))
     at.date_input(key="note_date").set_value(date(2023, 12, 1))
     at.text_input(key="note_text_zh").input("12月集中培训")
     at.text_input(key="note_text_en").input("December: training concentrated before year end")

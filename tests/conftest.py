@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -38,4 +39,37 @@ def sample_file(tmp_path_factory) -> Path:
     con = db.connect(path)
     assert ensure_sample(con)
     con.close()
+    return path
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch):
+    """The app's process state for one test, in English: Streamlit's caches (connections, query results) cleared
+    before and after; the monkeypatch is yielded for the test to set the app's environment."""
+    import streamlit as st
+
+    monkeypatch.setenv("DASHBOARD_LANG", "en")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield monkeypatch
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def empty_app(app_env: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The app on an empty warehouse of its own (no sample loaded), in English."""
+    path = tmp_path / "w.duckdb"
+    app_env.setenv("DASHBOARD_DB", str(path))
+    app_env.setenv("DASHBOARD_NO_SAMPLE", "1")
+    return path
+
+
+@pytest.fixture
+def sample_app(app_env: pytest.MonkeyPatch, sample_file: Path, tmp_path: Path) -> Path:
+    """The app on a copy of the sample warehouse, in English."""
+    path = tmp_path / "w.duckdb"
+    shutil.copy(sample_file, path)
+    app_env.delenv("DASHBOARD_NO_SAMPLE", raising=False)
+    app_env.setenv("DASHBOARD_DB", str(path))
     return path

@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
-from streamlit.util import calc_hash
+from visitors import PASSWORDS, ROLES, ROOT, by_url, sign_in
 from workbooks import ROSTER, workbook_bytes
 
 from etl import accounts, audit, db
@@ -18,10 +17,7 @@ from etl.__main__ import main
 from i18n import t
 from ui import session
 
-ROOT = Path(__file__).resolve().parent.parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PASSWORDS = {"ada": "admin-secret-1", "ann": "analyst-secret-2", "vic": "viewer-secret-3"}
-ROLES = {"ada": "admin", "ann": "analyst", "vic": "viewer"}
 LOCAL = {"client": accounts.LOCAL_CLIENT}  # sign-ins from this computer (AppTest has no remote address)
 
 
@@ -31,18 +27,6 @@ def people(no_accounts: Path) -> Path:
     for name, role in ROLES.items():
         accounts.add_user(name, role, PASSWORDS[name])
     return no_accounts
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    """An empty warehouse for the app, in English."""
-    monkeypatch.setenv("DASHBOARD_DB", str(tmp_path / "w.duckdb"))
-    monkeypatch.setenv("DASHBOARD_NO_SAMPLE", "1")
-    monkeypatch.setenv("DASHBOARD_LANG", "en")
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield monkeypatch
-    st.cache_resource.clear()
 
 
 class Clock:
@@ -87,22 +71,6 @@ def start(page: str | None = None) -> AppTest:
     if page:
         at.switch_page(f"pages/{page}.py")
     at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def by_url(at: AppTest, page: str) -> AppTest:
-    """Request a page the navigation does not offer this user, as a typed URL or a crafted rerun would."""
-    at._page_hash = calc_hash(page)  # the script hash a request for /<page> carries
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def sign_in(at: AppTest, name: str, password: str, form: str = "page_sign_in") -> AppTest:
-    at.text_input(key=f"{form}_name").input(name)
-    at.text_input(key=f"{form}_password").input(password)
-    next(b for b in at.button if b.label == "Sign in").click().run()
     assert not at.exception, at.exception
     return at
 
@@ -185,7 +153,7 @@ def test_a_viewer_cannot_import_or_undo_and_an_analyst_cannot_undo(warehouse):
 # --- the app
 
 
-def test_open_mode_without_accounts_lets_the_local_operator_import(env):
+def test_open_mode_without_accounts_lets_the_local_operator_import(empty_app):
     at = start("data")
     assert at.title[0].value == t("data.title", "en")
     assert [c.value for c in at.sidebar.caption] == [t("auth.open_short", "en")]  # no CLI commands for leaders
@@ -198,7 +166,7 @@ def test_open_mode_without_accounts_lets_the_local_operator_import(env):
     ]  # with no accounts (one person's laptop) an import is published at once
 
 
-def test_with_accounts_nobody_sees_anything_before_signing_in(env, people):
+def test_with_accounts_nobody_sees_anything_before_signing_in(empty_app, people):
     for page in ("overview", "data", "audit"):
         at = start(page)
         assert [i.value for i in at.info] == ["Sign in to see the dashboard."]
@@ -206,8 +174,9 @@ def test_with_accounts_nobody_sees_anything_before_signing_in(env, people):
     assert trail() == []
 
 
-def test_public_screen_shows_dashboards_but_not_the_data_page(env, people):
-    env.setenv("DASHBOARD_PUBLIC", "dashboards")  # a forum screen (=1 opens only the fund ledger: test_ledger.py)
+def test_public_screen_shows_dashboards_but_not_the_data_page(empty_app, people, monkeypatch):
+    # a forum screen (=1 opens only the fund ledger: test_ledger.py)
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "dashboards")
     at = start("overview")
     assert at.title[0].value == "Are we on track?"
     assert any(e.label == "Sign in" for e in at.sidebar.expander)
@@ -217,7 +186,7 @@ def test_public_screen_shows_dashboards_but_not_the_data_page(env, people):
     assert [e.value for e in at.error] == ["This page needs the analyst role. Sign in with an account that has it."]
 
 
-def test_wrong_passwords_are_refused_and_recorded(env, people):
+def test_wrong_passwords_are_refused_and_recorded(empty_app, people):
     at = start()
     sign_in(at, "ada", "not-her-password")
     assert [e.value for e in at.error] == ["Wrong user name or password."]
@@ -227,7 +196,7 @@ def test_wrong_passwords_are_refused_and_recorded(env, people):
     assert trail() == [("ada", "sign_in_failed", LOCAL), ("mallory", "sign_in_failed", LOCAL)]
 
 
-def test_repeated_wrong_passwords_pause_sign_in_for_that_name_from_that_client(env, people, clock):
+def test_repeated_wrong_passwords_pause_sign_in_for_that_name_from_that_client(empty_app, people, clock):
     at = start()
     for _ in range(accounts.MAX_FAILURES):
         sign_in(at, "ada", "guess-guess")
@@ -249,7 +218,7 @@ def test_repeated_wrong_passwords_pause_sign_in_for_that_name_from_that_client(e
     assert t("auth.signed_in_as", "en", name="ada", role=t("role.admin", "en")) in [c.value for c in at.sidebar.caption]
 
 
-def test_a_viewer_sees_dashboards_but_cannot_reach_import_or_undo(env, people):
+def test_a_viewer_sees_dashboards_but_cannot_reach_import_or_undo(empty_app, people):
     at = sign_in(start(), "vic", PASSWORDS["vic"])
     assert at.title[0].value == "Are we on track?"
     assert any(c.value == "Signed in as vic (viewer)" for c in at.sidebar.caption)
@@ -266,7 +235,7 @@ def test_a_viewer_sees_dashboards_but_cannot_reach_import_or_undo(env, people):
     assert trail() == [("vic", "sign_in", {"role": "viewer", **LOCAL})]
 
 
-def test_an_analyst_imports_but_cannot_undo(env, people):
+def test_an_analyst_imports_but_cannot_undo(empty_app, people):
     at = sign_in(start(), "ann", PASSWORDS["ann"])
     at.switch_page("pages/data.py").run()
     upload(at, "roster.xlsx", workbook_bytes({"社工名册": ROSTER}))
@@ -280,7 +249,7 @@ def test_an_analyst_imports_but_cannot_undo(env, people):
     assert [a for _, a, _ in trail()] == ["sign_in", "import"]
 
 
-def test_the_audit_trail_lists_what_happened_in_order(env, people):
+def test_the_audit_trail_lists_what_happened_in_order(empty_app, people):
     at = start()
     sign_in(at, "ada", "wrong-password-1")
     sign_in(at, "ada", PASSWORDS["ada"])
@@ -307,7 +276,7 @@ def test_the_audit_trail_lists_what_happened_in_order(env, people):
     assert len(at.get("download_button")) == 2  # CSV and Excel
 
 
-def test_audit_page_in_chinese(env, people):
+def test_audit_page_in_chinese(empty_app, people):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "zh"
     at.run()
@@ -321,7 +290,7 @@ def test_audit_page_in_chinese(env, people):
     assert shown["详情"][0] == "角色: 管理员 · 来源: 本机"
 
 
-def test_a_removed_account_is_signed_out_at_once(env, people):
+def test_a_removed_account_is_signed_out_at_once(empty_app, people):
     at = sign_in(start(), "ann", PASSWORDS["ann"])
     at.switch_page("pages/data.py").run()
     assert at.file_uploader
@@ -367,7 +336,7 @@ def test_cli_manages_accounts_and_records_each_change(tmp_path, monkeypatch, no_
     assert "new-password-2" not in db_file.read_bytes().decode("latin-1")
 
 
-def test_cli_journals_account_changes_while_the_app_holds_the_warehouse(env, people, monkeypatch):
+def test_cli_journals_account_changes_while_the_app_holds_the_warehouse(empty_app, people, monkeypatch):
     at = sign_in(start(), "ada", PASSWORDS["ada"])  # the app now holds the warehouse file
 
     def locked(*args, **kwargs):
@@ -399,7 +368,7 @@ def test_only_a_missing_default_file_means_open(no_accounts, monkeypatch, tmp_pa
     assert accounts.mode() == "accounts"
 
 
-def test_an_empty_or_damaged_accounts_file_requires_sign_in(env, no_accounts):
+def test_an_empty_or_damaged_accounts_file_requires_sign_in(empty_app, no_accounts):
     for broken in ('{"users": {}}', "not json {"):
         no_accounts.write_text(broken, encoding="utf-8")
         for page in ("overview", "data"):
@@ -463,7 +432,7 @@ def network_address():
     config.set_option("server.address", before)
 
 
-def test_the_app_refuses_the_network_until_an_admin_exists(env, network_address):
+def test_the_app_refuses_the_network_until_an_admin_exists(empty_app, network_address):
     for page in (None, "data", "audit"):
         at = start(page)
         assert [e.value for e in at.error] == [t("auth.open_network", "en")]
@@ -476,7 +445,7 @@ def test_the_app_refuses_the_network_until_an_admin_exists(env, network_address)
     assert not at.error and [i.value for i in at.info] == ["Sign in to see the dashboard."]
 
 
-def test_throttling_is_per_client_so_a_stranger_cannot_lock_the_admin_out(env, people, clock):
+def test_throttling_is_per_client_so_a_stranger_cannot_lock_the_admin_out(empty_app, people, clock):
     con = warehouse()
     stranger, office = "203.0.113.9", "10.0.0.5"
     for _ in range(accounts.MAX_FAILURES):

@@ -12,13 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from test_load import TABLES, snapshot
+from visitors import ROOT
+from warehouses import TABLES, snapshot
 from workbooks import ATTENDANCE, ROSTER, SESSIONS, held_by_another_process, workbook_bytes
 
 from etl import backup, db, load, rebuild
 from etl.load import PAUSE_ENV, import_file, undo
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_rotating_backups_and_restore(tmp_path, monkeypatch):

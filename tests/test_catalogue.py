@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
-from test_accounts import ROOT
+from visitors import ROOT
 
 import metrics
 import queries

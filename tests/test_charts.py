@@ -7,19 +7,17 @@ native fund chart is read back from the .pptx.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pytest
 import streamlit as st
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
+from visitors import array, charts
 
 import queries
 from etl import derived, publish
@@ -33,44 +31,12 @@ LATIN_DATES = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b
 GROUPED_YUAN = re.compile(r"¥\d{1,3}(,\d{3})+")  # '¥600,000': raw yuan, not 万
 
 
-@pytest.fixture
-def sample_db(sample_file, tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "w.duckdb"
-    shutil.copy(sample_file, path)
-    monkeypatch.delenv("DASHBOARD_NO_SAMPLE", raising=False)
-    monkeypatch.setenv("DASHBOARD_LANG", "en")
-    monkeypatch.setenv("DASHBOARD_DB", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
 def open_page(page: str, lang: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = lang
     at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def charts(at: AppTest) -> dict[str, dict]:
-    """Each Plotly chart's decoded figure, by the name the page gave it (its key is chart_<name>)."""
-    out = {}
-    for element in at.get("plotly_chart"):
-        name = element.proto.id.rsplit("-chart_", 1)[-1]
-        out[name] = json.loads(element.proto.spec)
-    return out
-
-
-def array(value: object) -> list:
-    """A trace's array as Plotly's JSON carries it: a list, or typed bytes ({'dtype': 'f8', 'bdata': …})."""
-    if value is None:
-        return []
-    if isinstance(value, dict) and "bdata" in value:
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"])).tolist()
-    return list(value)
 
 
 def unescaped(texts: list) -> list[str]:
@@ -108,7 +74,7 @@ def open_all_charts(lang: str) -> dict[str, dict]:
     return found
 
 
-def test_chinese_charts_write_months_and_quarters_in_chinese(sample_db):
+def test_chinese_charts_write_months_and_quarters_in_chinese(sample_app):
     zh = open_all_charts("zh")
     assert {"completions_burnup", "training_hours_by_month", "fund_over_time", "donations_by_quarter"} <= set(zh)
     for name, spec in zh.items():
@@ -137,7 +103,7 @@ def money_axis(spec: dict) -> dict:
 MONEY_CHARTS = ("fund_over_time", "donations_by_quarter", "spending_by_category")
 
 
-def test_a_chinese_money_chart_counts_in_wan_throughout(sample_db, sample_file):
+def test_a_chinese_money_chart_counts_in_wan_throughout(sample_app, sample_file):
     zh = charts(open_page("fund", "zh"))
     for name in MONEY_CHARTS:
         spec = zh[name]
@@ -176,7 +142,7 @@ def captions(at: AppTest) -> str:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_projects_by_theme_draw_no_unspecified_bar_and_say_how_many_have_none(sample_db, sample_file, lang):
+def test_projects_by_theme_draw_no_unspecified_bar_and_say_how_many_have_none(sample_app, sample_file, lang):
     at = open_page("projects", lang)
     at.radio(key="projects_by").set_value("theme").run()
     assert not at.exception
@@ -195,7 +161,7 @@ def test_projects_by_theme_draw_no_unspecified_bar_and_say_how_many_have_none(sa
     assert want in captions(at)
 
 
-def test_spending_with_no_project_is_a_note_not_a_bar(sample_db, sample_file):
+def test_spending_with_no_project_is_a_note_not_a_bar(sample_app, sample_file):
     at = open_page("fund", "zh")
     at.radio(key="fund_spending_by").set_value("project").run()
     assert not at.exception
@@ -212,10 +178,10 @@ def test_spending_with_no_project_is_a_note_not_a_bar(sample_db, sample_file):
     assert f"另有 {numbers.yuan(blank, 'zh')} 支出未填写项目" in captions(at)
 
 
-def test_coverage_by_community_collapses_the_communities_that_reached_the_target(sample_db):
+def test_coverage_by_community_collapses_the_communities_that_reached_the_target(sample_app):
     at = open_page("training", "zh")
     assert "coverage_by_community" not in charts(at)  # 40 identical 100 % bars are not drawn ...
-    con = duckdb.connect(str(sample_db))
+    con = duckdb.connect(str(sample_app))
     communities = con.execute("SELECT count(DISTINCT community) FROM workers WHERE coalesce(active, TRUE)").fetchone()[
         0
     ]
@@ -253,7 +219,7 @@ def test_coverage_by_community_collapses_the_communities_that_reached_the_target
     assert f"其余 {communities - 2} 个社区的培训覆盖率均为 100.0%" in captions(at)
 
 
-def test_small_slices_of_a_donut_carry_no_inside_label(sample_db):
+def test_small_slices_of_a_donut_carry_no_inside_label(sample_app):
     pies = {}
     for page in ("projects", "training", "fund"):
         pies |= {k: v for k, v in charts(open_page(page, "zh")).items() if v["data"][0]["type"] == "pie"}
@@ -272,7 +238,7 @@ def test_small_slices_of_a_donut_carry_no_inside_label(sample_db):
     assert sum(1 for text in array(status["text"]) if text) == 1  # only the big slice is written on
 
 
-def test_the_fund_slide_counts_in_wan_on_screen(sample_db):
+def test_the_fund_slide_counts_in_wan_on_screen(sample_app):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "zh"
     at.switch_page("pages/presenter.py").run()

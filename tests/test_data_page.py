@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import re
 import threading
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from test_guard import CASES
-from workbooks import CSV_ROSTER, DONATIONS, ROSTER, SESSIONS, workbook_bytes
+from visitors import ROOT
+from workbooks import CSV_ROSTER, DONATIONS, REFUSED, ROSTER, SESSIONS, workbook_bytes
 
 from etl import db
 from etl.kinds import KINDS
@@ -20,23 +19,16 @@ from etl.load import import_file
 from i18n import t
 from ui import markdown, review, session
 
-ROOT = Path(__file__).resolve().parent.parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
+def app(empty_app):
     """The Data page on an empty warehouse, in English."""
-    monkeypatch.setenv("DASHBOARD_DB", str(tmp_path / "w.duckdb"))
-    monkeypatch.setenv("DASHBOARD_NO_SAMPLE", "1")
-    monkeypatch.setenv("DASHBOARD_LANG", "en")
-    st.cache_data.clear()
-    st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.switch_page("pages/data.py").run()
     assert not at.exception
-    yield at
-    st.cache_resource.clear()
+    return at
 
 
 def warehouse():
@@ -102,7 +94,6 @@ def test_bad_file_lists_every_problem_and_changes_nothing(app):
     upload(app, "bad.xlsx", bad)
     shown = texts(app)
     assert "bad.xlsx — 3 problem(s) to fix" in shown
-    problems = app.dataframe[-2].value if len(app.dataframe) > 1 else app.dataframe[0].value
     problems = next(d.value for d in app.dataframe if "Column" in d.value.columns)
     assert problems[["Row", "Column", "Header", "Value"]].values.tolist() == [
         [2, "D", "岗位", "厨师"],
@@ -130,7 +121,7 @@ HOSTILE = {
 
 @pytest.mark.parametrize("case", HOSTILE)
 def test_hostile_files_get_their_message(app, case):
-    upload(app, "evil.xlsx", CASES[case][0])
+    upload(app, "evil.xlsx", REFUSED[case][0])
     assert "evil.xlsx — cannot be imported" in texts(app)
     assert [e.value for e in app.error if HOSTILE[case] in markdown.unescape(e.value)]
     assert not [d for d in app.dataframe if "Column" in d.value.columns]  # no table of empty cells
@@ -158,9 +149,17 @@ def test_undo_restores_previous_figures(app):
     del undo_box
 
 
-def test_reconciliation_panel(app):
-    shown = texts(app)
-    assert ":green[:material/check_circle:] Money used never exceeds money raised, at any date" in shown
+def test_reconciliation_panel_shows_a_failing_check_and_a_passing_one(app):
+    money = {
+        "捐赠": [["捐赠编号", "捐赠日期", "金额(元)"], ["D1", "2023-08-01", 1000]],
+        "资金使用": [["支出编号", "日期", "金额(元)", "用途"], ["X1", "2023-08-02", 5000, "为老"]],
+    }
+    assert import_file(warehouse(), workbook_bytes(money), "overspent.xlsx", user="analyst").status == "loaded"
+    shown = texts(app.run())
+    overspent = "Money used never exceeds money raised, at any date — 1 problem(s), e.g. 2023-08-02: 5000 > 1000"
+    assert f":red[:material/cancel:] {overspent}" in shown
+    assert ":green[:material/check_circle:] Every disbursement's project exists" in shown
+    assert ":green[:material/check_circle:] Money used never exceeds" not in shown
 
 
 def test_concurrent_imports_and_reads_through_the_apps_connection(tmp_path, monkeypatch):
@@ -306,7 +305,7 @@ def test_a_csv_gets_one_clean_message_in_the_readers_language(app, lang):
 def test_every_refused_file_gets_one_message_in_one_language(app, lang):
     """Each kind of refusal (not a workbook, .xls, macros, a bomb, damaged …) reads in the reader's language only."""
     in_language(app, lang)
-    for case, (data, _key) in CASES.items():
+    for case, (data, _key) in REFUSED.items():
         app.file_uploader[0].clear()
         at = upload(app, "refused.xlsx", data)
         said = alerts(at)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from streamlit.runtime.media_file_manager import MediaFileManager
@@ -183,19 +182,6 @@ def test_csv_is_one_machine_readable_table(con):
     assert list(back.columns) == ["Community", "Workers on the roster", "Workers trained", "Coverage (%)"]
     assert len(back) == len(frame)
     assert back["Coverage (%)"].tolist() == pytest.approx((frame["coverage"] * 100).tolist())
-
-
-@pytest.fixture
-def sample_app(sample_file, tmp_path, monkeypatch):
-    path = tmp_path / "app.duckdb"
-    shutil.copy(sample_file, path)
-    monkeypatch.setenv("DASHBOARD_DB", str(path))
-    monkeypatch.delenv("DASHBOARD_NO_SAMPLE", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def test_overview_download_in_chinese_carries_its_file_name_and_context(sample_app, monkeypatch):

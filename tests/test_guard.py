@@ -8,43 +8,20 @@ import re
 import zipfile
 
 import pytest
-from workbooks import ROSTER, SHEET_PART, repack, sheet_xml, understate_size, workbook_bytes
+from workbooks import (
+    BILLION_LAUGHS,
+    GOOD,
+    REFUSED,
+    SHEET_PART,
+    repack,
+    rezip,
+    sheet_xml,
+    understate_size,
+    workbook_bytes,
+)
 
 from etl import guard, load
 from etl.load import import_file
-
-
-def rezip(data: bytes, extra: dict[str, bytes] | None = None, replace: dict[str, bytes] | None = None) -> bytes:
-    """A copy of an .xlsx package with parts added or replaced."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = (replace or {}).get(info.filename, src.read(info.filename))
-            dst.writestr(info.filename, body)
-        for name, body in (extra or {}).items():
-            dst.writestr(name, body)
-    return out.getvalue()
-
-
-GOOD = workbook_bytes({"名册": ROSTER})
-
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
-<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&lol3;</t></si></sst>"""
-
-CASES = {
-    "empty": (b"", "file.empty"),
-    "xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + os.urandom(2000), "file.xls"),
-    "csv renamed": ("人员编号,姓名\n1,张三\n".encode(), "file.not_xlsx"),
-    "random bytes": (bytes(range(256)) * 8, "file.not_xlsx"),
-    "truncated zip": (GOOD[: len(GOOD) // 2], "file.corrupt"),
-    "zip of other files": (rezip(b"PK\x05\x06" + b"\0" * 18, {"a.txt": b"hi"}), "file.not_xlsx"),
-    "macros": (rezip(GOOD, {"xl/vbaProject.bin": b"\0" * 100}), "file.macros"),
-    "billion laughs": (rezip(GOOD, {"xl/sharedStrings2.xml": BILLION_LAUGHS}), "file.xml_entities"),
-    "damaged part": (GOOD[:400] + bytes(b ^ 0x5A for b in GOOD[400:900]) + GOOD[900:], "file.corrupt"),
-    "zip bomb": (rezip(GOOD, {"xl/worksheets/sheet9.xml": b" " * (20 * 2**20)}), "file.zip_ratio"),
-}
 
 
 def _rows_xml(rows: int) -> str:
@@ -72,7 +49,7 @@ WIDE_AND_TALL = sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row><row r="100000
 OFF_GRID = sheet_xml('<row r="1"><c r="A1"><v>1</v></c><c r="A1048577"><v>1</v></c></row>')
 
 HOSTILE = {
-    **CASES,
+    **REFUSED,
     "understated size": (UNDERSTATED, "file.corrupt"),
     "understated bomb": (UNDERSTATED_BOMB, "file.corrupt"),
     "utf-16 billion laughs": (rezip(GOOD, {"xl/sharedStrings2.xml": UTF16_LAUGHS}), "file.xml_entities"),
@@ -117,7 +94,7 @@ def test_too_large_and_too_much_uncompressed(monkeypatch):
 
 def test_messages_say_what_to_do():
     with pytest.raises(guard.FileRefused) as refused:
-        guard.check(CASES["csv renamed"][0])
+        guard.check(REFUSED["csv renamed"][0])
     assert "CSV" in str(refused.value)
     assert ".xlsx" in str(refused.value)
 

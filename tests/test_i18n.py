@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 import string
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from etl import kinds
@@ -79,18 +77,6 @@ def test_template_headers_are_chinese_in_zh(tmp_path):
 # --- every page, both languages
 
 
-@pytest.fixture
-def sample_db(sample_file, tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "w.duckdb"
-    shutil.copy(sample_file, path)
-    monkeypatch.setenv("DASHBOARD_DB", str(path))
-    monkeypatch.delenv("DASHBOARD_NO_SAMPLE", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path
-    st.cache_resource.clear()
-
-
 def walk(node):
     yield node
     for child in getattr(node, "children", {}).values():
@@ -137,7 +123,7 @@ def open_page(page: str, lang: str) -> AppTest:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_shows_text_not_keys(sample_db, page, lang):
+def test_every_page_shows_text_not_keys(sample_app, page, lang):
     at = open_page(page, lang)
     text = shown_text(at) + chart_labels(at)
     raw = sorted({k for line in text for k in KEY_LIKE.findall(line) if k in KEYS})
@@ -154,7 +140,7 @@ def test_every_page_shows_text_not_keys(sample_db, page, lang):
         assert sum(bool(CJK.search(x)) for x in text) >= 5
 
 
-def test_chinese_pages_show_chinese_enumerations_and_dates(sample_db):
+def test_chinese_pages_show_chinese_enumerations_and_dates(sample_app):
     at = open_page("projects", "zh")
     names = chart_labels(at)
     assert "已完成" in names and "completed" not in names

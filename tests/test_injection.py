@@ -14,7 +14,7 @@ import pytest
 import streamlit as st
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
-from test_accounts import ROOT
+from visitors import ROOT
 from workbooks import strings_in
 
 from presenter import deck as pptx

@@ -4,13 +4,10 @@ Streamlit; every ui module imports on its own (no import cycle); a page opened b
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from i18n import t
@@ -73,19 +70,6 @@ for name in {UI_MODULES!r}:
 print("ok")
 """
     assert _python(code).strip() == "ok"
-
-
-@pytest.fixture
-def sample_app(sample_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "w.duckdb"
-    shutil.copy(sample_file, path)
-    monkeypatch.setenv("DASHBOARD_LANG", "en")
-    monkeypatch.setenv("DASHBOARD_DB", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def test_a_page_opened_by_its_url_runs_inside_the_app(sample_app: Path) -> None:

@@ -8,28 +8,12 @@ import json
 
 import pandas as pd
 import pytest
+from warehouses import TABLES, snapshot
 from workbooks import ATTENDANCE, PROJECTS, ROSTER, SESSIONS, workbook_bytes
 
 from etl import audit, db
 from etl.load import UndoRefused, history, import_file, latest_batch, undo
 from i18n import t
-
-TABLES = (
-    "projects",
-    "workers",
-    "training_sessions",
-    "attendance",
-    "mentorships",
-    "meetings",
-    "donations",
-    "disbursements",
-    "targets",
-)
-
-
-def snapshot(con) -> dict[str, list]:
-    """Every table's content, sorted, so two states can be compared exactly."""
-    return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in TABLES}
 
 
 def load(con, sheets, name="x.xlsx", **kwargs):

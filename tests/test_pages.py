@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from test_queries import ROWS
+from visitors import ROOT
+from warehouses import ROWS
 
 import metrics
 import queries
@@ -16,7 +14,6 @@ from etl import db, derived
 from i18n import t
 from ui import markdown
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("overview", "projects", "training", "fund")
 TITLES = {
     "overview": "overview.title",
@@ -24,25 +21,6 @@ TITLES = {
     "training": "training.title",
     "fund": "fund.title",
 }
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.delenv("DASHBOARD_NO_SAMPLE", raising=False)
-    monkeypatch.setenv("DASHBOARD_LANG", "en")
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield monkeypatch
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def sample_db(env, sample_file, tmp_path) -> Path:
-    path = tmp_path / "w.duckdb"
-    shutil.copy(sample_file, path)
-    env.setenv("DASHBOARD_DB", str(path))
-    return path
 
 
 def open_page(page: str, **params: str) -> AppTest:
@@ -73,7 +51,7 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_overview_shows_the_published_figures(sample_db):
+def test_overview_shows_the_published_figures(sample_app):
     at = open_page("overview")
     shown = shown_by_code(at)
     assert at.sidebar.selectbox(key="_year_widget").value == 2023  # January 2024: last year's figures first
@@ -104,7 +82,7 @@ def test_overview_shows_the_published_figures(sample_db):
     assert at.query_params["year"] == "2023"
 
 
-def test_overview_in_chinese_uses_wan(sample_db):
+def test_overview_in_chinese_uses_wan(sample_app):
     at = open_page("overview", lang="zh")
     shown = shown_by_code(at)
     assert shown["fund_raised"] == "¥65万" and shown["fund_used"] == "¥33万" and shown["usage_rate"] == "50.8%"
@@ -113,8 +91,8 @@ def test_overview_in_chinese_uses_wan(sample_db):
     assert t("overview.title", "zh") in texts(at)
 
 
-def test_community_filter_changes_the_figures_and_the_url(sample_db):
-    con = db.connect(sample_db)
+def test_community_filter_changes_the_figures_and_the_url(sample_app):
+    con = db.connect(sample_app)
     community = queries.communities(con)["community"].iloc[0]
     figures = queries.kpis(con, year=2023, community=community).set_index("metric")
     expected = {
@@ -149,8 +127,8 @@ def test_community_filter_changes_the_figures_and_the_url(sample_db):
     assert f"{expected['trained']} / {expected['roster']} workers trained" in texts(at)
 
 
-def test_a_link_reproduces_the_view(sample_db):
-    con = db.connect(sample_db)
+def test_a_link_reproduces_the_view(sample_app):
+    con = db.connect(sample_app)
     community = queries.communities(con)["community"].iloc[-1]
     everything = int(queries.headline(con).iloc[0]["person_times"])
     con.close()
@@ -166,7 +144,7 @@ def test_a_link_reproduces_the_view(sample_db):
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_in_both_languages(sample_db, page, lang):
+def test_every_page_renders_in_both_languages(sample_app, page, lang):
     at = open_page(page, lang=lang)
     assert at.title[0].value == t(TITLES[page], lang)
     assert len(at.get("plotly_chart")) >= (0 if page == "overview" else 3)
@@ -174,7 +152,7 @@ def test_every_page_renders_in_both_languages(sample_db, page, lang):
     assert t("download.csv", lang) in labels and t("download.xlsx", lang) in labels
 
 
-def test_pages_show_their_sample_figures(sample_db):
+def test_pages_show_their_sample_figures(sample_app):
     projects = open_page("projects")
     assert "projects. Click a column header to sort." in texts(projects)
     training = open_page("training")
@@ -186,7 +164,7 @@ def test_pages_show_their_sample_figures(sample_db):
     assert "in proportion to what each type gave" in texts(fund)
 
 
-def test_project_search_filters_the_table(sample_db):
+def test_project_search_filters_the_table(sample_app):
     at = open_page("projects")
     at.text_input(key="projects_search").input("no project is called this").run()
     assert not at.exception
@@ -195,15 +173,15 @@ def test_project_search_filters_the_table(sample_db):
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("page", PAGES)
-def test_empty_warehouse_shows_empty_states(env, tmp_path, page, lang):
-    env.setenv("DASHBOARD_DB", str(tmp_path / "empty.duckdb"))
-    env.setenv("DASHBOARD_NO_SAMPLE", "1")
+def test_empty_warehouse_shows_empty_states(app_env, tmp_path, page, lang):
+    app_env.setenv("DASHBOARD_DB", str(tmp_path / "empty.duckdb"))
+    app_env.setenv("DASHBOARD_NO_SAMPLE", "1")
     at = open_page(page, lang=lang)
     assert t("empty.warehouse", lang) in [i.value for i in at.info]
     assert not at.get("plotly_chart")
 
 
-def test_a_filter_that_selects_nothing_is_explained(sample_db):
+def test_a_filter_that_selects_nothing_is_explained(sample_app):
     # The sample holds no completion, donation or spending dated 2024 (only January's training).
     at = open_page("projects", year="2024")
     assert t("empty.no_completions", "en") in [i.value for i in at.info]
@@ -213,14 +191,14 @@ def test_a_filter_that_selects_nothing_is_explained(sample_db):
     assert shown_by_code(at)["balance"] == "¥32万"  # the balance carries over into the new year
 
 
-def test_kpis_show_the_change_against_the_year_before(env, tmp_path):
+def test_kpis_show_the_change_against_the_year_before(app_env, tmp_path):
     path = tmp_path / "hand.duckdb"
     con = db.connect(path)
     con.execute(ROWS)
     derived.refresh(con)  # the loader does this with every import; these rows were written by hand
     con.close()
-    env.setenv("DASHBOARD_DB", str(path))
-    env.setenv("DASHBOARD_NO_SAMPLE", "1")
+    app_env.setenv("DASHBOARD_DB", str(path))
+    app_env.setenv("DASHBOARD_NO_SAMPLE", "1")
     at = open_page("overview", year="2023")
     tiles = {CODES[m.label]: m for m in at.metric}
     assert (tiles["micro_renewal_completed"].value, tiles["micro_renewal_completed"].delta) == ("1", "+1")
@@ -230,7 +208,7 @@ def test_kpis_show_the_change_against_the_year_before(env, tmp_path):
     assert "Target 3 (2023)" in texts(at) and "**花园** (东方) has been in progress for 325 days." in texts(at)
 
 
-def test_every_figure_shows_the_rows_it_counts_and_their_files(sample_db):
+def test_every_figure_shows_the_rows_it_counts_and_their_files(sample_app):
     at = open_page("overview")
     drill = at.selectbox(key="drill_metric")
     assert drill.value == metrics.METRICS["projects_completed"].label("en")
@@ -245,8 +223,8 @@ def test_every_figure_shows_the_rows_it_counts_and_their_files(sample_db):
     assert labels.count(t("download.csv", "en")) >= 3  # the KPI table, the sessions and the attendance rows
 
 
-def test_the_rows_of_a_figure_follow_the_community_and_say_when_they_are_town_wide(sample_db):
-    con = db.connect(sample_db)
+def test_the_rows_of_a_figure_follow_the_community_and_say_when_they_are_town_wide(sample_app):
+    con = db.connect(sample_app)
     community = queries.communities(con)["community"].iloc[0]
     trained = queries.kpis(con, year=2023, community=community).set_index("metric").at["trained", "value"]
     con.close()

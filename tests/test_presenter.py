@@ -8,14 +8,12 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import zipfile
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-import streamlit as st
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 from workbooks import strings_in
@@ -40,20 +38,6 @@ TITLES = [
     "Warm Yang Hui community fund",
     "Against the 2023 targets",
 ]
-
-
-@pytest.fixture
-def sample_db(sample_file, tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "w.duckdb"
-    shutil.copy(sample_file, path)
-    monkeypatch.delenv("DASHBOARD_NO_SAMPLE", raising=False)
-    monkeypatch.setenv("DASHBOARD_LANG", "en")
-    monkeypatch.setenv("DASHBOARD_DB", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture
@@ -138,7 +122,7 @@ def walk(at: AppTest) -> list[tuple[str, dict[str, str], str]]:
         assert not at.exception, [e.value for e in at.exception]
 
 
-def test_every_slide_shows_the_published_2023_figures(sample_db, con):
+def test_every_slide_shows_the_published_2023_figures(sample_app, con):
     at = open_presenter()
     assert at.date_input(key="presenter_day").value == LATEST
     seen = walk(at)
@@ -176,7 +160,7 @@ def test_every_slide_shows_the_published_2023_figures(sample_db, con):
     assert "Slide 8 / 9" in slide_text(at)
 
 
-def test_an_earlier_as_of_date_freezes_the_figures(sample_db, con):
+def test_an_earlier_as_of_date_freezes_the_figures(sample_app, con):
     at = open_presenter()
     at.date_input(key="presenter_day").set_value(EARLY).run()
     assert not at.exception
@@ -193,7 +177,7 @@ def chart_strings(at: AppTest) -> set[str]:
     return strings_in(json.loads(at.get("plotly_chart")[0].proto.spec))
 
 
-def test_chinese_slides_and_masked_names(sample_db, con):
+def test_chinese_slides_and_masked_names(sample_app, con):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "zh"
     at.switch_page("pages/presenter.py").run()

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from test_accounts import PASSWORDS, ROOT, sign_in
+from visitors import PASSWORDS, ROOT, sign_in
 from workbooks import workbook_bytes
 
 import queries

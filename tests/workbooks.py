@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import struct
 import subprocess
 import sys
@@ -142,3 +143,37 @@ def strings_in(value: object) -> set[str]:
         return {value}
     items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
     return set().union(*(strings_in(item) for item in items))
+
+
+def rezip(data: bytes, extra: dict[str, bytes] | None = None, replace: dict[str, bytes] | None = None) -> bytes:
+    """A copy of an .xlsx package with parts added or replaced."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = (replace or {}).get(info.filename, src.read(info.filename))
+            dst.writestr(info.filename, body)
+        for name, body in (extra or {}).items():
+            dst.writestr(name, body)
+    return out.getvalue()
+
+
+GOOD = workbook_bytes({"名册": ROSTER})
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&lol3;</t></si></sst>"""
+
+# Files refused as a whole, each with the message key it gets (the guard's tests and the Data page's).
+REFUSED = {
+    "empty": (b"", "file.empty"),
+    "xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + os.urandom(2000), "file.xls"),
+    "csv renamed": ("人员编号,姓名\n1,张三\n".encode(), "file.not_xlsx"),
+    "random bytes": (bytes(range(256)) * 8, "file.not_xlsx"),
+    "truncated zip": (GOOD[: len(GOOD) // 2], "file.corrupt"),
+    "zip of other files": (rezip(b"PK\x05\x06" + b"\0" * 18, {"a.txt": b"hi"}), "file.not_xlsx"),
+    "macros": (rezip(GOOD, {"xl/vbaProject.bin": b"\0" * 100}), "file.macros"),
+    "billion laughs": (rezip(GOOD, {"xl/sharedStrings2.xml": BILLION_LAUGHS}), "file.xml_entities"),
+    "damaged part": (GOOD[:400] + bytes(b ^ 0x5A for b in GOOD[400:900]) + GOOD[900:], "file.corrupt"),
+    "zip bomb": (rezip(GOOD, {"xl/worksheets/sheet9.xml": b" " * (20 * 2**20)}), "file.zip_ratio"),
+}

@@ -1,0 +1,50 @@
+"""People opening the app in a test: the accounts tests create, signing in, asking for a page by its URL, and
+the charts a page draws as they reach the browser."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository: app.py for AppTest, the working folder for the CLI
+PASSWORDS = {"ada": "admin-secret-1", "ann": "analyst-secret-2", "vic": "viewer-secret-3"}
+ROLES = {"ada": "admin", "ann": "analyst", "vic": "viewer"}
+
+
+def by_url(at: AppTest, page: str) -> AppTest:
+    """Request a page the navigation does not offer this user, as a typed URL or a crafted rerun would."""
+    at._page_hash = calc_hash(page)  # the script hash a request for /<page> carries
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sign_in(at: AppTest, name: str, password: str, form: str = "page_sign_in") -> AppTest:
+    at.text_input(key=f"{form}_name").input(name)
+    at.text_input(key=f"{form}_password").input(password)
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def charts(at: AppTest) -> dict[str, dict]:
+    """Each Plotly chart's decoded figure, by the name the page gave it (its key is chart_<name>)."""
+    out = {}
+    for element in at.get("plotly_chart"):
+        name = element.proto.id.rsplit("-chart_", 1)[-1]
+        out[name] = json.loads(element.proto.spec)
+    return out
+
+
+def array(value: object) -> list:
+    """A trace's array as Plotly's JSON carries it: a list, or typed bytes ({'dtype': 'f8', 'bdata': …})."""
+    if value is None:
+        return []
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"])).tolist()
+    return list(value)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import duckdb
 from xlsxwriter.format import Format
@@ -101,7 +101,7 @@ class _Cells:
         fmt = self.layout.column_format(column)
         quoted, as_text = self.formats.quoted, self.layout.styles["@"]
 
-        def text(sheet: Worksheet, r: int, value: object, row: tuple) -> None:
+        def text(sheet: Worksheet, r: int, value: Any, row: tuple) -> None:
             value = str(value)
             if sheet.write_string(r, c, value, quoted if value.startswith(FORMULA_START) else fmt) == -2:
                 self.truncated.append((r, c))
@@ -111,20 +111,20 @@ class _Cells:
         if column.type == ENUM:
             shown = dict(zip(column.choices, choices(column, lang), strict=True))
 
-            def enum(sheet: Worksheet, r: int, value: object, row: tuple) -> None:
+            def enum(sheet: Worksheet, r: int, value: Any, row: tuple) -> None:
                 text(sheet, r, shown.get(value, value), row)
 
             return enum
         if column.type == BOOL:
             yes, no = choices(column, lang)
 
-            def boolean(sheet: Worksheet, r: int, value: object, row: tuple) -> None:
+            def boolean(sheet: Worksheet, r: int, value: Any, row: tuple) -> None:
                 sheet.write_string(r, c, yes if value else no, fmt)
 
             return boolean
         if column.type == DATE:
 
-            def day(sheet: Worksheet, r: int, value: object, row: tuple) -> None:
+            def day(sheet: Worksheet, r: int, value: Any, row: tuple) -> None:
                 if isinstance(value, datetime):
                     value = value.date()
                 if value < FIRST_EXCEL_DATE:
@@ -135,14 +135,14 @@ class _Cells:
             return day
         if column.type in (AMOUNT, INT, YEAR):  # fen, whole numbers: always exact within their bounds
 
-            def whole(sheet: Worksheet, r: int, value: object, row: tuple) -> None:
+            def whole(sheet: Worksheet, r: int, value: Any, row: tuple) -> None:
                 sheet.write_number(r, c, float(value) if column.type == AMOUNT else int(value), fmt)
 
             return whole
         if column.type in (NUMBER, TARGET):
             percent_of = self._percent_rows(column)
 
-            def number(sheet: Worksheet, r: int, value: object, row: tuple) -> None:
+            def number(sheet: Worksheet, r: int, value: Any, row: tuple) -> None:
                 value = float(value)
                 if not exact_number(value):
                     sheet.write_string(r, c, _number_text(value), as_text)

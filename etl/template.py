@@ -191,7 +191,8 @@ class Layout:
 
     def column_format(self, column: Column) -> Format | None:
         """The number format a column's cells carry (dates as dates, amounts with separators, IDs and text as text)."""
-        return self.styles.get(NUMBER_FORMATS.get(column.type))
+        number_format = NUMBER_FORMATS.get(column.type)
+        return self.styles.get(number_format) if number_format else None
 
     def instructions(self, notes: tuple[str, ...] = ()) -> Worksheet:
         """The instructions sheet (the importer skips it by its name); `notes` are lines shown under the title."""

@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 import xlsxwriter
@@ -173,7 +174,11 @@ def _word(key: str) -> Callable[[str], str]:
 
 def _status_columns() -> dict[str, tuple[Callable[[str, Label], str], str]]:
     """The projects-by charts' status columns, headed by the statuses' labels (已完成, 实施中, …)."""
-    return {s: ((lambda lang, label, s=s: label("status", s)), "int") for s in kinds.STATUSES}
+    return {s: (_status_header(s), "int") for s in kinds.STATUSES}
+
+
+def _status_header(status: str) -> Callable[[str, Label], str]:
+    return lambda lang, label: label("status", status)
 
 
 def _drill_prepare(table: str) -> Callable[[pd.DataFrame, About, Label], tuple[pd.DataFrame, dict]]:
@@ -520,7 +525,7 @@ def _as_datetime(value: object) -> dt.datetime | None:
         return None
 
 
-def _number(value: object) -> float | None:
+def _number(value: Any) -> float | None:
     if _missing(value) or isinstance(value, bool):
         return None
     try:
@@ -548,12 +553,12 @@ def to_csv(data: pd.DataFrame | Export) -> bytes:
                 when = _as_datetime(value)
                 pattern = {"date": "%Y-%m-%d", "month": "%Y-%m", "datetime": "%Y-%m-%d %H:%M:%S"}[kind]
                 cells.append(when.strftime(pattern) if when else (None if _missing(value) else _safe(str(value))))
-            elif kind == "percent" and _number(value) is not None:
-                cells.append(round(_number(value) * 100, 6))
-            elif kind == "text" or _number(value) is None:
+            elif (share := _number(value)) is not None and kind == "percent":
+                cells.append(round(share * 100, 6))
+            elif kind == "text" or share is None:
                 cells.append(None if _missing(value) else _safe(str(value)))
             else:  # a number as a program reads it: 431800, 1.5 (money to the fen)
-                number = round(_number(value), 2 if kind == "yuan" else 6)
+                number = round(share, 2 if kind == "yuan" else 6)
                 cells.append(int(number) if number == int(number) else number)
         header = str(column)
         if set(kinds_) == {"percent"}:
@@ -643,7 +648,7 @@ def to_xlsx(data: pd.DataFrame | Export, sheet: str | None = None) -> bytes:
     top = row
     widths = []
     for col, column in enumerate(frame.columns):
-        header = _safe(str(column))
+        header = str(_safe(str(column)))
         ws.write_string(top, col, header, fmt["header"])
         width = _width(header)
         long_text = False

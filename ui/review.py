@@ -6,6 +6,7 @@ import json
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -123,7 +124,7 @@ def _target(value: float, metric: object, lang: str) -> str:
     return "¥" + _plain(value) if unit == "yuan" else _plain(value)
 
 
-def cell(column: Column, value: object, lang: str, row: dict | None = None) -> str:
+def cell(column: Column, value: Any, lang: str, row: dict | None = None) -> str:
     """One stored value as the rest of the UI shows it: enumerations as labels, amounts with separators and ¥,
     dates as dates (2023年8月1日 in zh), yes/no in words; a blank cell stays blank (never "None")."""
     if _missing(value):
@@ -151,6 +152,7 @@ NUMERIC = (AMOUNT, INT, NUMBER, TARGET, YEAR)
 def preview(result: FileResult, sheet_index: int, lang: str = "en", rows: int = 10) -> pd.DataFrame:
     """The first rows of a sheet as they will be stored, written as the rest of the UI writes them (see `cell`);
     Excel row number first; Chinese headers in zh."""
+    assert result.report is not None, "a checked file has a report"
     sheet = result.report.sheets[sheet_index]
     kind = KINDS[sheet.kind]
     frame = sheet.frame.head(rows)
@@ -166,6 +168,7 @@ def preview(result: FileResult, sheet_index: int, lang: str = "en", rows: int = 
 
 def right_aligned(result: FileResult, sheet_index: int, lang: str = "en") -> list[str]:
     """The headers of `preview`'s numeric columns (written as text, aligned as numbers)."""
+    assert result.report is not None, "a checked file has a report"
     sheet = result.report.sheets[sheet_index]
     kind = KINDS[sheet.kind]
     columns = [kind.column(c) for c in sheet.frame.columns if c != "_row"]
@@ -210,14 +213,14 @@ def change_lines(changes: Changes, lang: str) -> list[str]:
         lines.append(t("roundtrip.added", lang, kind=kind_name(kind, lang), keys=shown))
     blank = t("roundtrip.blank", lang)
     for change in changes.updated:
-        kind = KINDS[change.kind]
+        changed = KINDS[change.kind]
         fields = ("；" if lang == "zh" else "; ").join(
             t(
                 "roundtrip.field",
                 lang,
-                field=_field_name(kind.column(name), lang),
-                old=cell(kind.column(name), old, lang, change.row) or blank,
-                new=cell(kind.column(name), new, lang, change.row) or blank,
+                field=_field_name(changed.column(name), lang),
+                old=cell(changed.column(name), old, lang, change.row) or blank,
+                new=cell(changed.column(name), new, lang, change.row) or blank,
             )
             for name, old, new in change.fields
         )

@@ -19,12 +19,12 @@ from streamlit.testing.v1 import AppTest
 from i18n import zh
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("overview", "projects", "training", "fund", "presenter", "data", "review", "audit")
+PAGES = ("overview", "projects", "training", "fund", "presenter", "data", "review", "audit", "ledger")
 
 # Words that a Chinese reader sees as they are: formats, units, keys on the keyboard, products, standards.
 ALLOWED = {
     "excel", "wps", "xlsx", "xls", "xlsm", "xlsb", "csv", "pdf", "pptx", "html", "xml", "utf", "vba", "sha",
-    "mb", "kb", "gb", "ctrl", "esc", "end", "readme", "english", "zhang", "san", "powerpoint", "id",
+    "mb", "kb", "gb", "ctrl", "esc", "end", "readme", "english", "zhang", "san", "powerpoint", "id", "chromium",
     "language",  # the language switch says 语言 / Language, so an English reader finds it too
 }  # fmt: skip
 _CODE = re.compile(r"`[^`]*`")  # commands and options, shown as code

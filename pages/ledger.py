@@ -11,8 +11,10 @@ from ui import numbers
 from ui.routing import route_through_app
 from ui.session import reader, snapshot
 from ui.signin import gate
+from ui.widgets import FOCUS_CSS
 
 route_through_app()
+st.html(FOCUS_CSS)
 lang = gate("ledger")
 path = str(db.db_path())
 # user None: never the draft view. Whoever reads it (an analyst too), the ledger shows the published version only.

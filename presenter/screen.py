@@ -168,6 +168,8 @@ def stylesheet(theme: str, fullscreen: bool) -> str:
         {{ color: {c["ink"]}; }}
     .presenter-fullscreen {{ font: inherit; font-size: 20px; padding: 6px 16px; border-radius: 8px; cursor: pointer;
         background: {c["panel"]}; border: 1px solid {c["rule"]}; color: {c["ink"]}; }}
+    .st-key-slide_nav button:focus-visible, .presenter-fullscreen:focus-visible
+        {{ outline: 3px solid {c["accent"]}; outline-offset: 2px; }}  /* the keyboard's place, seen in either room */
     [data-testid="stMain"] [data-testid="stTooltipIcon"] svg, [data-testid="stMain"] [data-testid="stTooltipHoverTarget"] svg
         {{ color: {c["muted"]}; fill: currentColor; }}
     [data-testid="stMain"] label p, [data-testid="stMain"] [data-testid="stWidgetLabel"] p {{ color: {c["ink"]}; }}

@@ -21,7 +21,7 @@ from ui.filters import ALL, CLOSE_SIDEBAR_ON_PHONE, choice
 from ui.routing import route_through_app
 from ui.session import query, reader, snapshot, working
 from ui.signin import current_user, gate
-from ui.widgets import TILE_CSS
+from ui.widgets import FOCUS_CSS, TILE_CSS
 
 
 @dataclass
@@ -206,6 +206,7 @@ class Page:
 def setup(title_key: str) -> Page:
     """Every page starts here: sidebar filters, the run's cursor, the title and the data's as-of line."""
     route_through_app()
+    st.html(FOCUS_CSS)  # before the sign-in form, which is drawn in place of a page
     lang = gate()
     path = str(db.db_path())
     source, con, draft = reader(path, lang, current_user())

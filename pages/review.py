@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 import metrics
@@ -9,6 +10,22 @@ import queries
 from etl import accounts, publish
 from ui import numbers, review, session, signin
 from ui.page import setup
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _figures(source: str, version: str, year: int, _con) -> pd.DataFrame:
+    """The catalogue's figures for one state of one warehouse (a published file never changes; the working data
+    changes only with a batch), computed once per state instead of on every run of this page."""
+    return metrics.figures(_con, year=year, as_of=queries.as_of_date(_con))
+
+
+def _working_state(con) -> str:
+    seq, undone, latest = con.execute(
+        "SELECT coalesce(max(seq), 0), count(*) FILTER (WHERE status = 'undone'), max(imported_at)::VARCHAR "
+        "FROM import_batches"
+    ).fetchall()[0]
+    return f"{seq}.{undone}.{latest}"
+
 
 page = setup("review.title")
 user = signin.require_role(page, "approver")  # checked again by accounts.publish_as / reject_as
@@ -39,8 +56,8 @@ current_file = publish.current_file(Path(page.path))
 before = None
 if current_file is not None:
     published = session.published_cursor(current_file)
-    before = metrics.figures(published, year=year, as_of=queries.as_of_date(published))
-after = metrics.figures(work, year=year, as_of=queries.as_of_date(work))
+    before = _figures(str(current_file), current_file.name, year, published)
+after = _figures(page.path, _working_state(work), year, work)
 changes = review.publish_changes(before, after, page.lang)
 if changes.empty:
     st.caption(page.t("publish.no_changes"))

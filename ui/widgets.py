@@ -22,12 +22,17 @@ if TYPE_CHECKING:
 
 # Keyboard focus seen at a glance (issue 19): Streamlit rings a focused button, box or expander, but marks a focused
 # checkbox, toggle, radio option or sidebar page link only with a faint tint (about 1.1:1 against its background),
-# so those get a ring in the primary colour (5.8:1 on white). Every page draws it first (ui.page.setup; the ledger).
+# and a table's toolbar (columns, download, search, full screen) stays transparent while the keyboard is on its
+# buttons; those get a ring in the primary colour (5.8:1 on white) and the toolbar is shown. Every page draws it
+# first (ui.page.setup; the ledger).
 FOCUS_CSS = """<style>
 [data-testid="stSidebarNavLink"]:focus-visible,
 [data-testid="stCheckbox"] label:has(input:focus-visible),
-[data-testid="stRadioOption"]:has(input:focus-visible) {
+[data-testid="stRadioOption"]:has(input:focus-visible),
+[data-testid="stBaseButton-elementToolbar"]:focus-visible {
   outline: 2px solid #1a6aa3; outline-offset: 2px; border-radius: 0.25rem; }
+[data-testid="stBaseButton-elementToolbar"]:focus-visible { outline-offset: -2px; }
+[data-testid="stElementToolbar"]:has(:focus-visible) { opacity: 1 !important; }
 </style>"""
 
 

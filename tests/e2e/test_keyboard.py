@@ -95,9 +95,9 @@ def focus_shown(app: App) -> list[str]:
 
 
 def named(text: str) -> re.Pattern:
-    """A control's name: the text, or the text between its icon's name and its shortcut on lines of their own (a
-    button's text: "chevron_left\\n\\nPrevious\\n\\n←"); never a whole region that holds the text among others."""
-    return re.compile(rf"^([^\n]*\n+)?{re.escape(text)}(\n+[^\n]*)?$")
+    """A control's name: the text, alone or between its icons' names and its shortcut on lines of their own (a
+    button's text: "Next\\n\\nchevron_right\\n→"); never a whole region that holds the text among others."""
+    return re.compile(rf"^([a-z0-9_]+\n+)?{re.escape(text)}(\n+[^\s]{{1,24}})*$")
 
 
 def reach(app: App, name: str | re.Pattern) -> dict:
@@ -149,7 +149,7 @@ def test_filters_change_the_page_from_the_keyboard(app: App) -> None:
     assert app.errors() == []
 
 
-def test_a_chart_table_downloads_from_the_keyboard(app: App) -> None:
+def test_a_charts_table_downloads_from_the_keyboard(app: App) -> None:
     app.open("fund", "lang=en")
     app.wait_for_charts(at_least=1)
     reach(app, t("download.csv", "en"))  # the first table: the fund over time
@@ -161,6 +161,15 @@ def test_a_chart_table_downloads_from_the_keyboard(app: App) -> None:
     raised = header.index(t("export.col.raised_cum", "en"))
     assert len(months) >= 5 and max(float(r[raised]) for r in months) == 650_000, rows  # the town's published ¥650,000
     assert app.errors() == []
+
+
+def test_a_tables_own_toolbar_shows_where_the_keyboard_is(app: App) -> None:
+    """Streamlit's toolbar over a table (columns, download, search, full screen) is transparent until hovered; with
+    the keyboard on one of its buttons it must show, ringed. (Saving from it opens the browser's own save dialog.)"""
+    app.open("projects", "lang=en")
+    reach(app, "Download as CSV")  # Streamlit's own words, in every language
+    toolbar = app.page.locator('[data-testid="stElementToolbar"]:has(:focus)')
+    expect(toolbar).to_have_css("opacity", "1")
 
 
 def counter(app: App) -> str:
@@ -189,6 +198,15 @@ def test_presenter_slides_and_full_screen_from_the_keyboard(app: App) -> None:
     for key, number in (("ArrowRight", 2), ("PageDown", 3), ("PageUp", 2), ("ArrowLeft", 1)):  # keys and clickers
         app.page.keyboard.press(key)
         shows(number)
+
+    reach(app, t("presenter.theme.bright", "en"))  # the room's choice: one stop for Tab, arrows between its options
+    app.page.keyboard.press("ArrowRight")
+    focused = app.page.evaluate(FOCUSED)
+    assert focused and focused["name"] == t("presenter.theme.dark", "en"), focused
+    app.page.keyboard.press("Enter")  # the dark room: the rings must show there too
+    expect(app.page.locator(".stApp")).to_have_css("background-color", "rgb(14, 23, 38)")
+    app.settle()
+    reach(app, t("presenter.next", "en"))
 
     sidebar = app.page.locator('[data-testid="stSidebar"]')
     expect(sidebar).to_be_visible()

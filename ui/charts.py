@@ -7,7 +7,7 @@ import contextlib
 import json
 import re
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.express as px
@@ -24,15 +24,15 @@ FUND_COLOURS = {"raised": "#1f77b4", "used": "#ff7f0e", "balance": "#2e7d32"}
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
-CHART_TEXT = {"size": 14, "color": "#31333f"}  # ≥ 14 px and dark: read from the back of a meeting room
+CHART_TEXT_SIZE, CHART_TEXT_COLOUR = 14, "#31333f"  # ≥ 14 px and dark: read from the back of a meeting room
 
 
 def legible(fig: go.Figure) -> go.Figure:
     """Chart text at least 14 px and dark (ticks, legend, labels), unless a chart asked for larger."""
-    fig.update_layout(font={"size": max(fig.layout.font.size or 0, CHART_TEXT["size"]), "color": CHART_TEXT["color"]})
+    fig.update_layout(font={"size": max(fig.layout.font.size or 0, CHART_TEXT_SIZE), "color": CHART_TEXT_COLOUR})
     for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
-        axis.tickfont.size = max(axis.tickfont.size or 0, CHART_TEXT["size"])
-        axis.tickfont.color = CHART_TEXT["color"]
+        axis.tickfont.size = max(axis.tickfont.size or 0, CHART_TEXT_SIZE)
+        axis.tickfont.color = CHART_TEXT_COLOUR
     return fig
 
 
@@ -57,7 +57,7 @@ def readable(
     """
     lang, scale = page.lang, numbers.money_scale(page.lang) if unit == "yuan" else 1
 
-    def say(x: float) -> str:
+    def say(x: float | None) -> str:
         return numbers.chart_money(x, lang) if unit == "yuan" else numbers.by_unit(unit, x, lang)
 
     month_values: set = set()
@@ -193,7 +193,7 @@ def sankey(page: Page, flows: pd.DataFrame) -> go.Figure:
 # --- what a screen reader reads for a chart (issue 19)
 
 
-def _cell(value: object, kind: str, lang: str) -> str:
+def _cell(value: Any, kind: str, lang: str) -> str:
     """A table cell as the page writes it (money, shares, dates in the reader's words)."""
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return ""

@@ -424,6 +424,7 @@ TEXT: dict[str, str] = {
     "ledger.entry.donation": "Donation",
     "ledger.entry.disbursement": "Payment",
     "ledger.entry.opening": "Brought forward",
+    "ledger.col.details": "Details",
     "ledger.col.date": "Date",
     "ledger.col.entry": "Entry",
     "ledger.col.ref": "No.",

@@ -421,6 +421,7 @@ TEXT: dict[str, str] = {
     "ledger.entry.donation": "捐赠收入",
     "ledger.entry.disbursement": "基金支出",
     "ledger.entry.opening": "上期结余",
+    "ledger.col.details": "摘要",
     "ledger.col.date": "日期",
     "ledger.col.entry": "收支",
     "ledger.col.ref": "编号",

@@ -2,6 +2,7 @@
 reconcile to the catalogue's fund figures, and printable copies. Public when $DASHBOARD_PUBLIC=1; published data only.
 """
 
+import pandas as pd
 import streamlit as st
 
 from etl import db
@@ -57,14 +58,39 @@ st.header(t("ledger.entries", lang))
 shown = ledger.table(book)
 if book.entries.empty:
     st.info(t("ledger.no_entries", lang), icon=":material/info:")
-money = {t(ledger.COLUMNS[c][0], lang) for c in ("income", "spending", "balance")}
+# On screen, one line per entry that fits a laptop: who gave, or which project, community and purpose, read as one
+# "details" column; money exact to the fen with blanks where an entry has none. The downloads keep every column.
+col = {c: t(key, lang) for c, (key, _) in ledger.COLUMNS.items()}
+money = [col[c] for c in ("income", "spending", "balance")]
+
+
+def _details(row: pd.Series) -> str:
+    donor, kind = row[col["donor"]], row[col["donor_type"]]
+    if isinstance(donor, str) and donor:
+        if not (isinstance(kind, str) and kind):
+            return donor
+        return f"{donor}（{kind}）" if lang == "zh" else f"{donor} ({kind})"
+    parts = [row[col[c]] for c in ("project", "community", "purpose")]
+    return " · ".join(p for p in parts if isinstance(p, str) and p)
+
+
+screen = pd.DataFrame(
+    {
+        col["date"]: shown[col["date"]],
+        col["entry"]: shown[col["entry"]].fillna(""),
+        col["ref"]: shown[col["ref"]].fillna(""),
+        t("ledger.col.details", lang): shown.apply(_details, axis=1) if len(shown) else [],
+        **{c: [("" if pd.isna(v) else f"{float(v):,.2f}") for v in shown[c]] for c in money},
+    }
+)
 st.dataframe(
-    shown.fillna({c: "" for c in shown.columns if c not in money}),
+    screen,
     hide_index=True,
     width="stretch",
     column_config={
-        t("ledger.col.date", lang): st.column_config.DateColumn(format=numbers.DATE_FORMAT[lang]),
-        **{c: st.column_config.NumberColumn(format="accounting") for c in money},
+        col["date"]: st.column_config.DateColumn(format=numbers.DATE_FORMAT[lang], width=110),
+        t("ledger.col.details", lang): st.column_config.TextColumn(width="medium"),
+        **{c: st.column_config.TextColumn(alignment="right", width=100) for c in money},
     },
 )
 st.caption(t("ledger.entries_help", lang))

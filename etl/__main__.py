@@ -6,16 +6,11 @@ import argparse
 import getpass
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-import duckdb
-
-from etl import accounts, audit, backup, db
-from etl.load import UndoRefused, history, import_file, undo
+# DuckDB, pandas and the modules that use them are imported by each command as it needs them (≈ 0.4 s): `load`
+# starts guarding and reading its first file before it imports them (see _load).
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -104,9 +99,11 @@ def _day(text: str):
 
 def _metrics(args) -> int:
     """Every shown metric with its value, unit, target, pace, change and definition (the catalogue's own words)."""
+    import duckdb
+
     import metrics
     import queries
-    from etl import publish
+    from etl import accounts, db, publish
     from ui import numbers
 
     con = db.connect(args.db, wait=db.lock_wait())
@@ -178,13 +175,6 @@ def _metrics(args) -> int:
 # --- report and deck: the Presenter page's downloads, made without a browser session (e.g. on a schedule)
 
 HANDOUTS = {"report": (".pdf", ".html", ".htm"), "deck": (".pptx",)}
-CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def _chromium_flags() -> tuple[str, ...]:
-    from presenter.report import CHROMIUM_FLAGS
-
-    return (*CHROMIUM_FLAGS, "--no-pdf-header-footer")
 
 
 def _handout_parsers(sub) -> None:
@@ -203,26 +193,9 @@ def _handout_parsers(sub) -> None:
 
 def _chromium() -> str | None:
     """The Chromium (or Chrome) found on PATH, or None."""
-    return next((path for name in CHROMIUM if (path := shutil.which(name))), None)
+    from presenter.report import chromium
 
-
-def _print_pdf(chromium: str, html: str, out: Path) -> None:
-    """Print the report's HTML to `out` with headless Chromium, as a browser prints it (A4 from the page's CSS)."""
-    with tempfile.TemporaryDirectory(prefix="etl-report-") as folder:
-        page = Path(folder) / "report.html"
-        page.write_text(html, encoding="utf-8")
-        target = out.resolve()
-        command = [chromium, *_chromium_flags(), f"--user-data-dir={Path(folder) / 'profile'}"]
-        command += [f"--print-to-pdf={target}", page.as_uri()]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
-        except subprocess.TimeoutExpired:
-            raise OSError(f"Chromium did not finish printing {out} within 180 s") from None
-        written = target.is_file() and target.read_bytes()[:5] == b"%PDF-"
-        if done.returncode != 0 or not written:
-            lines = [x for x in (done.stderr or "").splitlines() if x.strip()]
-            reason = lines[-1].strip() if lines else f"exit code {done.returncode}"
-            raise OSError(f"Chromium could not print {out}: {reason}")
+    return chromium()
 
 
 def _handout(args) -> int:
@@ -248,6 +221,8 @@ def _handout(args) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
+    from etl import db
+
     warehouse = db.db_path(args.db)
     if not warehouse.is_file():
         print(f"error: no warehouse at {warehouse} (give --db, or load workbooks first)", file=sys.stderr)
@@ -276,7 +251,7 @@ def _handout(args) -> int:
     elif chromium is None:
         out.write_text(report.to_html(deck), encoding="utf-8")
     else:
-        _print_pdf(chromium, report.to_html(deck), out)
+        out.write_bytes(report.print_pdf(report.to_html(deck), chromium, str(out)))
     print(f"{out} ({args.command}, {lang}, as of {deck.day.isoformat()}{', names masked' if deck.masked else ''})")
     return EXIT_OK
 
@@ -285,8 +260,10 @@ def _ledger(args) -> int:
     """`ledger OUT`: the public ledger as the page offers it, from the current published version only (individual
     donors masked). Exit 0 when written; 1 when written but its totals do not reconcile with the catalogue's fund
     figures; 2 on a usage error, nothing published yet, or no Chromium for a PDF."""
-    from etl import publish
-    from presenter import ledger
+    import duckdb
+
+    from etl import db, publish
+    from presenter import ledger, report
 
     makers = {".csv": ledger.to_csv, ".xlsx": ledger.to_xlsx, ".pdf": ledger.to_pdf}
     suffix = args.out.suffix.lower()
@@ -297,7 +274,7 @@ def _ledger(args) -> int:
     if version is None:
         print("error: nothing is published yet: the ledger shows only published data (etl publish)", file=sys.stderr)
         return EXIT_USAGE
-    if suffix == ".pdf" and ledger.chromium() is None:
+    if suffix == ".pdf" and report.chromium() is None:
         print("error: printing a PDF needs Chromium, which is not installed; write OUT.html instead", file=sys.stderr)
         return EXIT_USAGE
     with duckdb.connect(str(version), read_only=True) as con:
@@ -312,7 +289,7 @@ def _ledger(args) -> int:
 
 def _publishing(args) -> int:
     """publish | versions | rollback VERSION (run with the server's file permissions, recorded as the OS user)."""
-    from etl import publish
+    from etl import db, publish
 
     con = db.connect(args.db, wait=db.lock_wait())
     try:
@@ -347,17 +324,30 @@ def _users_parser(sub) -> None:
     act = users.add_subparsers(dest="action", required=True)
     add = act.add_parser("add", help="create an account (the password is asked for)")
     add.add_argument("name")
-    add.add_argument("--role", choices=accounts.ROLES, required=True)
+    add.add_argument("--role", choices=_Roles(), required=True)
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     role = act.add_parser("set-role", help="change an account's role")
     role.add_argument("name")
-    role.add_argument("role", choices=accounts.ROLES)
+    role.add_argument("role", choices=_Roles())
     reset = act.add_parser("reset-password", help="give an account a new password")
     reset.add_argument("name")
     reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     act.add_parser("list", help="list the accounts")
     remove = act.add_parser("remove", help="delete an account")
     remove.add_argument("name")
+
+
+class _Roles:
+    """accounts.ROLES as argparse's choices, imported only when the `users` command is parsed (accounts imports
+    DuckDB and pandas, which `load` must not wait for)."""
+
+    def __iter__(self):
+        from etl.accounts import ROLES
+
+        return iter(ROLES)
+
+    def __contains__(self, role: object) -> bool:
+        return role in list(self)
 
 
 def _password(from_stdin: bool) -> str:
@@ -371,6 +361,8 @@ def _password(from_stdin: bool) -> str:
 
 def _audit_account_change(args, action: str, **details: object) -> None:
     """Record in the warehouse; while the app holds it, in the journal beside the accounts file."""
+    from etl import accounts, audit, db
+
     try:
         con = db.connect(args.db, wait=db.lock_wait())
     except db.WarehouseLocked:
@@ -386,10 +378,14 @@ def _audit_account_change(args, action: str, **details: object) -> None:
 
 
 def _operator() -> str:
+    from etl import audit
+
     return audit.os_user()
 
 
 def _users(args) -> int:
+    from etl import accounts
+
     path = args.accounts
     try:
         if args.action == "list":
@@ -429,6 +425,8 @@ def _users(args) -> int:
 
 
 def _restore(args) -> int:
+    from etl import backup, db
+
     db_file = db.db_path(args.db)
     backups = backup.list_backups(db_file)
     if args.backup is None:
@@ -446,7 +444,7 @@ def _restore(args) -> int:
 
 
 def _rebuild(args) -> int:
-    from etl import rebuild
+    from etl import db, rebuild
 
     if args.out.exists():
         print(f"error: {args.out} exists; give a new file name", file=sys.stderr)
@@ -495,24 +493,34 @@ def _print_result(result, lang: str) -> None:
 
 
 def _load(args) -> int:
+    from etl.read import Reading  # the guard and fastexcel only: no pandas, no DuckDB
+
     missing = [str(f) for f in args.files if not f.is_file()]
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
+    # The first file's guard check, then the read of its largest sheet, run in a thread of their own while this
+    # one imports pandas and DuckDB and opens the warehouse. The others start at their turn (one file in memory).
+    first = Reading(args.files[0].read_bytes())
+    from etl import db
+    from etl.load import import_file
+
     con = db.connect(args.db, wait=db.lock_wait())
     results = []
     shown = sys.stderr.isatty() if args.progress is None else args.progress
-    for path in args.files:
+    for number, path in enumerate(args.files):
         line = _ProgressLine(args.lang) if shown else None
+        reading = first if number == 0 else Reading(path.read_bytes())
         # roll_ups=False: the training roll-ups are rebuilt once, by whoever opens or publishes the data next
         result = import_file(
             con,
-            path.read_bytes(),
+            reading.data,
             path.name,
             claimed_user=args.user,
             dry_run=args.dry_run,
             progress=line,
             roll_ups=False,
+            reading=reading,
         )
         if line:
             line.end()
@@ -552,6 +560,9 @@ class _ProgressLine:
 
 
 def _history(args) -> int:
+    from etl import db
+    from etl.load import history
+
     con = db.connect(args.db, wait=db.lock_wait())
     frame = history(con)
     con.close()
@@ -569,6 +580,9 @@ def _history(args) -> int:
 
 
 def _undo(args) -> int:
+    from etl import db
+    from etl.load import UndoRefused, undo
+
     con = db.connect(args.db, wait=db.lock_wait())
     try:
         effects = undo(con, args.batch_id)
@@ -586,6 +600,7 @@ def _undo(args) -> int:
 
 def _export(args) -> int:
     """Write the working data as a workbook to edit and load again (etl.export); says what it wrote."""
+    from etl import db
     from etl.export import export, selected
 
     try:
@@ -649,17 +664,29 @@ def main(argv: list[str] | None = None) -> int:
 
         print(write_template(args.out, args.lang))
         return EXIT_OK
-    except db.WarehouseLocked as exc:
-        from i18n import t
+    except Exception as exc:
+        said = _said(exc)
+        if not said:
+            raise
+        print(f"error: {said}", file=sys.stderr)
+        return EXIT_USAGE
 
-        print(f"error: {t('file.db_locked', 'en', path=exc)}", file=sys.stderr)
-        return EXIT_USAGE
-    except duckdb.Error as exc:
-        print(f"error: database: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:  # e.g. the raw file could not be kept: the import changed nothing
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+
+def _said(exc: Exception) -> str | None:
+    """What to say for an error a user can act on (exit 2): a locked warehouse, a database error, an OSError (e.g.
+    the raw file could not be kept: the import changed nothing); None for a bug."""
+    if "duckdb" in sys.modules:  # else no command has touched a database: DuckDB is imported where used
+        import duckdb
+
+        from etl import db
+
+        if isinstance(exc, db.WarehouseLocked):
+            from i18n import t
+
+            return t("file.db_locked", "en", path=exc)
+        if isinstance(exc, duckdb.Error):
+            return f"database: {str(exc).splitlines()[0]}"
+    return str(exc) if isinstance(exc, OSError) else None
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import streamlit as st
 
 from etl import db
 from i18n import t
-from presenter import ledger
+from presenter import ledger, report
 from ui import numbers
 from ui.routing import route_through_app
 from ui.session import reader, snapshot
@@ -115,7 +115,7 @@ with st.container(horizontal=True, gap="small"):
         on_click="ignore",
         icon=":material/download:",
     )
-    if ledger.chromium():
+    if report.chromium():
         st.download_button(
             t("ledger.download.pdf", lang),
             lambda: ledger.to_pdf(book),
@@ -134,5 +134,5 @@ with st.container(horizontal=True, gap="small"):
         on_click="ignore",
         icon=":material/print:",
     )
-if not ledger.chromium():
+if not report.chromium():
     st.caption(t("ledger.no_pdf", lang))

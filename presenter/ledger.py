@@ -10,13 +10,9 @@ the connection holds. Never imports Streamlit.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
-from pathlib import Path
 
 import pandas as pd
 
@@ -24,7 +20,7 @@ import metrics
 import queries
 from etl import kinds
 from i18n import t
-from presenter.report import CHROMIUM_FLAGS
+from presenter.report import print_pdf
 from presenter.slides import mask_name
 from ui import export, numbers
 
@@ -32,7 +28,6 @@ NAMED = ("enterprise", "organization", "other")  # donor types shown by name; in
 ANONYMOUS = ("匿名", "匿名捐赠", "anonymous")  # what analysts write for a donor who gave no name
 FIGURES = ("fund_raised", "fund_used", "balance")  # the catalogue's fund figures the totals reconcile to
 TOLERANCE = 0.005  # half a fen
-CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # The reader's columns: internal name -> (text key of its header, export kind).
 COLUMNS = {
     "date": ("ledger.col.date", "date"),
@@ -345,27 +340,7 @@ def to_html(ledger: Ledger) -> str:
 """
 
 
-def chromium() -> str | None:
-    """The Chromium (or Chrome) found on PATH, or None (the PDF is then not offered; the HTML page still is)."""
-    return next((path for name in CHROMIUM if (path := shutil.which(name))), None)
-
-
 def to_pdf(ledger: Ledger, browser: str | None = None) -> bytes:
     """The print layout printed to PDF by headless Chromium (A4, as a browser prints it). Raises OSError when no
     Chromium is found or it fails."""
-    browser = browser or chromium()
-    if browser is None:
-        raise OSError("printing a PDF needs Chromium, which is not installed")
-    with tempfile.TemporaryDirectory(prefix="ledger-") as folder:
-        page, target = Path(folder) / "ledger.html", Path(folder) / "ledger.pdf"
-        page.write_text(to_html(ledger), encoding="utf-8")
-        command = [browser, *CHROMIUM_FLAGS, "--no-pdf-header-footer", f"--user-data-dir={Path(folder) / 'profile'}"]
-        command += [f"--print-to-pdf={target}", page.as_uri()]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
-        except subprocess.TimeoutExpired:
-            raise OSError("Chromium did not finish printing the ledger within 180 s") from None
-        data = target.read_bytes() if target.is_file() else b""
-        if done.returncode != 0 or not data.startswith(b"%PDF-"):
-            raise OSError(f"Chromium could not print the ledger (exit code {done.returncode})")
-        return data
+    return print_pdf(to_html(ledger), browser, "the ledger")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 from html import escape
+from pathlib import Path
 
 from presenter.slides import Chart, Deck, Slide, describe, fmt
 from ui import numbers
@@ -144,6 +148,37 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
 )
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def chromium() -> str | None:
+    """The Chromium (or Chrome) found on PATH, or None (a PDF is then not offered; the HTML page still is)."""
+    return next((path for name in BROWSERS if (path := shutil.which(name))), None)
+
+
+def print_pdf(html: str, browser: str | None = None, what: str = "the page") -> bytes:
+    """`html` printed to PDF by headless Chromium, as a browser prints it (A4 from the page's CSS), for the report
+    and the fund ledger alike. Raises OSError when no Chromium is found, or it fails or takes over 180 s."""
+    browser = browser or chromium()
+    if browser is None:
+        raise OSError("printing a PDF needs Chromium, which is not installed")
+    with tempfile.TemporaryDirectory(prefix="print-") as folder:
+        page, target = Path(folder) / "page.html", Path(folder) / "page.pdf"
+        page.write_text(html, encoding="utf-8")
+        command = [browser, *CHROMIUM_FLAGS, "--no-pdf-header-footer", f"--user-data-dir={Path(folder) / 'profile'}"]
+        command += [f"--print-to-pdf={target}", page.as_uri()]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+        except subprocess.TimeoutExpired:
+            raise OSError(f"Chromium did not finish printing {what} within 180 s") from None
+        data = target.read_bytes() if target.is_file() else b""
+        if done.returncode != 0 or not data.startswith(b"%PDF-"):
+            lines = [x for x in (done.stderr or "").splitlines() if x.strip()]
+            reason = lines[-1].strip() if lines else f"exit code {done.returncode}"
+            raise OSError(f"Chromium could not print {what}: {reason}")
+        return data
 
 
 def _chart_value(unit: str, value: float, lang: str) -> str:

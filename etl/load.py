@@ -19,7 +19,7 @@ import pandas as pd
 from etl import audit, backup, derived, guard
 from etl.checks import totals
 from etl.kinds import KINDS, LOAD_ORDER, Kind
-from etl.read import CellScan, read_workbook
+from etl.read import Reading
 from etl.validate import Problem, Report, validate
 from i18n import t
 
@@ -138,20 +138,24 @@ def _refused(file_name: str, exc: guard.FileRefused) -> FileResult:
 
 
 def check_file(
-    con: duckdb.DuckDBPyConnection, data: bytes, file_name: str, progress: Progress | None = None
+    con: duckdb.DuckDBPyConnection,
+    data: bytes,
+    file_name: str,
+    progress: Progress | None = None,
+    reading: Reading | None = None,
 ) -> FileResult:
-    """Guard, read and validate a file against the warehouse; writes nothing (`progress`: see import_file)."""
-    # The formula/error scan inflates the sheets on its own (and stops at the first refusal) while the guard
-    # checks them: neither needs the other. The reader waits for the guard: a file of 9 KB with cells at A1
-    # and XFD1048576 makes it allocate 512 GB, which aborts the process.
-    scan = CellScan(data)
+    """Guard, read and validate a file against the warehouse; writes nothing (`progress`, `reading`: see
+    import_file)."""
+    # The reader waits for the guard (inside Reading): a file of 9 KB with cells at A1 and XFD1048576 makes it
+    # allocate 512 GB, which aborts the process.
+    if reading is None:
+        reading = Reading(data)
+    elif reading.data is not data:
+        raise ValueError("the Reading given was started on other bytes than the file's")
     try:
-        guard.check(data)
-        raw = read_workbook(data, scan=scan)
+        raw = reading.sheets()
     except guard.FileRefused as exc:  # the guard's refusals and the reader's UnreadableWorkbook
         return _refused(file_name, exc)
-    finally:
-        scan.cancel()
     rows = sum(len(sheet.cells) for sheet in raw)
     if progress:
         progress("read", rows, rows)
@@ -232,6 +236,7 @@ def import_file(
     dry_run: bool = False,
     progress: Progress | None = None,
     roll_ups: bool = True,
+    reading: Reading | None = None,
 ) -> FileResult:
     """Check a file and, unless it has errors or this is a dry run, load it in one transaction.
 
@@ -241,6 +246,8 @@ def import_file(
     The derived training tables are marked stale in the import's transaction and brought up to date in a
     transaction of their own after its COMMIT; `roll_ups=False` leaves that to the next opening of the warehouse
     or the next publish (a command-line load of many files, or of one that nobody reads at once).
+    `reading`: the file's etl.read.Reading (guard, then read), when the caller started it earlier for these same
+    bytes, e.g. before importing pandas and DuckDB (the command line's `load`); default: started here.
 
     `user` is who is acting as far as this program knows (the signed-in account; default the operating-system
     user); `claimed_user` a name someone typed (`load --user`), recorded beside it, never instead of it.
@@ -252,7 +259,7 @@ def import_file(
     with IMPORT_LOCK:
         if progress:
             progress("read", 0, 0)
-        result = check_file(con, data, file_name, progress)
+        result = check_file(con, data, file_name, progress, reading)
         if result.status == "rejected":
             if not dry_run:
                 _record_rejection(con, user, claimed_user, file_name, digest, result)

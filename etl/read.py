@@ -18,17 +18,19 @@ import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element, ParseError
 
 import fastexcel
-import pandas as pd
-import pyarrow as pa
 from defusedxml import DefusedXmlException, ElementTree
 
 from etl import guard
+
+if TYPE_CHECKING:  # imported where used: a Reading starts before pandas is imported (≈ 0.3 s), see Reading
+    import pandas as pd
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -178,8 +180,8 @@ def _find_errors(data: bytes, found: dict[str, str]) -> None:
 class CellScan:
     """The formula/error scan of a package (see _scan_cells), started at once in a thread of its own.
 
-    It may start before etl.guard.check has passed the file, so it reads nothing whole but two small capped parts,
-    streams the sheets in chunks and stops when cancelled; its result is only used once the guard has passed.
+    Reading starts it once the guard has passed the file, beside the read; it still reads nothing whole but two
+    small capped parts, streams the sheets in chunks and stops when cancelled.
     A package with non-standard part names is scanned later, on the reader's normalised copy.
     """
 
@@ -224,36 +226,82 @@ def _standard(data: bytes) -> bool:
     return {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"} <= names
 
 
-def read_workbook(data: bytes, scan: CellScan | None = None) -> list[RawSheet]:
-    """Every sheet of an .xlsx as text. `data` has passed etl.guard.check (`scan`: its CellScan, if started).
+@dataclass
+class _Passed:
+    """What the first stage of a Reading hands on: the reader's bytes, the sheets in order, the largest one read."""
 
-    The largest sheet is read in a thread of its own with its own reader (fastexcel releases the GIL) while
-    the other sheets are read and the cells scanned beside it.
-    Raises UnreadableWorkbook (a guard.FileRefused: a catalogue message) when the libraries cannot make sense of
-    the file; any other exception is a bug.
+    data: bytes
+    order: list[str]
+    largest: str | None
+    big: list[RawSheet]
+    scan: CellScan
+
+
+class Reading:
+    """A file's guard check, then the read of its largest sheet, started at once in a thread of its own.
+
+    The reader never sees bytes that etl.guard.check has not passed: a file of 9 KB with cells at A1 and
+    XFD1048576 makes it allocate 512 GB, which aborts the process. The check and the read run in one thread,
+    one after the other; fastexcel and zlib release the GIL, so a caller can import pandas and DuckDB and open
+    the warehouse meanwhile (the command line's `load` starts its first file so). The formula/error scan starts
+    when the guard has passed the file, beside the read, and the other sheets are read by sheets().
     """
-    with _damaged_if(*_ZIP_ERRORS):  # the guard's rewrite of non-standard part names inflates every part
-        data = guard.normalise(data)
-    largest, order = _largest_sheet(data)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        big = pool.submit(_load_sheets, data, [largest]) if largest is not None else None
-        rest = _load_sheets(data, exclude=largest)
-        found = scan.result(data) if scan is not None else _scan(data)
-        loaded = {sheet.name: sheet for sheet in [*rest, *(big.result() if big else [])]}
-    sheets = [loaded[name] for name in order if name in loaded]
-    for sheet in sheets:
-        sheet.formula_cells, sheet.error_cells = found.get(sheet.name, (set(), {}))
-        _show_errors(sheet)
-    return sheets
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._first: Future[_Passed] = Future()
+        threading.Thread(target=self._run, name="reading", daemon=False).start()
+
+    def _run(self) -> None:
+        try:
+            self._first.set_result(self._guard_then_read())
+        except BaseException as exc:  # the guard's refusal, the reader's UnreadableWorkbook or a bug: for sheets()
+            self._first.set_exception(exc)
+
+    def _guard_then_read(self) -> _Passed:
+        guard.check(self.data)
+        with _damaged_if(*_ZIP_ERRORS):  # the guard's rewrite of non-standard part names inflates every part
+            data = guard.normalise(self.data)
+        scan = CellScan(data)
+        try:
+            largest, order = _largest_sheet(data)
+            big = _load_sheets(data, [largest]) if largest is not None else []
+        except BaseException:
+            scan.cancel()
+            raise
+        return _Passed(data, order, largest, big, scan)
+
+    def sheets(self) -> list[RawSheet]:
+        """Every sheet as text, in the workbook's order. Raises FileRefused (the guard's refusal, or
+        UnreadableWorkbook when the libraries cannot make sense of the file); any other exception is a bug."""
+        passed = self._first.result()
+        try:
+            alone = passed.order == [passed.largest]  # no other sheet: no second reader
+            rest = [] if alone else _load_sheets(passed.data, exclude=passed.largest)
+        except BaseException:
+            passed.scan.cancel()
+            raise
+        found = passed.scan.result(passed.data)
+        loaded = {sheet.name: sheet for sheet in [*rest, *passed.big]}
+        sheets = [loaded[name] for name in passed.order if name in loaded]
+        for sheet in sheets:
+            sheet.formula_cells, sheet.error_cells = found.get(sheet.name, (set(), {}))
+            _show_errors(sheet)
+        return sheets
+
+
+def read_workbook(data: bytes) -> list[RawSheet]:
+    """Every sheet of an .xlsx as text, once etl.guard.check has passed it (see Reading, which checks first)."""
+    return Reading(data).sheets()
 
 
 def _largest_sheet(data: bytes) -> tuple[str | None, list[str]]:
-    """The sheet whose part is the largest (by the zip directory), worth a reader and a thread of its own,
-    and every sheet's name in the workbook's order."""
+    """The sheet whose part is the largest (by the zip directory), read first, in the Reading's thread, and
+    every sheet's name in the workbook's order."""
     with _package(data) as archive:
         parts = _sheet_parts(archive)
         sizes = {name: archive.getinfo(part).file_size for name, part in parts.items() if part in archive.NameToInfo}
-    return (max(sizes, key=sizes.__getitem__) if len(sizes) > 1 else None), list(parts)
+    return (max(sizes, key=sizes.__getitem__) if sizes else None), list(parts)
 
 
 def _package(data: bytes) -> zipfile.ZipFile:
@@ -278,6 +326,9 @@ def _show_errors(sheet: RawSheet) -> None:
     """Put each error value back into its cell (the reader left it blank), so it is reported there."""
     if not sheet.error_cells:
         return
+    import pandas as pd
+    import pyarrow as pa
+
     cells = sheet.cells
     by_column: dict[str, dict[int, str]] = {}
     for ref, value in sheet.error_cells.items():
@@ -299,6 +350,8 @@ def _show_errors(sheet: RawSheet) -> None:
 
 def _load_sheets(data: bytes, only: list[str] | None = None, exclude: str | None = None) -> list[RawSheet]:
     """The sheets named in `only` (default: all but `exclude`), read by a reader of their own."""
+    import pandas as pd  # here, not at the top: see Reading
+
     with _damaged_if(*_FASTEXCEL_ERRORS):
         reader = fastexcel.read_excel(data)
     sheets = []

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 from workbooks import (
@@ -20,7 +24,7 @@ from workbooks import (
     workbook_bytes,
 )
 
-from etl import guard, load
+from etl import guard, read
 from etl.load import import_file
 
 
@@ -109,13 +113,40 @@ def test_workbook_with_no_data(warehouse):
     "case", ["understated size", "understated bomb", "cells at A1 and XFD1048576", "utf-16 billion laughs"]
 )
 def test_refused_by_the_guard_before_the_reader_sees_it(case, warehouse, monkeypatch):
-    def reader_must_not_run(data):
+    handed = []
+
+    def reader_must_not_run(data, *args, **kwargs):
+        handed.append(len(data))
         raise AssertionError("the reader was handed a file the guard should have refused")
 
-    monkeypatch.setattr(load, "read_workbook", reader_must_not_run)
+    monkeypatch.setattr(read.fastexcel, "read_excel", reader_must_not_run)
     data, key = HOSTILE[case]
     result = import_file(warehouse, data, f"{case}.xlsx")
     assert [e.key for e in result.errors] == [key]
+    assert handed == []
+    # the same file started early, as the command line does (read.Reading before the import)
+    early = read.Reading(data)
+    result = import_file(warehouse, data, f"{case}.xlsx", reading=early)
+    assert [e.key for e in result.errors] == [key]
+    assert handed == []
+
+
+def test_the_command_line_refuses_the_corner_cells_without_reading_them(tmp_path):
+    # fastexcel would allocate 512 GB for this 9 KB file and abort the process: `load` reads its first file in a
+    # thread before it imports DuckDB, and that thread must check it first too.
+    data, key = HOSTILE["cells at A1 and XFD1048576"]
+    assert len(data) < 16_000 and key == "file.sheet_too_large"
+    path = tmp_path / "corners.xlsx"
+    path.write_bytes(data)
+    code = "import sys; from etl.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    args = ["load", str(path), "--db", str(tmp_path / "w.duckdb"), "--json", "--no-progress"]
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr  # refused: not aborted (-6), not a crash
+    [file] = json.loads(done.stdout)["files"]
+    assert file["status"] == "rejected"
+    [error] = file["errors"]
+    assert "1,048,576 rows × 16,384 columns" in error["message"]
 
 
 def test_the_directory_is_never_trusted_for_sizes():

@@ -30,9 +30,12 @@ import xlsxwriter
 
 import metrics
 from etl import kinds
-from etl.annotate import neutralise as _safe  # one rule for every file the product writes
 from i18n import t
 from ui import numbers
+
+# _SAFE_RULE: etl.annotate.neutralise is the one rule for every file the product writes (formula injection); it is
+# imported where a file is written, not here: etl.annotate imports openpyxl (≈ 0.06-0.18 s of the app's first run,
+# and no page run writes a file until a download is clicked).
 
 Label = Callable[[str, object], str]  # (enumeration, code) -> the reader's word (ui.page.Page.label)
 
@@ -493,6 +496,8 @@ def build(
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells (and headers) starting with = + - @ get a leading ' so no program runs them."""
+    from etl.annotate import neutralise as _safe  # when a file is written: etl.annotate brings openpyxl (_SAFE_RULE)
+
     out = frame.copy()
     out.columns = [_safe(str(c)) for c in out.columns]
     for col in out.columns:
@@ -543,6 +548,8 @@ def to_csv(data: pd.DataFrame | Export) -> bytes:
     One header row and one row per record, for any program to read: percentages as numbers of percent ("(%)" in
     the header; per-row percent rows of a KPI table say % in their unit column), dates YYYY-MM-DD, months YYYY-MM.
     """
+    from etl.annotate import neutralise as _safe  # _SAFE_RULE
+
     data = _export(data)
     out = {}
     for column in data.frame.columns:
@@ -608,6 +615,8 @@ def to_xlsx(data: pd.DataFrame | Export, sheet: str | None = None) -> bytes:
     (a percent as 1.0 formatted 0.0%), dates as dates without a time; sensible column widths, the table's header
     row frozen and filterable, printed landscape one page wide with the header row repeated.
     """
+    from etl.annotate import neutralise as _safe  # _SAFE_RULE
+
     data = _export(data)
     frame, lang = data.frame, data.lang if data.lang in _DATE_FORMATS else "en"
     buffer = io.BytesIO()

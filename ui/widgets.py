@@ -183,10 +183,15 @@ def _attention_values(r: dict) -> tuple[str, str]:
     return numbers.number(r["value"], 1), numbers.number(r["threshold"])
 
 
+def _most_urgent_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """The issues ordered by ATTENTION_ORDER, in their query's order within a kind (a stable sort)."""
+    return frame.iloc[frame["issue"].map(ATTENTION_ORDER).fillna(9).argsort(kind="stable")]
+
+
 def attention_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Every issue of queries.needs_attention as a table row in the reader's words, the most urgent kinds first
     (for the table and the downloads that hold them all)."""
-    rows = sorted(frame.to_dict("records"), key=lambda r: ATTENTION_ORDER.get(r["issue"], 9))
+    rows = _most_urgent_first(frame).to_dict("records")
     values = [_attention_values(r) for r in rows]
     return pd.DataFrame(
         {
@@ -212,7 +217,7 @@ def attention_list(page: Page, frame: pd.DataFrame, limit: int = ATTENTION_LINES
     if frame.empty:
         st.success(page.t("attention.none"), icon=":material/check_circle:")
         return
-    rows = sorted(frame.to_dict("records"), key=lambda r: ATTENTION_ORDER.get(r["issue"], 9))
+    rows = _most_urgent_first(frame).head(limit).to_dict("records")  # not all of them: 10,000 took 0.1 s a run
 
     def line(r: dict) -> str:
         value, threshold = _attention_values(r)
@@ -225,11 +230,11 @@ def attention_list(page: Page, frame: pd.DataFrame, limit: int = ATTENTION_LINES
             threshold=threshold,
         )
 
-    if len(rows) > limit:
+    if len(frame) > limit:
         st.markdown(markdown.escape(attention_counts(frame, page.lang)))
-    st.markdown("\n".join(line(r) for r in rows[:limit]))
-    if len(rows) > limit:
-        with st.expander(page.t("attention.all", count=numbers.number(len(rows))), icon=":material/table_rows:"):
+    st.markdown("\n".join(line(r) for r in rows))
+    if len(frame) > limit:
+        with st.expander(page.t("attention.all", count=numbers.number(len(frame))), icon=":material/table_rows:"):
             table = attention_table(frame, page.lang)
             headers = {c: page.t(f"attention.col.{c}") for c in table.columns}
             st.dataframe(table.rename(columns=headers), hide_index=True, width="stretch")

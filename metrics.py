@@ -703,7 +703,8 @@ _SPENDING_ROWS = (
     " ORDER BY d.date, d.disbursement_id"
 )
 _ATTENDANCE_ROWS = f"""
-    SELECT a.session_id, s.date, s.title, a.worker_id FROM attendance a JOIN training_sessions s USING (session_id)
+    SELECT a.session_id, s.date, s.title, a.worker_id, a._batch_id
+    FROM attendance a JOIN training_sessions s USING (session_id)
     WHERE {_IN_PERIOD.format(col="s.date")}
       AND ($community::VARCHAR IS NULL
            OR a.worker_id IN (SELECT w.worker_id FROM workers w WHERE w.community = $community::VARCHAR))
@@ -713,7 +714,8 @@ _ATTENDANCE_ROWS = f"""
 
 @dataclass(frozen=True)
 class Records:
-    """Stored rows behind a figure: the table, its key, and a SELECT of them for the period."""
+    """Stored rows behind a figure: the table, its key, and a SELECT of them for the period (with the `_batch_id`
+    each row carries, which `records` leaves out and `sources` counts)."""
 
     table: str
     key: tuple[str, ...]
@@ -789,7 +791,9 @@ def records(
     """The stored rows behind metric `code` for the period (part 1 of person-times: its attendance rows)."""
     spec = RECORDS[code][part]
     params = _params(spec.sql, Period.of(year, as_of), community, METRICS[code].scope)
-    sql = spec.sql if limit is None else f"SELECT * FROM ({spec.sql}) LIMIT {int(limit)}"
+    sql = f"SELECT * EXCLUDE (_batch_id) FROM ({spec.sql})"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     return con.execute(sql, params).df()
 
 
@@ -805,29 +809,21 @@ def count_records(
 def sources(con: Con, code: str, *, year: int | None, as_of: date, community: str | None = None) -> pd.DataFrame:
     """The imports the rows behind `code` came from: batch_id, file_name, imported_at, rows (in import order).
 
-    A stored row comes from the latest loaded batch that inserted or updated it (its `<table>_history` entries).
+    A stored row comes from the batch that inserted it or last changed it (its `_batch_id`); rows written outside
+    an import carry none and are not counted.
     """
     period = Period.of(year, as_of)
     parts, params = [], {}
     for i, spec in enumerate(RECORDS[code]):
-        keys = ", ".join(f"h.{k}" for k in spec.key)
-        on = " AND ".join(f"h.{k} = r.{k}" for k in spec.key)
         sql = spec.sql
         for name, value in _params(sql, period, community, METRICS[code].scope).items():
             sql = sql.replace(f"${name}", f"${name}{i}")
             params[f"{name}{i}"] = value
-        parts.append(
-            f"""
-            SELECT arg_max(h._batch_id, b.seq) AS batch_id
-            FROM {spec.table}_history h JOIN import_batches b ON b.batch_id = h._batch_id AND b.status = 'loaded'
-            SEMI JOIN ({sql}) r ON {on}
-            GROUP BY {keys}
-            """
-        )
+        parts.append(f"SELECT _batch_id AS batch_id, count(*) AS n FROM ({sql}) GROUP BY ALL")
     union = " UNION ALL ".join(parts)
     return con.execute(
         f"""
-        SELECT u.batch_id, b.file_name, b.imported_at, count(*) AS rows
+        SELECT u.batch_id, b.file_name, b.imported_at, sum(u.n)::BIGINT AS rows
         FROM ({union}) u JOIN import_batches b USING (batch_id)
         GROUP BY ALL ORDER BY min(b.seq)
         """,

@@ -135,8 +135,7 @@ def as_of(con: Con) -> pd.DataFrame:
         con,
         """
         SELECT coalesce(
-                   (SELECT m.as_of FROM metadata m JOIN metadata_history h USING (as_of)
-                    JOIN import_batches b ON b.batch_id = h._batch_id AND b.status = 'loaded'
+                   (SELECT m.as_of FROM metadata m JOIN import_batches b ON b.batch_id = m._batch_id
                     ORDER BY b.seq DESC LIMIT 1),
                    (SELECT max(as_of) FROM metadata)) AS declared,
                max(d) AS latest FROM (
@@ -805,49 +804,33 @@ def presenter_fund_by_month(con: Con, *, day: date, year: int) -> pd.DataFrame:
     )
 
 
-# Which stored rows each topic of the deck reads: (topic, table, key columns, rows as of $day in $year).
+# Which stored rows each topic of the deck reads: (topic, rows as of $day in $year, with their _batch_id).
 _PRESENTER_ROWS = (
-    ("projects", "projects", ("project_id",), _DONE_BY),
+    ("projects", _DONE_BY),
     (
         "meetings",
-        "meetings",
-        ("meeting_id",),
         "SELECT * FROM meetings WHERE type = 'promotion' AND date <= $day::DATE AND year(date) = $year::INTEGER",
     ),
-    ("training", "workers", ("worker_id",), _ROSTER_BY),
-    ("training", "training_sessions", ("session_id",), _SESSIONS_BY),
-    (
-        "training",
-        "attendance",
-        ("session_id", "worker_id"),
-        f"SELECT a.* FROM attendance a SEMI JOIN ({_SESSIONS_BY}) s USING (session_id)",
-    ),
-    ("mentoring", "mentorships", ("mentor_id", "mentee_id"), _PAIRS_BY),
-    ("mentoring", "workers", ("worker_id",), _ROSTER_BY),
-    ("fund", "donations", ("donation_id",), "SELECT * FROM donations WHERE date <= $day::DATE"),
-    ("fund", "disbursements", ("disbursement_id",), "SELECT * FROM disbursements WHERE date <= $day::DATE"),
-    ("targets", "targets", ("metric", "year"), "SELECT * FROM targets WHERE year = $year::INTEGER"),
+    ("training", _ROSTER_BY),
+    ("training", _SESSIONS_BY),
+    ("training", f"SELECT a.* FROM attendance a SEMI JOIN ({_SESSIONS_BY}) s USING (session_id)"),
+    ("mentoring", _PAIRS_BY),
+    ("mentoring", _ROSTER_BY),
+    ("fund", "SELECT * FROM donations WHERE date <= $day::DATE"),
+    ("fund", "SELECT * FROM disbursements WHERE date <= $day::DATE"),
+    ("targets", "SELECT * FROM targets WHERE year = $year::INTEGER"),
 )
 
 
 def presenter_sources(con: Con, *, day: date, year: int) -> pd.DataFrame:
     """The imports each topic's figures come from: topic, batch_id, file_name (in import order).
 
-    A stored row comes from the latest loaded batch that inserted or updated it (its `<table>_history` entries).
+    A stored row comes from the batch that inserted it or last changed it (its `_batch_id`).
     """
-    parts = []
-    for topic, table, key, rows in _PRESENTER_ROWS:
-        keys = ", ".join(f"h.{k}" for k in key)
-        on = " AND ".join(f"h.{k} = r.{k}" for k in key)
-        parts.append(
-            f"""
-            SELECT '{topic}' AS topic, arg_max(h._batch_id, b.seq) AS batch_id
-            FROM {table}_history h JOIN import_batches b ON b.batch_id = h._batch_id AND b.status = 'loaded'
-            SEMI JOIN ({rows}) r ON {on}
-            GROUP BY {keys}
-            """
-        )
-    union = " UNION ALL ".join(parts)
+    union = " UNION ALL ".join(
+        f"SELECT DISTINCT '{topic}' AS topic, r._batch_id AS batch_id FROM ({rows}) r"
+        for topic, rows in _PRESENTER_ROWS
+    )
     return _df(
         con,
         f"""

@@ -4,10 +4,13 @@
     python bench/browser.py --only city --runs 7  # one warehouse; more runs
     python bench/browser.py --city /tmp/city.duckdb   # reuse a warehouse built by bench/warehouse.py
     python bench/browser.py --untrained 0         # the city as bench/warehouse.py builds it (everyone trained)
+    python bench/browser.py --launch serve,streamlit  # cold starts of both launches, interleaved
 
 A page is "drawn" when the new page's heading is up, no script run is in progress, nothing is left over from the
 page before (no stale element, no skeleton) and every Plotly chart on it has drawn its marks: what a reader waits
-for. Cold: `streamlit run` started to the first page drawn in a new tab (a new server process each run). Warm:
+for. Cold: the server started as the README's `bash scripts/start.sh` starts it (`scripts/serve.py`: `streamlit run`
+plus its warm-up; `--launch streamlit` for a bare `streamlit run app.py`) to the first page drawn in a new tab (a new
+server process each run; start.sh's check of .venv before it is not timed). Warm:
 in one tab, a click on a page's sidebar link to that page drawn, each page visited in turn, `--runs` rounds
 after a first round that fills the server's query cache (reported apart as "first visit").
 
@@ -68,7 +71,8 @@ def add_untrained(db_file: Path, workers: int) -> None:
 
     con = db.connect(db_file)
     con.execute(
-        """INSERT INTO workers SELECT printf('U%06d', i), '人员U' || i, '社区' || printf('%04d', i % 2000),
+        """INSERT INTO workers (worker_id, name, community, role, joined_date, active)
+           SELECT printf('U%06d', i), '人员U' || i, '社区' || printf('%04d', i % 2000),
                   'social_worker', DATE '2015-01-01', TRUE FROM range($n) t(i)""",
         {"n": workers},
     )
@@ -82,15 +86,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+LAUNCHES = {  # how a server is started: as scripts/start.sh does (after its .venv check), or a bare streamlit run
+    "serve": ["scripts/serve.py"],
+    "streamlit": ["-m", "streamlit", "run", "app.py"],
+}
+
+
 @contextlib.contextmanager
-def serve(db_file: Path, *, sample: bool) -> Iterator[tuple[str, float]]:
-    """`streamlit run app.py` on `db_file`: yields (base URL, time.perf_counter() when the process was started)."""
+def serve(db_file: Path, *, sample: bool, launch: str = "serve") -> Iterator[tuple[str, float]]:
+    """The app on `db_file`, started by `launch` (LAUNCHES): yields (base URL, time.perf_counter() when the process
+    was started)."""
     port = _free_port()
     env = {**os.environ, "DASHBOARD_DB": str(db_file), "DASHBOARD_LANG": "zh", "DASHBOARD_BACKUPS": "0"}
     env.pop("DASHBOARD_NO_SAMPLE", None)
     if not sample:
         env["DASHBOARD_NO_SAMPLE"] = "1"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true"]
+    command = [sys.executable, *LAUNCHES[launch], "--server.headless=true"]
     command += ["--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false"]
     command += ["--server.fileWatcherType=none"]
     started = time.perf_counter()
@@ -122,9 +133,9 @@ def wait_drawn(page, path: str | None = None, old: str | None = None) -> None:
     page.wait_for_function(DRAWN, arg=[IDLE, UNSETTLED, MARKS, path, old], timeout=TIMEOUT_MS, polling="raf")
 
 
-def cold_start(browser, db_file: Path, *, sample: bool) -> float:
-    """Seconds from `streamlit run` to the first page (the overview) drawn in a new tab."""
-    with serve(db_file, sample=sample) as (base, started):
+def cold_start(browser, db_file: Path, *, sample: bool, launch: str = "serve") -> float:
+    """Seconds from the server's start to the first page (the overview) drawn in a new tab."""
+    with serve(db_file, sample=sample, launch=launch) as (base, started):
         context = browser.new_context(viewport=VIEWPORT)
         try:
             page = context.new_page()
@@ -170,19 +181,27 @@ def spread(values: list[float]) -> dict[str, float]:
     }
 
 
-def measure(browser, label: str, db_file: Path, runs: int, *, sample: bool) -> dict:
-    """Cold starts (each in a fresh server) and warm rounds on one warehouse."""
-    result: dict = {"cold_first_page_s": [], "pages_s": {}, "first_visit_s": {}}
+def measure(browser, label: str, db_file: Path, runs: int, *, sample: bool, launches: list[str], warm: bool) -> dict:
+    """Cold starts (each in a fresh server; with several launches, interleaved) and warm rounds on one warehouse."""
+    colds: dict[str, list[float]] = {launch: [] for launch in launches}
+    result: dict = {"pages_s": {}, "first_visit_s": {}}
     folder = db_file.parent
     for _ in range(runs):
-        if sample:  # a fresh install every time: the first start loads and publishes the sample
-            fresh = Path(tempfile.mkdtemp(dir=folder))  # the warehouse, its published versions, its kept files
-            result["cold_first_page_s"].append(cold_start(browser, fresh / "warehouse.duckdb", sample=True))
-            shutil.rmtree(fresh)
-        else:
-            result["cold_first_page_s"].append(cold_start(browser, db_file, sample=False))
-        print(f"{label} cold: {result['cold_first_page_s'][-1]:.2f} s", file=sys.stderr, flush=True)
-    result["cold_first_page_s"] = spread(result["cold_first_page_s"])
+        for launch in launches:
+            if sample:  # a fresh install every time: the first start loads and publishes the sample
+                fresh = Path(tempfile.mkdtemp(dir=folder))  # the warehouse, its published versions, its kept files
+                seconds = cold_start(browser, fresh / "warehouse.duckdb", sample=True, launch=launch)
+                shutil.rmtree(fresh)
+            else:
+                seconds = cold_start(browser, db_file, sample=False, launch=launch)
+            colds[launch].append(seconds)
+            load = os.getloadavg()[0]
+            print(f"{label} cold ({launch}): {seconds:.2f} s, load {load:.1f}", file=sys.stderr, flush=True)
+    for launch, values in colds.items():
+        key = "cold_first_page_s" if launch == "serve" else f"cold_first_page_s_{launch}"
+        result[key] = spread(values)
+    if not warm:
+        return result
     if sample:  # the warm rounds read a sample warehouse that stays
         cold_start(browser, db_file, sample=True)
     times = warm_rounds(browser, db_file, runs)
@@ -200,6 +219,10 @@ def main() -> None:
     parser.add_argument("--city", type=Path, help="a warehouse built by bench/warehouse.py (else built here)")
     parser.add_argument("--json", type=Path)
     parser.add_argument(
+        "--launch", default="serve", help="cold starts by: serve (scripts/serve.py, as start.sh), streamlit, or both"
+    )
+    parser.add_argument("--cold-only", action="store_true", help="cold starts only, no warm rounds")
+    parser.add_argument(
         "--untrained", type=int, default=25_000, help="never-trained workers added to the city (0: as built)"
     )
     args = parser.parse_args()
@@ -208,6 +231,10 @@ def main() -> None:
     chosen = args.only or ["city", "sample"]
     results: dict = {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}", "runs": args.runs}
     results["untrained_added"] = args.untrained
+    launches = args.launch.split(",")
+    if unknown := set(launches) - set(LAUNCHES):
+        parser.error(f"--launch: {', '.join(sorted(unknown))} (choose from {', '.join(LAUNCHES)})")
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         folder = Path(tmp)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -223,12 +250,20 @@ def main() -> None:
             if args.untrained:
                 add_untrained(city, args.untrained)
             cold_start(browser, city, sample=False)  # publishes the warehouse once, as its first start does
-            results["city"] = measure(browser, "city", city, args.runs, sample=False)
+            results["city"] = measure(
+                browser, "city", city, args.runs, sample=False, launches=launches, warm=not args.cold_only
+            )
         if "sample" in chosen:
             sample = folder / "sample" / "warehouse.duckdb"
             sample.parent.mkdir()
-            results["sample"] = measure(browser, "sample", sample, args.runs, sample=True)
+            results["sample"] = measure(
+                browser, "sample", sample, args.runs, sample=True, launches=launches, warm=not args.cold_only
+            )
         browser.close()
+    results["load_average"] = {
+        "before": [round(x, 1) for x in load_before],
+        "after": [round(x, 1) for x in os.getloadavg()],
+    }
     print(json.dumps(results, indent=1))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

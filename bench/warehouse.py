@@ -18,25 +18,27 @@ SCALE = {
 }
 
 SQL = """
-INSERT INTO workers
+INSERT INTO workers (worker_id, name, community, role, joined_date, active, _batch_id)
 SELECT printf('%06d', i), '人员' || i, '社区' || printf('%04d', i % $communities),
        ['secretary', 'director', 'committee_member', 'social_worker', 'reserve_cadre'][1 + i % 5],
-       DATE '2015-01-01' + CAST(i % 3000 AS INTEGER), i % 20 <> 0
+       DATE '2015-01-01' + CAST(i % 3000 AS INTEGER), i % 20 <> 0, 'B00001'
 FROM range(1, $workers + 1) t(i);
 
-INSERT INTO training_sessions
+INSERT INTO training_sessions (session_id, title, date, hours, format, organizer, location, _batch_id)
 SELECT printf('S%05d', i), '培训' || i, DATE '2019-01-01' + CAST((i * 7) % 2190 AS INTEGER),
        [1.0, 1.5, 2.0, 3.0][1 + i % 4],
        ['lecture', 'field_visit', 'group_discussion', 'practical_research', 'mentoring', 'online'][1 + i % 6],
-       '杨行镇', '会议室'
+       '杨行镇', '会议室', 'B00001'
 FROM range(1, $sessions + 1) t(i);
 
--- distinct (session, worker) pairs: worker steps by a number coprime with the roster size
-INSERT INTO attendance
-SELECT printf('S%05d', 1 + r % $sessions), printf('%06d', 1 + ((r // $sessions) * 7919 + r) % $workers)
+-- distinct (session, worker) pairs: worker steps by a number coprime with the roster size; imported in 10 batches
+INSERT INTO attendance (session_id, worker_id, _batch_id)
+SELECT printf('S%05d', 1 + r % $sessions), printf('%06d', 1 + ((r // $sessions) * 7919 + r) % $workers),
+       printf('B%05d', 2 + (r * 10) // $attendance)
 FROM range(0, $attendance) t(r);
 
-INSERT INTO projects
+INSERT INTO projects (project_id, name, program, theme, level, community, status, start_date, completed_date,
+                      budget_yuan, residents_involved, resident_proposed, _batch_id)
 SELECT printf('P%06d', i), '项目' || i,
        ['group_governance', 'micro_renewal', 'beautiful_community', 'life_education', 'other'][1 + i % 5],
        '主题' || (i % 12), ['town', 'district', 'municipal'][1 + (i % 50 = 0)::INT + (i % 500 = 0)::INT],
@@ -44,30 +46,34 @@ SELECT printf('P%06d', i), '项目' || i,
        ['planned', 'in_progress', 'completed', 'completed', 'cancelled'][1 + i % 5],
        DATE '2019-01-01' + CAST(i % 2000 AS INTEGER),
        CASE WHEN i % 5 IN (2, 3) THEN DATE '2019-01-01' + CAST(i % 2000 + 90 AS INTEGER) END,
-       10000 + (i % 90) * 1000, i % 300, i % 3 = 0
+       10000 + (i % 90) * 1000, i % 300, i % 3 = 0, 'B00001'
 FROM range(1, $projects + 1) t(i);
 
-INSERT INTO donations
+INSERT INTO donations (donation_id, date, donor, donor_type, amount_yuan, channel, _batch_id)
 SELECT printf('D%07d', i), DATE '2019-01-01' + CAST(i % 2190 AS INTEGER), '捐赠方' || (i % 5000),
-       ['enterprise', 'individual', 'organization', 'other'][1 + i % 4], 100 + (i % 100) * 50, '银行转账'
+       ['enterprise', 'individual', 'organization', 'other'][1 + i % 4], 100 + (i % 100) * 50, '银行转账', 'B00012'
 FROM range(1, $donations + 1) t(i);
 
-INSERT INTO disbursements
+INSERT INTO disbursements (disbursement_id, date, amount_yuan, purpose, category, project_id, community,
+                           approved_at, _batch_id)
 SELECT printf('X%07d', i), DATE '2019-02-01' + CAST(i % 2150 AS INTEGER), 100 + (i % 50) * 40, '用途' || (i % 40),
        ['elderly', 'children_youth', 'governance', 'environment', 'culture', 'relief', 'other'][1 + i % 7],
-       printf('P%06d', 1 + i % $projects), '社区' || printf('%04d', i % $communities), '基金管委会'
+       printf('P%06d', 1 + i % $projects), '社区' || printf('%04d', i % $communities), '基金管委会', 'B00013'
 FROM range(1, $disbursements + 1) t(i);
 
-INSERT INTO mentorships
-SELECT printf('%06d', 1 + i * 5), printf('%06d', 5 + i * 5), DATE '2023-01-01', i % 11
+INSERT INTO mentorships (mentor_id, mentee_id, start_date, activities_done, _batch_id)
+SELECT printf('%06d', 1 + i * 5), printf('%06d', 5 + i * 5), DATE '2023-01-01', i % 11, 'B00001'
 FROM range(0, 2000) t(i);
 
-INSERT INTO targets VALUES
+INSERT INTO targets (metric, year, target) VALUES
     ('projects_completed', 2023, 8000), ('training_coverage', 2023, 1.0), ('training_hours', 2023, 2000),
     ('person_times', 2023, 800000), ('fund_raised', 2023, 4000000), ('fund_used', 2023, 1500000);
 
-INSERT INTO import_batches VALUES
-    ('B00001', 1, now()::TIMESTAMP, 'bench', 'bench/warehouse.py', '-', 0, 0, 0, '[]', 'loaded', NULL);
+-- the batches the rows carry: roster, sessions and projects; attendance in 10 files; donations; disbursements
+INSERT INTO import_batches
+SELECT printf('B%05d', i), i, now()::TIMESTAMP, 'bench', printf('bench/warehouse-%02d.xlsx', i), '-', 0, 0, 0, '[]',
+       'loaded', NULL
+FROM range(1, 14) t(i);
 """
 
 

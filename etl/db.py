@@ -83,16 +83,74 @@ def private_dir(path: Path) -> Path:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table that is missing; history tables mirror their kind's columns."""
+    """Create every table that is missing and bring an older warehouse's tables to today's shape; history tables
+    mirror their kind's columns."""
     from etl import derived
 
     con.execute(SCHEMA.read_text(encoding="utf-8"))
-    for kind in KINDS:
+    migrate_batch_ids(con)
+    for name, kind in KINDS.items():
+        columns = ", ".join(f'"{c}"' for c in kind.column_names)
         con.execute(
-            f"CREATE TABLE IF NOT EXISTS {kind}_history AS "
-            f"SELECT NULL::VARCHAR AS _batch_id, NULL::VARCHAR AS _action, * FROM {kind} LIMIT 0"
+            f"CREATE TABLE IF NOT EXISTS {name}_history AS SELECT NULL::VARCHAR AS _batch_id, "
+            f"NULL::VARCHAR AS _action, {columns}, NULL::VARCHAR AS _prev_batch_id FROM {name} LIMIT 0"
         )
     derived.ensure(con)
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' "
+            "AND table_name = $t AND column_name = $c",
+            {"t": table, "c": column},
+        ).fetchall()[0][0]
+    )
+
+
+def migrate_batch_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before rows carried their batch: each kind's rows get `_batch_id` (the latest loaded batch
+    that inserted or changed them, from `<kind>_history`), each kept replaced row the batch it came from
+    (`_prev_batch_id`, so undo restores it), and the per-row copies of inserts leave the history. One transaction."""
+    old = [name for name in KINDS if not _has_column(con, name, "_batch_id")]
+    if not old:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in old:
+            kind = KINDS[name]
+            con.execute(f"ALTER TABLE {name} ADD COLUMN _batch_id VARCHAR")
+            if not _has_column(con, f"{name}_history", "_action"):
+                continue  # no history table yet: apply_schema creates it in today's shape
+            if not _has_column(con, f"{name}_history", "_prev_batch_id"):
+                con.execute(f"ALTER TABLE {name}_history ADD COLUMN _prev_batch_id VARCHAR")
+            keys = ", ".join(f'"{k}"' for k in kind.key)
+            on = " AND ".join(f'h."{k}" = t."{k}"' for k in kind.key)
+            # The loaded batches that inserted or changed each row, in import order: the row now carries the last
+            # of them, and an update replaced what the batch before it had written.
+            con.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE batch_trail AS
+                SELECT {keys}, _batch_id, lag(_batch_id) OVER (PARTITION BY {keys} ORDER BY seq) AS prev,
+                       seq = max(seq) OVER (PARTITION BY {keys}) AS last
+                FROM (SELECT DISTINCT {", ".join(f'h."{k}"' for k in kind.key)}, h._batch_id, b.seq
+                      FROM {name}_history h JOIN import_batches b ON b.batch_id = h._batch_id AND b.status = 'loaded')
+                """
+            )
+            con.execute(
+                f"UPDATE {name} AS t SET _batch_id = h._batch_id FROM (SELECT * FROM batch_trail WHERE last) h "
+                f"WHERE {on}"
+            )
+            con.execute(
+                f"UPDATE {name}_history AS t SET _prev_batch_id = h.prev FROM batch_trail h "
+                f"WHERE t._action = 'update' AND t._batch_id = h._batch_id AND {on}"
+            )
+            con.execute(f"DELETE FROM {name}_history WHERE _action = 'insert'")
+            con.execute("DROP TABLE batch_trail")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:

@@ -188,25 +188,23 @@ def _upsert(
     )
     inserted = _one(con.execute("SELECT count(*) FROM fresh"))
     updated = _one(con.execute("SELECT count(*) FROM changed"))
-    keys = ", ".join(f'"{k}"' for k in key)
-    if updated:
+    if updated:  # history keeps the replaced row and the batch it came from; the row now carries this batch
+        columns = ", ".join(f'"{c}"' for c in kind.column_names)
+        replaced = ", ".join(f't."{c}"' for c in kind.column_names)
         con.execute(
-            f"INSERT INTO {table}_history SELECT $b, 'update', t.* FROM {table} t SEMI JOIN changed s ON {on}",
+            f"INSERT INTO {table}_history (_batch_id, _action, {columns}, _prev_batch_id) "
+            f"SELECT $b, 'update', {replaced}, t._batch_id FROM {table} t SEMI JOIN changed s ON {on}",
             {"b": batch_id},
         )
         assignments = ", ".join(f'"{c}" = s."{c}"' for c in values)
-        con.execute(f"UPDATE {table} AS t SET {assignments} FROM changed s WHERE {on}")
-    if inserted:
-        con.execute(
-            f"INSERT INTO {table}_history (_batch_id, _action, {keys}) SELECT $b, 'insert', {keys} FROM fresh",
-            {"b": batch_id},
-        )
+        con.execute(f"UPDATE {table} AS t SET {assignments}, _batch_id = $b FROM changed s WHERE {on}", {"b": batch_id})
+    if inserted:  # an inserted row carries its batch: undo deletes the batch's rows, no copy in the history
         defaults = {c.name: c.default for c in kind.columns if c.default is not None and c.name not in present}
-        names = [*present, *defaults]
-        selects = [f'"{c}"' for c in present] + [f"${c}" for c in defaults]
+        names = [*present, *defaults, "_batch_id"]
+        selects = [f'"{c}"' for c in present] + [f"${c}" for c in defaults] + ["$_batch"]
         con.execute(
             f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(selects)} FROM fresh",
-            defaults or None,
+            {**defaults, "_batch": batch_id},
         )
     if table == "attendance" and inserted and keep_new:  # kept for the derived tables' incremental update
         con.execute("INSERT INTO new_attendance SELECT session_id, worker_id FROM fresh")
@@ -424,24 +422,18 @@ def undo(con: duckdb.DuckDBPyConnection, batch_id: str, *, user: str | None = No
                 table, key = kind.name, list(kind.key)
                 on = " AND ".join(f'h."{k}" = t."{k}"' for k in key)
                 params = {"b": batch_id}
-                removed = _one(
+                # Rows the batch changed get back what it replaced, and the batch they came from; then the rows
+                # still carrying it are the ones it inserted (later batches were undone first, giving them back).
+                values = [c for c in kind.column_names if c not in key]
+                assignments = ", ".join([*(f'"{c}" = h."{c}"' for c in values), "_batch_id = h._prev_batch_id"])
+                restored = _one(
                     con.execute(
-                        f"DELETE FROM {table} t USING (SELECT * FROM {table}_history "
-                        f"WHERE _batch_id = $b AND _action = 'insert') h WHERE {on}",
+                        f"UPDATE {table} AS t SET {assignments} FROM (SELECT * FROM {table}_history "
+                        f"WHERE _batch_id = $b AND _action = 'update') h WHERE {on}",
                         params,
                     )
                 )
-                values = [c for c in kind.column_names if c not in key]
-                restored = 0
-                if values:
-                    assignments = ", ".join(f'"{c}" = h."{c}"' for c in values)
-                    restored = _one(
-                        con.execute(
-                            f"UPDATE {table} AS t SET {assignments} FROM (SELECT * FROM {table}_history "
-                            f"WHERE _batch_id = $b AND _action = 'update') h WHERE {on}",
-                            params,
-                        )
-                    )
+                removed = _one(con.execute(f"DELETE FROM {table} WHERE _batch_id = $b", params))
                 if removed or restored:
                     effects[kind_name] = {"removed": removed, "restored": restored}
             derived.refresh(con)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -223,8 +224,82 @@ def publisher(name: str, lang: str) -> str:
 
 def ensure_published(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str | None:
     """Publish once when nothing is published yet but the working warehouse holds data (a fresh install's
-    sample, or a warehouse from before publishing existed: what was live stays live); returns the version."""
+    sample, or a warehouse from before publishing existed: what was live stays live); returns the version.
+    A current version in an older shape is brought to today's (upgrade_current)."""
     db_file = backup.file_of(con)
-    if db_file is None or current(db_file) is not None or db.is_empty(con):
+    if db_file is None or db.is_empty(con):
         return None
+    if current(db_file) is not None:
+        return upgrade_current(con, user)
     return publish(con, user, note="initial").version
+
+
+def _older_shape(path: Path) -> bool:
+    """Whether a published file was made by older code: its rows do not carry their batch, or its roll-ups are of
+    an older shape (today's queries cannot read it)."""
+    reader = duckdb.connect(str(path), read_only=True)
+    try:
+        batched = reader.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'metadata' AND column_name = '_batch_id'"
+        ).fetchall()[0][0]
+        shapes = reader.execute(
+            "SELECT list(comment) FROM duckdb_tables() WHERE list_contains($t, table_name)", {"t": list(derived.TABLES)}
+        ).fetchall()[0][0]
+    finally:
+        reader.close()
+    return not batched or sorted(shapes or []) != [derived.VERSION] * len(derived.TABLES)
+
+
+def upgrade_current(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str | None:
+    """Republish the current version, when older code made it, in today's shape: a copy of it with the batch each
+    row came from (etl.db's migration) and today's roll-ups, holding the same batches, so readers see the same
+    figures and today's queries can read them. Returns the new version, or None when nothing needed it."""
+    db_file = backup.file_of(con)
+    now = current(db_file) if db_file else None
+    if db_file is None or now is None or not _older_shape(version_file(db_file, now)):
+        return None
+    with load.IMPORT_LOCK:
+        seq, batches = con.execute(
+            "SELECT batch_seq, coalesce(batches, []) FROM published_versions WHERE version = $v", {"v": now}
+        ).fetchall()[0]
+        number = con.execute(
+            "SELECT coalesce(max(CAST(substr(version, 2) AS INTEGER)), 0) + 1 FROM published_versions"
+        ).fetchall()[0][0]
+        version, at, note = f"v{number:06d}", datetime.now().replace(microsecond=0), f"upgrade of {now}"
+        target = version_file(db_file, version)
+        partial = target.with_suffix(".partial")
+        try:
+            shutil.copyfile(version_file(db_file, now), partial)
+            copy = duckdb.connect(str(partial))
+            try:
+                db.apply_schema(copy)
+                copy.execute("DROP TABLE IF EXISTS audit_log; DROP TABLE IF EXISTS batch_claims")  # as publish
+                copy.execute(
+                    "CREATE OR REPLACE TABLE publication AS SELECT $v AS version, $at::TIMESTAMP AS published_at, "
+                    "$by AS published_by, $seq::BIGINT AS batch_seq, $note AS note",
+                    {"v": version, "at": at, "by": user, "seq": seq, "note": note},
+                )
+                copy.execute("CHECKPOINT")
+            finally:
+                copy.close()
+            backup.private_file(partial)
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            Path(f"{partial}.wal").unlink(missing_ok=True)
+            raise
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "INSERT INTO published_versions VALUES ($v, $at, $by, $seq, $batches, $note)",
+                {"v": version, "at": at, "by": user, "seq": seq, "batches": list(batches), "note": note},
+            )
+            audit.record(con, user, "publish", version=version, batches=list(batches), note=note)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            target.unlink(missing_ok=True)
+            raise
+        _point(db_file, version)
+    _prune(db_file)
+    return version

@@ -1,6 +1,8 @@
 -- The warehouse: one table per spreadsheet kind (English column names), plus the import log.
--- Each kind also gets a <kind>_history table (created in db.py from the kind's own columns) that
--- keeps the rows a batch replaced, so the latest batch can be undone exactly.
+-- Every kind's row carries _batch_id: the import that inserted it or last changed it (NULL for a row written
+-- outside an import). An insert is undone by deleting its batch's rows; each kind also gets a <kind>_history
+-- table (created in db.py from the kind's own columns) that keeps the rows a batch replaced, with the batch
+-- they came from (_prev_batch_id), so the latest batch can be undone exactly.
 
 CREATE TABLE IF NOT EXISTS projects (
     project_id         VARCHAR PRIMARY KEY,
@@ -14,7 +16,8 @@ CREATE TABLE IF NOT EXISTS projects (
     completed_date     DATE,
     budget_yuan        DECIMAL(18, 2),
     residents_involved INTEGER,
-    resident_proposed  BOOLEAN
+    resident_proposed  BOOLEAN,
+    _batch_id          VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS workers (
@@ -23,7 +26,8 @@ CREATE TABLE IF NOT EXISTS workers (
     community   VARCHAR NOT NULL,
     role        VARCHAR NOT NULL,
     joined_date DATE,
-    active      BOOLEAN
+    active      BOOLEAN,
+    _batch_id   VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS training_sessions (
@@ -33,7 +37,8 @@ CREATE TABLE IF NOT EXISTS training_sessions (
     hours      DOUBLE NOT NULL,
     format     VARCHAR,
     organizer  VARCHAR,
-    location   VARCHAR
+    location   VARCHAR,
+    _batch_id  VARCHAR
 );
 
 -- The key (session_id, worker_id) is kept unique by the loader (duplicates inside a file are errors, rows
@@ -41,7 +46,8 @@ CREATE TABLE IF NOT EXISTS training_sessions (
 -- doubled the cost of an import and its commit.
 CREATE TABLE IF NOT EXISTS attendance (
     session_id VARCHAR NOT NULL,
-    worker_id  VARCHAR NOT NULL
+    worker_id  VARCHAR NOT NULL,
+    _batch_id  VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS mentorships (
@@ -49,6 +55,7 @@ CREATE TABLE IF NOT EXISTS mentorships (
     mentee_id       VARCHAR NOT NULL,
     start_date      DATE,
     activities_done INTEGER,
+    _batch_id       VARCHAR,
     PRIMARY KEY (mentor_id, mentee_id)
 );
 
@@ -57,7 +64,8 @@ CREATE TABLE IF NOT EXISTS meetings (
     date       DATE NOT NULL,
     type       VARCHAR,
     topic      VARCHAR,
-    attendees  INTEGER
+    attendees  INTEGER,
+    _batch_id  VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS donations (
@@ -66,7 +74,8 @@ CREATE TABLE IF NOT EXISTS donations (
     donor       VARCHAR,
     donor_type  VARCHAR,
     amount_yuan DECIMAL(18, 2) NOT NULL,
-    channel     VARCHAR
+    channel     VARCHAR,
+    _batch_id   VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS disbursements (
@@ -77,13 +86,15 @@ CREATE TABLE IF NOT EXISTS disbursements (
     category        VARCHAR,
     project_id      VARCHAR,
     community       VARCHAR,
-    approved_at     VARCHAR
+    approved_at     VARCHAR,
+    _batch_id       VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS targets (
     metric VARCHAR NOT NULL,
     year   INTEGER NOT NULL,
     target DOUBLE NOT NULL,
+    _batch_id VARCHAR,
     PRIMARY KEY (metric, year)
 );
 
@@ -91,7 +102,8 @@ CREATE TABLE IF NOT EXISTS targets (
 -- declaration counts (queries.as_of).
 CREATE TABLE IF NOT EXISTS metadata (
     as_of DATE PRIMARY KEY,
-    note  VARCHAR
+    note  VARCHAR,
+    _batch_id VARCHAR
 );
 
 -- Notes that explain a figure (说明备注): a date or a period (end_date), the metric (a catalogue code), optionally one
@@ -103,7 +115,8 @@ CREATE TABLE IF NOT EXISTS notes (
     metric    VARCHAR NOT NULL,
     community VARCHAR,
     text_zh   VARCHAR NOT NULL,
-    text_en   VARCHAR
+    text_en   VARCHAR,
+    _batch_id VARCHAR
 );
 -- Whether the derived training tables (etl/derived.sql) agree with their sources: one row. An import marks them
 -- stale in its transaction and refreshes them after its COMMIT (or leaves that to the next opening or publish).

@@ -38,7 +38,7 @@ def warehouse(sample_file, tmp_path_factory):
 def declare(path, day: date) -> None:
     """Declare the data's as-of date (the metadata sheet's 数据截至), replacing the sample's."""
     con = duckdb.connect(str(path))
-    con.execute("DELETE FROM metadata; INSERT INTO metadata VALUES ($d, NULL)", {"d": day})
+    con.execute("DELETE FROM metadata; INSERT INTO metadata (as_of, note) VALUES ($d, NULL)", {"d": day})
     con.close()
 
 

@@ -99,7 +99,10 @@ def test_kpis_targets_and_previous_year(con):
 
 
 def test_a_january_hire_never_lowers_the_previous_year(con):
-    con.execute("INSERT INTO workers VALUES ('W9', '新人', '东方', 'social_worker', '2024-01-10', TRUE)")
+    con.execute(
+        "INSERT INTO workers (worker_id, name, community, role, joined_date, active) "
+        "VALUES ('W9', '新人', '东方', 'social_worker', '2024-01-10', TRUE)"
+    )
     assert kpi(queries.kpis(con, year=2023), "training_coverage")["denominator"] == 3  # not on 2023's roster
     assert kpi(queries.kpis(con, year=2024), "training_coverage")["denominator"] == 4
     assert "W9" not in queries.untrained_workers(con, year=2023)["worker_id"].tolist()
@@ -108,7 +111,10 @@ def test_a_january_hire_never_lowers_the_previous_year(con):
 
 def test_a_year_that_is_not_over_is_year_to_date_with_its_pace(con):
     # As of 2024-01-20: 2024 is 20 days old; it is compared with 1-20 January 2023 and its targets are paced.
-    con.execute("INSERT INTO targets VALUES ('training_hours', 2024, 36.6), ('fund_raised', 2024, 366000)")
+    con.execute(
+        "INSERT INTO targets (metric, year, target) "
+        "VALUES ('training_hours', 2024, 36.6), ('fund_raised', 2024, 366000)"
+    )
     frame = queries.kpis(con, year=2024).set_index("metric")
     assert frame["partial"].all() and frame["end"].iloc[0] == date(2024, 1, 20)
     assert frame.at["training_hours", "value"] == 2 and frame.at["training_hours", "target"] == 36.6
@@ -134,7 +140,10 @@ def test_the_same_dates_of_the_year_before():
 def test_default_year_is_last_year_during_the_first_quarter(con):
     assert queries.as_of(con).iloc[0]["as_of"] == date(2024, 1, 20)
     assert queries.default_year(con).iloc[0]["year"] == 2023
-    con.execute("INSERT INTO donations VALUES ('D9', '2024-05-01', NULL, NULL, 1, NULL)")
+    con.execute(
+        "INSERT INTO donations (donation_id, date, donor, donor_type, amount_yuan, channel) "
+        "VALUES ('D9', '2024-05-01', NULL, NULL, 1, NULL)"
+    )
     assert queries.default_year(con).iloc[0]["year"] == 2024
 
 
@@ -146,7 +155,11 @@ def test_needs_attention(con):
     assert issues == {("stalled", "花园"): 325, ("late", "图书角"): 50, ("low_coverage", "东方"): 0.5}
     # Balance 140,000; 30,000 spent in the 90 days to 2024-01-20 (X2, X3: 10,000 a month): 14 months, healthy.
     assert "low_balance" not in set(frame["issue"])
-    con.execute("INSERT INTO disbursements VALUES ('X9', '2024-01-15', 120000, '大修', 'other', NULL, NULL, NULL)")
+    con.execute(
+        "INSERT INTO disbursements (disbursement_id, date, amount_yuan, purpose, category, project_id, community, "
+        "approved_at) "
+        "VALUES ('X9', '2024-01-15', 120000, '大修', 'other', NULL, NULL, NULL)"
+    )
     low = queries.needs_attention(con, year=2023).set_index("issue").loc["low_balance"]
     assert low["value"] == pytest.approx(20000 / (150000 / 3))  # 0.4 months left
 

@@ -312,14 +312,17 @@ def test_a_table_longer_than_a_sheet_continues_on_the_next(warehouse, tmp_path, 
     shown here with a small capacity, and a few thousand rows written in one go."""
     monkeypatch.setattr(export, "MAX_ROWS", 2_000)
     warehouse.execute(
-        "INSERT INTO workers SELECT 'W' || lpad(i::VARCHAR, 5, '0'), '甲', '杨行', 'social_worker', NULL, "
-        "true FROM range(1000) t(i)"
+        "INSERT INTO workers (worker_id, name, community, role, joined_date, active) "
+        "SELECT 'W' || lpad(i::VARCHAR, 5, '0'), '甲', '杨行', 'social_worker', NULL, true FROM range(1000) t(i)"
     )
     warehouse.execute(
-        "INSERT INTO training_sessions SELECT 'S' || i, '培训', DATE '2023-03-01', 2, NULL, NULL, NULL "
-        "FROM range(5) t(i)"
+        "INSERT INTO training_sessions (session_id, title, date, hours, format, organizer, location) "
+        "SELECT 'S' || i, '培训', DATE '2023-03-01', 2, NULL, NULL, NULL FROM range(5) t(i)"
     )
-    warehouse.execute("INSERT INTO attendance SELECT s.session_id, w.worker_id FROM training_sessions s, workers w")
+    warehouse.execute(
+        "INSERT INTO attendance (session_id, worker_id) "
+        "SELECT s.session_id, w.worker_id FROM training_sessions s, workers w"
+    )
     out = tmp_path / "big.xlsx"
     done = export.export(warehouse, out, "zh", ["workers", "training_sessions", "attendance"])
     assert done.rows["attendance"] == 5_000

@@ -324,11 +324,11 @@ def _users_parser(sub) -> None:
     act = users.add_subparsers(dest="action", required=True)
     add = act.add_parser("add", help="create an account (the password is asked for)")
     add.add_argument("name")
-    add.add_argument("--role", choices=_Roles(), required=True)
+    add.add_argument("--role", choices=_Roles(), required=True, metavar="ROLE", help="one of: %(choices)s")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     role = act.add_parser("set-role", help="change an account's role")
     role.add_argument("name")
-    role.add_argument("role", choices=_Roles())
+    role.add_argument("role", choices=_Roles(), metavar="ROLE", help="one of: %(choices)s")
     reset = act.add_parser("reset-password", help="give an account a new password")
     reset.add_argument("name")
     reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -338,8 +338,8 @@ def _users_parser(sub) -> None:
 
 
 class _Roles:
-    """accounts.ROLES as argparse's choices, imported only when the `users` command is parsed (accounts imports
-    DuckDB and pandas, which `load` must not wait for)."""
+    """accounts.ROLES as argparse's choices, imported only when a role is checked or help is shown (accounts imports
+    DuckDB and pandas, which `load` must not wait for; a metavar keeps argparse from listing them as it builds)."""
 
     def __iter__(self):
         from etl.accounts import ROLES
@@ -499,9 +499,10 @@ def _load(args) -> int:
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    # The first file's guard check, then the read of its largest sheet, run in a thread of their own while this
-    # one imports pandas and DuckDB and opens the warehouse. The others start at their turn (one file in memory).
+    # The first file's guard check, then the read of its largest sheet, run in a thread of their own; this one
+    # imports pandas and DuckDB and opens the warehouse during the read. The others start at their turn.
     first = Reading(args.files[0].read_bytes())
+    first.judged()
     from etl import db
     from etl.load import import_file
 

@@ -168,3 +168,26 @@ def test_a_failed_backup_after_commit_is_printed_and_in_the_json(tmp_path, monke
     actions = [r[0] for r in con.execute("SELECT action FROM audit_log ORDER BY seq").fetchall()]
     con.close()
     assert actions == ["import", "warning", "import", "warning", "undo", "warning"]
+
+
+def test_load_starts_the_first_file_before_importing_duckdb_and_pandas(tmp_path):
+    # ≈ 0.4 s of imports run beside the guard's verdict and the read instead of before them (issue 16).
+    roster = write(tmp_path / "roster.xlsx", {"社工名册": ROSTER, "培训场次": SESSIONS})
+    code = f"""
+import json, sys
+from etl import read
+from etl.__main__ import main
+seen = []
+class Spy(read.Reading):
+    def __init__(self, data):
+        seen.append(sorted(m for m in ("duckdb", "pandas", "pyarrow") if m in sys.modules))
+        super().__init__(data)
+read.Reading = Spy
+code = main(["load", {str(roster)!r}, "--db", {str(tmp_path / "w.duckdb")!r}, "--no-progress"])
+print(json.dumps([code, seen]))
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    code, seen = json.loads(done.stdout.splitlines()[-1])
+    assert code == 0
+    assert seen == [[]]  # one file, started with none of them imported

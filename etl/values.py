@@ -165,14 +165,23 @@ def parse_enum(
     return values.astype("string"), bad
 
 
+_CODE_LIMIT = 2**62  # combined row codes stay below this (int64)
+
+
 def distinct(frame: pd.DataFrame) -> bool:
     """True when no row of `frame` repeats another (hash-counted in Arrow; no missing values expected)."""
     if len(frame) < 2:
         return True
     code = np.zeros(len(frame), dtype=np.int64)
+    span = 1  # code < span: the combinations so far
     for column in frame.columns:  # each column's values as codes, combined into one integer per row
         codes, uniques = pd.factorize(frame[column])
-        code, _ = pd.factorize(code * len(uniques) + codes)
+        width = max(len(uniques), 1)
+        if span * width >= _CODE_LIMIT:  # would overflow: number the combinations seen so far densely first
+            code, seen = pd.factorize(code)
+            span = max(len(seen), 1)
+        code = code * width + codes
+        span *= width
     return pd.Index(code).is_unique
 
 

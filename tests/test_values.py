@@ -107,3 +107,22 @@ def test_blank_is_missing_not_error():
 def test_huge_numbers_are_errors_not_crashes():
     assert one(values.parse_int, "99999999999999999999999")[1]
     assert not one(values.parse_amount, "99999999999999999999999")[1]  # the kind's max catches it
+
+
+@pytest.mark.parametrize("limit", [values._CODE_LIMIT, 4])
+def test_distinct_finds_a_repeated_combination_of_columns(limit, monkeypatch):
+    # (a, b) pairs that repeat no column value alone; with a small limit the combined codes are renumbered between
+    # columns, as when their product would overflow an int64.
+    monkeypatch.setattr(values, "_CODE_LIMIT", limit)
+    frame = pd.DataFrame(
+        {
+            "a": pd.array(["S1", "S1", "S2", "S2", "S3"], dtype="string[pyarrow]"),
+            "b": pd.array(["001", "002", "001", "002", "001"], dtype="string[pyarrow]"),
+            "c": pd.array(["x", "x", "x", "x", "x"], dtype="string[pyarrow]"),
+        }
+    )
+    assert values.distinct(frame)
+    assert not values.distinct(pd.concat([frame, frame.iloc[[3]]], ignore_index=True))
+    assert values.distinct(frame[["a", "b"]])
+    assert not values.distinct(frame[["a", "c"]])
+    assert values.distinct(frame.iloc[:1])

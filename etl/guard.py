@@ -28,7 +28,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from defusedxml import ElementTree
@@ -267,7 +267,11 @@ def _wide_encoding(head: bytes) -> str | None:
     return None
 
 
-def _check_part(data: bytes, info: zipfile.ZipInfo, budget: list[int]) -> int:
+# watch(part name) -> a callable given each chunk of that part as it is inflated, or None: see check()
+Watch = Callable[[str], Callable[[bytes], None] | None]
+
+
+def _check_part(data: bytes, info: zipfile.ZipInfo, budget: list[int], watch: Watch | None = None) -> int:
     """Stream one part through every check; return its cell count."""
     name = part_name(info.filename)
     chunks = _inflate(data, info, budget)
@@ -289,7 +293,10 @@ def _check_part(data: bytes, info: zipfile.ZipInfo, budget: list[int]) -> int:
         raise FileRefused("file.xml_encoding", {"part": name})
     cells = _Cells(first[:4096])
     tail = b""
+    seen = watch(name) if watch is not None else None
     for chunk in _chain(first, chunks):
+        if seen is not None:
+            seen(chunk)
         # A pattern cut by the boundary lies whole in the seam; one wholly inside either side is
         # not in it (each pattern is shorter than the overlap kept on each side minus one).
         seam = tail + chunk[: _OVERLAP - 1]
@@ -377,8 +384,12 @@ def main_part(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo]) -> tu
     return None, ""
 
 
-def check(data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> None:
-    """Raise FileRefused unless `data` is a plain, sane .xlsx package."""
+def check(data: bytes, *, max_bytes: int = MAX_FILE_BYTES, watch: Watch | None = None) -> None:
+    """Raise FileRefused unless `data` is a plain, sane .xlsx package.
+
+    `watch`, when given, is shown the parts' real bytes as this pass inflates them (watch(name) returns what to
+    call with each chunk, or None), so that a reader's own scan of the XML needs no second inflation. What it was
+    shown is only to be used once check() has returned: the chunks come before their part's verdict."""
     if len(data) == 0:
         raise FileRefused("file.empty")
     if len(data) > max_bytes:
@@ -401,7 +412,7 @@ def check(data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> None:
         if info.is_dir():
             continue
         try:
-            cells += _check_part(data, info, budget)
+            cells += _check_part(data, info, budget, watch)
         except (struct.error, ValueError, OverflowError):  # a header pointing outside the file
             raise damaged("zip") from None
         if cells > MAX_CELLS:

@@ -17,7 +17,7 @@ import re
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -132,49 +132,109 @@ def _scan_cells(
 ) -> tuple[set[str], dict[str, str]]:
     """Cells of a sheet part holding a formula but no cached value, and cells holding an Excel
     error value (`t="e"`: typed, or a formula's saved result), streamed in chunks."""
-    formulas: set[str] = set()
-    errors: dict[str, str] = {}
+    cells = _CellFinder()
     if part not in archive.NameToInfo:  # a sheet named in the workbook without a part: the reader judges it
-        return formulas, errors
-    tail = b""
+        return cells.found()
     with _damaged_if(*_ZIP_ERRORS), archive.open(part) as stream:
         while chunk := stream.read(8 * 2**20):
             if stop is not None and stop.is_set():
                 raise _Stopped
-            if len(tail) > 2**20:  # no cell is that long: a hostile part, left to the guard
-                raise _Stopped
-            data = tail + chunk
-            # keep an unfinished cell for the next round
-            cut = data.rfind(b"<c ")
-            cut = cut if cut > data.rfind(b"</c>") else len(data)
-            data, tail = data[:cut], data[cut:]
-            # "f" alone is memchr-fast (a third of the search for "<f"), and most sheets hold none at all: their
-            # text is in sharedStrings.xml, and no tag or attribute of a cell without a formula has an "f"
-            if data.find(b"f") >= 0 and data.find(b"<f") >= 0:
-                _find_formulas(data, formulas)
-            if data.find(b't="e"') >= 0:
-                _find_errors(data, errors)
-    return formulas, errors
+            cells.feed(chunk)
+    return cells.found()
 
 
-def _find_formulas(data: bytes, found: set[str]) -> None:
-    for match in _FORMULA.finditer(data):
+class _CellFinder:
+    """The scan of one sheet part (see _scan_cells), fed its XML chunk by chunk, in order."""
+
+    def __init__(self) -> None:
+        self.formulas: set[str] = set()
+        self.errors: dict[str, str] = {}
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if len(self._tail) > 2**20:  # no cell is that long: a hostile part, left to the guard
+            raise _Stopped
+        data = self._tail + chunk if self._tail else chunk
+        # keep an unfinished cell for the next round, also one cut before its "<c " is whole
+        cut = data.rfind(b"<c ")
+        cut = cut if cut > data.rfind(b"</c>") else len(data)
+        if cut == len(data) and data.endswith((b"<", b"<c")):
+            cut = data.rfind(b"<")
+        self._tail = data[cut:]
+        # "f" alone is memchr-fast (a third of the search for "<f"), and most sheets hold none at all: their
+        # text is in sharedStrings.xml, and no tag or attribute of a cell without a formula has an "f"
+        if data.find(b"f", 0, cut) >= 0 and data.find(b"<f", 0, cut) >= 0:
+            _find_formulas(data, cut, self.formulas)
+        if data.find(b't="e"', 0, cut) >= 0:
+            _find_errors(data, cut, self.errors)
+
+    def found(self) -> tuple[set[str], dict[str, str]]:
+        return self.formulas, self.errors
+
+
+class _Watch:
+    """The formula/error scan done on the guard's own pass over the sheets (etl.guard.check's `watch`), so that
+    they are inflated once. The sheets are named by the workbook's two small parts, read capped before the guard
+    has passed the file (as the reader reads them after). A scan that meets anything odd gives up: found() is then
+    None, and the file is scanned again, the careful way, once the guard has passed it."""
+
+    def __init__(self, data: bytes) -> None:
+        self._parts: dict[str, str] = {}  # sheet name -> part
+        self._cells: dict[str, _CellFinder] = {}  # part -> its scan
+        self._failed = not _standard(data)
+        if not self._failed:
+            try:
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    self._parts = _sheet_parts(archive)
+            except Exception:  # a damaged package or an odd workbook part: the guard or the careful scan judges it
+                self._failed = True
+        self._sheets = set(self._parts.values())
+
+    def __call__(self, part: str) -> Callable[[bytes], None] | None:
+        if self._failed or part not in self._sheets:
+            return None
+        cells = self._cells[part] = _CellFinder()
+
+        def feed(chunk: bytes) -> None:
+            if self._failed:
+                return
+            try:
+                cells.feed(chunk)
+            except Exception:  # never the guard's business: the careful scan meets it again (a bug is raised there)
+                self._failed = True
+
+        return feed
+
+    def found(self) -> dict[str, tuple[set[str], dict[str, str]]] | None:
+        """Sheet name -> its cells (as _scan gives them), or None when this scan cannot be used."""
+        if self._failed:
+            return None
+        return {
+            name: self._cells[part].found() if part in self._cells else (set(), {})
+            for name, part in self._parts.items()
+        }
+
+
+def _find_formulas(data: bytes, limit: int, found: set[str]) -> None:
+    """Formula cells without a saved value in data[:limit] (complete cells only)."""
+    for match in _FORMULA.finditer(data, 0, limit):
         start = data.rfind(b"<c ", 0, match.start())
-        end = data.find(b"</c>", match.end())
-        cell = _CELL_START.match(data, start)
+        end = data.find(b"</c>", match.end(), limit)
+        cell = _CELL_START.match(data, start, limit)
         if start < 0 or end < 0 or not cell:
             continue
         if not _VALUE.search(data, match.end(), end):
             found.add(cell.group(1).decode())
 
 
-def _find_errors(data: bytes, found: dict[str, str]) -> None:
-    for match in _ERROR_CELL.finditer(data):
-        cell = _CELL_START.match(data, match.start())
+def _find_errors(data: bytes, limit: int, found: dict[str, str]) -> None:
+    """Error cells in data[:limit] (complete cells only)."""
+    for match in _ERROR_CELL.finditer(data, 0, limit):
+        cell = _CELL_START.match(data, match.start(), limit)
         if not cell or data[match.end() - 2 : match.end()] == b"/>":
             continue
-        end = data.find(b"</c>", match.end())
-        value = _ERROR_VALUE.search(data, match.end(), end if end >= 0 else len(data))
+        end = data.find(b"</c>", match.end(), limit)
+        value = _ERROR_VALUE.search(data, match.end(), end if end >= 0 else limit)
         text = value.group(1).decode("utf-8", "replace").strip() if value else ""
         found[cell.group(1).decode()] = text or "#VALUE!"
 
@@ -182,9 +242,9 @@ def _find_errors(data: bytes, found: dict[str, str]) -> None:
 class CellScan:
     """The formula/error scan of a package (see _scan_cells), started at once in a thread of its own.
 
-    Reading starts it once the guard has passed the file, beside the read; it still reads nothing whole but two
-    small capped parts, streams the sheets in chunks and stops when cancelled.
-    A package with non-standard part names is scanned later, on the reader's normalised copy.
+    Reading starts it, once the guard has passed the file, when the scan on the guard's pass cannot be used (the
+    package's parts were renamed for the reader, or that scan gave up); it streams the sheets in chunks and stops
+    when cancelled.
     """
 
     def __init__(self, data: bytes) -> None:
@@ -236,7 +296,15 @@ class _Passed:
     order: list[str]
     largest: str | None
     big: list[RawSheet]
-    scan: CellScan
+    found: dict[str, tuple[set[str], dict[str, str]]] | None  # the scan done on the guard's pass, if it could be
+    scan: CellScan | None  # else the scan started once the guard had passed the file
+
+    def cancel(self) -> None:
+        if self.scan is not None:
+            self.scan.cancel()
+
+    def cells(self) -> dict[str, tuple[set[str], dict[str, str]]]:
+        return self.found if self.scan is None or self.found is not None else self.scan.result(self.data)
 
 
 class Reading:
@@ -245,8 +313,9 @@ class Reading:
     The reader never sees bytes that etl.guard.check has not passed: a file of 9 KB with cells at A1 and
     XFD1048576 makes it allocate 512 GB, which aborts the process. The check and the read run in one thread,
     one after the other; fastexcel and zlib release the GIL, so a caller can import pandas and DuckDB and open
-    the warehouse meanwhile (the command line's `load` starts its first file so). The formula/error scan starts
-    when the guard has passed the file, beside the read, and the other sheets are read by sheets().
+    the warehouse meanwhile (the command line's `load` starts its first file so). The formula/error scan rides on
+    the guard's pass (one inflation of the sheets), or, for a package the reader gets renamed, runs beside the
+    read; the other sheets are read by sheets().
     """
 
     def __init__(self, data: bytes) -> None:
@@ -271,20 +340,22 @@ class Reading:
         self._judged.wait()
 
     def _guard_then_read(self) -> _Passed:
+        watch = _Watch(self.data)
         try:
-            guard.check(self.data)
+            guard.check(self.data, watch=watch)  # the formula/error scan rides on its pass
         finally:
             self._judged.set()
         with _damaged_if(*_ZIP_ERRORS):  # the guard's rewrite of non-standard part names inflates every part
             data = guard.normalise(self.data)
-        scan = CellScan(data)
+        found = watch.found() if data is self.data else None
+        passed = _Passed(data, [], None, [], found, CellScan(data) if found is None else None)
         try:
-            largest, order = _largest_sheet(data)
-            big = _load_sheets(data, [largest]) if largest is not None else []
+            passed.largest, passed.order = _largest_sheet(data)
+            passed.big = _load_sheets(data, [passed.largest]) if passed.largest is not None else []
         except BaseException:
-            scan.cancel()
+            passed.cancel()
             raise
-        return _Passed(data, order, largest, big, scan)
+        return passed
 
     def sheets(self) -> list[RawSheet]:
         """Every sheet as text, in the workbook's order. Raises FileRefused (the guard's refusal, or
@@ -294,9 +365,9 @@ class Reading:
             alone = passed.order == [passed.largest]  # no other sheet: no second reader
             rest = [] if alone else _load_sheets(passed.data, exclude=passed.largest)
         except BaseException:
-            passed.scan.cancel()
+            passed.cancel()
             raise
-        found = passed.scan.result(passed.data)
+        found = passed.cells()
         loaded = {sheet.name: sheet for sheet in [*rest, *passed.big]}
         sheets = [loaded[name] for name in passed.order if name in loaded]
         for sheet in sheets:

@@ -52,16 +52,24 @@ _SESSIONS = (
     _IN_PERIOD.format(col="s.date") + " AND ($community::VARCHAR IS NULL OR s.session_id IN "
     "(SELECT c.session_id FROM session_communities c WHERE c.community = $community::VARCHAR))"
 )
-# Person-times: whole months from the monthly roll-up, the last part-month counted from attendance itself.
+# Attendance rows (person-times) per session and batch in the period, from the derived tables (etl/derived.sql):
+# town-wide from session_attendance, for a community its workers' rows from session_communities. `{start}` is the
+# period's first day (an expression).
+_ATTENDANCE_COUNTS = """
+    SELECT x.session_id, x.date, x._batch_id, x.person_times FROM session_attendance x
+    WHERE $community::VARCHAR IS NULL AND x.date BETWEEN {start} AND $end::DATE
+    UNION ALL
+    SELECT c.session_id, s.date, c._batch_id, c.person_times
+    FROM session_communities c JOIN training_sessions s USING (session_id)
+    WHERE c.community = $community::VARCHAR AND s.date BETWEEN {start} AND $end::DATE
+"""
+# Person-times: whole months from the monthly roll-up, the last part-month from the per-session counts.
 _PERSON_TIMES = f"""
     (SELECT coalesce(sum(r.person_times), 0) FROM training_rollup r
      WHERE r.month >= $start::DATE AND last_day(r.month) <= $end::DATE AND {_COMMUNITY.format(col="r.community")})
-  + (SELECT count(*) FROM attendance a
-     WHERE $end::DATE < last_day($end::DATE)
-       AND a.session_id IN (SELECT s.session_id FROM training_sessions s
-                            WHERE s.date BETWEEN greatest($start::DATE, date_trunc('month', $end::DATE)) AND $end::DATE)
-       AND ($community::VARCHAR IS NULL
-            OR a.worker_id IN (SELECT w.worker_id FROM workers w WHERE w.community = $community::VARCHAR)))
+  + (SELECT coalesce(sum(p.person_times), 0)
+     FROM ({_ATTENDANCE_COUNTS.format(start="greatest($start::DATE, date_trunc('month', $end::DATE))")}) p
+     WHERE $end::DATE < last_day($end::DATE))
 """
 _PAIRS = (
     "(m.start_date IS NULL OR m.start_date <= $end::DATE) AND ($community::VARCHAR IS NULL OR m.mentee_id IN "
@@ -684,11 +692,13 @@ def joined(sentences: list[str], lang: str) -> str:
 
 _P = _COMMUNITY.format(col="p.community")
 _PROJECT_ROWS = "SELECT p.* FROM projects p WHERE {where} AND " + _DONE + " AND " + _P
+_PERIOD_COUNTS = _ATTENDANCE_COUNTS.format(start="$start::DATE")
 _SESSION_ROWS = f"""
-    SELECT s.*, (SELECT count(*) FROM attendance a WHERE a.session_id = s.session_id
-                 AND ($community::VARCHAR IS NULL OR a.worker_id IN
-                      (SELECT w.worker_id FROM workers w WHERE w.community = $community::VARCHAR))) AS person_times
-    FROM training_sessions s WHERE {_SESSIONS} ORDER BY s.date, s.session_id
+    SELECT s.*, coalesce(n.person_times, 0) AS person_times
+    FROM training_sessions s
+    LEFT JOIN (SELECT session_id, sum(person_times) AS person_times FROM ({_PERIOD_COUNTS}) GROUP BY ALL) n
+           USING (session_id)
+    WHERE {_SESSIONS} ORDER BY s.date, s.session_id
 """
 _ROSTER_ROWS = f"""
     SELECT w.*, w.worker_id IN (SELECT t.worker_id FROM training_worker_year t
@@ -710,6 +720,25 @@ _ATTENDANCE_ROWS = f"""
            OR a.worker_id IN (SELECT w.worker_id FROM workers w WHERE w.community = $community::VARCHAR))
     ORDER BY s.date, a.session_id, a.worker_id
 """
+# The first $limit of those rows: only the attendance of the first sessions (in order) that hold them is read, and
+# of the batches their rows came from (rows are stored in import order, so the scan skips the other batches' blocks).
+_FIRST_ATTENDANCE_ROWS = f"""
+    WITH first AS (
+        SELECT session_id, _batch_id FROM (
+            SELECT session_id, _batch_id,
+                   sum(person_times) OVER (ORDER BY date, session_id, _batch_id ROWS UNBOUNDED PRECEDING)
+                   - person_times AS before
+            FROM ({_PERIOD_COUNTS}))
+        WHERE before < $limit)
+    SELECT a.session_id, s.date, s.title, a.worker_id, a._batch_id
+    FROM attendance a
+    SEMI JOIN first f ON f.session_id = a.session_id AND f._batch_id IS NOT DISTINCT FROM a._batch_id
+    JOIN training_sessions s USING (session_id)
+    WHERE ($community::VARCHAR IS NULL
+           OR a.worker_id IN (SELECT w.worker_id FROM workers w WHERE w.community = $community::VARCHAR))
+    ORDER BY s.date, a.session_id, a.worker_id
+    LIMIT $limit
+"""
 
 
 @dataclass(frozen=True)
@@ -720,6 +749,8 @@ class Records:
     table: str
     key: tuple[str, ...]
     sql: str
+    counts: str | None = None  # (_batch_id, person_times) per session: how many rows, from which batch, cheaply
+    first: str | None = None  # the first $limit rows, cheaply
 
 
 _PROJECTS = ("projects", ("project_id",))
@@ -752,7 +783,7 @@ RECORDS: dict[str, tuple[Records, ...]] = {
     "sessions": (Records("training_sessions", ("session_id",), _SESSION_ROWS),),
     "person_times": (
         Records("training_sessions", ("session_id",), _SESSION_ROWS),
-        Records("attendance", ("session_id", "worker_id"), _ATTENDANCE_ROWS),
+        Records("attendance", ("session_id", "worker_id"), _ATTENDANCE_ROWS, _PERIOD_COUNTS, _FIRST_ATTENDANCE_ROWS),
     ),
     "mentors": (Records("mentorships", ("mentor_id", "mentee_id"), _PAIR_ROWS),),
     "mentees": (Records("mentorships", ("mentor_id", "mentee_id"), _PAIR_ROWS),),
@@ -790,10 +821,13 @@ def records(
 ) -> pd.DataFrame:
     """The stored rows behind metric `code` for the period (part 1 of person-times: its attendance rows)."""
     spec = RECORDS[code][part]
-    params = _params(spec.sql, Period.of(year, as_of), community, METRICS[code].scope)
-    sql = f"SELECT * EXCLUDE (_batch_id) FROM ({spec.sql})"
+    rows = spec.sql if limit is None or spec.first is None else spec.first
+    params = _params(rows, Period.of(year, as_of), community, METRICS[code].scope)
+    sql = f"SELECT * EXCLUDE (_batch_id) FROM ({rows})"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
+        if "$limit" in rows:
+            params["limit"] = int(limit)
     return con.execute(sql, params).df()
 
 
@@ -802,8 +836,11 @@ def count_records(
 ) -> int:
     """How many stored rows are behind metric `code` for the period."""
     spec = RECORDS[code][part]
-    params = _params(spec.sql, Period.of(year, as_of), community, METRICS[code].scope)
-    return con.execute(f"SELECT count(*) FROM ({spec.sql})", params).fetchall()[0][0]
+    sql = f"SELECT count(*) FROM ({spec.sql})"
+    if spec.counts:
+        sql = f"SELECT coalesce(sum(person_times), 0)::BIGINT FROM ({spec.counts})"
+    params = _params(sql, Period.of(year, as_of), community, METRICS[code].scope)
+    return con.execute(sql, params).fetchall()[0][0]
 
 
 def sources(con: Con, code: str, *, year: int | None, as_of: date, community: str | None = None) -> pd.DataFrame:
@@ -815,11 +852,13 @@ def sources(con: Con, code: str, *, year: int | None, as_of: date, community: st
     period = Period.of(year, as_of)
     parts, params = [], {}
     for i, spec in enumerate(RECORDS[code]):
-        sql = spec.sql
+        sql = f"SELECT _batch_id AS batch_id, count(*) AS n FROM ({spec.sql}) GROUP BY ALL"
+        if spec.counts:
+            sql = f"SELECT _batch_id AS batch_id, sum(person_times) AS n FROM ({spec.counts}) GROUP BY ALL"
         for name, value in _params(sql, period, community, METRICS[code].scope).items():
             sql = sql.replace(f"${name}", f"${name}{i}")
             params[f"{name}{i}"] = value
-        parts.append(f"SELECT _batch_id AS batch_id, count(*) AS n FROM ({sql}) GROUP BY ALL")
+        parts.append(sql)
     union = " UNION ALL ".join(parts)
     return con.execute(
         f"""

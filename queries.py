@@ -47,6 +47,17 @@ def _df(con: Con, sql: str, **params: object) -> pd.DataFrame:
     return con.execute(sql, {k: v for k, v in params.items() if k in used}).df()
 
 
+def _df_large(con: Con, sql: str, **params: object) -> pd.DataFrame:
+    """`_df` for results of many rows: through Arrow, which makes the frame about twice as fast as `.df()` (the
+    same frame: dates as datetime64[us], text as str)."""
+    used = set(_PARAM.findall(sql))
+    table = con.sql(sql, params={k: v for k, v in params.items() if k in used}).to_arrow_table()
+    frame = table.to_pandas(date_as_object=False)
+    for column in frame.columns[frame.dtypes == "datetime64[ms]"]:
+        frame[column] = frame[column].astype("datetime64[us]")
+    return frame
+
+
 def _one(con: Con, sql: str, **params: object) -> dict:
     frame = _df(con, sql, **params)
     return frame.iloc[0].to_dict()
@@ -624,7 +635,7 @@ def fund_ledger(con: Con, *, year: int | None = None) -> pd.DataFrame:
     category, income, spending, balance (since the fund began, after this entry). Donors as stored: mask them
     before showing (presenter.ledger)."""
     span = period(con, year=year)
-    return _df(
+    return _df_large(
         con,
         _LEDGER
         + """

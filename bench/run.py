@@ -119,9 +119,10 @@ def bench_import(folder: Path, rows: int, runs: int, openpyxl_runs: int) -> dict
     return result
 
 
-def bench_queries(warehouse: Path, runs: int, threads: int | None = None) -> dict:
+def bench_queries(warehouse: Path, runs: int, threads: int | None = None, ranges: dict | None = None) -> dict:
     """Every metric function at the city-scale warehouse, unfiltered and with a year and a community (with
-    `threads`, DuckDB uses that many: 1 is a server whose other core is busy)."""
+    `threads`, DuckDB uses that many: 1 is a server whose other core is busy); medians in ms, and each one's
+    fastest and slowest run in `ranges` when given."""
     import queries
     from etl import db
 
@@ -149,7 +150,14 @@ def bench_queries(warehouse: Path, runs: int, threads: int | None = None) -> dic
                 kwargs["by"] = queries.GROUPINGS[name][0]
             label = name + ("" if not variant else "(" + ",".join(variant) + ")")
             fn(con, **kwargs)  # warm
-            out[label] = round(median_time(lambda fn=fn, kwargs=kwargs: fn(con, **kwargs), runs) * 1000, 1)
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                fn(con, **kwargs)
+                times.append((time.perf_counter() - start) * 1000)
+            out[label] = round(statistics.median(times), 1)
+            if ranges is not None:
+                ranges[label] = [round(min(times), 1), round(max(times), 1)]
     con.close()
     return out
 
@@ -239,6 +247,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5, help="interleaved import/read pairs per size (at least 5)")
     parser.add_argument("--only", choices=["import", "queries", "pages", "cold"], action="append")
     parser.add_argument("--threads", type=int, help="DuckDB threads for the query timings (e.g. 1)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per query (median and range)")
+    parser.add_argument("--warehouse", type=Path, help="time queries and pages on this warehouse (bench/warehouse.py)")
     args = parser.parse_args()
     rows, runs = (100_000, 3) if args.quick else (1_000_000, 3)
     chosen = set(args.only or ["import", "queries", "pages", "cold"])
@@ -249,9 +259,12 @@ def main() -> None:
             results["import"] = bench_import(folder, rows, runs=max(runs, args.pairs), openpyxl_runs=1)
             print(json.dumps(results["import"], indent=1), flush=True)
         if chosen & {"queries", "pages"}:
-            warehouse = build(folder / "city.duckdb")
+            warehouse = args.warehouse or build(folder / "city.duckdb")
             if "queries" in chosen:
-                results["queries_ms"] = bench_queries(warehouse, runs=5, threads=args.threads)
+                results["queries_range_ms"] = {}
+                results["queries_ms"] = bench_queries(
+                    warehouse, runs=args.runs, threads=args.threads, ranges=results["queries_range_ms"]
+                )
                 slowest = max(results["queries_ms"].items(), key=lambda kv: kv[1])
                 print(json.dumps(results["queries_ms"], indent=1, ensure_ascii=False), flush=True)
                 print(f"slowest query: {slowest[0]} {slowest[1]} ms", flush=True)

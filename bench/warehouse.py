@@ -31,11 +31,15 @@ SELECT printf('S%05d', i), '培训' || i, DATE '2019-01-01' + CAST((i * 7) % 219
        '杨行镇', '会议室', 'B00001'
 FROM range(1, $sessions + 1) t(i);
 
--- distinct (session, worker) pairs: worker steps by a number coprime with the roster size; imported in 10 batches
+-- distinct (session, worker) pairs: worker steps by a number coprime with the roster size; imported in 10 files,
+-- each the sessions of a tenth of the six years (their dates as above), stored in import order as the loader does
 INSERT INTO attendance (session_id, worker_id, _batch_id)
-SELECT printf('S%05d', 1 + r % $sessions), printf('%06d', 1 + ((r // $sessions) * 7919 + r) % $workers),
-       printf('B%05d', 2 + (r * 10) // $attendance)
-FROM range(0, $attendance) t(r);
+SELECT session_id, worker_id, batch FROM (
+    SELECT printf('S%05d', 1 + r % $sessions) AS session_id,
+           printf('%06d', 1 + ((r // $sessions) * 7919 + r) % $workers) AS worker_id,
+           printf('B%05d', 2 + (((1 + r % $sessions) * 7) % 2190) * 10 // 2190) AS batch, r
+    FROM range(0, $attendance) t(r))
+ORDER BY batch, r;
 
 INSERT INTO projects (project_id, name, program, theme, level, community, status, start_date, completed_date,
                       budget_yuan, residents_involved, resident_proposed, _batch_id)

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 
 SQL = Path(__file__).with_name("derived.sql")
-TABLES = ("training_worker_year", "training_rollup", "session_communities")
-VERSION = "2"  # bump when derived.sql changes a table's shape
+TABLES = ("training_worker_year", "training_rollup", "session_communities", "session_attendance")
+VERSION = "3"  # bump when derived.sql changes a table's shape
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
@@ -46,6 +46,14 @@ CREATE OR REPLACE TEMP TABLE new_training AS
 SELECT n.worker_id, s.date, s.format, w.community, n.session_id
 FROM new_attendance n JOIN training_sessions s USING (session_id) JOIN workers w USING (worker_id);
 
+-- the rows of one new batch: its (session, community, batch) and (session, batch) groups are new
+INSERT INTO session_communities
+SELECT n.session_id, w.community, n._batch_id, count(*)::BIGINT
+FROM new_attendance n JOIN workers w USING (worker_id) GROUP BY ALL;
+INSERT INTO session_attendance
+SELECT n.session_id, s.date, n._batch_id, count(*)::BIGINT
+FROM new_attendance n JOIN training_sessions s USING (session_id) GROUP BY ALL;
+
 CREATE OR REPLACE TEMP TABLE delta AS
 SELECT worker_id, year(date)::INTEGER AS year, count(*)::BIGINT AS person_times, min(date) AS first_date
 FROM new_training GROUP BY ALL;
@@ -63,11 +71,6 @@ FROM delta d WHERE t.month = d.month AND t.format IS NOT DISTINCT FROM d.format
 INSERT INTO training_rollup SELECT d.* FROM delta d
 WHERE NOT EXISTS (SELECT 1 FROM training_rollup t WHERE t.month = d.month
                   AND t.format IS NOT DISTINCT FROM d.format AND t.community IS NOT DISTINCT FROM d.community);
-
-INSERT INTO session_communities
-SELECT DISTINCT n.session_id, n.community FROM new_training n
-WHERE NOT EXISTS (SELECT 1 FROM session_communities c
-                  WHERE c.session_id = n.session_id AND c.community IS NOT DISTINCT FROM n.community);
 
 DROP TABLE new_training;
 DROP TABLE delta;

@@ -17,8 +17,18 @@ FROM attendance a JOIN training_sessions s USING (session_id) JOIN workers w USI
 GROUP BY ALL
 ORDER BY community, month;
 
--- Which communities' workers attended each session: sessions and hours "held" for one community.
+-- Which communities' workers attended each session, and how many of them, per batch the attendance came from:
+-- sessions and hours "held" for one community, and its person-times, counts and sources by session.
 CREATE OR REPLACE TABLE session_communities AS
-SELECT DISTINCT a.session_id, w.community
+SELECT a.session_id, w.community, a._batch_id, count(*)::BIGINT AS person_times
 FROM attendance a JOIN workers w USING (worker_id)
+GROUP BY ALL
 ORDER BY community, session_id;
+
+-- Person-times per session (and the batch its attendance came from), by date: the as-of month's person-times up to
+-- a day, and the drill-down's count and sources of attendance rows, without reading attendance.
+CREATE OR REPLACE TABLE session_attendance AS
+SELECT a.session_id, s.date, a._batch_id, count(*)::BIGINT AS person_times
+FROM attendance a JOIN training_sessions s USING (session_id)
+GROUP BY ALL
+ORDER BY date, session_id;

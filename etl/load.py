@@ -207,7 +207,7 @@ def _upsert(
             {**defaults, "_batch": batch_id},
         )
     if table == "attendance" and inserted and keep_new:  # kept for the derived tables' incremental update
-        con.execute("INSERT INTO new_attendance SELECT session_id, worker_id FROM fresh")
+        con.execute("INSERT INTO new_attendance SELECT session_id, worker_id, $b FROM fresh", {"b": batch_id})
     con.execute("DROP TABLE stage; DROP TABLE fresh; DROP TABLE changed")
     return {"rows": len(frame), "inserted": inserted, "updated": updated, "unchanged": len(frame) - inserted - updated}
 
@@ -274,7 +274,9 @@ def import_file(
             _pause("after_begin")
             result.before = totals(con)
             was_fresh = derived.is_fresh(con)
-            con.execute("CREATE OR REPLACE TEMP TABLE new_attendance (session_id VARCHAR, worker_id VARCHAR)")
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE new_attendance (session_id VARCHAR, worker_id VARCHAR, _batch_id VARCHAR)"
+            )
             seq, batch_id = _next_batch(con)
             sheets: list[dict[str, Any]] = []
             for kind_name in LOAD_ORDER:

@@ -85,6 +85,12 @@ def test_attention_list_writes_a_few_and_counts_and_tables_them_all(city, open_p
     assert f"{counts['stalled']:,} stalled projects · {counts['late']:,} late projects" in said
     expander = next(e for e in at.expander if e.label.startswith("All "))
     assert expander.label == f"All {len(issues):,} issues, as a table"
+    assert not expander.dataframe  # the table is drawn when the expander is opened, not with the page
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # a visitor who has opened it
+    at.query_params["year"] = str(YEAR)
+    at.session_state[widgets.ATTENTION_TABLE] = True
+    at.switch_page("pages/overview.py").run()
+    expander = next(e for e in at.expander if e.label.startswith("All "))
     table = expander.dataframe[0].value
     assert len(table) == len(issues)  # every issue reachable, not only the first few
     assert table["Issue"].value_counts().to_dict() == {

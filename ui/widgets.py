@@ -175,6 +175,7 @@ def drilldown(page: Page, codes: tuple[str, ...]) -> None:
 
 ATTENTION_ORDER = {"low_balance": 0, "stalled": 1, "late": 2, "low_coverage": 3}  # the most urgent kinds first
 ATTENTION_LINES = 8  # issues written out as sentences; every issue is in the table and the downloads below them
+ATTENTION_TABLE = "attention_table"  # the key of the expander holding every issue (its state: open or not)
 
 
 def _attention_values(r: dict) -> tuple[str, str]:
@@ -234,11 +235,14 @@ def attention_list(page: Page, frame: pd.DataFrame, limit: int = ATTENTION_LINES
         st.markdown(markdown.escape(attention_counts(frame, page.lang)))
     st.markdown("\n".join(line(r) for r in rows))
     if len(frame) > limit:
-        with st.expander(page.t("attention.all", count=numbers.number(len(frame))), icon=":material/table_rows:"):
-            table = attention_table(frame, page.lang)
-            headers = {c: page.t(f"attention.col.{c}") for c in table.columns}
-            st.dataframe(table.rename(columns=headers), hide_index=True, width="stretch")
-            page.downloads(table, "needs_attention", title=page.t("overview.attention"), headers=headers)
+        label = page.t("attention.all", count=numbers.number(len(frame)))
+        # drawn when opened (a rerun): the grid and its thousands of rows are not part of the page's first drawing
+        with st.expander(label, icon=":material/table_rows:", key=ATTENTION_TABLE, on_change="rerun") as everything:
+            if everything.open:
+                table = attention_table(frame, page.lang)
+                headers = {c: page.t(f"attention.col.{c}") for c in table.columns}
+                st.dataframe(table.rename(columns=headers), hide_index=True, width="stretch")
+                page.downloads(table, "needs_attention", title=page.t("overview.attention"), headers=headers)
 
 
 class ImportProgress:

@@ -139,38 +139,45 @@ def _headers(table: str, columns: list[str], lang: str) -> dict[str, str]:
 
 
 DRILL_ROWS = 1000  # rows of a figure shown on the page; the downloads hold them all
+DRILLDOWN = "drilldown"  # the key of the drill-down's expander (its state: open or not)
 
 
 def drilldown(page: Page, codes: tuple[str, ...]) -> None:
-    """查看明细: pick a figure, see the stored rows it counts (downloadable) and the files and batches they came from."""
-    with st.expander(page.t("drill.title"), icon=":material/table_rows:"):
-        by_label = {metrics.METRICS[c].label(page.lang): c for c in codes}  # options as the reader reads them
-        code = by_label[st.selectbox(page.t("drill.pick"), list(by_label), key="drill_metric")]
-        metric = metrics.METRICS[code]
-        st.caption(metric.explain(page.lang))
-        if page.community and metric.scope == "town":
-            st.caption(page.t("drill.town_wide"))
-        for part, spec in enumerate(metrics.RECORDS[code]):
-            rows = page.q(queries.metric_rows, code=code, part=part, limit=DRILL_ROWS)
-            count = int(page.q(queries.metric_row_count, code=code, part=part).iloc[0]["rows"])
-            st.markdown(page.md("drill.rows", n=f"{count:,}", table=page.t(f"kind.{spec.table}"), shown=DRILL_ROWS))
-            headers = _headers(spec.table, list(rows.columns), page.lang)
-            st.dataframe(rows.rename(columns=headers), hide_index=True, width="stretch")
-            filters = {"year": page.year, "community": page.community}
+    """查看明细: pick a figure, see the stored rows it counts (downloadable) and the files and batches they came from.
 
-            def every_row(code=code, part=part, headers=headers, filters=filters) -> pd.DataFrame:
-                # fetched when the download is clicked, through a cursor of its own (the run's has ended)
-                return queries.metric_rows(page.writer(), code=code, part=part, **filters).rename(columns=headers)
+    Run when opened (a rerun): its queries and its grid are not part of the page's first run and drawing."""
+    with st.expander(page.t("drill.title"), icon=":material/table_rows:", key=DRILLDOWN, on_change="rerun") as drill:
+        if drill.open:
+            _drilldown(page, codes)
 
-            page.downloads(every_row, f"{code}_{spec.table}")
-        origin = page.q(queries.metric_sources, code=code)
-        files = [
-            page.t("drill.source", file=r["file_name"], batch=r["batch_id"], n=f"{r['rows']:,}")
-            for r in origin.to_dict("records")
-        ]
-        st.caption(
-            markdown.escape(page.t("drill.sources") + ("；" if page.lang == "zh" else "; ").join(files or ["—"]))
-        )
+
+def _drilldown(page: Page, codes: tuple[str, ...]) -> None:
+    """The drill-down's content, once its expander is open."""
+    by_label = {metrics.METRICS[c].label(page.lang): c for c in codes}  # options as the reader reads them
+    code = by_label[st.selectbox(page.t("drill.pick"), list(by_label), key="drill_metric")]
+    metric = metrics.METRICS[code]
+    st.caption(metric.explain(page.lang))
+    if page.community and metric.scope == "town":
+        st.caption(page.t("drill.town_wide"))
+    for part, spec in enumerate(metrics.RECORDS[code]):
+        rows = page.q(queries.metric_rows, code=code, part=part, limit=DRILL_ROWS)
+        count = int(page.q(queries.metric_row_count, code=code, part=part).iloc[0]["rows"])
+        st.markdown(page.md("drill.rows", n=f"{count:,}", table=page.t(f"kind.{spec.table}"), shown=DRILL_ROWS))
+        headers = _headers(spec.table, list(rows.columns), page.lang)
+        st.dataframe(rows.rename(columns=headers), hide_index=True, width="stretch")
+        filters = {"year": page.year, "community": page.community}
+
+        def every_row(code=code, part=part, headers=headers, filters=filters) -> pd.DataFrame:
+            # fetched when the download is clicked, through a cursor of its own (the run's has ended)
+            return queries.metric_rows(page.writer(), code=code, part=part, **filters).rename(columns=headers)
+
+        page.downloads(every_row, f"{code}_{spec.table}")
+    origin = page.q(queries.metric_sources, code=code)
+    files = [
+        page.t("drill.source", file=r["file_name"], batch=r["batch_id"], n=f"{r['rows']:,}")
+        for r in origin.to_dict("records")
+    ]
+    st.caption(markdown.escape(page.t("drill.sources") + ("；" if page.lang == "zh" else "; ").join(files or ["—"])))
 
 
 ATTENTION_ORDER = {"low_balance": 0, "stalled": 1, "late": 2, "low_coverage": 3}  # the most urgent kinds first

@@ -696,7 +696,7 @@ _PERIOD_COUNTS = _ATTENDANCE_COUNTS.format(start="$start::DATE")
 _SESSION_ROWS = f"""
     SELECT s.*, coalesce(n.person_times, 0) AS person_times
     FROM training_sessions s
-    LEFT JOIN (SELECT session_id, sum(person_times) AS person_times FROM ({_PERIOD_COUNTS}) GROUP BY ALL) n
+    LEFT JOIN (SELECT session_id, sum(person_times)::BIGINT AS person_times FROM ({_PERIOD_COUNTS}) GROUP BY ALL) n
            USING (session_id)
     WHERE {_SESSIONS} ORDER BY s.date, s.session_id
 """

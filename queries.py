@@ -681,10 +681,11 @@ _ROSTER_BY = """
     SELECT * FROM workers w WHERE coalesce(w.active, TRUE) AND (w.joined_date IS NULL OR w.joined_date <= $day::DATE)
 """
 _SESSIONS_BY = "SELECT * FROM training_sessions s WHERE s.date <= $day::DATE AND year(s.date) = $year::INTEGER"
-# No join with workers: the loader keeps every attendance row's worker on the roster (checked references,
-# undo latest-first), and at millions of rows that join was most of the cost.
-_ATTENDANCE_BY = f"""
-    SELECT a.worker_id, a.session_id, s.date FROM attendance a JOIN ({_SESSIONS_BY}) s USING (session_id)
+# Person-times of the sessions held by `day` in the report year, per session and batch (etl/derived.sql's
+# session_attendance: attendance counted per session, so these figures never read attendance itself).
+_ATTENDANCE_BY = """
+    SELECT x.session_id, x.date, x._batch_id, x.person_times FROM session_attendance x
+    WHERE x.date <= $day::DATE AND year(x.date) = $year::INTEGER
 """
 # From the derived tables: who had attended by `day` (their first date that year), and person-times as the
 # whole months before `day`'s month (monthly roll-up) plus the rows of that month's sessions up to `day`.
@@ -771,7 +772,7 @@ def presenter_training_by_month(con: Con, *, day: date, year: int) -> pd.DataFra
         f"""
         WITH s AS (SELECT date_trunc('month', date)::DATE AS month, count(*) AS sessions, sum(hours) AS hours
                    FROM ({_SESSIONS_BY}) GROUP BY ALL),
-             a AS (SELECT date_trunc('month', date)::DATE AS month, count(*) AS person_times
+             a AS (SELECT date_trunc('month', date)::DATE AS month, sum(person_times)::BIGINT AS person_times
                    FROM ({_ATTENDANCE_BY}) GROUP BY ALL)
         SELECT month, coalesce(sessions, 0) AS sessions, coalesce(hours, 0)::DOUBLE AS hours,
                coalesce(person_times, 0) AS person_times
@@ -824,7 +825,7 @@ _PRESENTER_ROWS = (
     ),
     ("training", _ROSTER_BY),
     ("training", _SESSIONS_BY),
-    ("training", f"SELECT a.* FROM attendance a SEMI JOIN ({_SESSIONS_BY}) s USING (session_id)"),
+    ("training", _ATTENDANCE_BY),
     ("mentoring", _PAIRS_BY),
     ("mentoring", _ROSTER_BY),
     ("fund", "SELECT * FROM donations WHERE date <= $day::DATE"),

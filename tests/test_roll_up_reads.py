@@ -69,6 +69,7 @@ def test_person_times_and_its_rows_match_attendance(city, year, as_of, community
         expected = rows.drop(columns="_batch_id").head(limit).reset_index(drop=True)
         assert first.astype(str).values.tolist() == expected.astype(str).values.tolist()
     sessions = metrics.records(city, "person_times", part=0, **args)
+    assert sessions["person_times"].dtype == "int64"
     per_session = rows.groupby("session_id").size()
     assert dict(zip(sessions["session_id"], sessions["person_times"], strict=True)) == {
         s: per_session.get(s, 0) for s in sessions["session_id"]
@@ -112,3 +113,26 @@ def test_an_empty_ledger_has_the_same_columns_and_types(tmp_path):
     frame = queries.fund_ledger(con)
     assert frame.empty and frame.dtypes["date"] == "datetime64[us]" and frame.dtypes["balance"] == "float64"
     con.close()
+
+
+@pytest.mark.parametrize("day", [date(2023, 7, 14), date(2020, 2, 29)])
+def test_the_decks_person_times_by_month_and_sources_match_attendance(city, day):
+    import queries
+
+    year = day.year
+    frame = queries.presenter_training_by_month(city, day=day, year=year)
+    careful = city.execute(
+        """
+        SELECT date_trunc('month', s.date)::DATE AS month, count(*) AS n, list(DISTINCT a._batch_id) AS batches
+        FROM attendance a JOIN training_sessions s USING (session_id)
+        WHERE s.date <= $day AND year(s.date) = $year GROUP BY ALL ORDER BY month
+        """,
+        {"day": day, "year": year},
+    ).fetchall()
+    assert frame["person_times"].dtype == "int64" and frame["person_times"].sum() > 0
+    assert {m.date(): n for m, n in zip(frame["month"], frame["person_times"], strict=True) if n} == {
+        m: n for m, n, _ in careful
+    }
+    training = queries.presenter_sources(city, day=day, year=year)
+    attended = {b for _, _, batches in careful for b in batches if b}
+    assert attended and attended <= set(training.loc[training["topic"] == "training", "batch_id"])

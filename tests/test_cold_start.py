@@ -59,7 +59,8 @@ def test_start_runs_the_app_in_the_server_before_any_visitor(tmp_path: Path) -> 
     version = publish.current_file(tmp_path / "warehouse.duckdb")
     assert version is not None
     with duckdb.connect(str(version), read_only=True) as con:  # the sample's fund, as the overview shows it
-        assert con.execute("SELECT sum(amount_yuan) FROM donations").fetchone()[0] == 650_000
+        raised = con.execute("SELECT sum(amount_yuan) FROM donations").fetchone()
+    assert raised is not None and raised[0] == 650_000
 
 
 def test_the_first_run_imports_no_spreadsheet_reader(sample_file: Path, tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl import values
 from etl.kinds import (
@@ -31,6 +33,7 @@ from i18n import t
 
 HEADER_SCAN_ROWS = 30
 _TOTAL_HINT = r"(?i)合\s*计|总\s*计|小\s*计|total|sum"
+_TOTAL_HINT_ASCII = ("total", "sum")  # all that _TOTAL_HINT can find in ASCII text, lower-cased
 TOTAL_WORDS = {"合计", "总计", "小计", "total", "totals", "grandtotal", "sum", "总合计"}
 SKIPPED_SHEETS = {"说明", "填写说明", "instructions", "readme"}
 
@@ -312,11 +315,23 @@ def _total_rows(data: pd.DataFrame) -> pd.Series:
     found = pd.Series(False, index=data.index)
     suspect = np.zeros(len(data), dtype=bool)
     for letter in data.columns:
-        suspect |= data[letter].str.contains(_TOTAL_HINT, regex=True).fillna(False).to_numpy(dtype=bool)
+        suspect |= _mentions_total(data[letter])
     for row in data.index[suspect]:
         filled = data.loc[row].dropna()
         found[row] = not filled.empty and values.normalize_one(filled.iloc[0]) in TOTAL_WORDS
     return found
+
+
+def _mentions_total(column: pd.Series) -> np.ndarray:
+    """Cells in which _TOTAL_HINT finds something (RE2, as pandas' str.contains runs it on Arrow text). An all-ASCII
+    column is lower-cased and searched for the hint's two ASCII words instead: the same cells, ≈ 2-3× faster."""
+    text = pa.array(column.astype("string[pyarrow]").array)
+    if pc.all(pc.string_is_ascii(text)).as_py() is False:
+        found = pc.match_substring_regex(text, _TOTAL_HINT)
+    else:
+        lower = pc.ascii_lower(text)
+        found = pc.or_(*(pc.match_substring(lower, word) for word in _TOTAL_HINT_ASCII))
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _repeated_header(normal: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd.Series:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from workbooks import PROJECTS, workbook_bytes
 
@@ -88,3 +89,17 @@ def test_problems_are_built_by_keyword_with_blank_positions():
     problem = Problem(key="file.no_sheets")
     assert (problem.sheet, problem.row, problem.column, problem.value) == ("", None, "", "")
     assert problem.message("zh") and problem.message("en")
+
+
+TOTAL_TEXTS = ["合计", "合 计", "总　计", "Total", "TOTALS", "grand total", "SUM", "ſum", "summe", "Σ", "S00001", None]
+TOTAL_TEXTS += ["", "小计：", "tot al", "su m", "Subtotal", "x合计y", "000123", "TOTAL 合计"]
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+def test_total_hint_fast_path_finds_what_the_pattern_finds(ascii_only):
+    # An all-ASCII column is searched for the hint's ASCII words instead of with the pattern: the same cells.
+    texts = [x for x in TOTAL_TEXTS if x is None or x.isascii()] if ascii_only else TOTAL_TEXTS
+    column = pd.Series(pd.array(texts, dtype=pd.ArrowDtype(pa.string())))
+    by_pattern = column.str.contains(validation._TOTAL_HINT, regex=True).fillna(False).to_numpy(dtype=bool)
+    assert validation._mentions_total(column).tolist() == by_pattern.tolist()
+    assert by_pattern.sum() >= (6 if ascii_only else 11)

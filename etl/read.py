@@ -439,8 +439,6 @@ def _show_errors(sheet: RawSheet) -> None:
 
 def _load_sheets(data: bytes, only: list[str] | None = None, exclude: str | None = None) -> list[RawSheet]:
     """The sheets named in `only` (default: all but `exclude`), read by a reader of their own."""
-    import pandas as pd  # here, not at the top: see Reading
-
     with _damaged_if(*_FASTEXCEL_ERRORS):
         reader = fastexcel.read_excel(data)
     sheets = []
@@ -461,6 +459,10 @@ def _load_sheets(data: bytes, only: list[str] | None = None, exclude: str | None
         # Columns with no value at all (formatting only) are dropped early: a sheet may span 16,384.
         filled = [i for i, column in enumerate(table.columns) if column.null_count < table.num_rows]
         table = table.select(filled)
+        # Imported here, after the read, not at the top: a Reading's read starts while its caller imports pandas
+        # (≈ 0.3 s), and an import here before it would wait for that.
+        import pandas as pd
+
         cells = table.to_pandas(types_mapper=pd.ArrowDtype) if table.num_rows else pd.DataFrame()
         cells.columns = [letters[i] for i in filled][: len(cells.columns)]
         cells.index = pd.RangeIndex(1, len(cells) + 1)

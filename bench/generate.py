@@ -39,19 +39,24 @@ def write_roster_and_sessions(path: Path, workers: int = 50_000, sessions: int =
     return path
 
 
+SHEET_ROWS = 1_000_000  # attendance rows per sheet: an Excel sheet holds 1,048,576 rows
+
+
 def write_attendance(path: Path, rows: int, workers: int = 50_000, sessions: int = 5_000) -> Path:
-    """`rows` distinct (session, worker) pairs, with a title row above the header as analysts keep them."""
+    """`rows` distinct (session, worker) pairs, with a title row above the header as analysts keep them; beyond a
+    sheet's worth, the next sheet (签到表2, 签到表3 …, recognised by their headers) goes on."""
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    sheet = book.add_worksheet("签到表")
-    sheet.write(0, 0, "培训签到汇总")
-    sheet.write_row(2, 0, ["场次编号", "人员编号"])
     wids, sids = worker_ids(workers), session_ids(sessions)
     step = 7919  # prime: walks the worker list without repeating a pair within a session
-    for r in range(rows):
-        session = sids[r % sessions]
-        worker = wids[(r // sessions * step + r) % workers]
-        sheet.write_string(r + 3, 0, session)
-        sheet.write_string(r + 3, 1, worker)
+    for first in range(0, max(rows, 1), SHEET_ROWS):
+        sheet = book.add_worksheet("签到表" if first == 0 else f"签到表{first // SHEET_ROWS + 1}")
+        sheet.write(0, 0, "培训签到汇总")
+        sheet.write_row(2, 0, ["场次编号", "人员编号"])
+        for r in range(first, min(rows, first + SHEET_ROWS)):
+            session = sids[r % sessions]
+            worker = wids[(r // sessions * step + r) % workers]
+            sheet.write_string(r - first + 3, 0, session)
+            sheet.write_string(r - first + 3, 1, worker)
     book.close()
     return path
 

@@ -240,24 +240,54 @@ def bench_cold_start(folder: Path) -> dict:
     return out
 
 
+LIMIT_ROWS = 3_800_000  # attendance rows of a workbook just under the 50 MB upload limit (48.6 MB, four sheets)
+
+
+def bench_limit(folder: Path, runs: int) -> dict:
+    """Peak memory (and time) of `python -m etl load` on the largest workbook the upload limit lets in."""
+    from etl import db
+    from etl.load import import_file
+
+    roster = write_roster_and_sessions(folder / "roster_sessions.xlsx")
+    base = folder / "base.duckdb"
+    con = db.connect(base)
+    assert import_file(con, roster.read_bytes(), roster.name, user="bench").status == "loaded"
+    con.close()
+    workbook = write_attendance(folder / f"attendance_{LIMIT_ROWS}.xlsx", LIMIT_ROWS)
+    seconds, peaks = [], []
+    for _ in range(runs):
+        spent, peak = _import_once(workbook, base, folder / "run.duckdb", LIMIT_ROWS)
+        seconds.append(spent)
+        peaks.append(peak)
+    return {
+        "rows": LIMIT_ROWS,
+        "file_mb": round(workbook.stat().st_size / 2**20, 1),
+        "import_s": _spread(seconds),
+        "peak_memory_mb": round(max(peaks)),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--pairs", type=int, default=5, help="interleaved import/read pairs per size (at least 5)")
-    parser.add_argument("--only", choices=["import", "queries", "pages", "cold"], action="append")
+    parser.add_argument("--only", choices=["import", "limit", "queries", "pages", "cold"], action="append")
     parser.add_argument("--threads", type=int, help="DuckDB threads for the query timings (e.g. 1)")
     parser.add_argument("--runs", type=int, default=5, help="runs per query (median and range)")
     parser.add_argument("--warehouse", type=Path, help="time queries and pages on this warehouse (bench/warehouse.py)")
     args = parser.parse_args()
     rows, runs = (100_000, 3) if args.quick else (1_000_000, 3)
-    chosen = set(args.only or ["import", "queries", "pages", "cold"])
+    chosen = set(args.only or ["import", "limit", "queries", "pages", "cold"])
     results: dict = {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if "import" in chosen:
             results["import"] = bench_import(folder, rows, runs=max(runs, args.pairs), openpyxl_runs=1)
             print(json.dumps(results["import"], indent=1), flush=True)
+        if "limit" in chosen:
+            results["limit"] = bench_limit(folder, runs=max(runs, args.pairs))
+            print(json.dumps(results["limit"], indent=1), flush=True)
         if chosen & {"queries", "pages"}:
             warehouse = args.warehouse or build(folder / "city.duckdb")
             if "queries" in chosen:

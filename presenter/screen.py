@@ -173,6 +173,15 @@ def stylesheet(theme: str, fullscreen: bool) -> str:
     [data-testid="stMain"] [data-testid="stTooltipIcon"] svg, [data-testid="stMain"] [data-testid="stTooltipHoverTarget"] svg
         {{ color: {c["muted"]}; fill: currentColor; }}
     [data-testid="stMain"] label p, [data-testid="stMain"] [data-testid="stWidgetLabel"] p {{ color: {c["ink"]}; }}
+    /* the room's switch in the room's colours: Streamlit writes the chosen one in its primary blue, 2.9:1 on dark */
+    [data-testid="stMain"] button[data-variant="segmented_control"],
+    [data-testid="stMain"] button[data-variant="segmented_control"]:hover
+        {{ background: {c["panel"]}; border-color: {c["rule"]}; color: {c["ink"]}; }}
+    [data-testid="stMain"] button[data-variant="segmented_control"] p {{ color: {c["ink"]}; }}
+    [data-testid="stMain"] button[data-variant="segmented_control"][aria-checked="true"],
+    [data-testid="stMain"] button[data-variant="segmented_control"][aria-checked="true"]:hover
+        {{ background: {c["accent"]}; border-color: {c["accent"]}; color: {c["bg"]}; }}
+    [data-testid="stMain"] button[data-variant="segmented_control"][aria-checked="true"] p {{ color: {c["bg"]}; }}
     """
     if fullscreen:
         css += """

@@ -125,6 +125,51 @@ class Published:
     batches: list[str]
 
 
+def _next_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The name of the next version: v000001, v000002, …"""
+    number = con.execute(
+        "SELECT coalesce(max(CAST(substr(version, 2) AS INTEGER)), 0) + 1 FROM published_versions"
+    ).fetchall()[0][0]
+    return f"v{number:06d}"
+
+
+def _stamp(
+    con: duckdb.DuckDBPyConnection, table: str, version: str, at: datetime, user: str, seq: int, note: str
+) -> None:
+    """Write the one-row `publication` table a version file carries (what its readers show as its stamp)."""
+    con.execute(
+        f"CREATE OR REPLACE TABLE {table} AS SELECT $v AS version, $at::TIMESTAMP AS published_at, "
+        "$by AS published_by, $seq::BIGINT AS batch_seq, $note AS note",
+        {"v": version, "at": at, "by": user, "seq": seq, "note": note},
+    )
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    target: Path,
+    version: str,
+    at: datetime,
+    user: str,
+    seq: int,
+    batches: list[str],
+    note: str,
+) -> None:
+    """Record a written version file in published_versions and the audit trail (one transaction); if that fails,
+    the file goes and the error is raised."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO published_versions VALUES ($v, $at, $by, $seq, $batches, $note)",
+            {"v": version, "at": at, "by": user, "seq": seq, "batches": list(batches), "note": note},
+        )
+        audit.record(con, user, "publish", version=version, batches=list(batches), note=note)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        target.unlink(missing_ok=True)
+        raise
+
+
 def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Published:
     """Publish the working data as a new current version (see the module's docstring); records it and audits it."""
     db_file = backup.file_of(con)
@@ -136,10 +181,7 @@ def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Publis
             "SELECT coalesce(max(seq), 0), coalesce(list(batch_id ORDER BY seq), []) FROM import_batches "
             "WHERE status = 'loaded'"
         ).fetchall()[0]
-        number = con.execute(
-            "SELECT coalesce(max(CAST(substr(version, 2) AS INTEGER)), 0) + 1 FROM published_versions"
-        ).fetchall()[0][0]
-        version = f"v{number:06d}"
+        version = _next_version(con)
         target = version_file(db_file, version)
         backup.private_dir(target.parent)
         partial = target.with_suffix(".partial")
@@ -151,11 +193,7 @@ def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Publis
                 con.execute(f"COPY FROM DATABASE {backup.quote(backup._name(con))} TO publish_target")
                 con.execute("DROP TABLE IF EXISTS publish_target.audit_log")  # not for viewers
                 con.execute("DROP TABLE IF EXISTS publish_target.batch_claims")
-                con.execute(
-                    "CREATE TABLE publish_target.publication AS SELECT $v AS version, $at::TIMESTAMP AS published_at, "
-                    "$by AS published_by, $seq::BIGINT AS batch_seq, $note AS note",
-                    {"v": version, "at": now, "by": user, "seq": seq, "note": note},
-                )
+                _stamp(con, "publish_target.publication", version, now, user, seq, note)
             finally:
                 con.execute("DETACH publish_target")
             backup.private_file(partial)
@@ -165,18 +203,7 @@ def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Publis
             partial.unlink(missing_ok=True)
             Path(f"{partial}.wal").unlink(missing_ok=True)
             raise
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(
-                "INSERT INTO published_versions VALUES ($v, $at, $by, $seq, $batches, $note)",
-                {"v": version, "at": now, "by": user, "seq": seq, "batches": list(batches), "note": note},
-            )
-            audit.record(con, user, "publish", version=version, batches=list(batches), note=note)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            target.unlink(missing_ok=True)
-            raise
+        _record(con, target, version, now, user, seq, batches, note)
         load._pause("publish_recorded")  # test hook: recorded, the pointer not yet moved
         _point(db_file, version)  # from here on, readers see the new version
     _prune(db_file)
@@ -262,10 +289,7 @@ def upgrade_current(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str |
         seq, batches = con.execute(
             "SELECT batch_seq, coalesce(batches, []) FROM published_versions WHERE version = $v", {"v": now}
         ).fetchall()[0]
-        number = con.execute(
-            "SELECT coalesce(max(CAST(substr(version, 2) AS INTEGER)), 0) + 1 FROM published_versions"
-        ).fetchall()[0][0]
-        version, at, note = f"v{number:06d}", datetime.now().replace(microsecond=0), f"upgrade of {now}"
+        version, at, note = _next_version(con), datetime.now().replace(microsecond=0), f"upgrade of {now}"
         target = version_file(db_file, version)
         partial = target.with_suffix(".partial")
         try:
@@ -274,11 +298,7 @@ def upgrade_current(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str |
             try:
                 db.apply_schema(copy)
                 copy.execute("DROP TABLE IF EXISTS audit_log; DROP TABLE IF EXISTS batch_claims")  # as publish
-                copy.execute(
-                    "CREATE OR REPLACE TABLE publication AS SELECT $v AS version, $at::TIMESTAMP AS published_at, "
-                    "$by AS published_by, $seq::BIGINT AS batch_seq, $note AS note",
-                    {"v": version, "at": at, "by": user, "seq": seq, "note": note},
-                )
+                _stamp(copy, "publication", version, at, user, seq, note)
                 copy.execute("CHECKPOINT")
             finally:
                 copy.close()
@@ -288,18 +308,7 @@ def upgrade_current(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str |
             partial.unlink(missing_ok=True)
             Path(f"{partial}.wal").unlink(missing_ok=True)
             raise
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(
-                "INSERT INTO published_versions VALUES ($v, $at, $by, $seq, $batches, $note)",
-                {"v": version, "at": at, "by": user, "seq": seq, "batches": list(batches), "note": note},
-            )
-            audit.record(con, user, "publish", version=version, batches=list(batches), note=note)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            target.unlink(missing_ok=True)
-            raise
+        _record(con, target, version, at, user, seq, batches, note)
         _point(db_file, version)
     _prune(db_file)
     return version

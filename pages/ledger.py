@@ -96,43 +96,34 @@ st.dataframe(
 st.caption(t("ledger.entries_help", lang))
 
 stem = ledger.stem(book)
-with st.container(horizontal=True, gap="small"):
-    st.download_button(
-        t("download.csv", lang),
-        lambda: ledger.to_csv(book),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        key="ledger_csv",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    st.download_button(
-        t("download.xlsx", lang),
+printer = report.chromium()
+# (label, what makes the file, suffix, type, icon): the PDF only where this server can print one
+copies = [
+    ("download.csv", lambda: ledger.to_csv(book), "csv", "text/csv", "download"),
+    (
+        "download.xlsx",
         lambda: ledger.to_xlsx(book),
-        file_name=f"{stem}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key="ledger_xlsx",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    if report.chromium():
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "download",
+    ),
+    *(
+        [("ledger.download.pdf", lambda: ledger.to_pdf(book), "pdf", "application/pdf", "picture_as_pdf")]
+        if printer
+        else []
+    ),
+    ("ledger.download.html", lambda: ledger.to_html(book).encode("utf-8"), "html", "text/html", "print"),
+]
+with st.container(horizontal=True, gap="small"):
+    for label, make, suffix, mime, icon in copies:
         st.download_button(
-            t("ledger.download.pdf", lang),
-            lambda: ledger.to_pdf(book),
-            file_name=f"{stem}.pdf",
-            mime="application/pdf",
-            key="ledger_pdf",
+            t(label, lang),
+            make,
+            file_name=f"{stem}.{suffix}",
+            mime=mime,
+            key=f"ledger_{suffix}",
             on_click="ignore",
-            icon=":material/picture_as_pdf:",
+            icon=f":material/{icon}:",
         )
-    st.download_button(
-        t("ledger.download.html", lang),
-        lambda: ledger.to_html(book).encode("utf-8"),
-        file_name=f"{stem}.html",
-        mime="text/html",
-        key="ledger_html",
-        on_click="ignore",
-        icon=":material/print:",
-    )
-if not report.chromium():
+if not printer:
     st.caption(t("ledger.no_pdf", lang))

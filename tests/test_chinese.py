@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from i18n import zh
@@ -65,17 +63,10 @@ def test_every_chinese_message_is_chinese():
 
 
 @pytest.fixture
-def chinese_sample(tmp_path, sample_file, monkeypatch):
-    path = tmp_path / "w.duckdb"
-    shutil.copy(sample_file, path)
-    monkeypatch.setenv("DASHBOARD_DB", str(path))
-    monkeypatch.setenv("DASHBOARD_LANG", "zh")
-    monkeypatch.delenv("DASHBOARD_NO_SAMPLE", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def chinese_sample(sample_app, app_env):
+    """The app on a copy of the sample warehouse (tests/conftest.py's sample_app), read in Chinese."""
+    app_env.setenv("DASHBOARD_LANG", "zh")
+    return sample_app
 
 
 def _chart_texts(spec: dict) -> list[str]:

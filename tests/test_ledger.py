@@ -35,18 +35,9 @@ NEW_DONATION = [
 
 
 @pytest.fixture
-def sample(sample_file, tmp_path, monkeypatch) -> Path:
+def sample(sample_app) -> Path:
     """A copy of the sample warehouse, as the app opens it (published at first open), in English."""
-    path = tmp_path / "w.duckdb"
-    shutil.copy(sample_file, path)
-    monkeypatch.setenv("DASHBOARD_DB", str(path))
-    monkeypatch.setenv("DASHBOARD_LANG", "en")
-    monkeypatch.delenv("DASHBOARD_NO_SAMPLE", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    return sample_app
 
 
 @pytest.fixture

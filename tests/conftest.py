@@ -73,3 +73,31 @@ def sample_app(app_env: pytest.MonkeyPatch, sample_file: Path, tmp_path: Path) -
     app_env.delenv("DASHBOARD_NO_SAMPLE", raising=False)
     app_env.setenv("DASHBOARD_DB", str(path))
     return path
+
+
+@pytest.fixture
+def sample_con(sample_file: Path, tmp_path: Path):
+    """A connection to a copy of the sample warehouse (the test may change it)."""
+    path = tmp_path / "w.duckdb"
+    shutil.copy(sample_file, path)
+    con = db.connect(path)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str, object]]:
+    """What the download buttons of a page run registered with Streamlit's media manager, by deferred file id:
+    (file name, the callable that makes the file only when it is asked for)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    registered: dict[str, tuple[str, object]] = {}
+    original = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        file_id = original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+        registered[file_id] = (file_name, data_callable)
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return registered

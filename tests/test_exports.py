@@ -7,19 +7,17 @@ import csv
 import datetime as dt
 import io
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 import metrics
 import queries
-from etl import db, kinds
+from etl import kinds
 from i18n import t
 from ui import export
 from ui.page import Page
@@ -32,12 +30,8 @@ CODES = {code for enum in kinds.ENUMS.values() for code in enum if "_" in code o
 
 
 @pytest.fixture
-def con(sample_file, tmp_path):
-    path = tmp_path / "w.duckdb"
-    shutil.copy(sample_file, path)
-    connection = db.connect(path)
-    yield connection
-    connection.close()
+def con(sample_con):
+    return sample_con
 
 
 def label(lang: str):
@@ -184,18 +178,10 @@ def test_csv_is_one_machine_readable_table(con):
     assert back["Coverage (%)"].tolist() == pytest.approx((frame["coverage"] * 100).tolist())
 
 
-def test_overview_download_in_chinese_carries_its_file_name_and_context(sample_app, monkeypatch):
+def test_overview_download_in_chinese_carries_its_file_name_and_context(sample_app, downloads):
     """The button's file (registered with Streamlit's media manager when the page runs) is named for what it holds,
     and its contents are built only when asked for."""
-    registered: dict[str, tuple[str, object]] = {}
-    original = MediaFileManager.add_deferred
-
-    def record(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        file_id = original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
-        registered[file_id] = (file_name, data_callable)
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    registered = downloads
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update({"lang": "zh", "year": "2023", "community": COMMUNITY})
     at.switch_page("pages/overview.py").run()

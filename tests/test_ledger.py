@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from openpyxl import load_workbook
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from visitors import PASSWORDS, by_url, sign_in
 from workbooks import workbook_bytes
@@ -189,16 +188,8 @@ def test_the_page_shows_totals_reconciliation_and_masked_donors(sample):
     assert at.dataframe[0].value.iloc[0][t("ledger.col.entry", "zh")] == t("ledger.entry.opening", "zh")
 
 
-def test_the_downloads_hold_no_unmasked_name(sample, monkeypatch):
-    registered: dict[str, tuple[str, object]] = {}
-    original = MediaFileManager.add_deferred
-
-    def record(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        file_id = original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
-        registered[file_id] = (file_name, data_callable)
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+def test_the_downloads_hold_no_unmasked_name(sample, downloads):
+    registered = downloads
     at = open_ledger("en")
     files = {
         registered[b.proto.deferred_file_id][0]: registered[b.proto.deferred_file_id][1]

@@ -25,13 +25,9 @@ LANGS = ["zh", "en"]
 
 
 @pytest.fixture
-def sample(sample_file, tmp_path):
+def sample(sample_con):
     """A copy of the sample warehouse."""
-    path = tmp_path / "sample.duckdb"
-    shutil.copy(sample_file, path)
-    con = db.connect(path)
-    yield con
-    con.close()
+    return sample_con
 
 
 def table(con, kind: str) -> list[tuple]:

@@ -17,7 +17,7 @@ import pytest
 import streamlit as st
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
-from visitors import array, charts
+from visitors import array, charts, open_page
 
 import queries
 from etl import derived, publish
@@ -29,14 +29,6 @@ from ui import markdown, numbers
 ROOT = Path(__file__).resolve().parent.parent
 LATIN_DATES = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b|\bQ[1-4]\b")
 GROUPED_YUAN = re.compile(r"¥\d{1,3}(,\d{3})+")  # '¥600,000': raw yuan, not 万
-
-
-def open_page(page: str, lang: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["lang"] = lang
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def unescaped(texts: list) -> list[str]:
@@ -65,7 +57,7 @@ def open_all_charts(lang: str) -> dict[str, dict]:
         ("training", None, ()),
         ("fund", "fund_spending_by", queries.SPENDING_DIMENSIONS),
     ):
-        at = open_page(page, lang)
+        at = open_page(page, lang=lang)
         found |= charts(at)
         for option in options:
             at.radio(key=radio).set_value(option).run()
@@ -90,7 +82,7 @@ def test_chinese_charts_write_months_and_quarters_in_chinese(sample_app):
         assert all(re.search(r"\d{4}年\d{1,2}月：", h) for h in hover), (name, hover)
     assert array(zh["donations_by_quarter"]["data"][0]["x"]) == ["2023年第3季度", "2023年第4季度"]
 
-    en = charts(open_page("fund", "en"))
+    en = charts(open_page("fund", lang="en"))
     assert en["fund_over_time"]["layout"]["xaxis"]["ticktext"] == ["Aug 2023", "Sep", "Oct", "Nov", "Dec"]
     assert array(en["donations_by_quarter"]["data"][0]["x"]) == ["2023 Q3", "2023 Q4"]
 
@@ -104,7 +96,7 @@ MONEY_CHARTS = ("fund_over_time", "donations_by_quarter", "spending_by_category"
 
 
 def test_a_chinese_money_chart_counts_in_wan_throughout(sample_app, sample_file):
-    zh = charts(open_page("fund", "zh"))
+    zh = charts(open_page("fund", lang="zh"))
     for name in MONEY_CHARTS:
         spec = zh[name]
         axis = money_axis(spec)
@@ -127,7 +119,7 @@ def test_a_chinese_money_chart_counts_in_wan_throughout(sample_app, sample_file)
     ]
     assert array(zh["donations_by_quarter"]["data"][0]["text"]) == ["43.18万", "21.82万"]
 
-    en = charts(open_page("fund", "en"))
+    en = charts(open_page("fund", lang="en"))
     for name in MONEY_CHARTS:
         axis = money_axis(en[name])
         assert axis["tickprefix"] == "¥" and axis["tickformat"] == ",.0f" and not axis.get("ticksuffix"), name
@@ -143,7 +135,7 @@ def captions(at: AppTest) -> str:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_projects_by_theme_draw_no_unspecified_bar_and_say_how_many_have_none(sample_app, sample_file, lang):
-    at = open_page("projects", lang)
+    at = open_page("projects", lang=lang)
     at.radio(key="projects_by").set_value("theme").run()
     assert not at.exception
     spec = charts(at)["projects_by_theme"]
@@ -162,7 +154,7 @@ def test_projects_by_theme_draw_no_unspecified_bar_and_say_how_many_have_none(sa
 
 
 def test_spending_with_no_project_is_a_note_not_a_bar(sample_app, sample_file):
-    at = open_page("fund", "zh")
+    at = open_page("fund", lang="zh")
     at.radio(key="fund_spending_by").set_value("project").run()
     assert not at.exception
     spec = charts(at)["spending_by_project"]
@@ -179,7 +171,7 @@ def test_spending_with_no_project_is_a_note_not_a_bar(sample_app, sample_file):
 
 
 def test_coverage_by_community_collapses_the_communities_that_reached_the_target(sample_app):
-    at = open_page("training", "zh")
+    at = open_page("training", lang="zh")
     assert "coverage_by_community" not in charts(at)  # 40 identical 100 % bars are not drawn ...
     con = duckdb.connect(str(sample_app))
     communities = con.execute("SELECT count(DISTINCT community) FROM workers WHERE coalesce(active, TRUE)").fetchone()[
@@ -211,7 +203,7 @@ def test_coverage_by_community_collapses_the_communities_that_reached_the_target
     con.close()
     assert all(c < 1 for c in coverage.values())
     st.cache_data.clear()
-    at = open_page("training", "zh")
+    at = open_page("training", lang="zh")
     spec = charts(at)["coverage_by_community"]
     drawn = unescaped(array(spec["data"][0]["y"]))
     assert drawn == sorted(coverage, key=lambda c: (coverage[c], c))
@@ -222,7 +214,7 @@ def test_coverage_by_community_collapses_the_communities_that_reached_the_target
 def test_small_slices_of_a_donut_carry_no_inside_label(sample_app):
     pies = {}
     for page in ("projects", "training", "fund"):
-        pies |= {k: v for k, v in charts(open_page(page, "zh")).items() if v["data"][0]["type"] == "pie"}
+        pies |= {k: v for k, v in charts(open_page(page, lang="zh")).items() if v["data"][0]["type"] == "pie"}
     assert {"project_status", "training_formats", "donors_by_type"} <= set(pies)
     for name, spec in pies.items():
         pie = spec["data"][0]

@@ -12,6 +12,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+from visitors import open_page
 
 from etl import kinds
 from etl.template import write_template
@@ -113,18 +114,10 @@ def chart_labels(at: AppTest) -> list[str]:
     return out
 
 
-def open_page(page: str, lang: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["lang"] = lang
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_shows_text_not_keys(sample_app, page, lang):
-    at = open_page(page, lang)
+    at = open_page(page, lang=lang)
     text = shown_text(at) + chart_labels(at)
     raw = sorted({k for line in text for k in KEY_LIKE.findall(line) if k in KEYS})
     assert raw == [], f"raw catalogue keys on {page} ({lang})"
@@ -141,10 +134,10 @@ def test_every_page_shows_text_not_keys(sample_app, page, lang):
 
 
 def test_chinese_pages_show_chinese_enumerations_and_dates(sample_app):
-    at = open_page("projects", "zh")
+    at = open_page("projects", lang="zh")
     names = chart_labels(at)
     assert "已完成" in names and "completed" not in names
     assert "组团治理" in names and "微更新" in names
     assert any(re.fullmatch(r"数据截至 2024年1月\d{1,2}日", c.value) for c in at.caption), [c.value for c in at.caption]
-    at = open_page("training", "zh")
+    at = open_page("training", lang="zh")
     assert "后备干部" in chart_labels(at)

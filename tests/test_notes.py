@@ -15,6 +15,7 @@ import pytest
 import streamlit as st
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
+from visitors import open_page
 from workbooks import strings_in, workbook_bytes
 
 import metrics
@@ -144,15 +145,6 @@ def noted(sample_file, tmp_path, monkeypatch) -> Path:
     yield path
     st.cache_data.clear()
     st.cache_resource.clear()
-
-
-def open_page(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def chart_specs(at: AppTest) -> dict[str, dict]:

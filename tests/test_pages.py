@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from visitors import ROOT
+from visitors import open_page
 from warehouses import ROWS
 
 import metrics
@@ -21,15 +21,6 @@ TITLES = {
     "training": "training.title",
     "fund": "fund.title",
 }
-
-
-def open_page(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 CODES = {m.label(lang): m.code for m in metrics.CATALOGUE for lang in ("zh", "en")}

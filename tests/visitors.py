@@ -16,6 +16,16 @@ PASSWORDS = {"ada": "admin-secret-1", "ann": "analyst-secret-2", "vic": "viewer-
 ROLES = {"ada": "admin", "ann": "analyst", "vic": "viewer"}
 
 
+def open_page(page: str, **params: str) -> AppTest:
+    """A page of the app opened through app.py with these URL parameters (lang, year, community …), run once."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def by_url(at: AppTest, page: str) -> AppTest:
     """Request a page the navigation does not offer this user, as a typed URL or a crafted rerun would."""
     at._page_hash = calc_hash(page)  # the script hash a request for /<page> carries

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from etl.kinds import LOAD_ORDER
+
 # A small warehouse whose every figure is worked out by hand in tests/test_queries.py (two communities, 2022-2024).
 ROWS = """
 INSERT INTO workers (worker_id, name, community, role, joined_date, active)
@@ -38,17 +40,7 @@ VALUES ('projects_completed', 2023, 3), ('training_coverage', 2023, 1.0),
     ('training_hours', 2023, 5), ('fund_raised', 2023, 200000);
 """
 
-TABLES = (
-    "projects",
-    "workers",
-    "training_sessions",
-    "attendance",
-    "mentorships",
-    "meetings",
-    "donations",
-    "disbursements",
-    "targets",
-)
+TABLES = LOAD_ORDER  # every kind's table (the spreadsheet contract's list, not a copy of it)
 
 
 def snapshot(con, *, batches: bool = True) -> dict[str, list]:

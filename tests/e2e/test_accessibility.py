@@ -207,10 +207,12 @@ def test_an_analyst_imports_with_the_keyboard_alone(own_server: Callable[..., Se
     app.open("data", "lang=en")
     rows = [["捐赠编号", "捐赠日期", "捐赠方", "捐赠方类型", "金额(元)", "渠道"],
             ["KB-D001", "2023-12-20", "Keyboard donor", "企业", 10000, "bank transfer"]]  # fmt: skip
-    # the drop zone's own button: Streamlit names it "Upload"; the page's stylesheet shows the catalogue's words
-    chooser = tab_to(app, re.compile(r"(^|\s)Upload$|" + re.escape(t("data.upload.button", "en"))))
-    assert chooser["ring"], "the file chooser's button has no visible focus"
+    # Playwright turns on file-chooser interception without waiting for it (fire and forget), so the waiter is set
+    # up before the Tab presses, whose round trips make sure it is on before Enter is pressed
     with app.page.expect_file_chooser() as picked:
+        # the drop zone's own button: Streamlit names it "Upload"; the page's stylesheet shows the catalogue's words
+        chooser = tab_to(app, re.compile(r"(^|\s)Upload$|" + re.escape(t("data.upload.button", "en"))))
+        assert chooser["ring"], "the file chooser's button has no visible focus"
         app.page.keyboard.press("Enter")
     picked.value.set_files(
         files=[{"name": "keyboard.xlsx", "mimeType": XLSX, "buffer": workbook_bytes({"捐赠": rows})}]

@@ -11,9 +11,17 @@ with a catalogue message, never the library's own text; anything else is a bug a
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
+import importlib
 import io
+import json
+import mmap
+import os
 import posixpath
 import re
+import resource
+import signal
 import threading
 import zipfile
 import zlib
@@ -321,8 +329,11 @@ class Reading:
     read; the other sheets are read by sheets().
     """
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, *, isolated: bool = False) -> None:
         self.data = data
+        # isolated: the largest sheet is read at once, beside the guard, by a child process of its own (see
+        # _Isolated); only from a process with no other thread yet (a fork copies one thread): the command line
+        self._child = _Isolated.start(data) if isolated else None
         self._first: Future[_Passed] = Future()
         self._judged = threading.Event()
         threading.Thread(target=self._run, name="reading", daemon=False).start()
@@ -343,20 +354,35 @@ class Reading:
         self._judged.wait()
 
     def _guard_then_read(self) -> _Passed:
-        watch = _Watch(self.data)
+        child = self._child
         try:
-            guard.check(self.data, watch=watch)  # the formula/error scan rides on its pass
-        finally:
-            self._judged.set()
-        with _damaged_if(*_ZIP_ERRORS):  # the guard's rewrite of non-standard part names inflates every part
-            data = guard.normalise(self.data)
+            watch = _Watch(self.data)
+            try:
+                guard.check(self.data, watch=watch)  # the formula/error scan rides on its pass
+            finally:
+                self._judged.set()
+            with _damaged_if(*_ZIP_ERRORS):  # the guard's rewrite of non-standard part names inflates every part
+                data = guard.normalise(self.data)
+        except BaseException:
+            if child is not None:
+                child.cancel()  # refused: whatever the child read is never used
+            raise
         found = watch.found() if data is self.data else None
         passed = _Passed(data, [], None, [], found, CellScan(data) if found is None else None)
         try:
             passed.largest, passed.order = _largest_sheet(data)
-            passed.big = _load_sheets(data, [passed.largest]) if passed.largest is not None else []
+            if child is not None and (data is not self.data or child.sheet != passed.largest):
+                child.cancel()  # it read other bytes than the reader's (renamed parts): read here
+                child = None
+            big = child.result() if child is not None else None
+            if big is not None:
+                passed.big = [big]
+            elif passed.largest is not None:  # no child, or one that failed on a bug: read here, where it shows
+                passed.big = _load_sheets(data, [passed.largest])
         except BaseException:
             passed.cancel()
+            if child is not None:
+                child.cancel()
             raise
         return passed
 
@@ -446,25 +472,136 @@ def _load_sheets(data: bytes, only: list[str] | None = None, exclude: str | None
         if name == exclude:
             continue
         with _damaged_if(*_FASTEXCEL_ERRORS):
-            sheet = reader.load_sheet(
-                name,
-                header_row=None,
-                skip_rows=0,  # keep leading blank rows so positions are Excel row numbers
-                schema_sample_rows=None,
-                dtypes="string",
-                whitespace_as_null=True,
-            )
+            sheet = _load_sheet(reader, name)
             table = sheet.to_arrow()
         letters = [column_letter(c.absolute_index) for c in sheet.selected_columns]
-        # Columns with no value at all (formatting only) are dropped early: a sheet may span 16,384.
-        filled = [i for i, column in enumerate(table.columns) if column.null_count < table.num_rows]
-        table = table.select(filled)
-        # Imported here, after the read, not at the top: a Reading's read starts while its caller imports pandas
-        # (≈ 0.3 s), and an import here before it would wait for that.
-        import pandas as pd
-
-        cells = table.to_pandas(types_mapper=pd.ArrowDtype) if table.num_rows else pd.DataFrame()
-        cells.columns = [letters[i] for i in filled][: len(cells.columns)]
-        cells.index = pd.RangeIndex(1, len(cells) + 1)
-        sheets.append(RawSheet(name, cells, sheet.visible == "visible"))
+        sheets.append(_raw_sheet(name, table, letters, sheet.visible == "visible"))
     return sheets
+
+
+def _load_sheet(reader: fastexcel.ExcelReader, name: str) -> fastexcel.ExcelSheet:
+    """One sheet, every cell as text, its rows at their Excel row numbers (leading blank rows kept)."""
+    return reader.load_sheet(
+        name, header_row=None, skip_rows=0, schema_sample_rows=None, dtypes="string", whitespace_as_null=True
+    )
+
+
+def _raw_sheet(name: str, table, letters: list[str], visible: bool) -> RawSheet:
+    """A sheet as fastexcel read it (an Arrow table or record batch; `letters`: its columns') as a RawSheet."""
+    # Columns with no value at all (formatting only) are dropped early: a sheet may span 16,384.
+    filled = [i for i, column in enumerate(table.columns) if column.null_count < table.num_rows]
+    table = table.select(filled)
+    # Imported here, after the read, not at the top: a Reading's read starts while its caller imports pandas
+    # (≈ 0.3 s), and an import here before it would wait for that.
+    import pandas as pd
+
+    cells = table.to_pandas(types_mapper=pd.ArrowDtype) if table.num_rows else pd.DataFrame()
+    cells.columns = [letters[i] for i in filled][: len(cells.columns)]
+    cells.index = pd.RangeIndex(1, len(cells) + 1)
+    return RawSheet(name, cells, visible)
+
+
+class _Isolated:
+    """A workbook's largest sheet read by fastexcel in a child process, begun before the guard has judged the file.
+
+    In the importing process the reader never meets bytes the guard has not passed (see Reading). A child may: it
+    reads under a cap on its address space (a 9 KB file that makes fastexcel allocate 512 GB ends the child, not
+    the import), and its rows are used only after the guard has passed the file; until then the guard runs here,
+    beside the read, on the other core. The rows come back as an Arrow IPC stream in an anonymous memory file
+    (memfd), mapped, not copied. Linux only (fork, memfd); elsewhere the sheet is read in process.
+    """
+
+    MEMORY_CAP = 8 * 2**30  # far above what any file the guard passes needs (its 30M-cell limit), far below 512 GB
+    OK, DAMAGED, FAILED = 0, 3, 4  # the child's exit codes: read; fastexcel's refusal; anything else (a bug)
+
+    def __init__(self, data: bytes, sheet: str) -> None:
+        self.sheet = sheet
+        self._fd = os.memfd_create("etl-sheet", os.MFD_CLOEXEC)
+        self._status: int | None = None
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: reads, writes, and leaves without running any of the parent's clean-up
+            code = self.FAILED
+            try:
+                # fastexcel's abort message is not the analyst's business, nor a fault handler's dump (one writes
+                # to a descriptor of its own)
+                faulthandler.disable()
+                quiet = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(quiet, 1)
+                os.dup2(quiet, 2)
+                code = self._read(data)
+            finally:
+                os._exit(code)
+
+    @classmethod
+    def start(cls, data: bytes) -> _Isolated | None:
+        if not (hasattr(os, "fork") and hasattr(os, "memfd_create")):
+            return None
+        try:  # the zip directory and two small parts, read capped (as _Watch does before the guard)
+            sheet, _ = _largest_sheet(data)
+        except Exception:  # a damaged or odd package: the guard judges it, the reader reads it in process
+            return None
+        return cls(data, sheet) if sheet is not None else None
+
+    def _read(self, data: bytes) -> int:
+        """In the child: the sheet, as an Arrow IPC stream into the memory file; the exit code."""
+        resource.setrlimit(resource.RLIMIT_AS, (self.MEMORY_CAP, self.MEMORY_CAP))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        # fastexcel's to_arrow needs pyarrow (≈ 0.1 s to import): imported while the read, which releases the GIL,
+        # goes on
+        arrow = threading.Thread(target=importlib.import_module, args=("pyarrow",), daemon=True)
+        arrow.start()
+        try:
+            reader = fastexcel.read_excel(data)
+            sheet = _load_sheet(reader, self.sheet)
+            arrow.join()
+            batch = sheet.to_arrow()
+        except _FASTEXCEL_ERRORS:
+            return self.DAMAGED
+        import pyarrow as pa
+
+        about = {
+            "letters": [column_letter(c.absolute_index) for c in sheet.selected_columns],
+            "visible": sheet.visible == "visible",
+        }
+        schema = batch.schema.with_metadata({b"etl": json.dumps(about).encode()})
+        with open(self._fd, "wb", closefd=False) as out, pa.ipc.new_stream(out, schema) as stream:
+            stream.write_batch(batch)
+        return self.OK
+
+    def _wait(self) -> int:
+        if self._status is None:
+            _, status = os.waitpid(self.pid, 0)
+            self._status = os.waitstatus_to_exitcode(status)
+        return self._status
+
+    def _close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def result(self) -> RawSheet | None:
+        """The sheet (raises UnreadableWorkbook when fastexcel refused it or the child ended on a signal, e.g. out
+        of its memory); None when the child failed otherwise: the caller reads the sheet in process, where a bug
+        shows with its traceback."""
+        status = self._wait()
+        try:
+            if status == self.DAMAGED or status < 0:
+                raise UnreadableWorkbook()
+            if status != self.OK:
+                return None
+            view = mmap.mmap(self._fd, os.fstat(self._fd).st_size, prot=mmap.PROT_READ)  # the rows point into it
+        finally:
+            self._close()
+        import pyarrow as pa
+
+        stream = pa.ipc.open_stream(pa.py_buffer(view))
+        about = json.loads(stream.schema.metadata[b"etl"])
+        return _raw_sheet(self.sheet, stream.read_next_batch(), about["letters"], about["visible"])
+
+    def cancel(self) -> None:
+        """Stop the child (if it still runs) and reap it; its rows are never used."""
+        if self._status is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._wait()
+        self._close()

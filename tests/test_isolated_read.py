@@ -1,0 +1,125 @@
+"""The command line's first file: its largest sheet read by a child process beside the guard (etl.read._Isolated).
+
+What it must give: the very sheets an in-process read gives; what it must never do: let a hostile file end the
+import (the child reads under a memory cap), or hand the importing process rows the guard has not passed."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import openpyxl
+import pandas as pd
+import pytest
+from workbooks import GOOD, ROSTER, SHEET_PART, repack, sheet_xml
+
+from etl import guard, read
+from etl.sample import write_samples
+
+CORNERS = repack(
+    GOOD,
+    replace={
+        SHEET_PART: sheet_xml(
+            '<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+        )
+    },
+)
+
+
+def odd_workbook() -> bytes:
+    """Gaps before and between the columns, a hidden sheet, an error value, a formula without its saved value,
+    trailing blank rows: what the in-process read turns into RawSheets, the child's read must too."""
+    book = openpyxl.Workbook()
+    roster = book.active
+    roster.title = "名册"
+    for r, row in enumerate(ROSTER, start=3):
+        for c, value in enumerate(row):
+            roster.cell(row=r, column=2 + 2 * c, value=value)
+    roster["B9"] = "=1/0"
+    roster["D9"] = "#N/A"
+    roster.cell(row=12, column=2).number_format = "0.00"  # formatting only: a blank row
+    hidden = book.create_sheet("旧表")
+    hidden.append(["人员编号", "姓名"])
+    hidden.append(["000001", "张三"])
+    hidden.sheet_state = "hidden"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def sheets_of(data: bytes, isolated: bool) -> list[read.RawSheet]:
+    return read.Reading(data, isolated=isolated).sheets()
+
+
+def assert_same(got: list[read.RawSheet], expected: list[read.RawSheet]) -> None:
+    assert [s.name for s in got] == [s.name for s in expected]
+    for mine, theirs in zip(got, expected, strict=True):
+        assert (mine.visible, mine.formula_cells, mine.error_cells) == (
+            theirs.visible,
+            theirs.formula_cells,
+            theirs.error_cells,
+        )
+        pd.testing.assert_frame_equal(mine.cells, theirs.cells)
+
+
+def test_the_child_reads_what_the_process_reads(tmp_path):
+    workbooks = [odd_workbook(), GOOD, *(path.read_bytes() for path in write_samples(tmp_path))]
+    for data in workbooks:
+        reading = read.Reading(data, isolated=True)
+        assert reading._child is not None  # the largest sheet was handed to a child
+        got = reading.sheets()
+        assert reading._child._status == read._Isolated.OK  # and the child's rows were used
+        assert_same(got, sheets_of(data, isolated=False))
+    odd = sheets_of(workbooks[0], isolated=True)
+    assert odd[0].error_cells == {"D9": "#N/A"} and odd[0].formula_cells == {"B9"}
+    assert [s.visible for s in odd] == [True, False]
+
+
+def test_a_file_that_would_take_512_gb_ends_the_child_not_this_process():
+    # read alone, with no guard to stop it: the child asks for 512 GB, its cap refuses, it ends on a signal
+    child = read._Isolated(CORNERS, "名册")
+    with pytest.raises(read.UnreadableWorkbook):
+        child.result()
+    assert child._status is not None and child._status < 0
+    # in a Reading the guard's own verdict is what the analyst sees, and the child is reaped
+    reading = read.Reading(CORNERS, isolated=True)
+    with pytest.raises(guard.FileRefused) as refused:
+        reading.sheets()
+    assert refused.value.key == "file.sheet_too_large"
+    assert reading._child is not None and reading._child._status is not None
+    with pytest.raises(ChildProcessError):  # no child left behind, not even a zombie
+        os.waitpid(reading._child.pid, os.WNOHANG)
+
+
+def test_a_bug_in_the_child_is_read_again_here_where_it_shows(monkeypatch):
+    def broken(self, data):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(read._Isolated, "_read", broken)  # the child is forked with it
+    reading = read.Reading(GOOD, isolated=True)
+    got = reading.sheets()
+    assert reading._child is not None and reading._child._status == read._Isolated.FAILED
+    assert_same(got, sheets_of(GOOD, isolated=False))
+    # and a bug in the in-process read, after the child failed, surfaces as itself (not "damaged workbook")
+    monkeypatch.setattr(read, "_raw_sheet", lambda *args: {}["bug"])
+    with pytest.raises(KeyError):
+        read.Reading(GOOD, isolated=True).sheets()
+
+
+def test_rows_of_bytes_the_reader_does_not_get_are_never_used(monkeypatch):
+    # the guard rewrites a package with non-standard part names for the reader: the child read the original
+    # bytes, so its rows are dropped and the rewritten package is read here
+    calls = []
+    real = read._load_sheets
+
+    def spy(data, *args, **kwargs):
+        calls.append(data)
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(read, "_load_sheets", spy)
+    monkeypatch.setattr(guard, "normalise", lambda data: bytes(bytearray(data)))  # other bytes than the child's
+    reading = read.Reading(GOOD, isolated=True)
+    got = reading.sheets()
+    assert reading._child is not None and reading._child._status is not None  # cancelled and reaped
+    assert calls and all(data is not GOOD and data == GOOD for data in calls)
+    assert [s.name for s in got] == ["名册"]

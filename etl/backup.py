@@ -115,8 +115,10 @@ def keep_upload(
     data: bytes,
     user: str,
     claimed_user: str | None = None,
+    digest: str | None = None,
 ) -> str | None:
-    """Store the raw file of a batch beside the warehouse, so the warehouse can be rebuilt; returns its name.
+    """Store the raw file of a batch beside the warehouse, so the warehouse can be rebuilt; returns its name
+    (`digest`: the data's SHA-256 in hex, when the caller has it already).
 
     Called inside the import's transaction, before COMMIT: if the file cannot be kept the import fails and
     changes nothing. A kept file whose batch then never commits is marked `aborted` (see forget_upload and
@@ -141,7 +143,7 @@ def keep_upload(
         "file": file_name,
         "stored": stored,
         "user": user,
-        "hash": hashlib.sha256(data).hexdigest(),
+        "hash": digest or hashlib.sha256(data).hexdigest(),
     }
     if claimed_user:
         event["claimed_user"] = claimed_user

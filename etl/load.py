@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from etl import audit, backup, derived, guard
 from etl.checks import totals
 from etl.kinds import KINDS, LOAD_ORDER, Kind
 from etl.read import Reading
-from etl.validate import Problem, Report, validate
+from etl.validate import REFERENCED, Problem, Report, check_across, check_sheets
 from i18n import t
 
 # One import at a time per process: the app's sessions share a connection.
@@ -146,6 +147,19 @@ def check_file(
 ) -> FileResult:
     """Guard, read and validate a file against the warehouse; writes nothing (`progress`, `reading`: see
     import_file)."""
+    result, rows = _check_sheets(data, file_name, progress, reading)
+    if result.report is not None:
+        _check_across(result, _stored_keys(con))
+        if progress:
+            progress("check", rows, rows)
+    return result
+
+
+def _check_sheets(
+    data: bytes, file_name: str, progress: Progress | None, reading: Reading | None
+) -> tuple[FileResult, int]:
+    """check_file's first half: guard, read and check each sheet on its own. The result is rejected (refused, no
+    report) or "checking" until _check_across gives the verdict; with the rows read."""
     # The reader waits for the guard (inside Reading): a file of 9 KB with cells at A1 and XFD1048576 makes it
     # allocate 512 GB, which aborts the process.
     if reading is None:
@@ -153,18 +167,50 @@ def check_file(
     elif reading.data is not data:
         raise ValueError("the Reading given was started on other bytes than the file's")
     try:
-        raw = reading.sheets()
+        raw, report = reading.read_then(check_sheets)  # perhaps begun by the caller (Reading.then)
     except guard.FileRefused as exc:  # the guard's refusals and the reader's UnreadableWorkbook
-        return _refused(file_name, exc)
+        return _refused(file_name, exc), 0
     rows = sum(len(sheet.cells) for sheet in raw)
     if progress:
         progress("read", rows, rows)
         progress("check", 0, rows)
-    report = validate(raw, _stored_keys(con))
-    if progress:
-        progress("check", rows, rows)
-    status = "rejected" if report.errors else "valid"
-    return FileResult(file_name, status, errors=report.errors, warnings=report.warnings, report=report)
+    return FileResult(file_name, "checking", report=report), rows
+
+
+def _check_across(result: FileResult, stored_keys: Callable[[str], pd.Series]) -> FileResult:
+    """check_file's second half (etl.validate.check_across), and the verdict."""
+    report = result.report
+    assert report is not None  # _check_sheets read the file
+    check_across(report, stored_keys)
+    result.status = "rejected" if report.errors else "valid"
+    result.errors, result.warnings = report.errors, report.warnings
+    return result
+
+
+class _Across:
+    """_check_across in a thread of its own, beside the load of the first sheet (the checks only read the frames;
+    pandas, Arrow and DuckDB release the GIL): if they find a problem, the transaction is rolled back. The
+    warehouse's keys are read first, here: the connection is the load's meanwhile."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
+        keys = _stored_keys(con)
+        stored = {kind: keys(kind) for kind in REFERENCED}
+        self._done: Future[FileResult] = Future()
+        self.result = result
+        threading.Thread(target=self._run, args=(stored,), name="checks", daemon=True).start()
+
+    def _run(self, stored: dict[str, pd.Series]) -> None:
+        try:
+            self._done.set_result(_check_across(self.result, stored.__getitem__))
+        except BaseException as exc:  # a bug: raised in the importing thread
+            self._done.set_exception(exc)
+
+    def verdict(self) -> FileResult:
+        return self._done.result()
+
+
+class _Rejected(Exception):
+    """The checks beside the load found problems: the transaction is rolled back."""
 
 
 def _upsert(
@@ -267,17 +313,30 @@ def import_file(
     with IMPORT_LOCK:
         if progress:
             progress("read", 0, 0)
-        result = check_file(con, data, file_name, progress, reading)
-        if result.status == "rejected":
-            if not dry_run:
-                _record_rejection(con, user, claimed_user, file_name, digest, result)
-            return result
+        result, rows = _check_sheets(data, file_name, progress, reading)
         report = result.report
-        assert report is not None  # check_file validates every file it does not reject
+        across = _Across(con, result) if report is not None and not report.errors else None
+        if across is None and report is not None:  # errors in a sheet already: the rest is checked, no load
+            _check_across(result, _stored_keys(con))
+        if result.status == "rejected" and across is None:
+            return _rejected(con, user, claimed_user, file_name, digest, result, dry_run)
+        assert report is not None  # a file that was read
         total = sum(len(sheet.frame) for sheet in report.sheets)
         done = 0
-        if progress:
-            progress("load", 0, total)
+
+        def checked() -> None:
+            """Wait for the checks beside the load; go on (saying so) or reject."""
+            nonlocal across
+            if across is None:
+                return
+            verdict, across = across.verdict(), None
+            if progress:
+                progress("check", rows, rows)
+            if verdict.status == "rejected":
+                raise _Rejected
+            if progress:
+                progress("load", 0, total)
+
         batch_id, stored = None, None
         con.execute("BEGIN TRANSACTION")
         try:
@@ -291,12 +350,18 @@ def import_file(
             sheets: list[dict[str, Any]] = []
             for kind_name in LOAD_ORDER:
                 for sheet in report.frames(kind_name):
-                    counts = _upsert(con, KINDS[kind_name], sheet.frame, batch_id, keep_new=roll_ups and was_fresh)
+                    try:
+                        counts = _upsert(con, KINDS[kind_name], sheet.frame, batch_id, keep_new=roll_ups and was_fresh)
+                    except duckdb.Error:  # e.g. a key the file repeats: the checks say where, if they find it
+                        checked()
+                        raise
+                    checked()  # the first sheet was loaded beside the checks
                     sheets.append({"sheet": sheet.sheet, "kind": kind_name, **counts})
                     done += len(sheet.frame)
                     if progress:
                         progress("load", done, total)
                     _pause("mid_upsert")
+            checked()
             result.sheets = sheets
             changed = sum(s["inserted"] + s["updated"] for s in sheets)
             changed_kinds = {s["kind"] for s in sheets if s["inserted"] + s["updated"]}
@@ -331,9 +396,12 @@ def import_file(
                 con.execute("INSERT INTO batch_claims VALUES ($b, $c)", {"b": batch_id, "c": claimed_user})
             audit.record(con, user, "import", batch_id=batch_id, file=file_name, **counts, **claim)
             # The raw file is kept before the COMMIT: if it cannot be, the import fails and changes nothing.
-            stored = backup.keep_upload(con, batch_id, file_name, data, user, claimed_user)
+            stored = backup.keep_upload(con, batch_id, file_name, data, user, claimed_user, digest)
             _pause("before_commit")
             con.execute("COMMIT")
+        except _Rejected:
+            _rollback(con)
+            return _rejected(con, user, claimed_user, file_name, digest, result, dry_run)
         except BaseException:
             _rollback(con)
             if stored is not None and batch_id is not None:
@@ -363,6 +431,20 @@ def _backup(con: duckdb.DuckDBPyConnection, label: str) -> None:
 
         private(db_file)
     backup.snapshot(con, label)
+
+
+def _rejected(
+    con: duckdb.DuckDBPyConnection,
+    user: str,
+    claimed_user: str | None,
+    file_name: str,
+    digest: str,
+    result: FileResult,
+    dry_run: bool,
+) -> FileResult:
+    if not dry_run:
+        _record_rejection(con, user, claimed_user, file_name, digest, result)
+    return result
 
 
 def _record_rejection(

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from xml.etree.ElementTree import Element, ParseError
 
 import fastexcel
@@ -39,6 +39,8 @@ from etl import guard
 
 if TYPE_CHECKING:  # imported where used: a Reading starts before pandas is imported (≈ 0.3 s), see Reading
     import pandas as pd
+
+T = TypeVar("T")
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -336,6 +338,7 @@ class Reading:
         self._child = _Isolated.start(data) if isolated else None
         self._first: Future[_Passed] = Future()
         self._judged = threading.Event()
+        self._then: tuple[Callable, Future] | None = None
         threading.Thread(target=self._run, name="reading", daemon=False).start()
 
     def _run(self) -> None:
@@ -385,6 +388,29 @@ class Reading:
                 child.cancel()
             raise
         return passed
+
+    def then(self, work: Callable[[list[RawSheet]], T]) -> None:
+        """Read the sheets and run work(sheets) on them in a thread of its own, as soon as they are read: for a
+        caller with other work meanwhile (the command line opens the warehouse while the first file's sheets are
+        checked); read_then(work) waits for both."""
+        done: Future[tuple[list[RawSheet], T]] = Future()
+        self._then = (work, done)
+
+        def run() -> None:
+            try:
+                sheets = self.sheets()
+                done.set_result((sheets, work(sheets)))
+            except BaseException as exc:  # the guard's refusal, or a bug: raised by read_then
+                done.set_exception(exc)
+
+        threading.Thread(target=run, name="reading-then", daemon=True).start()
+
+    def read_then(self, work: Callable[[list[RawSheet]], T]) -> tuple[list[RawSheet], T]:
+        """The sheets, and work(sheets): done by then() when it was handed this work, else here."""
+        if self._then is not None and self._then[0] is work:
+            return self._then[1].result()
+        sheets = self.sheets()
+        return sheets, work(sheets)
 
     def sheets(self) -> list[RawSheet]:
         """Every sheet as text, in the workbook's order. Raises FileRefused (the guard's refusal, or

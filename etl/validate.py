@@ -484,6 +484,13 @@ def _check_references(report: Report, stored_keys: Callable[[str], pd.Series]) -
 
 def validate(raw_sheets: list[RawSheet], stored_keys: Callable[[str], pd.Series]) -> Report:
     """Recognise, parse and check every sheet; `stored_keys(kind)` gives the keys already in the warehouse."""
+    report = check_sheets(raw_sheets)
+    check_across(report, stored_keys)
+    return report
+
+
+def check_sheets(raw_sheets: list[RawSheet]) -> Report:
+    """validate's first half: recognise, parse and check every sheet on its own."""
     report = Report()
     for raw in raw_sheets:
         if raw.cells.empty or raw.cells.isna().all().all():
@@ -496,9 +503,19 @@ def validate(raw_sheets: list[RawSheet], stored_keys: Callable[[str], pd.Series]
         found = _recognise(raw, report)
         if found:
             _check_sheet(raw, *found, report)
+    return report
+
+
+# The kinds whose keys check_across asks `stored_keys` for.
+REFERENCED = sorted({ref.kind for kind in KINDS.values() for ref in kind.references})
+
+
+def check_across(report: Report, stored_keys: Callable[[str], pd.Series]) -> None:
+    """validate's second half, on what check_sheets found: keys repeated within or across sheets, references to
+    keys of the file or the warehouse (`stored_keys(kind)`, asked for the REFERENCED kinds only); then every
+    problem in reading order. It only reads the report's frames: it may run beside a load of them."""
     _check_duplicates(report)
     _check_references(report, stored_keys)
     if not report.sheets and not report.errors:
         report.errors.append(Problem(key="file.no_sheets"))
     report.errors.sort(key=lambda p: (p.sheet, p.row or 0, len(p.column), p.column))
-    return report

@@ -182,6 +182,9 @@ class Spy(read.Reading):
     def __init__(self, data, **options):
         seen.append([sorted(m for m in ("duckdb", "pandas", "pyarrow") if m in sys.modules), options])
         super().__init__(data, **options)
+    def then(self, work):
+        seen.append([work.__name__, "duckdb" in sys.modules])
+        super().then(work)
 read.Reading = Spy
 code = main(["load", {str(roster)!r}, "--db", {str(tmp_path / "w.duckdb")!r}, "--no-progress"])
 print(json.dumps([code, seen]))
@@ -190,5 +193,6 @@ print(json.dumps([code, seen]))
     assert done.returncode == 0, done.stderr
     code, seen = json.loads(done.stdout.splitlines()[-1])
     assert code == 0
-    # one file, started with none of them imported, its largest sheet read by a child beside the guard
-    assert seen == [[[], {"isolated": True}]]
+    # one file, started with none of them imported, its largest sheet read by a child beside the guard; each
+    # sheet's own checks handed to it before DuckDB is imported (they run while the warehouse is opened)
+    assert seen == [[[], {"isolated": True}], ["check_sheets", False]]

@@ -123,3 +123,24 @@ def test_rows_of_bytes_the_reader_does_not_get_are_never_used(monkeypatch):
     assert reading._child is not None and reading._child._status is not None  # cancelled and reaped
     assert calls and all(data is not GOOD and data == GOOD for data in calls)
     assert [s.name for s in got] == ["名册"]
+
+
+def test_work_handed_to_then_runs_once_on_the_sheets_it_read():
+    # the command line hands each sheet's own checks to the first file's Reading (Reading.then), so that they run
+    # while it opens the warehouse; the import asks for them with read_then and gets that very result
+    calls = []
+
+    def work(sheets: list[read.RawSheet]) -> list[str]:
+        calls.append(len(sheets))
+        return [s.name for s in sheets]
+
+    reading = read.Reading(GOOD, isolated=True)
+    reading.then(work)
+    sheets, names = reading.read_then(work)
+    assert names == ["名册"] and [s.name for s in sheets] == names and calls == [1]
+    assert reading.read_then(len)[1] == 1  # other work: done there and then
+    refused = read.Reading(CORNERS, isolated=True)
+    refused.then(work)
+    with pytest.raises(guard.FileRefused) as raised:
+        refused.read_then(work)
+    assert raised.value.key == "file.sheet_too_large" and calls == [1]

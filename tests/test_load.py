@@ -412,3 +412,47 @@ def test_a_warehouse_from_before_the_claims_table_opens_and_imports(tmp_path):
     assert import_file(con, workbook_bytes({"培训场次": SESSIONS}), "b.xlsx", claimed_user="x").status == "loaded"
     assert con.execute("SELECT * FROM batch_claims").fetchall() == [("B00002", "x")]
     con.close()
+
+
+def test_problems_found_beside_the_load_roll_it_back(warehouse):
+    # The checks across sheets (repeated keys, references) run beside the load of the first sheet (etl.load._Across):
+    # a file they reject changes nothing, and says everything, at its cells, as a file rejected before loading.
+    assert load(warehouse, {"社工名册": ROSTER, "培训场次": SESSIONS}).status == "loaded"
+    before = snapshot(warehouse)
+    batches = history(warehouse)
+    stages = []
+    rows = [*ATTENDANCE, ["S01", "000101"], ["S02", "000999"]]  # row 5 repeats row 2; 000999 is nobody
+    result = import_file(
+        warehouse,
+        workbook_bytes({"签到表": rows}),
+        "att.xlsx",
+        user="tester",
+        progress=lambda stage, done, total: stages.append(stage),
+    )
+    assert result.status == "rejected"
+    assert [(e.key, e.row, e.column) for e in result.errors] == [
+        ("cell.duplicate_key", 5, "B"),
+        ("cell.reference", 6, "B"),
+    ]
+    assert snapshot(warehouse) == before
+    assert history(warehouse).equals(batches)
+    assert "load" not in stages and stages[-1] == "check"
+    [rejected] = warehouse.execute("SELECT details FROM audit_log WHERE action = 'import_rejected'").fetchall()
+    assert json.loads(rejected[0])["errors"] == 2
+    # and the same file, corrected, loads
+    assert load(warehouse, {"签到表": ATTENDANCE}).status == "loaded"
+
+
+def test_a_bug_in_the_checks_beside_the_load_is_raised_and_changes_nothing(warehouse, monkeypatch):
+    from etl import load as loader
+
+    assert load(warehouse, {"社工名册": ROSTER, "培训场次": SESSIONS}).status == "loaded"
+    before = snapshot(warehouse)
+
+    def broken(report, stored_keys):
+        raise KeyError("a bug in the checks")
+
+    monkeypatch.setattr(loader, "check_across", broken)
+    with pytest.raises(KeyError, match="a bug in the checks"):
+        load(warehouse, {"签到表": ATTENDANCE})
+    assert snapshot(warehouse) == before

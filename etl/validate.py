@@ -311,14 +311,15 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
 
 
 def _total_rows(data: pd.DataFrame) -> pd.Series:
-    """Rows whose first filled cell says 合计 / 总计 / Total (only rows mentioning such a word are examined)."""
+    """Rows whose first filled cell says 合计 / 总计 / Total (only rows where that cell mentions such a word are
+    examined). The first filled cell of every row at once: the columns coalesced, in the sheet's order."""
     found = pd.Series(False, index=data.index)
-    suspect = np.zeros(len(data), dtype=bool)
-    for letter in data.columns:
-        suspect |= _mentions_total(data[letter])
-    for row in data.index[suspect]:
-        filled = data.loc[row].dropna()
-        found[row] = not filled.empty and values.normalize_one(filled.iloc[0]) in TOTAL_WORDS
+    if data.empty or not len(data.columns):
+        return found
+    cells = [pa.array(data[letter].astype("string[pyarrow]").array) for letter in data.columns]
+    first = pd.Series(pd.arrays.ArrowStringArray(pc.coalesce(*cells) if len(cells) > 1 else cells[0]))
+    for position in np.flatnonzero(_mentions_total(first)):
+        found.iloc[position] = values.normalize_one(first.iloc[position]) in TOTAL_WORDS
     return found
 
 

@@ -103,3 +103,19 @@ def test_total_hint_fast_path_finds_what_the_pattern_finds(ascii_only):
     by_pattern = column.str.contains(validation._TOTAL_HINT, regex=True).fillna(False).to_numpy(dtype=bool)
     assert validation._mentions_total(column).tolist() == by_pattern.tolist()
     assert by_pattern.sum() >= (6 if ascii_only else 11)
+
+
+def test_a_total_row_is_one_whose_first_filled_cell_says_so():
+    # the first filled cell of each row, whichever column it is in; a total word further right is data
+    data = pd.DataFrame(
+        {
+            "A": ["000101", None, "合计", None, None, "备注"],
+            "B": ["张三", "总 计", None, None, "Total", "合计"],
+            "C": ["杨行一村", "10", "3", None, "x", None],
+        },
+        index=[4, 5, 6, 7, 8, 9],
+        dtype=pd.ArrowDtype(pa.string()),
+    )
+    assert validation._total_rows(data).tolist() == [False, True, True, False, True, False]
+    assert not validation._total_rows(data.iloc[:0]).any()
+    assert validation._total_rows(data[["B"]]).tolist() == [False, True, False, False, True, True]

@@ -315,12 +315,15 @@ def import_file(
             progress("read", 0, 0)
         result, rows = _check_sheets(data, file_name, progress, reading)
         report = result.report
-        across = _Across(con, result) if report is not None and not report.errors else None
-        if across is None and report is not None:  # errors in a sheet already: the rest is checked, no load
-            _check_across(result, _stored_keys(con))
-        if result.status == "rejected" and across is None:
+        if report is None:  # refused
             return _rejected(con, user, claimed_user, file_name, digest, result, dry_run)
-        assert report is not None  # a file that was read
+        if report.errors:  # a sheet's own errors: the rest is checked too, and nothing is loaded
+            _check_across(result, _stored_keys(con))
+            if progress:
+                progress("check", rows, rows)
+            return _rejected(con, user, claimed_user, file_name, digest, result, dry_run)
+        # the checks across sheets, beside the load of the first sheet: if they find a problem, it is rolled back
+        across: _Across | None = _Across(con, result)
         total = sum(len(sheet.frame) for sheet in report.sheets)
         done = 0
 
@@ -442,20 +445,10 @@ def _rejected(
     result: FileResult,
     dry_run: bool,
 ) -> FileResult:
-    if not dry_run:
-        _record_rejection(con, user, claimed_user, file_name, digest, result)
-    return result
-
-
-def _record_rejection(
-    con: duckdb.DuckDBPyConnection,
-    user: str,
-    claimed_user: str | None,
-    file_name: str,
-    digest: str,
-    result: FileResult,
-) -> None:
-    """A refused import changes no data, but the attempt is in the audit trail."""
+    """The rejected result. A refused import changes no data, but the attempt is in the audit trail (a dry run's
+    is not)."""
+    if dry_run:
+        return result
     details: dict[str, object] = {"file": file_name, "hash": digest, "errors": len(result.errors)}
     if result.report is None and result.errors:  # refused before reading: say why
         details["reason"] = result.errors[0].key
@@ -464,6 +457,7 @@ def _record_rejection(
     if claimed_user:
         details["claimed_user"] = claimed_user
     audit.record(con, user, "import_rejected", **details)
+    return result
 
 
 def _user() -> str:

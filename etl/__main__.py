@@ -473,29 +473,30 @@ def _rebuild(args) -> int:
 
 
 def _print_result(result, lang: str) -> None:
+    from i18n import t
+
     counts = result.counts
-    line = f"{result.file}: {result.status}"
+    line = f"{result.file}: {t(f'cli.status.{result.status}', lang)}"
     if result.batch_id:
-        line += f" (batch {result.batch_id})"
+        line += t("cli.batch", lang, batch=result.batch_id)
     if result.sheets:
-        line += f" — {counts['inserted']} inserted, {counts['updated']} updated, {counts['unchanged']} unchanged"
+        line += t("cli.counts", lang, **counts)
     print(line)
     for problem in result.errors:
         where = " ".join(
-            p
-            for p in (
-                problem.sheet and f"[{problem.sheet}]",
-                problem.row and f"row {problem.row}",
-                problem.column and f"column {problem.column}",
+            t(key, lang, **{name: value})
+            for key, name, value in (
+                ("cli.sheet", "sheet", problem.sheet),
+                ("cli.row", "row", problem.row),
+                ("cli.column", "column", problem.column),
             )
-            if p
+            if value
         )
-        header = f" {problem.header}" if problem.header else ""
-        value = f" = {problem.value!r}" if problem.value else ""
-        print(f"  error {where}{header}{value}: {problem.message(lang)}")
+        said = [t("cli.error", lang), where, problem.header, f"= {problem.value!r}" if problem.value else ""]
+        print("  " + " ".join(part for part in said if part) + f": {problem.message(lang)}")
     for problem in result.warnings:
-        where = f" [{problem.sheet}]" if problem.sheet else ""
-        print(f"  warning{where}: {problem.message(lang)}")
+        where = f" {t('cli.sheet', lang, sheet=problem.sheet)}" if problem.sheet else ""
+        print(f"  {t('cli.warning', lang)}{where}: {problem.message(lang)}")
 
 
 def _load(args) -> int:
@@ -593,20 +594,25 @@ def _history(args) -> int:
 
 def _undo(args) -> int:
     from etl import db
+    from etl.kinds import KINDS
     from etl.load import UndoRefused, undo
+    from i18n import t
 
     con = db.connect(args.db, wait=db.lock_wait())
     try:
         effects = undo(con, args.batch_id)
     except UndoRefused as exc:
-        print(f"refused: {exc.message(args.lang)}", file=sys.stderr)
+        print(t("cli.refused", args.lang, message=exc.message(args.lang)), file=sys.stderr)
         return EXIT_REFUSED
     finally:
         con.close()
-    summary = ", ".join(f"{k}: {v['removed']} removed, {v['restored']} restored" for k, v in effects.items())
-    print(f"undid {args.batch_id}" + (f" — {summary}" if summary else ""))
+    name = (lambda k: KINDS[k].zh) if args.lang == "zh" else (lambda k: k)
+    summary = ("，" if args.lang == "zh" else ", ").join(
+        t("cli.undid.kind", args.lang, kind=name(k), **v) for k, v in effects.items()
+    )
+    print(t("cli.undid", args.lang, batch=args.batch_id) + (f" — {summary}" if summary else ""))
     for problem in effects.warnings:
-        print(f"  warning: {problem.message(args.lang)}")
+        print(f"  {t('cli.warning', args.lang)}: {problem.message(args.lang)}")
     return EXIT_OK
 
 

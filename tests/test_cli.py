@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -133,7 +134,7 @@ def test_rejected_loads_and_refused_undos_are_audited_and_refusals_speak_chinese
     assert cli("load", str(write(tmp_path / "b.xlsx", {"培训场次": SESSIONS})), db=db).returncode == 0
     refused = cli("undo", "B00001", "--lang", "zh", db=db)
     assert refused.returncode == 1
-    assert refused.stderr.strip() == "refused: " + t("undo.refused.not_latest", "zh", latest="B00002")
+    assert refused.stderr.strip() == "未执行：" + t("undo.refused.not_latest", "zh", latest="B00002")
     english = cli("undo", "B00001", db=db)
     assert english.stderr.strip() == "refused: " + t("undo.refused.not_latest", "en", latest="B00002")
     con = duckdb.connect(str(db))
@@ -196,3 +197,20 @@ print(json.dumps([code, seen]))
     # one file, started with none of them imported, its largest sheet read by a child beside the guard; each
     # sheet's own checks handed to it before DuckDB is imported (they run while the warehouse is opened)
     assert seen == [[[], {"isolated": True}], ["check_sheets", False]]
+
+
+def test_load_and_undo_speak_chinese_with_lang_zh(tmp_path):
+    # the framing of each line (status, batch, counts, where a problem is), not only the problems' messages
+    db = tmp_path / "w.duckdb"
+    roster = write(tmp_path / "roster.xlsx", {"社工名册": ROSTER})
+    bad = write(tmp_path / "bad.xlsx", {"社工名册": [ROSTER[0], ["000104", "赵六", "富杨苑", "社工", "明年", "是"]]})
+    loaded = cli("load", str(roster), str(bad), "--lang", "zh", db=db)
+    assert loaded.returncode == 1, loaded.stderr
+    lines = loaded.stdout.splitlines()
+    assert lines[0] == "roster.xlsx: 已导入（批次 B00001） — 新增 3 行，更新 0 行，未变 0 行"
+    assert lines[1] == "bad.xlsx: 未导入（有错误）"
+    assert lines[2].startswith("  错误 【社工名册】 第 2 行 E 列 入职日期 = '明年': ")
+    undone = cli("undo", "B00001", "--lang", "zh", db=db)
+    assert undone.stdout.strip() == "已撤销 B00001 — 社工名册：删除 3 行，恢复 0 行", undone.stderr
+    english = re.compile(r"\b(?:loaded|rejected|inserted|updated|unchanged|batch|error|row|column|undid|removed)\b")
+    assert not english.search(loaded.stdout + undone.stdout)

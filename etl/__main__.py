@@ -682,6 +682,9 @@ def main(argv: list[str] | None = None) -> int:
 
         print(write_template(args.out, args.lang))
         return EXIT_OK
+    except BrokenPipeError:  # the reader of the output left (`history | head`): nothing to say to anyone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's flush must not fail again
+        return EXIT_OK
     except Exception as exc:
         said = _said(exc)
         if not said:

@@ -214,3 +214,16 @@ def test_load_and_undo_speak_chinese_with_lang_zh(tmp_path):
     assert undone.stdout.strip() == "已撤销 B00001 — 社工名册：删除 3 行，恢复 0 行", undone.stderr
     english = re.compile(r"\b(?:loaded|rejected|inserted|updated|unchanged|batch|error|row|column|undid|removed)\b")
     assert not english.search(loaded.stdout + undone.stdout)
+
+
+def test_output_cut_short_by_its_reader_is_not_an_error(tmp_path, monkeypatch, capsys):
+    # `python -m etl history | head -1`: the reader closes the pipe early; nothing is said about it
+    db = tmp_path / "w.duckdb"
+    assert main(["load", str(write(tmp_path / "r.xlsx", {"社工名册": ROSTER})), "--db", str(db)]) == 0
+    capsys.readouterr()
+    reader, writer = os.pipe()
+    os.close(reader)
+    with open(writer, "w", buffering=1) as closed:  # line-buffered: the first line meets the closed pipe
+        monkeypatch.setattr(sys, "stdout", closed)
+        assert main(["history", "--db", str(db)]) == 0
+    assert capsys.readouterr().err == ""

@@ -110,12 +110,17 @@ def _small_part(archive: zipfile.ZipFile, name: str) -> Element:
 
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> path of its XML part inside the package."""
+    """Worksheet name -> path of its XML part inside the package. Chart sheets (a tab holding only a chart) are left
+    out: they have no cells, and fastexcel, asked for one, says so on stderr."""
     workbook = _small_part(archive, "xl/workbook.xml")
     rels = _small_part(archive, "xl/_rels/workbook.xml.rels")
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG}Relationship")}
+    relations = list(rels.iter(f"{_NS_PKG}Relationship"))
+    targets = {r.get("Id"): r.get("Target", "") for r in relations}
+    charts = {r.get("Id") for r in relations if r.get("Type", "").endswith("/chartsheet")}
     parts = {}
     for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
+        if sheet.get(f"{_NS_REL}id") in charts:
+            continue
         target = targets.get(sheet.get(f"{_NS_REL}id"), "")
         path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
         parts[sheet.get("name", "")] = path
@@ -417,8 +422,8 @@ class Reading:
         UnreadableWorkbook when the libraries cannot make sense of the file); any other exception is a bug."""
         passed = self._first.result()
         try:
-            alone = passed.order == [passed.largest]  # no other sheet: no second reader
-            rest = [] if alone else _load_sheets(passed.data, exclude=passed.largest)
+            others = [name for name in passed.order if name != passed.largest]
+            rest = _load_sheets(passed.data, others) if others else []  # no other sheet: no second reader
         except BaseException:
             passed.cancel()
             raise
@@ -489,14 +494,12 @@ def _show_errors(sheet: RawSheet) -> None:
     sheet.cells = cells[order]
 
 
-def _load_sheets(data: bytes, only: list[str] | None = None, exclude: str | None = None) -> list[RawSheet]:
-    """The sheets named in `only` (default: all but `exclude`), read by a reader of their own."""
+def _load_sheets(data: bytes, names: list[str]) -> list[RawSheet]:
+    """The sheets named, read by a reader of their own."""
     with _damaged_if(*_FASTEXCEL_ERRORS):
         reader = fastexcel.read_excel(data)
     sheets = []
-    for name in only if only is not None else reader.sheet_names:
-        if name == exclude:
-            continue
+    for name in names:
         with _damaged_if(*_FASTEXCEL_ERRORS):
             sheet = _load_sheet(reader, name)
             table = sheet.to_arrow()

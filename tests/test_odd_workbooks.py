@@ -200,3 +200,29 @@ def test_package_with_non_standard_part_names_imports(warehouse):
     result = import_file(warehouse, odd, "renamed.xlsx")
     assert result.status == "loaded", [e.message("en") for e in result.errors]
     assert _rows_loaded(warehouse) == ROSTER_ROWS
+
+
+def test_a_chart_sheet_is_passed_over_quietly(warehouse, capfd):
+    # a tab holding only a chart (Excel's "move chart to a new sheet"): no cells to read, and nothing said about it
+    # on the terminal (fastexcel, asked to read one, writes "'chartsheet' not a valid worksheet" to stderr)
+    from openpyxl.chart import BarChart, Reference
+
+    from etl.read import Reading
+
+    wb = openpyxl.Workbook()
+    roster = wb.active
+    roster.title = "社工名册"
+    for row in ROSTER:
+        roster.append(row)
+    chart = BarChart()
+    chart.add_data(Reference(roster, min_col=1, min_row=1, max_row=len(ROSTER)))
+    wb.create_chartsheet("图表", 0).add_chart(chart)  # the first tab, before the data
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    data = buffer.getvalue()
+    capfd.readouterr()
+    for isolated in (False, True):
+        assert [s.name for s in Reading(data, isolated=isolated).sheets()] == ["社工名册"]
+    result = import_file(warehouse, data, "chart.xlsx")
+    assert result.status == "loaded" and result.counts["inserted"] == len(ROSTER) - 1
+    assert capfd.readouterr().err == ""

@@ -42,8 +42,16 @@ if TYPE_CHECKING:  # imported where used: a Reading starts before pandas is impo
 
 T = TypeVar("T")
 
-_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+# The workbook part's namespaces, as Excel writes them by default (Transitional) and when saved as "Strict Open XML
+# Spreadsheet"; the package's own relationships (_NS_PKG) are the same in both.
+_NS_MAIN = (
+    "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}",
+    "{http://purl.oclc.org/ooxml/spreadsheetml/main}",
+)
+_NS_REL = (
+    "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}",
+    "{http://purl.oclc.org/ooxml/officeDocument/relationships}",
+)
 _NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
@@ -118,10 +126,11 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     targets = {r.get("Id"): r.get("Target", "") for r in relations}
     charts = {r.get("Id") for r in relations if r.get("Type", "").endswith("/chartsheet")}
     parts = {}
-    for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
-        if sheet.get(f"{_NS_REL}id") in charts:
+    for sheet in (sheet for main in _NS_MAIN for sheet in workbook.iter(f"{main}sheet")):
+        rid = next((sheet.get(f"{rel}id") for rel in _NS_REL if sheet.get(f"{rel}id") is not None), None)
+        if rid in charts:
             continue
-        target = targets.get(sheet.get(f"{_NS_REL}id"), "")
+        target = targets.get(rid, "")
         path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
         parts[sheet.get("name", "")] = path
     return parts

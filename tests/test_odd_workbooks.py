@@ -10,7 +10,7 @@ import zipfile
 import openpyxl
 import xlsxwriter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
-from workbooks import ROSTER, SHEET_PART, repack, workbook_bytes
+from workbooks import ROSTER, SHEET_PART, repack, sheet_xml, workbook_bytes
 
 from etl.load import import_file
 
@@ -226,3 +226,39 @@ def test_a_chart_sheet_is_passed_over_quietly(warehouse, capfd):
     result = import_file(warehouse, data, "chart.xlsx")
     assert result.status == "loaded" and result.counts["inserted"] == len(ROSTER) - 1
     assert capfd.readouterr().err == ""
+
+
+def strict(data: bytes) -> bytes:
+    """The package as Excel saves it with "Strict Open XML Spreadsheet": other namespaces for the workbook's parts."""
+    renamed = {
+        b"http://schemas.openxmlformats.org/spreadsheetml/2006/main": b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships": (
+            b"http://purl.oclc.org/ooxml/officeDocument/relationships"
+        ),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            for old, new in renamed.items():
+                body = body.replace(old, new)
+            target.writestr(info.filename, body)
+    return out.getvalue()
+
+
+def test_a_strict_open_xml_workbook_loads_like_any_other(warehouse):
+    # Strict saves dates as ISO text (t="d"); before, no sheet of such a file was found ("no recognisable sheet")
+    cell = '<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+    header = "".join(cell.format(ref=f"{c}1", text=h) for c, h in zip("ABCDEF", ROSTER[0], strict=True))
+    values = ["000104", "赵六", "富杨苑", "社工"]
+    row = "".join(cell.format(ref=f"{c}2", text=v) for c, v in zip("ABCD", values, strict=True))
+    row += '<c r="E2" t="d"><v>2020-05-06T00:00:00</v></c>' + cell.format(ref="F2", text="是")
+    xml = sheet_xml(f'<row r="1">{header}</row><row r="2">{row}</row>')
+    data = strict(repack(workbook_bytes({"社工名册": ROSTER[:1]}), replace={SHEET_PART: xml}))
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        assert b"purl.oclc.org" in package.read("xl/workbook.xml")
+    result = import_file(warehouse, data, "strict.xlsx")
+    assert (result.status, result.counts["inserted"]) == ("loaded", 1), [e.message("en") for e in result.errors]
+    assert warehouse.execute("SELECT worker_id, joined_date FROM workers").fetchall() == [
+        ("000104", dt.date(2020, 5, 6))
+    ]

@@ -468,19 +468,32 @@ def _check_references(report: Report, stored_keys: Callable[[str], pd.Series]) -
                 ids = result.frame[ref.column]
                 missing = ids.notna().to_numpy() & ~values.isin(ids, known_keys)
                 letter, header = result.columns[ref.column]
+                same_number = _by_number(known_keys) if missing.any() else {}
                 for _, item in result.frame.loc[missing, ["_row", ref.column]].iterrows():
+                    typed = str(item[ref.column])
+                    stored = same_number.get(typed.lstrip("0")) if typed.isascii() and typed.isdigit() else None
+                    params: dict = {"target": _both(target)}
+                    if stored is not None and stored != typed:  # 101 for 000101, or the other way round
+                        params |= {"typed": typed, "stored": stored}
                     report.errors.append(
                         Problem(
-                            key="cell.reference",
-                            params={"target": _both(target)},
+                            key="cell.reference_zeros" if "stored" in params else "cell.reference",
+                            params=params,
                             sheet=result.sheet,
                             row=int(item["_row"]),
                             column=letter,
                             header=header,
                             field=ref.column,
-                            value=str(item[ref.column]),
+                            value=typed,
                         )
                     )
+
+
+def _by_number(keys: pd.Series) -> dict[str, str]:
+    """Known all-digit keys by the number they read as, leading zeros dropped ("101" -> "000101"): an ID typed into a
+    cell formatted as a number loses them, the commonest reason an ID "does not exist"."""
+    digits = [key for key in keys.dropna().astype(str).unique() if key.isascii() and key.isdigit()]
+    return {key.lstrip("0"): key for key in digits if key.lstrip("0")}
 
 
 def validate(raw_sheets: list[RawSheet], stored_keys: Callable[[str], pd.Series]) -> Report:

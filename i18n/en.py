@@ -56,6 +56,7 @@ TEXT: dict[str, str] = {
     "cell.min_exclusive": "Must be greater than {min}.",
     "cell.max": "Must be at most {max}.",
     "cell.duplicate_key": "This {key} appears again; it was first given in row {first_row}. Keep one row per {key}.",
+    "cell.reference_zeros": "No {target} has the ID {typed}, but {stored} does: they differ only by leading zeros, most likely because an ID column is formatted as a number and Excel dropped them. Format the ID columns as text and type each ID the same way everywhere.",
     "cell.reference": "No {target} with this ID exists, neither in this file nor in the warehouse. Add it to the {target} sheet first, or correct the ID.",
     "cell.completed_needs_date": "A completed project needs its completion date. Fill in the completion date, or change the status.",
     "cell.completed_before_start": "The completion date is before the start date. Correct one of the two dates.",

@@ -456,3 +456,21 @@ def test_a_bug_in_the_checks_beside_the_load_is_raised_and_changes_nothing(wareh
     with pytest.raises(KeyError, match="a bug in the checks"):
         load(warehouse, {"签到表": ATTENDANCE})
     assert snapshot(warehouse) == before
+
+
+def test_an_id_that_lost_its_leading_zeros_says_so(warehouse):
+    # 101 typed (or kept by a cell formatted as a number) where the roster says 000101: the commonest "unknown ID"
+    assert load(warehouse, {"社工名册": ROSTER, "培训场次": SESSIONS}).status == "loaded"
+    rows = [ATTENDANCE[0], ["S01", 101], ["S01", "0102"], ["S02", 999]]
+    result = load(warehouse, {"签到表": rows})
+    assert [(e.key, e.row, e.value) for e in result.errors] == [
+        ("cell.reference_zeros", 2, "101"),
+        ("cell.reference_zeros", 3, "0102"),
+        ("cell.reference", 4, "999"),
+    ]
+    assert "000101" in result.errors[0].message("zh") and "开头的 0" in result.errors[0].message("zh")
+    assert "000102" in result.errors[1].message("en") and "leading zeros" in result.errors[1].message("en")
+    # the other way round: a roster whose IDs lost their zeros, an attendance sheet typed with them
+    assert load(warehouse, {"社工名册": [ROSTER[0], [7, "周七", "富杨苑", "社工", "2020-01-01", "是"]]}).status == "loaded"
+    [error] = load(warehouse, {"签到表": [ATTENDANCE[0], ["S01", "000007"]]}).errors
+    assert (error.key, error.params["stored"]) == ("cell.reference_zeros", "7")

@@ -471,6 +471,8 @@ def test_an_id_that_lost_its_leading_zeros_says_so(warehouse):
     assert "000101" in result.errors[0].message("zh") and "开头的 0" in result.errors[0].message("zh")
     assert "000102" in result.errors[1].message("en") and "leading zeros" in result.errors[1].message("en")
     # the other way round: a roster whose IDs lost their zeros, an attendance sheet typed with them
-    assert load(warehouse, {"社工名册": [ROSTER[0], [7, "周七", "富杨苑", "社工", "2020-01-01", "是"]]}).status == "loaded"
+    assert (
+        load(warehouse, {"社工名册": [ROSTER[0], [7, "周七", "富杨苑", "社工", "2020-01-01", "是"]]}).status == "loaded"
+    )
     [error] = load(warehouse, {"签到表": [ATTENDANCE[0], ["S01", "000007"]]}).errors
     assert (error.key, error.params["stored"]) == ("cell.reference_zeros", "7")

@@ -21,7 +21,7 @@ from etl import audit, backup, derived, guard
 from etl.checks import totals
 from etl.kinds import KINDS, LOAD_ORDER, Kind
 from etl.read import Reading
-from etl.validate import REFERENCED, Problem, Report, check_across, check_sheets
+from etl.validate import STORED, Problem, Report, check_across, check_sheets
 from i18n import t
 
 # One import at a time per process: the app's sessions share a connection.
@@ -194,7 +194,7 @@ class _Across:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
         keys = _stored_keys(con)
-        stored = {kind: keys(kind) for kind in REFERENCED}
+        stored = {kind: keys(kind) for kind in STORED}
         self._done: Future[FileResult] = Future()
         self.result = result
         threading.Thread(target=self._run, args=(stored,), name="checks", daemon=True).start()

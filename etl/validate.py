@@ -489,6 +489,45 @@ def _check_references(report: Report, stored_keys: Callable[[str], pd.Series]) -
                     )
 
 
+def _check_key_zeros(report: Report, stored_keys: Callable[[str], pd.Series]) -> None:
+    """An incoming ID that differs from a stored one, or from another row's, only by leading zeros (101 and 000101):
+    loaded, it would be a second record of the same person or project, and every count would include both."""
+    for name in ID_KEYED:
+        results = report.frames(name)
+        if not results:
+            continue
+        kind = KINDS[name]
+        key = kind.key[0]
+        stored = set(stored_keys(name).dropna().astype(str))
+        first = {number: (text, "", 0) for number, text in _by_number(pd.Series(sorted(stored))).items()}
+        for result in results:
+            ids = result.frame[key]
+            digits = ids.str.fullmatch(r"[0-9]+").fillna(False).to_numpy(dtype=bool)
+            letter, header = result.columns[key]
+            for row, typed in zip(result.frame["_row"][digits], ids[digits], strict=True):
+                number = typed.lstrip("0")
+                if typed in stored or not number:  # the stored record itself (an update), or all zeros
+                    continue
+                text, sheet, first_row = first.setdefault(number, (typed, result.sheet, int(row)))
+                if text == typed:  # the first of its number, or a repeat (the duplicate check's business)
+                    continue
+                params: dict = {"typed": typed, "stored": text, "target": _both(kind)}
+                if first_row:
+                    params["first_row"] = first_row if sheet == result.sheet else f"{first_row} ({sheet})"
+                report.errors.append(
+                    Problem(
+                        key="cell.key_zeros_row" if first_row else "cell.key_zeros",
+                        params=params,
+                        sheet=result.sheet,
+                        row=int(row),
+                        column=letter,
+                        header=header,
+                        field=key,
+                        value=typed,
+                    )
+                )
+
+
 def _by_number(keys: pd.Series) -> dict[str, str]:
     """Known all-digit keys by the number they read as, leading zeros dropped ("101" -> "000101"): an ID typed into a
     cell formatted as a number loses them, the commonest reason an ID "does not exist"."""
@@ -520,16 +559,20 @@ def check_sheets(raw_sheets: list[RawSheet]) -> Report:
     return report
 
 
+# The kinds identified by one ID column, whose IDs are checked against each other for lost leading zeros.
+ID_KEYED = [kind.name for kind in KINDS.values() if len(kind.key) == 1 and kind.column(kind.key[0]).type == "id"]
 # The kinds whose keys check_across asks `stored_keys` for.
-REFERENCED = sorted({ref.kind for kind in KINDS.values() for ref in kind.references})
+STORED = sorted({ref.kind for kind in KINDS.values() for ref in kind.references} | set(ID_KEYED))
 
 
 def check_across(report: Report, stored_keys: Callable[[str], pd.Series]) -> None:
     """validate's second half, on what check_sheets found: keys repeated within or across sheets, references to
-    keys of the file or the warehouse (`stored_keys(kind)`, asked for the REFERENCED kinds only); then every
-    problem in reading order. It only reads the report's frames: it may run beside a load of them."""
+    keys of the file or the warehouse (`stored_keys(kind)`, asked for the STORED kinds only), IDs that differ from
+    others only by leading zeros; then every problem in reading order. It only reads the report's frames: it may
+    run beside a load of them."""
     _check_duplicates(report)
     _check_references(report, stored_keys)
+    _check_key_zeros(report, stored_keys)
     if not report.sheets and not report.errors:
         report.errors.append(Problem(key="file.no_sheets"))
     report.errors.sort(key=lambda p: (p.sheet, p.row or 0, len(p.column), p.column))

@@ -57,6 +57,8 @@ TEXT: dict[str, str] = {
     "cell.max": "Must be at most {max}.",
     "cell.duplicate_key": "This {key} appears again; it was first given in row {first_row}. Keep one row per {key}.",
     "cell.reference_zeros": "No {target} has the ID {typed}, but {stored} does: they differ only by leading zeros, most likely because an ID column is formatted as a number and Excel dropped them. Format the ID columns as text and type each ID the same way everywhere.",
+    "cell.key_zeros": "The ID {typed} differs from {stored}, already in the warehouse, only by leading zeros: loaded, it would be a second {target} record. An ID column formatted as a number loses its zeros in Excel: format it as text and type the ID as it is stored.",
+    "cell.key_zeros_row": "The ID {typed} differs from {stored} in row {first_row} only by leading zeros: they would be two different {target} records. An ID column formatted as a number loses its zeros in Excel: format it as text and type each ID the same way.",
     "cell.reference": "No {target} with this ID exists, neither in this file nor in the warehouse. Add it to the {target} sheet first, or correct the ID.",
     "cell.completed_needs_date": "A completed project needs its completion date. Fill in the completion date, or change the status.",
     "cell.completed_before_start": "The completion date is before the start date. Correct one of the two dates.",

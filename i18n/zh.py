@@ -54,6 +54,8 @@ TEXT: dict[str, str] = {
     "cell.max": "不能大于 {max}。",
     "cell.duplicate_key": "此{key}重复出现，首次出现在第 {first_row} 行。每个{key}只保留一行。",
     "cell.reference_zeros": "没有编号为 {typed} 的{target}，但有 {stored}：两者只差开头的 0，多半是某一列编号被设成了数字格式，Excel 去掉了开头的 0。请把编号列设为文本格式，各表按同一写法输入编号。",
+    "cell.key_zeros": "编号 {typed} 与数据仓库中已有的 {stored} 只差开头的 0，导入后会多出一条{target}记录。多半是编号列被设成了数字格式，Excel 去掉了开头的 0：请把编号列设为文本格式，按已有的写法输入编号。",
+    "cell.key_zeros_row": "编号 {typed} 与第 {first_row} 行的 {stored} 只差开头的 0，会被当成两条不同的{target}记录。多半是编号列被设成了数字格式，Excel 去掉了开头的 0：请把编号列设为文本格式，各行按同一写法输入编号。",
     "cell.reference": "本文件和数据仓库中都没有此编号的{target}。请先在{target}表中添加，或更正编号。",
     "cell.completed_needs_date": "已完成的项目需要填写完成日期。请填写完成日期，或修改状态。",
     "cell.completed_before_start": "完成日期早于开始日期。请更正其中一个日期。",

@@ -476,3 +476,35 @@ def test_an_id_that_lost_its_leading_zeros_says_so(warehouse):
     )
     [error] = load(warehouse, {"签到表": [ATTENDANCE[0], ["S01", "000007"]]}).errors
     assert (error.key, error.params["stored"]) == ("cell.reference_zeros", "7")
+
+
+def test_a_key_that_differs_from_another_only_by_leading_zeros_is_refused(warehouse):
+    # loaded, 101 beside 000101 would be the same person twice, and every count would include both
+    assert load(warehouse, {"社工名册": ROSTER}).status == "loaded"
+    before = snapshot(warehouse)
+    again = [
+        ROSTER[0],
+        [101, "张三", "杨行一村", "书记", "2015-03-01", "是"],
+        ["000104", "赵六", "富杨苑", "社工", "2020-1-1", "是"],
+    ]
+    result = load(warehouse, {"社工名册": again})
+    assert [(e.key, e.row, e.column, e.value) for e in result.errors] == [("cell.key_zeros", 2, "A", "101")]
+    assert "000101" in result.errors[0].message("zh") and "数字格式" in result.errors[0].message("zh")
+    assert snapshot(warehouse) == before
+    # within one file: the second spelling is the one refused, and the first is named
+    twice = [
+        ROSTER[0],
+        ["7", "周七", "富杨苑", "社工", "2020-1-1", "是"],
+        ["0007", "周七", "富杨苑", "社工", "2020-1-1", "是"],
+    ]
+    [error] = load(warehouse, {"社工名册": twice}).errors
+    assert (error.key, error.row, error.params["first_row"], error.params["stored"]) == (
+        "cell.key_zeros_row",
+        3,
+        2,
+        "7",
+    )
+    # the stored spelling itself, other IDs and IDs with letters are not concerned
+    assert load(warehouse, {"社工名册": ROSTER}).status == "unchanged"
+    projects = [PROJECTS[0], ["P1", *PROJECTS[1][1:]], ["P001", *PROJECTS[1][1:]]]
+    assert not [e for e in load(warehouse, {"项目": projects}).errors if e.key.startswith("cell.key_zeros")]

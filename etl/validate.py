@@ -491,41 +491,60 @@ def _check_references(report: Report, stored_keys: Callable[[str], pd.Series]) -
 
 def _check_key_zeros(report: Report, stored_keys: Callable[[str], pd.Series]) -> None:
     """An incoming ID that differs from a stored one, or from another row's, only by leading zeros (101 and 000101):
-    loaded, it would be a second record of the same person or project, and every count would include both."""
+    loaded, it would be a second record of the same person or project, and every count would include both. Found
+    set-wise; rows are visited only for the IDs in error."""
     for name in ID_KEYED:
         results = report.frames(name)
         if not results:
             continue
         kind = KINDS[name]
         key = kind.key[0]
-        stored = set(stored_keys(name).dropna().astype(str))
-        first = {number: (text, "", 0) for number, text in _by_number(pd.Series(sorted(stored))).items()}
-        for result in results:
-            ids = result.frame[key]
-            digits = ids.str.fullmatch(r"[0-9]+").fillna(False).to_numpy(dtype=bool)
-            letter, header = result.columns[key]
-            for row, typed in zip(result.frame["_row"][digits], ids[digits], strict=True):
-                number = typed.lstrip("0")
-                if typed in stored or not number:  # the stored record itself (an update), or all zeros
-                    continue
-                text, sheet, first_row = first.setdefault(number, (typed, result.sheet, int(row)))
-                if text == typed:  # the first of its number, or a repeat (the duplicate check's business)
-                    continue
-                params: dict = {"typed": typed, "stored": text, "target": _both(kind)}
-                if first_row:
-                    params["first_row"] = first_row if sheet == result.sheet else f"{first_row} ({sheet})"
-                report.errors.append(
-                    Problem(
-                        key="cell.key_zeros_row" if first_row else "cell.key_zeros",
-                        params=params,
-                        sheet=result.sheet,
-                        row=int(row),
-                        column=letter,
-                        header=header,
-                        field=key,
-                        value=typed,
-                    )
+        incoming = pd.concat(
+            [
+                pd.DataFrame(
+                    {"typed": r.frame[key].astype("string"), "row": r.frame["_row"], "sheet": r.sheet, "at": i}
                 )
+                for i, r in enumerate(results)
+            ],
+            ignore_index=True,
+        )
+        incoming = incoming[incoming["typed"].str.fullmatch(r"[0-9]+").fillna(False).to_numpy(dtype=bool)]
+        incoming = incoming.assign(number=incoming["typed"].str.lstrip("0"))
+        incoming = incoming[(incoming["number"] != "").to_numpy(dtype=bool)]
+        if incoming.empty:
+            continue
+        stored = stored_keys(name).dropna().astype("string")
+        new = incoming[~values.isin(incoming["typed"], stored)]  # a stored ID itself is an update
+        if new.empty:
+            continue
+        by_number = _by_number(stored)
+        in_warehouse = new["number"].isin(list(by_number)).to_numpy(dtype=bool)
+        first = new.groupby("number", sort=False).head(1).set_index("number")
+        in_file = ~in_warehouse & (new["typed"] != new["number"].map(first["typed"])).to_numpy(dtype=bool)
+        for item, warehouse in [(item, True) for _, item in new[in_warehouse].iterrows()] + [
+            (item, False) for _, item in new[in_file].iterrows()
+        ]:
+            params: dict = {"typed": item["typed"], "target": _both(kind)}
+            if warehouse:
+                params["stored"] = by_number[item["number"]]
+            else:
+                origin = first.loc[item["number"]]
+                params["stored"] = origin["typed"]
+                same = origin["sheet"] == item["sheet"]
+                params["first_row"] = int(origin["row"]) if same else f"{int(origin['row'])} ({origin['sheet']})"
+            letter, header = results[int(item["at"])].columns[key]
+            report.errors.append(
+                Problem(
+                    key="cell.key_zeros" if warehouse else "cell.key_zeros_row",
+                    params=params,
+                    sheet=item["sheet"],
+                    row=int(item["row"]),
+                    column=letter,
+                    header=header,
+                    field=key,
+                    value=str(item["typed"]),
+                )
+            )
 
 
 def _by_number(keys: pd.Series) -> dict[str, str]:

@@ -337,12 +337,14 @@ class _Passed:
 class Reading:
     """A file's guard check, then the read of its largest sheet, started at once in a thread of its own.
 
-    The reader never sees bytes that etl.guard.check has not passed: a file of 9 KB with cells at A1 and
-    XFD1048576 makes it allocate 512 GB, which aborts the process. The check and the read run in one thread,
+    The reader in this process never sees bytes that etl.guard.check has not passed: a file of 9 KB with cells at
+    A1 and XFD1048576 makes it allocate 512 GB, which aborts the process. The check and the read run in one thread,
     one after the other; fastexcel and zlib release the GIL, so a caller can import pandas and DuckDB and open
-    the warehouse meanwhile (the command line's `load` starts its first file so). The formula/error scan rides on
-    the guard's pass (one inflation of the sheets), or, for a package the reader gets renamed, runs beside the
-    read; the other sheets are read by sheets().
+    the warehouse meanwhile. With `isolated` (the command line's first file) the largest sheet is read by a
+    memory-capped child process beside the check instead (_Isolated), its rows taken once the check has passed.
+    The formula/error scan rides on the guard's pass (one inflation of the sheets), or, for a package the reader
+    gets renamed, runs beside the read; the other sheets are read by sheets(); then() hands the sheets to work
+    that can begin as soon as they are read.
     """
 
     def __init__(self, data: bytes, *, isolated: bool = False) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -182,12 +183,9 @@ def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Publis
             "WHERE status = 'loaded'"
         ).fetchall()[0]
         version = _next_version(con)
-        target = version_file(db_file, version)
-        backup.private_dir(target.parent)
-        partial = target.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
         now = datetime.now().replace(microsecond=0)
-        try:
+
+        def write(partial: Path) -> None:
             con.execute("ATTACH $path AS publish_target", {"path": str(partial)})
             try:
                 con.execute(f"COPY FROM DATABASE {backup.quote(backup._name(con))} TO publish_target")
@@ -196,18 +194,47 @@ def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Publis
                 _stamp(con, "publish_target.publication", version, now, user, seq, note)
             finally:
                 con.execute("DETACH publish_target")
-            backup.private_file(partial)
-            load._pause("publish_copied")  # test hook: the copy is written, not yet the version
-            os.replace(partial, target)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            Path(f"{partial}.wal").unlink(missing_ok=True)
-            raise
-        _record(con, target, version, now, user, seq, batches, note)
-        load._pause("publish_recorded")  # test hook: recorded, the pointer not yet moved
-        _point(db_file, version)  # from here on, readers see the new version
+
+        target = _install(con, db_file, version, write, now, user, seq, batches, note, test_hooks=True)
     _prune(db_file)
     return Published(version, target, list(batches))
+
+
+def _install(
+    con: duckdb.DuckDBPyConnection,
+    db_file: Path,
+    version: str,
+    write: Callable[[Path], None],
+    at: datetime,
+    user: str,
+    seq: int,
+    batches: list[str],
+    note: str,
+    *,
+    test_hooks: bool = False,
+) -> Path:
+    """Make `version` current: its file written by write(partial) beside its place, owner-only, renamed into place
+    (a failure before leaves no file behind), recorded (_record: a failure there removes it), then pointed at.
+    `test_hooks`: publish's pauses, where the tests kill it."""
+    target = version_file(db_file, version)
+    backup.private_dir(target.parent)
+    partial = target.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        write(partial)
+        backup.private_file(partial)
+        if test_hooks:
+            load._pause("publish_copied")  # the copy is written, not yet the version
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        Path(f"{partial}.wal").unlink(missing_ok=True)
+        raise
+    _record(con, target, version, at, user, seq, batches, note)
+    if test_hooks:
+        load._pause("publish_recorded")  # recorded, the pointer not yet moved
+    _point(db_file, version)  # from here on, readers see the new version
+    return target
 
 
 def _prune(db_file: Path) -> None:
@@ -290,9 +317,8 @@ def upgrade_current(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str |
             "SELECT batch_seq, coalesce(batches, []) FROM published_versions WHERE version = $v", {"v": now}
         ).fetchall()[0]
         version, at, note = _next_version(con), datetime.now().replace(microsecond=0), f"upgrade of {now}"
-        target = version_file(db_file, version)
-        partial = target.with_suffix(".partial")
-        try:
+
+        def write(partial: Path) -> None:
             shutil.copyfile(version_file(db_file, now), partial)
             copy = duckdb.connect(str(partial))
             try:
@@ -302,13 +328,7 @@ def upgrade_current(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str |
                 copy.execute("CHECKPOINT")
             finally:
                 copy.close()
-            backup.private_file(partial)
-            os.replace(partial, target)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            Path(f"{partial}.wal").unlink(missing_ok=True)
-            raise
-        _record(con, target, version, at, user, seq, batches, note)
-        _point(db_file, version)
+
+        _install(con, db_file, version, write, at, user, seq, batches, note)
     _prune(db_file)
     return version

@@ -11,7 +11,6 @@ import zipfile
 
 import duckdb
 import pytest
-import streamlit as st
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 from visitors import ROOT
@@ -62,7 +61,7 @@ def test_catalogue_markdown_is_kept_and_only_parameters_escaped():
 
 
 @pytest.fixture
-def hostile_warehouse(sample_file, tmp_path, monkeypatch):
+def hostile_warehouse(sample_file, tmp_path, app_env):
     """The sample with one project renamed to a phishing link, in a community named like a tracking image, stalled."""
     path = tmp_path / "w.duckdb"
     shutil.copy(sample_file, path)
@@ -74,13 +73,9 @@ def hostile_warehouse(sample_file, tmp_path, monkeypatch):
         {"name": HOSTILE[0], "community": "![t](https://evil.example/t.png)"},
     )
     con.close()
-    monkeypatch.setenv("DASHBOARD_DB", str(path))
-    monkeypatch.setenv("DASHBOARD_LANG", "zh")
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    app_env.setenv("DASHBOARD_DB", str(path))
+    app_env.setenv("DASHBOARD_LANG", "zh")
+    return path
 
 
 def every_markdown(at: AppTest) -> list[str]:
@@ -136,7 +131,7 @@ def chart_strings(at: AppTest) -> set[str]:
     return set().union(*(strings_in(json.loads(chart.proto.spec)["data"]) for chart in at.get("plotly_chart")))
 
 
-def test_names_never_become_links_on_charts(sample_file, tmp_path, monkeypatch):
+def test_names_never_become_links_on_charts(sample_file, tmp_path, app_env):
     """Plotly draws <a href> in labels as a link: a theme or community typed as HTML is shown as the text it is."""
     path = tmp_path / "w.duckdb"
     shutil.copy(sample_file, path)
@@ -146,9 +141,7 @@ def test_names_never_become_links_on_charts(sample_file, tmp_path, monkeypatch):
             "WHERE program = 'group_governance' LIMIT 3)",
             {"t": LINK},
         )
-    monkeypatch.setenv("DASHBOARD_DB", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    app_env.setenv("DASHBOARD_DB", str(path))
     for page in ("pages/projects.py", "pages/presenter.py"):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         at.switch_page(page).run()
@@ -160,8 +153,6 @@ def test_names_never_become_links_on_charts(sample_file, tmp_path, monkeypatch):
         strings = chart_strings(at)
         assert any("点此领取补贴" in s for s in strings), page  # the theme is on the chart ...
         assert not [s for s in strings if "<a" in s.lower()], page  # ... as text, never as a link
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def test_plotly_text_is_escaped_for_its_pseudo_html():

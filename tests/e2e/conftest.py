@@ -196,6 +196,23 @@ def own_server(tmp_path: Path, sample_file: Path) -> Iterator[Callable[..., Serv
         yield start
 
 
+@pytest.fixture
+def donated(own_server: Callable[..., Server], tmp_path: Path) -> tuple[Server, str]:
+    """A server of this test's own: the sample plus a ¥10,000 donation loaded with the CLI before the app starts;
+    with the id of that batch (for the journeys that undo it)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "捐赠"
+    book.active.append(["捐赠编号", "捐赠日期", "金额(元)"])
+    book.active.append(["E2E-D001", "2023-12-20", 10000])
+    path = tmp_path / "e2e-donation.xlsx"
+    book.save(path)
+    server = own_server(path)
+    assert len(server.batches) == 1, server.batches
+    return server, server.batches[0]
+
+
 # --- the browser
 
 

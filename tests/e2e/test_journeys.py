@@ -214,21 +214,6 @@ def test_3_broken_workbook_is_refused_and_changes_nothing(app: App) -> None:
     assert overview_figures(app) == before
 
 
-@pytest.fixture
-def donated(own_server: Callable[..., Server], tmp_path: Path) -> tuple[Server, str]:
-    """Journey 4's own server: the sample data plus a ¥10,000 donation loaded with the CLI before the app starts;
-    with the id of that batch."""
-    book = openpyxl.Workbook()
-    book.active.title = "捐赠"
-    book.active.append(["捐赠编号", "捐赠日期", "金额(元)"])
-    book.active.append(["E2E-D001", "2023-12-20", 10000])
-    path = tmp_path / "e2e-donation.xlsx"
-    book.save(path)
-    server = own_server(path)
-    assert len(server.batches) == 1, server.batches
-    return server, server.batches[0]
-
-
 def test_4_undo_restores_the_figures(donated: tuple[Server, str], tab: Callable[..., App]) -> None:
     server, batch = donated
     app = tab(server)

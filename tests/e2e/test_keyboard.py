@@ -13,10 +13,8 @@ import csv
 import io
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import openpyxl
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
@@ -223,20 +221,6 @@ def test_presenter_slides_and_full_screen_from_the_keyboard(app: App) -> None:
     assert not app.page.evaluate("() => !!document.fullscreenElement")
     app.settle()
     assert app.errors() == []
-
-
-@pytest.fixture
-def donated(own_server: Callable[..., Server], tmp_path: Path) -> tuple[Server, str]:
-    """A server of its own: the sample plus a ¥10,000 donation loaded with the CLI, and that batch's id."""
-    book = openpyxl.Workbook()
-    book.active.title = "捐赠"
-    book.active.append(["捐赠编号", "捐赠日期", "金额(元)"])
-    book.active.append(["KB-UNDO-1", "2023-12-20", 10000])
-    path = tmp_path / "keyboard-donation.xlsx"
-    book.save(path)
-    server = own_server(path)
-    assert len(server.batches) == 1, server.batches
-    return server, server.batches[0]
 
 
 def fund_raised(app: App) -> str:

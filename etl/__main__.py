@@ -14,10 +14,6 @@ from typing import NoReturn
 # DuckDB, pandas and the modules that use them are imported by each command as it needs them (≈ 0.4 s): `load`
 # starts guarding and reading its first file before it imports them (see _load).
 
-# Arrow's own allocator (mimalloc) made the first validation of a million rows in a fresh process take 0.25-0.44 s
-# from one run to the next; with the C library's, 0.25-0.28 s. Set before pyarrow is imported; a user's choice wins.
-os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 
@@ -500,6 +496,10 @@ def _print_result(result, lang: str) -> None:
 
 
 def _load(args) -> int:
+    # Arrow's own allocator (mimalloc) made the first validation of a million rows in a fresh process take 0.25-0.44
+    # s from one run to the next; with the C library's, 0.25-0.28 s. Set before pyarrow is imported (in this process
+    # or the reading child); a user's choice wins.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     from etl.read import Reading  # the guard and fastexcel only: no pandas, no DuckDB
 
     missing = [str(f) for f in args.files if not f.is_file()]

@@ -235,17 +235,18 @@ def _upsert(
             f"WHERE {differs}"
         )
         updated = _one(con.execute("SELECT count(*) FROM changed"))
-    if updated:  # history keeps the replaced row and the batch it came from; the row now carries this batch
-        columns = ", ".join(f'"{c}"' for c in kind.column_names)
-        replaced = ", ".join(f't."{c}"' for c in kind.column_names)
-        con.execute(
-            f"INSERT INTO {table}_history (_batch_id, _action, {columns}, _prev_batch_id) "
-            f"SELECT $b, 'update', {replaced}, t._batch_id FROM {table} t SEMI JOIN changed s ON {on}",
-            {"b": batch_id},
-        )
-        assignments = ", ".join(f'"{c}" = s."{c}"' for c in values)
-        con.execute(f"UPDATE {table} AS t SET {assignments}, _batch_id = $b FROM changed s WHERE {on}", {"b": batch_id})
-    if values:
+        if updated:  # history keeps the replaced row and the batch it came from; the row now carries this batch
+            columns = ", ".join(f'"{c}"' for c in kind.column_names)
+            replaced = ", ".join(f't."{c}"' for c in kind.column_names)
+            con.execute(
+                f"INSERT INTO {table}_history (_batch_id, _action, {columns}, _prev_batch_id) "
+                f"SELECT $b, 'update', {replaced}, t._batch_id FROM {table} t SEMI JOIN changed s ON {on}",
+                {"b": batch_id},
+            )
+            assignments = ", ".join(f'"{c}" = s."{c}"' for c in values)
+            con.execute(
+                f"UPDATE {table} AS t SET {assignments}, _batch_id = $b FROM changed s WHERE {on}", {"b": batch_id}
+            )
         con.execute("DROP TABLE changed")
     # the new keys (the updated ones are in the table by now), each row carrying its batch: undo deletes the
     # batch's rows, no copy in the history; the INSERT's result is the count of rows it inserted

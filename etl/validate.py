@@ -439,9 +439,7 @@ def _check_duplicates(report: Report) -> None:
         }
         for _, item in keys[dup].iterrows():
             origin = first.loc[tuple(item[k] for k in kind.key) if len(kind.key) > 1 else item[kind.key[0]]]
-            first_row: int | str = int(origin["_row"])
-            if origin["_sheet"] != item["_sheet"]:
-                first_row = f"{first_row} ({origin['_sheet']})"
+            first_row = _first_met(int(origin["_row"]), origin["_sheet"], item["_sheet"])
             report.errors.append(
                 Problem(
                     key="cell.duplicate_key",
@@ -489,6 +487,11 @@ def _check_references(report: Report, stored_keys: Callable[[str], pd.Series]) -
                     )
 
 
+def _first_met(row: int, sheet: str, here: str) -> int | str:
+    """The row where a value was first met, as a message names it: with its sheet when that is another one."""
+    return row if sheet == here else f"{row} ({sheet})"
+
+
 def _check_key_zeros(report: Report, stored_keys: Callable[[str], pd.Series]) -> None:
     """An incoming ID that differs from a stored one, or from another row's, only by leading zeros (101 and 000101):
     loaded, it would be a second record of the same person or project, and every count would include both. Found
@@ -530,8 +533,7 @@ def _check_key_zeros(report: Report, stored_keys: Callable[[str], pd.Series]) ->
             else:
                 origin = first.loc[item["number"]]
                 params["stored"] = origin["typed"]
-                same = origin["sheet"] == item["sheet"]
-                params["first_row"] = int(origin["row"]) if same else f"{int(origin['row'])} ({origin['sheet']})"
+                params["first_row"] = _first_met(int(origin["row"]), origin["sheet"], item["sheet"])
             letter, header = results[int(item["at"])].columns[key]
             report.errors.append(
                 Problem(

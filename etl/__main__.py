@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     pub = sub.add_parser("publish", help="publish the working data as a new version (what leaders see)")
     pub.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
     pub.add_argument("--note", default="", help="a note kept with the version")
+    pub.add_argument("--dry-run", action="store_true", help="name what would be published, publish nothing")
+    pub.add_argument(
+        "--expect",
+        metavar="BATCHES",
+        help="the pending batches you reviewed, e.g. B00006,B00007 ('' for none): refused if others are pending",
+    )
     vers = sub.add_parser("versions", help="list the published versions")
     vers.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
     back = sub.add_parser("rollback", help="make an earlier published version current again")
@@ -85,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     led.add_argument("out", type=Path, help="OUT.csv, OUT.xlsx, OUT.pdf (printed by Chromium) or OUT.html")
     led.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
     led.add_argument("--year", type=int, help="a calendar year (default: since the fund began)")
-    led.add_argument("--lang", choices=("en", "zh"), default="zh")
+    led.add_argument("--lang", choices=("en", "zh"), default=None, help="language (default: $DASHBOARD_LANG, else zh)")
     _users_parser(sub)
     return parser
 
@@ -101,22 +107,17 @@ def _day(text: str):
 
 def _metrics(args) -> int:
     """Every shown metric with its value, unit, target, pace, change and definition (the catalogue's own words)."""
-    import duckdb
-
     import metrics
     import queries
-    from etl import accounts, db, publish
+    from etl import db, publish
     from ui import numbers
 
-    con = db.connect(args.db, wait=db.lock_wait())
-    if not args.draft and accounts.is_open() and publish.changed_since_published(con):
-        publish.publish(con, _operator(), note="auto (no accounts)")  # one person's laptop: as the app does
-    version = None if args.draft else publish.current(db.db_path(args.db))
-    if version is None and not args.draft:  # nothing published yet: publish what is there (a fresh warehouse)
-        version = publish.ensure_published(con, _operator())
-    if version is not None:  # read the published version, not the working data
-        con.close()
-        con = duckdb.connect(str(publish.version_file(db.db_path(args.db), version)), read_only=True)
+    db_file = db.db_path(args.db)
+    con = publish.open_source(db_file, draft=args.draft, wait=db.lock_wait())
+    if con is None:
+        print(_NOTHING_PUBLISHED, file=sys.stderr)
+        return EXIT_USAGE
+    version = None if args.draft else publish.current(db_file)
     try:
         day = args.as_of or queries.as_of_date(con)
         # the year the dashboard and the Presenter open on for that day (the year before during January-March)
@@ -188,9 +189,27 @@ def _handout_parsers(sub) -> None:
         command.add_argument("--db", help="warehouse file (default: $DASHBOARD_DB or data/warehouse.duckdb)")
         command.add_argument("--as-of", type=_day, help="YYYY-MM-DD (default: the data's as-of date)")
         command.add_argument(
-            "--lang", choices=("en", "zh"), default=None, help="language (default: $DASHBOARD_LANG, else en)"
+            "--lang", choices=("en", "zh"), default=None, help="language (default: $DASHBOARD_LANG, else zh)"
         )
-        command.add_argument("--mask-names", action="store_true", help="show people's names as 张* (for an audience)")
+        command.add_argument(
+            "--no-mask", dest="mask", action="store_false", help="show people's names in full (default: 张*, as the Presenter)"
+        )
+        command.add_argument("--mask-names", dest="mask", action="store_true", help=argparse.SUPPRESS)  # the default now
+        command.add_argument(
+            "--draft", action="store_true", help="the working data, unpublished imports included (every page says draft)"
+        )
+
+
+_NOTHING_PUBLISHED = (
+    "error: nothing is published yet: leaders, handouts and the ledger show only approved figures "
+    "(an approver publishes on the Review page or with `etl publish`; --draft reads the working data)"
+)
+
+
+def _handout_lang(args) -> str:
+    """A handout's language: --lang, else $DASHBOARD_LANG, else Chinese (the town's language)."""
+    env_lang = os.environ.get("DASHBOARD_LANG", "")
+    return args.lang or (env_lang if env_lang in ("en", "zh") else "zh")
 
 
 def _chromium() -> str | None:
@@ -229,14 +248,17 @@ def _handout(args) -> int:
     if not warehouse.is_file():
         print(f"error: no warehouse at {warehouse} (give --db, or load workbooks first)", file=sys.stderr)
         return EXIT_USAGE
-    env_lang = os.environ.get("DASHBOARD_LANG", "")
-    lang = args.lang or (env_lang if env_lang in ("en", "zh") else "en")
+    lang = _handout_lang(args)
 
     import queries
+    from etl import publish
     from presenter import deck as pptx
     from presenter import report, slides
 
-    con = db.connect(args.db, wait=db.lock_wait())
+    con = publish.open_source(warehouse, draft=args.draft, wait=db.lock_wait())
+    if con is None:
+        print(_NOTHING_PUBLISHED, file=sys.stderr)
+        return EXIT_USAGE
     try:
         if db.is_empty(con):
             print(f"error: the warehouse {warehouse} holds no data yet: load workbooks first", file=sys.stderr)
@@ -245,7 +267,7 @@ def _handout(args) -> int:
         if args.as_of and args.as_of > latest:
             print(f"error: --as-of {args.as_of} is after the data's as-of date {latest}", file=sys.stderr)
             return EXIT_USAGE
-        deck = slides.build(con, lang=lang, day=args.as_of, mask=args.mask_names)
+        deck = slides.build(con, lang=lang, day=args.as_of, mask=args.mask)
     finally:
         con.close()
     if args.command == "deck":
@@ -254,7 +276,8 @@ def _handout(args) -> int:
         out.write_text(report.to_html(deck), encoding="utf-8")
     else:
         out.write_bytes(report.print_pdf(report.to_html(deck), chromium, str(out)))
-    print(f"{out} ({args.command}, {lang}, as of {deck.day.isoformat()}{', names masked' if deck.masked else ''})")
+    what = "draft" if args.draft else deck.stamp
+    print(f"{out} ({args.command}, {lang}, as of {deck.day.isoformat()}{', names masked' if deck.masked else ''}; {what})")
     return EXIT_OK
 
 
@@ -262,8 +285,6 @@ def _ledger(args) -> int:
     """`ledger OUT`: the public ledger as the page offers it, from the current published version only (individual
     donors masked). Exit 0 when written; 1 when written but its totals do not reconcile with the catalogue's fund
     figures; 2 on a usage error, nothing published yet, or no Chromium for a PDF."""
-    import duckdb
-
     from etl import db, publish
     from presenter import ledger, report
 
@@ -272,15 +293,15 @@ def _ledger(args) -> int:
     if suffix not in (*makers, ".html"):
         print(f"error: ledger writes .csv, .xlsx, .pdf or .html files, not {args.out.name!r}", file=sys.stderr)
         return EXIT_USAGE
-    version = publish.current_file(db.db_path(args.db))
-    if version is None:
-        print("error: nothing is published yet: the ledger shows only published data (etl publish)", file=sys.stderr)
-        return EXIT_USAGE
     if suffix == ".pdf" and report.chromium() is None:
         print("error: printing a PDF needs Chromium, which is not installed; write OUT.html instead", file=sys.stderr)
         return EXIT_USAGE
-    with duckdb.connect(str(version), read_only=True) as con:
-        book = ledger.build(con, year=args.year, lang=args.lang)
+    con = publish.open_source(db.db_path(args.db))  # the public ledger is never a draft
+    if con is None:
+        print(_NOTHING_PUBLISHED, file=sys.stderr)
+        return EXIT_USAGE
+    with con:
+        book = ledger.build(con, year=args.year, lang=_handout_lang(args))
     if suffix == ".html":
         args.out.write_text(ledger.to_html(book), encoding="utf-8")
     else:
@@ -296,8 +317,7 @@ def _publishing(args) -> int:
     con = db.connect(args.db, wait=db.lock_wait())
     try:
         if args.command == "publish":
-            done = publish.publish(con, _operator(), args.note)
-            print(f"published {done.version} ({len(done.batches)} batches)")
+            return _publish(con, args)
         elif args.command == "rollback":
             try:
                 publish.rollback(con, _operator(), args.version)
@@ -317,6 +337,52 @@ def _publishing(args) -> int:
     finally:
         con.close()
     return EXIT_OK
+
+
+def _publish(con, args) -> int:
+    """`publish`: name the batches it publishes (and the published ones it takes out), then publish exactly those.
+    Exit 0 when published (or nothing to publish); 1 when --expect does not name what is pending."""
+    from etl import publish
+
+    seen = publish.review(con)
+    for line in _review_lines(con, seen):
+        print(line)
+    if args.expect is not None:
+        expected = [b.strip() for b in args.expect.split(",") if b.strip()]
+        if expected != list(seen.pending):
+            shown = ", ".join(seen.pending) or "none"
+            print(f"refused: pending now: {shown}; not the {args.expect or 'none'} you reviewed", file=sys.stderr)
+            return EXIT_REFUSED
+    if seen.empty:
+        print(f"nothing to publish: {seen.version or 'the empty warehouse'} holds the working data")
+        return EXIT_OK
+    if args.dry_run:
+        return EXIT_OK
+    done = publish.publish(con, _operator(), args.note, seen)
+    print(f"published {done.version}: {', '.join(seen.pending) or 'no new batches'} (through batch {seen.seq})")
+    return EXIT_OK
+
+
+def _review_lines(con, seen) -> list[str]:
+    """What publishing would do, batch by batch: the pending imports and the published batches the working data no
+    longer holds (undone, or lost with a restore)."""
+    from etl import publish
+
+    def described(frame) -> list[str]:
+        return [
+            f"  {r.batch_id}  {r.imported_at:%Y-%m-%d %H:%M}  {r.user_name:<10} {r.file_name}  +{r.inserted} ~{r.updated}"
+            for r in frame.itertuples()
+        ]
+
+    lines = [f"published now: {seen.version or 'nothing'}; last batch: {seen.seq}"]
+    if seen.pending:
+        lines += ["pending (would be published):", *described(publish.pending(con, seen.pending))]
+    if seen.withdrawn:
+        lines += [
+            f"in {seen.version} but not in the working data (would be taken out):",
+            *described(publish.withdrawn(con, seen)),
+        ]
+    return lines
 
 
 def _users_parser(sub) -> None:
@@ -442,6 +508,20 @@ def _restore(args) -> int:
         return EXIT_USAGE
     carried = backup.restore(db_file, args.backup, user=_operator())
     print(f"restored {db_file} from {args.backup} (the audit trail kept {carried} newer event(s); restore recorded)")
+    from etl import publish
+
+    con = db.connect(db_file, wait=db.lock_wait())
+    try:
+        seen = publish.review(con)
+        if not seen.empty:
+            print(
+                f"readers still see {seen.version}, which differs from the restored data; "
+                "review it and publish to make the restored data current (etl publish):"
+            )
+            for line in _review_lines(con, seen)[1:]:
+                print(line)
+    finally:
+        con.close()
     return EXIT_OK
 
 
@@ -540,9 +620,19 @@ def _load(args) -> int:
         results.append(result)
         if not args.json:
             _print_result(result, args.lang)
-    con.close()
+    from etl import publish
+    from i18n import t
+
+    try:  # with no accounts, what the load committed is published at once (as an import on the Data page is)
+        loaded = tuple(r.batch_id for r in results if r.status == "loaded" and r.batch_id)
+        done = publish.publish_own(con, _operator(), added=loaded) if loaded else None
+    finally:
+        con.close()
+    if done is not None and not args.json:
+        print(t("cli.published", args.lang, version=done.version))
     if args.json:
-        print(json.dumps({"files": [r.as_dict() for r in results]}, ensure_ascii=False, indent=2, default=str))
+        document = {"files": [r.as_dict() for r in results], "published": done.version if done else None}
+        print(json.dumps(document, ensure_ascii=False, indent=2, default=str))
     return EXIT_REFUSED if any(r.status == "rejected" for r in results) else EXIT_OK
 
 
@@ -598,9 +688,12 @@ def _undo(args) -> int:
     from etl.load import UndoRefused, undo
     from i18n import t
 
+    from etl import publish
+
     con = db.connect(args.db, wait=db.lock_wait())
     try:
         effects = undo(con, args.batch_id)
+        done = publish.publish_own(con, _operator(), removed=(args.batch_id,))  # with no accounts, at once
     except UndoRefused as exc:
         print(t("cli.refused", args.lang, message=exc.message(args.lang)), file=sys.stderr)
         return EXIT_REFUSED
@@ -613,6 +706,8 @@ def _undo(args) -> int:
     print(t("cli.undid", args.lang, batch=args.batch_id) + (f" — {summary}" if summary else ""))
     for problem in effects.warnings:
         print(f"  {t('cli.warning', args.lang)}: {problem.message(args.lang)}")
+    if done is not None:
+        print(t("cli.published", args.lang, version=done.version))
     return EXIT_OK
 
 

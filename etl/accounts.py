@@ -15,10 +15,12 @@ Never imports Streamlit.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import os
 import re
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -151,19 +153,158 @@ def is_loopback(address: str | None) -> bool:
     return address in LOOPBACK_NAMES or address.startswith("127.")
 
 
-def open_access_refusal(server_address: str | None, client_address: str | None) -> str | None:
+def open_access_refusal(server_address: str | None, client_address: str | None, proxied: bool = False) -> str | None:
     """Why an app with no accounts must refuse this visitor (a text key), or None when it may serve them.
 
     With no account anyone served has full rights, so the app must listen on loopback only (server_address) and
-    serve only visitors on this computer (client_address None or loopback).
+    serve only visitors on this computer (client_address None or loopback) who came straight to it: a request
+    that came through a proxy (`proxied`, see `is_proxied`) may be from anywhere the proxy serves, however local
+    its connection looks (a proxy on this computer connects from 127.0.0.1).
     """
     if not is_open():
         return None
     if not is_loopback(server_address):
         return "auth.open_network"
+    if proxied:
+        return "auth.open_proxied"
     if client_address is not None and not is_loopback(client_address):
         return "auth.open_remote"
     return None
+
+
+# --- the visitor's address behind a reverse proxy
+
+# The headers a reverse proxy adds to say whom it is passing a request on for, in the order they are believed
+# (see `forwarded_client`).
+PROXY_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded")
+Headers = Mapping[str, str | Sequence[str]]  # header name (any case) -> its value, or each of its values
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK_PEERS = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
+
+
+def _values(headers: Headers, name: str) -> list[str]:
+    """Every value of header `name` in `headers`, matched whatever its case, in the order received."""
+    found: list[str] = []
+    for key, value in headers.items():
+        if key.lower() == name:
+            found.extend([value] if isinstance(value, str) else value)
+    return found
+
+
+def is_proxied(headers: Headers) -> bool:
+    """True when the request says it came through a proxy: it has a Forwarded, X-Forwarded-For or X-Real-IP
+    header (whatever its value, an empty one included)."""
+    return any(key.lower() in PROXY_HEADERS for key in headers)
+
+
+def parse_address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address in `text` as a proxy header or a socket writes it ("192.0.2.7", "192.0.2.7:4711", "2001:db8::1",
+    "[2001:db8::1]:80", quoted or not; an IPv4 address mapped into IPv6 as the IPv4 one); None for anything else
+    ("unknown", a hidden name such as "_proxy1", a host name, garbage)."""
+    text = (text or "").strip().strip('"').strip()
+    if text.startswith("["):  # [IPv6] or [IPv6]:port
+        text, bracket, port = text[1:].partition("]")
+        if not bracket or (port and not re.fullmatch(r":[0-9]{1,5}", port)):
+            return None
+    elif text.count(":") == 1:  # IPv4:port
+        text, _, port = text.partition(":")
+        if not re.fullmatch(r"[0-9]{1,5}", port):
+            return None
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def trusted_proxies(value: str | None = None) -> tuple[Network, ...]:
+    """The reverse proxies whose word on the client's address is taken: `value`, else $DASHBOARD_TRUSTED_PROXY,
+    addresses or networks separated by commas or spaces ("127.0.0.1", "10.0.0.5, 10.0.1.0/24"; "localhost" is
+    127.0.0.1 and ::1). An entry that is neither is left out: nobody is trusted on a typo."""
+    if value is None:
+        value = os.environ.get("DASHBOARD_TRUSTED_PROXY", "")
+    networks: list[Network] = []
+    for entry in re.split(r"[,\s]+", value.strip()):
+        if entry.lower() == "localhost":
+            networks.extend(ipaddress.ip_network(a) for a in LOOPBACK_PEERS)
+            continue
+        address = parse_address(entry) if "/" not in entry else None
+        try:
+            networks.append(ipaddress.ip_network(address if address else entry, strict=False))
+        except ValueError:
+            continue
+    return tuple(networks)
+
+
+def _is_trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, trusted: Sequence[Network]) -> bool:
+    return any(address.version == network.version and address in network for network in trusted)
+
+
+def _forwarded_for(values: list[str]) -> list[str]:
+    """The `for=` parameter of each element of RFC 7239 Forwarded headers, in order (quoted strings kept whole)."""
+    hops: list[str] = []
+    for value in values:
+        for element in re.findall(r'(?:[^,"]|"(?:[^"\\]|\\.)*")+', value):
+            for pair in re.findall(r'(?:[^;"]|"(?:[^"\\]|\\.)*")+', element):
+                key, _, text = pair.partition("=")
+                if key.strip().lower() == "for":
+                    hops.append(text)
+    return hops
+
+
+def _client_of(hops: list[str], trusted: Sequence[Network]) -> str | None:
+    """The client in a chain of addresses, each proxy having appended its peer: from the right, the first address
+    that is not a trusted proxy (whatever is left of it was written by that client and may be made up); the
+    leftmost when every one is trusted; None when the entry reached is not an address (garbage, "unknown")."""
+    for text in reversed(hops):
+        address = parse_address(text)
+        if address is None:
+            return None
+        if not _is_trusted(address, trusted):
+            return str(address)
+    address = parse_address(hops[0]) if hops else None
+    return str(address) if address else None
+
+
+def forwarded_client(peer: str | None, headers: Headers, trusted: Sequence[Network] | None = None) -> str | None:
+    """The visitor's address as a trusted reverse proxy reports it, or None when there is no such report.
+
+    `peer` is the address of the direct connection (None: this computer, 127.0.0.1 or ::1, as Streamlit gives it).
+    Only when it is one of the `trusted` proxies (default: $DASHBOARD_TRUSTED_PROXY) are its headers read, never
+    anyone else's: anybody can send these headers. X-Forwarded-For is read from the right, skipping trusted
+    proxies, so entries a visitor wrote on the left are ignored; when it is missing, X-Real-IP (the proxy's
+    peer), then the `for=` of RFC 7239 Forwarded, likewise. A header that names no address is passed over.
+    The proxy must set X-Forwarded-For or X-Real-IP itself (README "Serving a town or a district"), or a visitor
+    could send one it would pass on.
+    """
+    trusted = trusted_proxies() if trusted is None else trusted
+    if not trusted:
+        return None
+    if peer is None:
+        connected = any(_is_trusted(a, trusted) for a in LOOPBACK_PEERS)
+    else:
+        address = parse_address(peer)
+        connected = address is not None and _is_trusted(address, trusted)
+    if not connected:
+        return None
+    chains = (
+        [h for v in _values(headers, "x-forwarded-for") for h in v.split(",")],
+        _values(headers, "x-real-ip")[-1:],
+        _forwarded_for(_values(headers, "forwarded")),
+    )
+    for hops in chains:
+        client = _client_of(hops, trusted) if hops else None
+        if client:
+            return client
+    return None
+
+
+def client_address(peer: str | None, headers: Headers, trusted: Sequence[Network] | None = None) -> str:
+    """The visitor's address for the sign-in throttle and the audit trail: what a trusted proxy reports
+    (`forwarded_client`), else the direct connection's (`peer`), LOCAL_CLIENT for this computer."""
+    return forwarded_client(peer, headers, trusted) or peer or LOCAL_CLIENT
 
 
 def public() -> str | None:
@@ -347,6 +488,19 @@ def sign_in(
 # --- the actions that change the warehouse, checked here whatever page or rerun calls them
 
 
+class OwnImport(PermissionError):
+    """Four eyes: an approver may not approve imports they made while another approver or admin can."""
+
+    def __init__(self, user: str, batches: list[str], others: list[str]) -> None:
+        super().__init__(f"{user} imported {', '.join(batches)}: another approver must approve ({', '.join(others)})")
+        self.user, self.batches, self.others = user, batches, others
+
+
+def approvers(path: str | os.PathLike | None = None) -> list[str]:
+    """The accounts that may approve (approvers and admins), by name."""
+    return sorted(n for n, u in _read(path).items() if u.get("role") in ("approver", "admin"))
+
+
 def import_as(
     user: User | None,
     con: duckdb.DuckDBPyConnection,
@@ -354,29 +508,51 @@ def import_as(
     file_name: str,
     progress: load.Progress | None = None,
 ) -> load.FileResult:
-    """Import a file as `user` (analyst or admin; else PermissionError); the batch records the user's name.
-    `progress(stage, done, total)`: see load.import_file."""
+    """Import a file as `user` (analyst or admin; else PermissionError); the batch records the user's name. With no
+    accounts the import publishes what it committed (etl.publish.publish_own). `progress(stage, done, total)`: see
+    load.import_file."""
+    from etl import publish
+
     user = require("analyst", user)
-    return load.import_file(con, data, file_name, user=user.name, progress=progress)
+    result = load.import_file(con, data, file_name, user=user.name, progress=progress)
+    if result.status == "loaded" and result.batch_id:
+        publish.publish_own(con, user.name, added=(result.batch_id,))
+    return result
 
 
-def publish_as(user: User | None, con: duckdb.DuckDBPyConnection, note: str = ""):
-    """Publish the working data as a new version (approver or admin; else PermissionError)."""
+def publish_as(user: User | None, con: duckdb.DuckDBPyConnection, note: str = "", seen=None):
+    """Publish exactly what the approver was shown (`seen`, an etl.publish.Review; publish.Changed when more
+    arrived) as a new version (approver or admin; else PermissionError). Four eyes: an approver who imported any of
+    the batches may not approve them while another approver or admin exists (OwnImport); when nobody else can, the
+    version records that it was self-approved."""
     from etl import publish
 
     user = require("approver", user)
-    return publish.publish(con, user.name, note)
+    seen = seen or publish.review(con)
+    mine = publish.pending(con, seen.pending)
+    own = mine.loc[mine["user_name"] == user.name, "batch_id"].tolist()
+    if own and not is_open():
+        others = [name for name in approvers() if name != user.name]
+        if others:
+            raise OwnImport(user.name, own, others)
+    return publish.publish(con, user.name, note, seen, self_approved=bool(own))
 
 
-def reject_as(user: User | None, con: duckdb.DuckDBPyConnection, reason: str) -> list[str]:
-    """Undo the pending imports with a reason (approver or admin; else PermissionError)."""
+def reject_as(user: User | None, con: duckdb.DuckDBPyConnection, reason: str, seen=None) -> list[str]:
+    """Undo exactly the pending imports the approver was shown (`seen`), with a reason (approver or admin; else
+    PermissionError)."""
     from etl import publish
 
     user = require("approver", user)
-    return publish.reject(con, user.name, reason)
+    return publish.reject(con, user.name, reason, seen)
 
 
-def undo_as(user: User | None, con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, dict[str, int]]:
-    """Undo a batch as `user` (admin only; else PermissionError)."""
+def undo_as(user: User | None, con: duckdb.DuckDBPyConnection, batch_id: str) -> load.Effects:
+    """Undo a batch as `user` (admin only; else PermissionError). With no accounts the undo is published at once
+    when it was published before (etl.publish.publish_own)."""
+    from etl import publish
+
     user = require("admin", user)
-    return load.undo(con, batch_id, user=user.name)
+    effects = load.undo(con, batch_id, user=user.name)
+    publish.publish_own(con, user.name, removed=(batch_id,))
+    return effects

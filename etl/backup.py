@@ -264,12 +264,26 @@ def _audit_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return con.execute('SELECT seq, "at", user_name, action, details, event_id FROM audit_log ORDER BY seq').fetchall()
 
 
+_VERSION_COLUMNS = "version, published_at, published_by, batch_seq, batches, note, approved, withdrawn, self_approved"
+
+
+def _carry_versions(con: duckdb.DuckDBPyConnection, versions: list[tuple]) -> None:
+    """Put back the records of versions published after the backup was taken: the published history is not rolled
+    back (`versions` lists every version, and no version name is used twice)."""
+    known = {row[0] for row in con.execute("SELECT version FROM published_versions").fetchall()}
+    for row in versions:
+        if row[0] not in known:
+            con.execute(f"INSERT INTO published_versions ({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+
+
 def restore(db_file: Path, backup: Path, *, user: str | None = None) -> int:
     """Replace the warehouse with a backup (the warehouse must not be open anywhere); returns audit rows carried.
 
     The audit trail is never rolled back: every event of the current warehouse that the backup lacks (failed
     sign-ins, imports, account changes made since) is carried into the restored copy, and the restore itself is
-    recorded there. The kept-uploads manifest learns which batches the restored warehouse holds.
+    recorded there. Nor is the published history: the records of versions published since are carried too, and the
+    current version stays current (readers keep seeing what was approved) until a publish approves the restored
+    data (etl.publish.review says what it holds that the restored data does not). The kept-uploads manifest learns which batches the restored warehouse holds.
     """
     from etl import audit
     from etl.db import connect
@@ -277,6 +291,7 @@ def restore(db_file: Path, backup: Path, *, user: str | None = None) -> int:
     current = connect(db_file)  # raises WarehouseLocked when the app holds it
     try:
         events = _audit_rows(current)
+        versions = current.execute(f"SELECT {_VERSION_COLUMNS} FROM published_versions").fetchall()
     finally:
         current.close()
     partial = db_file.with_name(db_file.name + ".restoring")
@@ -292,6 +307,7 @@ def restore(db_file: Path, backup: Path, *, user: str | None = None) -> int:
         con = connect(partial)  # also brings an older backup's schema up to date
         try:
             carried = audit.carry(con, events)
+            _carry_versions(con, versions)
             audit.record(con, user or audit.os_user(), "restore", backup=backup.name, carried=carried)
             loaded = con.execute(
                 "SELECT batch_id, file_hash FROM import_batches WHERE status = 'loaded' ORDER BY seq"

@@ -25,7 +25,7 @@ from etl.validate import STORED, Problem, Report, check_across, check_sheets
 from i18n import t
 
 # One import at a time per process: the app's sessions share a connection.
-IMPORT_LOCK = threading.Lock()
+IMPORT_LOCK = threading.RLock()  # re-entrant: a rejection holds it across the undos it makes
 
 # Test-only: "POINT:MARKER" makes an import that reaches POINT (after_begin, mid_upsert, before_commit,
 # after_commit) write MARKER and sleep, so a test can kill the process exactly there.
@@ -277,7 +277,14 @@ def _one(result: duckdb.DuckDBPyConnection) -> Any:
 
 
 def _next_batch(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-    seq = _one(con.execute("SELECT coalesce(max(seq), 0) + 1 FROM import_batches"))
+    """The next batch's number and id, after every batch this warehouse or a version published from it ever held:
+    after a restore, a batch id the published figures know is never given to another import."""
+    seq = _one(
+        con.execute(
+            "SELECT greatest((SELECT coalesce(max(seq), 0) FROM import_batches), "
+            "(SELECT coalesce(max(batch_seq), 0) FROM published_versions)) + 1"
+        )
+    )
     return seq, f"B{seq:05d}"
 
 

@@ -74,11 +74,12 @@ def _point(db_file: Path, version: str) -> None:
 
 
 def versions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every version published from this warehouse, newest first: version, published_at, published_by,
-    batch_seq (the last batch it holds), batches, kept (its file still exists), current."""
+    """Every version published from this warehouse (a restore keeps the list), newest first: version, published_at,
+    published_by, batch_seq (the last batch it holds), batches, note, approved (the pending batches its approver was
+    shown), withdrawn, self_approved, kept (its file still exists), current."""
     frame = con.execute(
-        "SELECT version, published_at, published_by, batch_seq, batches, note FROM published_versions "
-        "ORDER BY published_at DESC, version DESC"
+        "SELECT version, published_at, published_by, batch_seq, batches, note, approved, withdrawn, self_approved "
+        "FROM published_versions ORDER BY version DESC"
     ).df()
     db_file = backup.file_of(con)
     now = current(db_file) if db_file else None
@@ -87,36 +88,100 @@ def versions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame
 
 
-def _published_seq(con: duckdb.DuckDBPyConnection) -> int:
-    """The last batch the current version holds (0 when nothing is published)."""
+def _version_batches(con: duckdb.DuckDBPyConnection, db_file: Path, version: str) -> list[str]:
+    """The loaded batches a version holds: as recorded, or (a version this warehouse has no record of, e.g. one
+    published after the backup a restore put back, before restores kept the record) as its own file says."""
+    row = con.execute("SELECT batches FROM published_versions WHERE version = $v", {"v": version}).fetchall()
+    if row:
+        return list(row[0][0] or [])
+    reader = duckdb.connect(str(version_file(db_file, version)), read_only=True)
+    try:
+        return [r[0] for r in reader.execute("SELECT batch_id FROM import_batches WHERE status = 'loaded'").fetchall()]
+    finally:
+        reader.close()
+
+
+@dataclass(frozen=True)
+class Review:
+    """What stands between the working data and the current published version, as an approver is shown it:
+    `pending`, the loaded batches the version does not hold (imported since, or taken back by a rollback), oldest
+    first; `withdrawn`, the batches the version holds that the working data no longer does (undone, or lost with a
+    restore); `seq`, the last batch sequence number issued. Publishing or rejecting with a Review does exactly
+    this and nothing more: if the data moved on since it was drawn, it refuses (Changed)."""
+
+    version: str | None
+    pending: tuple[str, ...]
+    withdrawn: tuple[str, ...]
+    seq: int
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to publish: the working data is what the current version holds."""
+        return not self.pending and not self.withdrawn
+
+
+class Changed(Exception):
+    """The working data moved on after an approver was shown it: nothing was published or rejected."""
+
+    def __init__(self, seen: Review, now: Review) -> None:
+        super().__init__(f"the pending imports changed since they were shown ({list(seen.pending)} -> {list(now.pending)})")
+        self.seen, self.now = seen, now
+
+    @property
+    def arrived(self) -> list[str]:
+        """Batches pending now that the approver was not shown."""
+        return [b for b in self.now.pending if b not in self.seen.pending]
+
+
+def review(con: duckdb.DuckDBPyConnection) -> Review:
+    """What publishing now would change (see Review)."""
     db_file = backup.file_of(con)
     now = current(db_file) if db_file else None
-    if now is None:
-        return 0
-    row = con.execute("SELECT batch_seq FROM published_versions WHERE version = $v", {"v": now}).fetchall()
-    return int(row[0][0]) if row else 0
+    loaded, seq = con.execute(
+        "SELECT coalesce(list(batch_id ORDER BY seq) FILTER (WHERE status = 'loaded'), []), coalesce(max(seq), 0) "
+        "FROM import_batches"
+    ).fetchall()[0]
+    published = _version_batches(con, db_file, now) if db_file and now else []
+    return Review(
+        version=now,
+        pending=tuple(b for b in loaded if b not in set(published)),
+        withdrawn=tuple(b for b in published if b not in set(loaded)),
+        seq=int(seq),
+    )
 
 
-def pending(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Loaded batches the current published version does not hold, oldest first (batch_id, file_name, user, …)."""
+def pending(con: duckdb.DuckDBPyConnection, batches: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
+    """Loaded batches the current published version does not hold (or the given ones), oldest first: batch_id, seq,
+    imported_at, user_name, file_name, inserted, updated, sheets."""
+    ids = list(review(con).pending if batches is None else batches)
     return con.execute(
-        "SELECT batch_id, seq, imported_at, user_name, file_name, inserted, updated FROM import_batches "
-        "WHERE status = 'loaded' AND seq > $seq ORDER BY seq",
-        {"seq": _published_seq(con)},
+        "SELECT batch_id, seq, imported_at, user_name, file_name, inserted, updated, sheets FROM import_batches "
+        "WHERE list_contains($ids, batch_id) ORDER BY seq",
+        {"ids": ids},
     ).df()
 
 
-def changed_since_published(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the working data differs from the current version (a batch loaded or undone since)."""
+def withdrawn(con: duckdb.DuckDBPyConnection, seen: Review | None = None) -> pd.DataFrame:
+    """The batches the current version holds that the working data does not (see Review), with their files, as the
+    version's own file records them: batch_id, imported_at, user_name, file_name, inserted, updated."""
+    seen = seen or review(con)
     db_file = backup.file_of(con)
-    if db_file is None:
-        return False
-    now = current(db_file)
-    if now is None:
-        return not db.is_empty(con)  # an empty warehouse has nothing to publish
-    published = con.execute("SELECT batches FROM published_versions WHERE version = $v", {"v": now}).fetchall()
-    loaded = con.execute("SELECT list(batch_id ORDER BY seq) FROM import_batches WHERE status = 'loaded'").fetchall()
-    return not published or sorted(published[0][0] or []) != sorted(loaded[0][0] or [])
+    columns = ["batch_id", "imported_at", "user_name", "file_name", "inserted", "updated"]
+    if not seen.withdrawn or db_file is None or seen.version is None:
+        return pd.DataFrame(columns=columns)
+    reader = duckdb.connect(str(version_file(db_file, seen.version)), read_only=True)
+    try:
+        return reader.execute(
+            f"SELECT {', '.join(columns)} FROM import_batches WHERE list_contains($ids, batch_id) ORDER BY seq",
+            {"ids": list(seen.withdrawn)},
+        ).df()
+    finally:
+        reader.close()
+
+
+def changed_since_published(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the working data differs from the current version (a batch loaded, undone or restored away since)."""
+    return backup.file_of(con) is not None and not review(con).empty
 
 
 @dataclass(frozen=True)
@@ -126,12 +191,14 @@ class Published:
     batches: list[str]
 
 
-def _next_version(con: duckdb.DuckDBPyConnection) -> str:
-    """The name of the next version: v000001, v000002, …"""
-    number = con.execute(
-        "SELECT coalesce(max(CAST(substr(version, 2) AS INTEGER)), 0) + 1 FROM published_versions"
+def _next_version(con: duckdb.DuckDBPyConnection, db_file: Path) -> str:
+    """The name of the next version: v000001, v000002, … — after every version ever recorded and every version file
+    on disk, so a name is never used twice (a restore may bring back a record older than the files)."""
+    recorded = con.execute(
+        "SELECT coalesce(max(CAST(substr(version, 2) AS INTEGER)), 0) FROM published_versions"
     ).fetchall()[0][0]
-    return f"v{number:06d}"
+    on_disk = [int(f.stem[1:]) for f in folder(db_file).glob("v*.duckdb") if VERSION.match(f.stem)]
+    return f"v{max([recorded, *on_disk]) + 1:06d}"
 
 
 def _stamp(
@@ -145,25 +212,52 @@ def _stamp(
     )
 
 
-def _record(
-    con: duckdb.DuckDBPyConnection,
-    target: Path,
-    version: str,
-    at: datetime,
-    user: str,
-    seq: int,
-    batches: list[str],
-    note: str,
-) -> None:
+@dataclass(frozen=True)
+class _Entry:
+    """A version about to be installed: what published_versions and the audit trail record of it."""
+
+    version: str
+    at: datetime
+    user: str
+    seq: int
+    batches: list[str]
+    note: str
+    seen: Review
+    self_approved: bool = False
+
+
+def _record(con: duckdb.DuckDBPyConnection, target: Path, entry: _Entry) -> None:
     """Record a written version file in published_versions and the audit trail (one transaction); if that fails,
-    the file goes and the error is raised."""
+    the file goes and the error is raised. The entry's `seen` is what the approver was shown (the batches approved,
+    the batches withdrawn); `self_approved`, that the approver imported some of them with nobody else to approve."""
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
-            "INSERT INTO published_versions VALUES ($v, $at, $by, $seq, $batches, $note)",
-            {"v": version, "at": at, "by": user, "seq": seq, "batches": list(batches), "note": note},
+            "INSERT INTO published_versions (version, published_at, published_by, batch_seq, batches, note, approved, "
+            "withdrawn, self_approved) VALUES ($v, $at, $by, $seq, $batches, $note, $approved, $withdrawn, $self)",
+            {
+                "v": entry.version,
+                "at": entry.at,
+                "by": entry.user,
+                "seq": entry.seq,
+                "batches": list(entry.batches),
+                "note": entry.note,
+                "approved": list(entry.seen.pending),
+                "withdrawn": list(entry.seen.withdrawn),
+                "self": entry.self_approved,
+            },
         )
-        audit.record(con, user, "publish", version=version, batches=list(batches), note=note)
+        audit.record(
+            con,
+            entry.user,
+            "publish",
+            version=entry.version,
+            batches=list(entry.batches),
+            approved=list(entry.seen.pending),
+            withdrawn=list(entry.seen.withdrawn),
+            self_approved=entry.self_approved,
+            note=entry.note,
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -171,18 +265,38 @@ def _record(
         raise
 
 
-def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Published:
-    """Publish the working data as a new current version (see the module's docstring); records it and audits it."""
+def _bound(con: duckdb.DuckDBPyConnection, seen: Review | None) -> Review:
+    """What the working data holds now, which must be what the approver was shown (`seen`; None: whatever is there,
+    for the system's own publishing). Raises Changed otherwise."""
+    now = review(con)
+    if seen is not None and now != seen:
+        raise Changed(seen, now)
+    return now
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    user: str,
+    note: str = "",
+    seen: Review | None = None,
+    *,
+    self_approved: bool = False,
+) -> Published:
+    """Publish the working data as a new current version (see the module's docstring); records it and audits it.
+
+    `seen`: the Review the approver was shown; if the working data or the current version moved on since (another
+    import, an undo, a rollback), nothing is published and Changed says what arrived."""
     db_file = backup.file_of(con)
     if db_file is None:
         raise ValueError("an in-memory warehouse cannot be published")
-    with load.IMPORT_LOCK:  # no import or undo may change the data while it is copied
+    with load.IMPORT_LOCK:  # no import or undo may change the data while it is checked and copied
+        approved = _bound(con, seen)
         derived.ensure(con)  # roll-ups an import left stale are rebuilt before viewers get them
         seq, batches = con.execute(
             "SELECT coalesce(max(seq), 0), coalesce(list(batch_id ORDER BY seq), []) FROM import_batches "
             "WHERE status = 'loaded'"
         ).fetchall()[0]
-        version = _next_version(con)
+        version = _next_version(con, db_file)
         now = datetime.now().replace(microsecond=0)
 
         def write(partial: Path) -> None:
@@ -195,7 +309,8 @@ def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Publis
             finally:
                 con.execute("DETACH publish_target")
 
-        target = _install(con, db_file, version, write, now, user, seq, batches, note, test_hooks=True)
+        record = _Entry(version, now, user, seq, batches, note, approved, self_approved)
+        target = _install(con, db_file, record, write, test_hooks=True)
     _prune(db_file)
     return Published(version, target, list(batches))
 
@@ -203,20 +318,16 @@ def publish(con: duckdb.DuckDBPyConnection, user: str, note: str = "") -> Publis
 def _install(
     con: duckdb.DuckDBPyConnection,
     db_file: Path,
-    version: str,
+    entry: _Entry,
     write: Callable[[Path], None],
-    at: datetime,
-    user: str,
-    seq: int,
-    batches: list[str],
-    note: str,
     *,
     test_hooks: bool = False,
 ) -> Path:
-    """Make `version` current: its file written by write(partial) beside its place, owner-only, renamed into place
-    (a failure before leaves no file behind), recorded (_record: a failure there removes it), then pointed at.
-    `test_hooks`: publish's pauses, where the tests kill it."""
-    target = version_file(db_file, version)
+    """Make `entry.version` current: its file written by write(partial) beside its place, owner-only, moved into
+    place only if no file has that name (a version file is never overwritten; a failure before leaves no file
+    behind), recorded (_record: a failure there removes it), then pointed at. `test_hooks`: publish's pauses,
+    where the tests kill it."""
+    target = version_file(db_file, entry.version)
     backup.private_dir(target.parent)
     partial = target.with_suffix(".partial")
     partial.unlink(missing_ok=True)
@@ -225,15 +336,16 @@ def _install(
         backup.private_file(partial)
         if test_hooks:
             load._pause("publish_copied")  # the copy is written, not yet the version
-        os.replace(partial, target)
+        os.link(partial, target)  # fails if the name exists: an immutable version is never replaced
+        partial.unlink()
     except BaseException:
         partial.unlink(missing_ok=True)
         Path(f"{partial}.wal").unlink(missing_ok=True)
         raise
-    _record(con, target, version, at, user, seq, batches, note)
+    _record(con, target, entry)
     if test_hooks:
         load._pause("publish_recorded")  # recorded, the pointer not yet moved
-    _point(db_file, version)  # from here on, readers see the new version
+    _point(db_file, entry.version)  # from here on, readers see the new version
     return target
 
 
@@ -256,16 +368,61 @@ def rollback(con: duckdb.DuckDBPyConnection, user: str, version: str) -> None:
     audit.record(con, user, "rollback", version=version, before=before)
 
 
-def reject(con: duckdb.DuckDBPyConnection, user: str, reason: str) -> list[str]:
-    """Undo every pending batch, latest first, each recorded with the reason; returns the batch ids undone."""
+def reject(con: duckdb.DuckDBPyConnection, user: str, reason: str, seen: Review | None = None) -> list[str]:
+    """Undo the pending batches, latest first, each recorded with the reason; returns the batch ids undone.
+
+    `seen`: the Review the approver was shown; if other batches are pending now (or the shown ones are no longer),
+    nothing is undone and Changed says what arrived."""
     if not reason.strip():
         raise ValueError("a rejection needs a reason")
     undone = []
-    for batch_id in reversed(pending(con)["batch_id"].tolist()):
-        load.undo(con, batch_id, user=user)
-        audit.record(con, user, "reject", batch_id=batch_id, reason=reason.strip())
-        undone.append(batch_id)
+    with load.IMPORT_LOCK:  # the check and the undos see the same data (undo takes the lock again: re-entrant)
+        for batch_id in reversed(_bound(con, seen).pending):
+            load.undo(con, batch_id, user=user)
+            audit.record(con, user, "reject", batch_id=batch_id, reason=reason.strip())
+            undone.append(batch_id)
     return undone
+
+
+# --- the one reader: what every surface reads (pages, exports, the presenter, `etl metrics|report|deck|ledger`)
+
+
+def source(db_file: Path, *, draft: bool = False) -> Path | None:
+    """The file a surface reads: the current published version, or the working warehouse only when a person with
+    the right explicitly asked for the draft. None when nothing is published yet: the surface shows no figures (it
+    never falls back to the unapproved working data)."""
+    return db_file if draft else current_file(db_file)
+
+
+def open_source(db_file: Path, *, draft: bool = False, wait: float = 0.0) -> duckdb.DuckDBPyConnection | None:
+    """A connection on source(): a published version read-only (any number of processes may read it), the working
+    warehouse for the draft (waiting up to `wait` seconds for another process's work). None: nothing published."""
+    chosen = source(db_file, draft=draft)
+    if chosen is None:
+        return None
+    if draft:
+        return db.connect(chosen, wait=wait)
+    return duckdb.connect(str(chosen), read_only=True)
+
+
+def publish_own(
+    con: duckdb.DuckDBPyConnection, user: str, added: tuple[str, ...] = (), removed: tuple[str, ...] = ()
+) -> Published | None:
+    """With no accounts (one person's computer, nobody to approve), imports and undos publish what they committed
+    themselves, so every surface agrees at once: a version is published when the working data differs from the
+    current one by exactly those batches (`added`: imported, oldest first; `removed`: undone). Anything else pending
+    — batches a rollback took back, or a restore — waits for the Review page. A warehouse never published (from
+    before publishing existed) is published whole: with no accounts, all of it is this person's. Returns the
+    Published, or None."""
+    from etl import accounts
+
+    if not accounts.is_open() or backup.file_of(con) is None:
+        return None
+    now = review(con)
+    never = not con.execute("SELECT count(*) FROM published_versions").fetchall()[0][0]
+    if now.empty or (now != Review(now.version, tuple(added), tuple(removed), now.seq) and not never):
+        return None
+    return publish(con, user, note="auto (no accounts)", seen=now, self_approved=True)
 
 
 SYSTEM = "system"  # who publishes by itself: a fresh install's sample, a warehouse from before publishing
@@ -277,14 +434,21 @@ def publisher(name: str, lang: str) -> str:
 
 
 def ensure_published(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str | None:
-    """Publish once when nothing is published yet but the working warehouse holds data (a fresh install's
-    sample, or a warehouse from before publishing existed: what was live stays live); returns the version.
-    A current version in an older shape is brought to today's (upgrade_current)."""
+    """A fresh install's first start: publish once when nothing was ever published from this warehouse and what it
+    holds needs nobody's approval — the bundled sample, or, with no accounts, a warehouse from before publishing
+    existed (what was live stays live). With accounts, unapproved imports are never published here: they wait for an
+    approver. A current version in an older shape is brought to today's (upgrade_current). Returns the version."""
+    from etl import accounts
+    from etl.bootstrap import is_sample_only
+
     db_file = backup.file_of(con)
     if db_file is None or db.is_empty(con):
         return None
     if current(db_file) is not None:
         return upgrade_current(con, user)
+    ever = con.execute("SELECT count(*) FROM published_versions").fetchall()[0][0]
+    if ever or not (accounts.is_open() or is_sample_only(con)):
+        return None
     return publish(con, user, note="initial").version
 
 
@@ -316,7 +480,7 @@ def upgrade_current(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str |
         seq, batches = con.execute(
             "SELECT batch_seq, coalesce(batches, []) FROM published_versions WHERE version = $v", {"v": now}
         ).fetchall()[0]
-        version, at, note = _next_version(con), datetime.now().replace(microsecond=0), f"upgrade of {now}"
+        version, at, note = _next_version(con, db_file), datetime.now().replace(microsecond=0), f"upgrade of {now}"
 
         def write(partial: Path) -> None:
             shutil.copyfile(version_file(db_file, now), partial)
@@ -329,6 +493,6 @@ def upgrade_current(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str |
             finally:
                 copy.close()
 
-        _install(con, db_file, version, write, at, user, seq, batches, note)
+        _install(con, db_file, _Entry(version, at, user, seq, batches, note, Review(now, (), (), seq)), write)
     _prune(db_file)
     return version

@@ -150,15 +150,24 @@ CREATE TABLE IF NOT EXISTS batch_claims (
 );
 
 -- Published versions (etl/publish.py): what viewers read. Each is an immutable copy of the working warehouse in
--- published/<version>.duckdb; `batches` are the loaded batches it holds, `batch_seq` the last of them.
+-- published/<version>.duckdb; `batches` are the loaded batches it holds, `batch_seq` the last of them; `approved` the
+-- pending batches its approver was shown and approved, `withdrawn` the published batches they saw taken out (undone,
+-- restored away); `self_approved`: the approver had imported some of them and nobody else could approve.
+-- A restore carries the records newer than its backup across (etl/backup.py), so a version name is never reused.
 CREATE TABLE IF NOT EXISTS published_versions (
-    version      VARCHAR PRIMARY KEY,
-    published_at TIMESTAMP NOT NULL,
-    published_by VARCHAR NOT NULL,
-    batch_seq    BIGINT NOT NULL,
-    batches      VARCHAR[],
-    note         VARCHAR
+    version       VARCHAR PRIMARY KEY,
+    published_at  TIMESTAMP NOT NULL,
+    published_by  VARCHAR NOT NULL,
+    batch_seq     BIGINT NOT NULL,
+    batches       VARCHAR[],
+    note          VARCHAR,
+    approved      VARCHAR[],
+    withdrawn     VARCHAR[],
+    self_approved BOOLEAN
 );
+ALTER TABLE published_versions ADD COLUMN IF NOT EXISTS approved VARCHAR[];
+ALTER TABLE published_versions ADD COLUMN IF NOT EXISTS withdrawn VARCHAR[];
+ALTER TABLE published_versions ADD COLUMN IF NOT EXISTS self_approved BOOLEAN;
 
 -- The audit trail: append-only (nothing in the app or the CLI updates or deletes a row; restore carries it across).
 -- action: import | import_rejected | undo | undo_refused | restore | warning | sign_in | sign_in_failed

@@ -1,4 +1,4 @@
-"""Review and publish (审核发布): approvers see what publishing would change, then publish or reject."""
+"""Review and publish (审核发布): approvers see exactly what publishing would change, then publish or reject exactly that."""
 
 from pathlib import Path
 
@@ -11,12 +11,18 @@ from etl import accounts, publish
 from ui import numbers, review, session, signin
 from ui.page import setup
 
+SHOWN = "_review_shown"  # the publish.Review the last run of this page drew: what Approve and Reject act on
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _figures(source: str, version: str, year: int, _con) -> pd.DataFrame:
-    """The catalogue's figures for one state of one warehouse (a published file never changes; the working data
-    changes only with a batch), computed once per state instead of on every run of this page."""
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _figures(source: str, version: str, year: int | None, _con) -> pd.DataFrame:
+    """The catalogue's figures for one period of one state of one warehouse (a published file never changes; the
+    working data changes only with a batch), computed once per state instead of on every run of this page."""
     return metrics.figures(_con, year=year, as_of=queries.as_of_date(_con))
+
+
+def _years(con) -> set[int]:
+    return {int(y) for y in queries.years(con)["year"]}
 
 
 def _working_state(con) -> str:
@@ -27,10 +33,32 @@ def _working_state(con) -> str:
     return f"{seq}.{undone}.{latest}"
 
 
+def _token(shown: publish.Review) -> str:
+    """The confirmation box's key for one state: a new state gets a new, unticked box (the approver checks again)."""
+    return f"publish_sure_{shown.version}.{shown.seq}.{'.'.join(shown.pending)}.{'.'.join(shown.withdrawn)}"
+
+
+def _batches(frame: pd.DataFrame) -> str:
+    """B00006（file.xlsx，ann）、… — the batches a message names, with their files and who imported them."""
+    sep, around = ("、", "（{}，{}）") if page.lang == "zh" else (", ", " ({}, {})")
+    return sep.join(f"{r.batch_id}{around.format(r.file_name, r.user_name)}" for r in frame.itertuples())
+
+
 page = setup("review.title")
 user = signin.require_role(page, "approver")  # checked again by accounts.publish_as / reject_as
 work = page.writer()
 st.caption(page.t("publish.help"))
+before_shown: publish.Review | None = st.session_state.get(SHOWN)
+seen = publish.review(work)
+
+if before_shown is not None and before_shown != seen and st.session_state.get(_token(before_shown)):
+    # the approver had ticked "checked" and the data moved on: say what arrived; the new box is unticked
+    arrived = [b for b in seen.pending if b not in before_shown.pending]
+    st.session_state["_review_moved"] = _batches(publish.pending(work, arrived)) or "—"
+if moved := st.session_state.pop("_review_moved", None):  # Approve or Reject found more than was shown
+    st.warning(page.md("publish.moved", batches=moved), icon=":material/sync_problem:")
+if done := st.session_state.pop("publish_done", None):
+    st.success(done, icon=":material/check_circle:")
 
 versions = publish.versions(work)
 now = versions[versions["current"]]
@@ -44,48 +72,81 @@ else:
     )
 
 st.header(page.t("publish.pending"))
-waiting = publish.pending(work)
-if waiting.empty:
+waiting = publish.pending(work, seen.pending)
+gone = publish.withdrawn(work, seen)
+if seen.empty:
     st.success(page.t("publish.no_pending"), icon=":material/check_circle:")
 else:
+    # exactly what Approve publishes: the batches by id and the last batch number, whatever arrives after this run
+    ids = review.batch_list(seen.pending, page.lang) or page.t("publish.no_new")
+    st.markdown(page.md("publish.exactly", batches=ids, seq=seen.seq))
+if not waiting.empty:
     st.dataframe(review.pending_table(waiting, page.lang), hide_index=True, width="stretch")
+if not gone.empty:
+    st.warning(page.md("publish.withdrawn", version=seen.version or "", batches=_batches(gone)), icon=":material/undo:")
 
-year = page.year or int(queries.default_year(work).iloc[0]["year"])
-st.header(page.t("publish.changes", year=year))
+# four eyes: an approver does not approve their own import while someone else can
+own = waiting.loc[waiting["user_name"] == user.name] if not accounts.is_open() else waiting.iloc[0:0]
+others = [name for name in accounts.approvers() if name != user.name] if not own.empty else []
+if not own.empty and others:
+    names = ("、" if page.lang == "zh" else ", ").join(others)
+    st.warning(page.md("publish.own_import", batches=_batches(own), others=names), icon=":material/group:")
+elif not own.empty:
+    st.info(page.md("publish.self_approval", batches=_batches(own)), icon=":material/person:")
+
+# every figure the pending batches change, for each year they touch and for all years, whatever the sidebar says
+st.header(page.t("publish.changes_all"))
 current_file = publish.current_file(Path(page.path))
-before = None
-if current_file is not None:
-    published = session.published_cursor(current_file)
-    before = _figures(str(current_file), current_file.name, year, published)
-after = _figures(page.path, _working_state(work), year, work)
-changes = review.publish_changes(before, after, page.lang)
+published = session.published_cursor(current_file) if current_file is not None else None
+state = _working_state(work)
+periods = sorted(_years(work) | (_years(published) if published is not None else set()), reverse=True)
+pairs = []
+for year in [*periods, None]:
+    before = _figures(str(current_file), current_file.name, year, published) if current_file and published else None
+    pairs.append((year, before, _figures(page.path, state, year, work)))
+changes = review.all_changes(pairs, page.lang)
 if changes.empty:
-    st.caption(page.t("publish.no_changes"))
+    st.caption(page.t("publish.no_changes_all"))
 else:
     st.dataframe(changes, hide_index=True, width="stretch")
 
-if not waiting.empty or publish.changed_since_published(work):
-    sure = st.checkbox(page.t("publish.confirm"), key="publish_sure")
+if not seen.empty:
+    sure = st.checkbox(page.t("publish.confirm"), key=_token(seen))  # a new state asks again
+    hint = None if sure else page.t("publish.tick_first")
     with st.container(horizontal=True, vertical_alignment="bottom"):
         note = st.text_input(page.t("publish.note"), key="publish_note", max_chars=200)
-        if st.button(page.t("publish.approve"), type="primary", disabled=not sure, icon=":material/verified:"):
-            done = accounts.publish_as(user, page.writer(), note.strip())
-            session.clear_caches()
-            st.session_state["publish_done"] = page.t("publish.done", version=done.version)
+        blocked = not own.empty and bool(others)
+        if st.button(
+            page.t("publish.approve"),
+            type="primary",
+            disabled=not sure or blocked,
+            icon=":material/verified:",
+            help=hint,
+        ):
+            try:
+                result = accounts.publish_as(user, page.writer(), note.strip(), seen=before_shown or seen)
+            except publish.Changed as exc:
+                st.session_state["_review_moved"] = _batches(publish.pending(page.writer(), exc.arrived)) or "—"
+            else:
+                session.clear_caches()
+                st.session_state["publish_done"] = page.t("publish.done", version=result.version)
             st.rerun()
-    if not waiting.empty:
+    if seen.pending:
         with st.container(horizontal=True, vertical_alignment="bottom"):
             reason = st.text_input(page.t("publish.reason"), key="publish_reason", max_chars=300)
-            if st.button(page.t("publish.reject"), icon=":material/undo:", disabled=not sure):
+            if st.button(page.t("publish.reject"), icon=":material/undo:", disabled=not sure, help=hint):
                 if not reason.strip():
                     st.error(page.t("publish.need_reason"), icon=":material/error:")
                 else:
-                    undone = accounts.reject_as(user, page.writer(), reason.strip())
-                    session.clear_caches()
-                    st.session_state["publish_done"] = page.t("publish.rejected", n=len(undone))
+                    try:
+                        undone = accounts.reject_as(user, page.writer(), reason.strip(), seen=before_shown or seen)
+                    except publish.Changed as exc:
+                        st.session_state["_review_moved"] = _batches(publish.pending(page.writer(), exc.arrived)) or "—"
+                    else:
+                        session.clear_caches()
+                        st.session_state["publish_done"] = page.t("publish.rejected", n=len(undone))
                     st.rerun()
-if done := st.session_state.pop("publish_done", None):
-    st.success(done, icon=":material/check_circle:")
+st.session_state[SHOWN] = seen  # what this run drew: the next run's Approve or Reject acts on exactly this
 
 st.header(page.t("publish.versions"))
 st.dataframe(review.versions_table(versions, page.lang), hide_index=True, width="stretch")

@@ -84,14 +84,14 @@ def test_an_import_waits_for_an_approver_and_viewers_see_the_published_version(t
 
     approver = open_as("abe", "review")
     changes = approver.dataframe[1].value
-    assert ["Fund raised", "¥650,000", "¥690,000"] in changes.values.tolist()
+    assert ["2023", "Fund raised", "¥650,000", "¥690,000"] in changes.values.tolist()
     # the page keeps the figures of each state it has seen; another import while it is open is a new state
     import_file(
         working(), workbook_bytes({"捐赠": [DONATION[0], ["D-LATE", "2023-12-01", "某公司", "5000"]]}), "late.xlsx"
     )
     approver.run()
-    assert ["Fund raised", "¥650,000", "¥695,000"] in approver.dataframe[1].value.values.tolist()
-    approver.checkbox(key="publish_sure").check().run()
+    assert ["2023", "Fund raised", "¥650,000", "¥695,000"] in approver.dataframe[1].value.values.tolist()
+    next(c for c in approver.checkbox if c.label == "I have checked the changes").check().run()
     next(b for b in approver.button if b.label == "Approve and publish").click().run()
     assert not approver.exception
     assert publish.pending(working()).empty and publish.current(town) == "v000002"
@@ -152,11 +152,19 @@ def test_deck_and_metrics_read_the_published_version_and_say_who_approved_it(tow
 
 
 def test_cli_publish_versions_and_rollback(town, capsys):
+    con = working()  # the first open publishes the sample (v000001)
+    import_file(con, workbook_bytes({"捐赠": DONATION}), "d.xlsx", user="ann")
+    con.close()
+    session.release_working()
+    st.cache_resource.clear()
+    capsys.readouterr()
     assert main(["publish", "--db", str(town)]) == 0
-    assert main(["publish", "--db", str(town), "--note", "again"]) == 0  # nothing pending: still a version
+    assert "B00006" in capsys.readouterr().out  # it names what it publishes
+    assert main(["publish", "--db", str(town), "--note", "again"]) == 0
+    assert "nothing to publish" in capsys.readouterr().out  # nothing pending: no empty version
     assert main(["versions", "--db", str(town)]) == 0
     out = capsys.readouterr().out
-    assert "v000002" in out and "v000001" in out
+    assert "v000002" in out and "v000001" in out and "v000003" not in out
     assert main(["rollback", "v000001", "--db", str(town)]) == 0
     assert publish.current(town) == "v000001"
     assert main(["rollback", "v000077", "--db", str(town)]) == 1

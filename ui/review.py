@@ -312,46 +312,80 @@ def pending_table(batches: pd.DataFrame, lang: str) -> pd.DataFrame:
     return frame.rename(columns={c: t(f"data.col.{c}", lang) for c in frame.columns})
 
 
-def publish_changes(before: pd.DataFrame | None, after: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The catalogue's figures as published and as they would be after publishing (metrics.figures frames, by
-    `code` or `metric`), only those that change: figure, published, after publishing."""
+def _figure_texts(frame: pd.DataFrame | None, lang: str) -> dict[str, str]:
+    """Each figure of a metrics.figures frame (by `code` or `metric`) as the reader reads it: value (numerator/denominator)."""
+    if frame is None:
+        return {}
+    key = "metric" if "metric" in frame else "code"
+    out = {}
+    for row in frame.to_dict("records"):
+        metric = METRICS[row[key]]
+        value = None if pd.isna(row["value"]) else row["value"]
+        text = numbers.by_unit(metric.unit, value, lang)
+        if metric.numerator and not pd.isna(row.get("denominator")):
+            text += f"（{numbers.number(row['numerator'])}/{numbers.number(row['denominator'])}）"
+        out[row[key]] = text
+    return out
 
-    def shown(frame: pd.DataFrame | None) -> dict[str, str]:
-        if frame is None:
-            return {}
-        key = "metric" if "metric" in frame else "code"
-        out = {}
-        for row in frame.to_dict("records"):
-            metric = METRICS[row[key]]
-            value = None if pd.isna(row["value"]) else row["value"]
-            text = numbers.by_unit(metric.unit, value, lang)
-            if metric.numerator and not pd.isna(row.get("denominator")):
-                text += f"（{numbers.number(row['numerator'])}/{numbers.number(row['denominator'])}）"
-            out[row[key]] = text
-        return out
 
-    was, will = shown(before), shown(after)
+def publish_changes(
+    before: pd.DataFrame | None, after: pd.DataFrame, lang: str, period: str | None = None
+) -> pd.DataFrame:
+    """The catalogue's figures as published and as they would be after publishing (metrics.figures frames), only
+    those that change: (period,) figure, published, after publishing."""
+    was, will = _figure_texts(before, lang), _figure_texts(after, lang)
+    columns = [t(f"publish.col.{c}", lang) for c in ("metric", "published", "working")]
     rows = [
-        {
-            t("publish.col.metric", lang): METRICS[code].label(lang),
-            t("publish.col.published", lang): was.get(code, numbers.DASH),
-            t("publish.col.working", lang): text,
-        }
+        [METRICS[code].label(lang), was.get(code, numbers.DASH), text]
         for code, text in will.items()
         if was.get(code) != text
     ]
-    columns = [t(f"publish.col.{c}", lang) for c in ("metric", "published", "working")]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    if period is not None:
+        frame.insert(0, t("publish.col.period", lang), period)
+    return frame
+
+
+def period_name(year: int | None, lang: str) -> str:
+    """A period as the Review page names it: 2024年 / 2024, or all years."""
+    if year is None:
+        return t("filter.all_years", lang)
+    return f"{year}年" if lang == "zh" else str(year)
+
+
+def all_changes(pairs: list[tuple[int | None, pd.DataFrame | None, pd.DataFrame]], lang: str) -> pd.DataFrame:
+    """Every figure that publishing changes, for every period given ((year or None for all years, published figures,
+    figures after publishing)): one table, period first, periods in the order given."""
+    frames = [publish_changes(before, after, lang, period_name(year, lang)) for year, before, after in pairs]
+    changed = [f for f in frames if not f.empty]
+    if not changed:
+        return publish_changes(None, pd.DataFrame(columns=["code", "value"]), lang, "")
+    return pd.concat(changed, ignore_index=True)
 
 
 def versions_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Published versions, newest first: version, when, by whom, current."""
+    """Published versions, newest first: version, when, by whom (and whether they approved their own import), the
+    imports approved, current."""
+
+    def by(name: str, own: object) -> str:
+        who = publish.publisher(name, lang)
+        return who + t("publish.self_mark", lang) if own is True else who
+
+    approved = frame["approved"] if "approved" in frame else pd.Series([None] * len(frame), index=frame.index)
     out = pd.DataFrame(
         {
             t("publish.col.version", lang): frame["version"],
             t("publish.col.at", lang): frame["published_at"],
-            t("publish.col.by", lang): [publish.publisher(name, lang) for name in frame["published_by"]],
+            t("publish.col.by", lang): [by(n, own) for n, own in zip(frame["published_by"], frame["self_approved"])],
+            t("publish.col.approved", lang): [batch_list(a, lang) for a in approved],
             t("publish.col.current", lang): ["✓" if c else "" for c in frame["current"]],
         }
     )
     return out
+
+
+def batch_list(batches: object, lang: str) -> str:
+    """A list of batch ids as people read it: B00006、B00007 (or B00006, B00007); blank for none."""
+    if batches is None or (isinstance(batches, float) and pd.isna(batches)):
+        return ""
+    return ("、" if lang == "zh" else ", ").join(str(b) for b in list(batches))  # type: ignore[call-overload]

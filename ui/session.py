@@ -17,14 +17,16 @@ from i18n import t
 
 @st.cache_resource(show_spinner=False)
 def _bootstrap(path: str) -> bool:
-    """Once per process: a fresh install gets the sample data (unless DASHBOARD_NO_SAMPLE is set), published."""
+    """Once per process: a fresh install gets the sample data (unless DASHBOARD_NO_SAMPLE is set), published by
+    its loading (a warehouse that was never published — from before publishing existed — is published as it was
+    live; a current version in an older shape is brought to today's)."""
     con = db.connect(path, wait=db.lock_wait())
     try:
         if not os.environ.get("DASHBOARD_NO_SAMPLE"):
             from etl.bootstrap import ensure_sample
 
             ensure_sample(con)
-        publish.ensure_published(con)  # the sample (or a warehouse from before publishing) is published at once
+        publish.ensure_published(con)
     finally:
         con.close()
     return True
@@ -41,17 +43,25 @@ def warehouse(path: str) -> duckdb.DuckDBPyConnection:
 
 def working() -> duckdb.DuckDBPyConnection:
     """A cursor on the working warehouse for this run, opened on first use and closed when the run ends
-    (release_working, called by ui.routing.run after every page run)."""
+    (release_working, called by ui.routing.run after every page run, whatever its outcome)."""
     con = st.session_state.get("_working_con")
     if con is None:
         con = warehouse(str(db.db_path()))
         st.session_state["_working_con"] = con
-    return con.cursor()
+        st.session_state["_working_cursors"] = []
+    cursor = con.cursor()
+    st.session_state["_working_cursors"].append(cursor)
+    return cursor
 
 
 def release_working() -> None:
-    """Close this run's working connection, if it opened one (the file is free for other processes again)."""
+    """Close this run's working connection and every cursor handed out on it: DuckDB keeps the file open (and
+    locked against other processes) while any cursor lives, and a cursor can outlive the run in a frame an exception
+    or st.stop kept (a failed sign-in left the warehouse locked until that session ran again)."""
+    cursors = st.session_state.pop("_working_cursors", [])
     con = st.session_state.pop("_working_con", None)
+    for cursor in cursors:
+        cursor.close()
     if con is not None:
         con.close()
 
@@ -67,17 +77,26 @@ def published_cursor(version_file: Path) -> duckdb.DuckDBPyConnection:
     return _published(str(version_file)).cursor()
 
 
+@st.cache_resource(show_spinner=False)
+def _nothing() -> duckdb.DuckDBPyConnection:
+    """An empty warehouse in memory: what a run reads while nothing is published (never the unapproved data)."""
+    con = duckdb.connect()
+    db.apply_schema(con)
+    return con
+
+
 def reader(path: str, lang: str, user: accounts.User | None) -> tuple[str, duckdb.DuckDBPyConnection, bool]:
-    """What this run reads: (cache key, cursor, draft). Viewers read the current published version; analysts
-    and above may switch to the working data (the draft view). With no accounts, a change is published at once."""
+    """What this run reads: (cache key, cursor, draft), chosen by the one reader (etl.publish.source): the current
+    published version; the working data only for analysts and above who switch to the draft view. Reading never
+    publishes: imports publish themselves with no accounts, approvers publish with accounts."""
     _bootstrap(path)
-    if accounts.is_open() and publish.changed_since_published(working()):  # one person's laptop: at once
-        publish.publish(working(), accounts.OPEN_USER.name, note="auto (no accounts)")
     draft = bool(user and user.may("analyst")) and _draft_toggle(lang)
-    version = None if draft else publish.current_file(Path(path))
-    if version is None:  # nothing published yet (an empty warehouse), or the draft view
-        return path, working(), draft
-    return str(version), published_cursor(version), False
+    chosen = publish.source(Path(path), draft=draft)
+    if chosen is None:  # nothing published yet: no figures, not the working data
+        return ":nothing:", _nothing().cursor(), False
+    if draft:
+        return path, working(), True
+    return str(chosen), published_cursor(chosen), False
 
 
 def _draft_toggle(lang: str) -> bool:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make the project's virtual environment (.venv), install everything the tests need into it (Python packages;
-# Debian's Chromium and CJK fonts for the browser tests; Node's axe-core, pinned by package-lock.json, for the
-# accessibility audit), then run lint, the format check, the type check and the whole suite.
+# Debian's Chromium and CJK fonts for the browser tests and its nginx for the reverse-proxy one; Node's axe-core,
+# pinned by package-lock.json, for the accessibility audit), then run lint, the format check, the type check and
+# the whole suite.
 # Fails loudly when anything is missing. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,11 @@ source scripts/venv.sh requirements-dev.txt
 if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then
     _as_root apt-get update -qq
     _as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi
+# nginx in front of the app for tests/e2e/test_proxy.py (the README's recipe; run by the test, never as a service)
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    _as_root apt-get update -qq
+    _as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
 fi
 # axe-core for the accessibility audit (tests/e2e/test_accessibility.py), pinned by package-lock.json
 if ! command -v npm >/dev/null 2>&1; then

@@ -35,15 +35,24 @@ def _remote_ip() -> str | None:
     return ip if isinstance(ip, str) and ip else None
 
 
+def _proxy_headers() -> dict[str, list[str]]:
+    """The proxy headers (Forwarded, X-Forwarded-For, X-Real-IP) of the request that opened this session, each
+    with every value it was sent with; {} when there are none (and in tests, where there is no request)."""
+    headers = st.context.headers
+    return {name: values for name in accounts.PROXY_HEADERS if (values := headers.get_all(name))}
+
+
 def client_address() -> str:
-    """The visitor's address as the server sees it (accounts.LOCAL_CLIENT on this computer)."""
-    return _remote_ip() or accounts.LOCAL_CLIENT
+    """The visitor's address for the sign-in throttle and the audit trail: the one a trusted reverse proxy
+    ($DASHBOARD_TRUSTED_PROXY) reports, else the connection's (accounts.LOCAL_CLIENT on this computer)."""
+    return accounts.client_address(_remote_ip(), _proxy_headers())
 
 
 def open_access_refusal() -> str | None:
     """With no accounts, why this visitor may not be served (a text key): the app listens beyond loopback,
-    or the visitor is on another computer. None when serving is safe."""
-    return accounts.open_access_refusal(st.get_option("server.address"), _remote_ip())
+    the request came through a proxy, or the visitor is on another computer. None when serving is safe."""
+    proxied = accounts.is_proxied(_proxy_headers())
+    return accounts.open_access_refusal(st.get_option("server.address"), _remote_ip(), proxied)
 
 
 def current_user() -> accounts.User | None:

@@ -1,4 +1,5 @@
-"""Fund: raised vs used vs balance over time, donations by quarter and donor type, spending, and the money's flow."""
+"""Fund: raised vs used vs balance over time (and the rows behind each figure), donations by quarter and donor type,
+spending, and the money's flow."""
 
 import plotly.express as px
 import streamlit as st
@@ -14,7 +15,9 @@ if page.counts["donations"] + page.counts["disbursements"] == 0:
 
 if page.community:
     st.info(page.md("fund.community_note", community=page.community), icon=":material/info:")
-widgets.kpi_tiles(page, page.q(queries.kpis), ("fund_raised", "fund_used", "usage_rate", "balance"))
+FIGURES = ("fund_raised", "fund_used", "usage_rate", "balance")
+widgets.kpi_tiles(page, page.q(queries.kpis), FIGURES)
+widgets.drilldown(page, FIGURES)  # 查看明细: the donations and payments behind each figure, names as the reader may see
 
 st.header(page.t("fund.over_time"))
 monthly = page.q(queries.fund_monthly)

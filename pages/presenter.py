@@ -7,6 +7,7 @@ import streamlit as st
 import queries
 from presenter import deck as pptx
 from presenter import report, screen, slides
+from ui import widgets
 from ui.page import setup
 
 page = setup("presenter.title")
@@ -38,7 +39,15 @@ with st.container(key="presenter_settings"):
             format_func=lambda v: page.t(f"presenter.theme.{v}"),
             key="presenter_theme",
         )
-        mask = st.toggle(page.t("presenter.mask"), value=True, key="presenter_mask", help=page.t("presenter.mask_help"))
+        # Only signed-in staff may show names; for anyone else (a forum screen's visitor) they are always masked,
+        # whatever the URL or the session's state holds: the switch is not drawn and its value not read.
+        staff, mask = widgets.names_shown(), True
+        if staff:
+            mask = st.toggle(
+                page.t("presenter.mask"), value=True, key="presenter_mask", help=page.t("presenter.mask_help")
+            )
+    if not staff:
+        st.caption(page.t("presenter.masked_public"))
 
 deck = slides.build(lang=page.lang, day=day, mask=mask, run=page.q)
 name = f"yanghang-{deck.year}-as-of-{deck.day.isoformat()}"

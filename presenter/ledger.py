@@ -3,9 +3,9 @@ the page shows it, as CSV and Excel, and as a printable page (HTML, printed to P
 
 Totals are the ledger's own sums, checked against the metric catalogue's fund figures for the same period
 (fund raised, fund used, balance: metrics.py is their one definition); the reconciliation line says whether they
-agree. Individual donors are masked (张三 -> 张*; mask_name, as on the slides); companies, organisations and other
-named donors keep their names. Read it from a published version (the page and `etl ledger` do): it shows whatever
-the connection holds. Never imports Streamlit.
+agree. Every donor who is not a company or an organisation is masked (张三 -> 张*; presenter.slides.donor_name, the
+one rule every public surface follows); anonymous gifts read 匿名. Read it from a published version (the page and
+`etl ledger` do): it shows whatever the connection holds. Never imports Streamlit.
 """
 
 from __future__ import annotations
@@ -21,11 +21,10 @@ import queries
 from etl import kinds
 from i18n import t
 from presenter.report import print_pdf
-from presenter.slides import mask_name
+from presenter.slides import ANONYMOUS as ANONYMOUS  # re-exported: what analysts write for a donor with no name
+from presenter.slides import donor_name
 from ui import export, numbers
 
-NAMED = ("enterprise", "organization", "other")  # donor types shown by name; individuals and unknown types masked
-ANONYMOUS = ("匿名", "匿名捐赠", "anonymous")  # what analysts write for a donor who gave no name
 FIGURES = ("fund_raised", "fund_used", "balance")  # the catalogue's fund figures the totals reconcile to
 TOLERANCE = 0.005  # half a fen
 # The reader's columns: internal name -> (text key of its header, export kind).
@@ -81,15 +80,7 @@ def money(x: float | None) -> str:
     return f"{'-' if x < 0 else ''}¥{abs(float(x)):,.2f}"
 
 
-def shown_donor(donor: object, donor_type: object, lang: str, mask: bool = True) -> str:
-    """A donor as the public sees them: an individual (or a donor of unknown type) as 张*, anonymous as 匿名,
-    companies, organisations and other named donors by name."""
-    name = "" if donor is None or (isinstance(donor, float) and pd.isna(donor)) else str(donor).strip()
-    if not name or name.lower() in ANONYMOUS:
-        return t("ledger.anonymous", lang)
-    if not mask or (isinstance(donor_type, str) and donor_type in NAMED):
-        return name
-    return mask_name(name)
+shown_donor = donor_name  # a donor as the ledger shows them: the one rule, presenter.slides.donor_name
 
 
 def _label(enum: str, code: object, lang: str) -> str | None:
@@ -115,7 +106,7 @@ def build(con: queries.Con, *, year: int | None = None, lang: str = "zh", mask: 
             "entry": [t(f"ledger.entry.{e}", lang) for e in rows["entry"]],
             "ref": rows["ref"],
             "donor": [
-                shown_donor(d, k, lang, mask) if e == "donation" else None
+                donor_name(d, k, lang, mask) if e == "donation" else None
                 for d, k, e in zip(rows["donor"], rows["donor_type"], rows["entry"], strict=True)
             ],
             "donor_type": [_label("donor_type", k, lang) for k in rows["donor_type"]],

@@ -27,6 +27,8 @@ from ui import numbers
 Runner = Callable[..., pd.DataFrame]  # run(query_function, **params) -> DataFrame; the app passes its cached page.q
 
 MASK = "*"
+NAMED_DONORS = ("enterprise", "organization")  # donor types that are no person: named; every other donor masked
+ANONYMOUS = ("匿名", "匿名捐赠", "anonymous")  # what analysts write for a donor who gave no name
 
 
 @dataclass(frozen=True)
@@ -151,10 +153,28 @@ def describe(chart: Chart, lang: str) -> str:
     return t("chart.alt", lang, title=chart.title, items=t("chart.alt_sep", lang).join(items))
 
 
+def _text(value: object) -> str:
+    """A stored value as text, '' when missing."""
+    missing = value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value))
+    return "" if missing else str(value).strip()
+
+
 def mask_name(name: object) -> str:
     """'张三' -> '张*', 'Zhang San' -> 'Z*': the first character and one star, which also hides the name's length."""
-    text = "" if name is None or (isinstance(name, float) and pd.isna(name)) else str(name).strip()
+    text = _text(name)
     return f"{text[0]}{MASK}" if text else text
+
+
+def donor_name(donor: object, donor_type: object, lang: str, mask: bool = True) -> str:
+    """A donor as every public surface shows them (the ledger and its copies, the drill-down, the slides): a
+    company or an organisation by name; anyone else — an individual, 其他 (other), a blank or unknown type — as
+    张*; a donor who gave no name as 匿名. The one rule: nothing else decides whether a donor is named."""
+    name = _text(donor)
+    if not name or name.lower() in ANONYMOUS:
+        return t("ledger.anonymous", lang)
+    if mask and _text(donor_type).lower() not in NAMED_DONORS:
+        return mask_name(name)
+    return name
 
 
 def _label(lang: str, enum: dict[str, str], code: object) -> str:
@@ -216,7 +236,8 @@ class _Builder:
         )
 
     def person(self, name: object) -> str:
-        return mask_name(name) if self.mask else str(name)
+        """Any person's name the deck prints (mentors today; a mentee, a worker too): masked when the deck is."""
+        return mask_name(name) if self.mask else _text(name)
 
     # --- the slides, in the order they are shown
 

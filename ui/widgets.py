@@ -4,6 +4,7 @@ figure (查看明细), the "needs attention" list, and the tiles' stylesheet."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -14,7 +15,10 @@ import queries
 from etl import kinds
 from i18n import t
 from notes import lines as note_lines
+from presenter.slides import donor_name, mask_name
 from ui import markdown, numbers
+from ui.session import published_cursor
+from ui.signin import current_user
 
 if TYPE_CHECKING:
     from ui.page import Page
@@ -138,6 +142,29 @@ def _headers(table: str, columns: list[str], lang: str) -> dict[str, str]:
     return {c: names.get(c) or extra.get(c) or c for c in columns}
 
 
+def names_shown() -> bool:
+    """Whether this run may show people's names in full: to a signed-in user (with no accounts, the local operator),
+    never to a visitor who has not signed in ($DASHBOARD_PUBLIC's forum screen). Decided on the server on every run
+    from the session's sign-in alone, so no URL or widget state can unmask a name."""
+    return current_user() is not None
+
+
+PEOPLE = {"workers": ("name",)}  # stored columns that name a person, by table (a donor: donor_name's rule)
+
+
+def public_rows(table: str, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Stored rows of `table` as a visitor who has not signed in sees them: each person's name as 张*, a donor by
+    the one rule (presenter.slides.donor_name: companies and organisations named, everyone else masked)."""
+    out = frame.copy()
+    if table == "donations" and "donor" in out:
+        types = out["donor_type"] if "donor_type" in out else pd.Series([None] * len(out), index=out.index)
+        out["donor"] = [donor_name(d, k, lang) for d, k in zip(out["donor"], types, strict=True)]
+    for column in PEOPLE.get(table, ()):
+        if column in out:
+            out[column] = [mask_name(n) for n in out[column]]
+    return out
+
+
 DRILL_ROWS = 1000  # rows of a figure shown on the page; the downloads hold them all
 DRILLDOWN = "drilldown"  # the key of the drill-down's expander (its state: open or not)
 
@@ -159,17 +186,25 @@ def _drilldown(page: Page, codes: tuple[str, ...]) -> None:
     st.caption(metric.explain(page.lang))
     if page.community and metric.scope == "town":
         st.caption(page.t("drill.town_wide"))
+    masked = not names_shown()
+    if masked:
+        st.caption(page.t("drill.masked"))
     for part, spec in enumerate(metrics.RECORDS[code]):
         rows = page.q(queries.metric_rows, code=code, part=part, limit=DRILL_ROWS)
+        if masked:  # after the cache: signed-in staff and visitors share the cached rows, never what is shown
+            rows = public_rows(spec.table, rows, page.lang)
         count = int(page.q(queries.metric_row_count, code=code, part=part).iloc[0]["rows"])
         st.markdown(page.md("drill.rows", n=f"{count:,}", table=page.t(f"kind.{spec.table}"), shown=DRILL_ROWS))
         headers = _headers(spec.table, list(rows.columns), page.lang)
         st.dataframe(rows.rename(columns=headers), hide_index=True, width="stretch")
         filters = {"year": page.year, "community": page.community}
 
-        def every_row(code=code, part=part, headers=headers, filters=filters) -> pd.DataFrame:
-            # fetched when the download is clicked, through a cursor of its own (the run's has ended)
-            return queries.metric_rows(page.writer(), code=code, part=part, **filters).rename(columns=headers)
+        def every_row(code=code, part=part, table=spec.table, headers=headers, filters=filters) -> pd.DataFrame:
+            # fetched when the download is clicked, through a cursor of its own (the run's has ended), on the data
+            # the page showed: the published version, or the working data in an analyst's draft view
+            con = page.writer() if page.source in ("", page.path) else published_cursor(Path(page.source))
+            rows = queries.metric_rows(con, code=code, part=part, **filters)
+            return (public_rows(table, rows, page.lang) if masked else rows).rename(columns=headers)
 
         page.downloads(every_row, f"{code}_{spec.table}")
     origin = page.q(queries.metric_sources, code=code)

@@ -146,7 +146,7 @@ for upload in uploads or []:
         else:
             for sentence in review.summary_sentences(result, page.lang):
                 st.markdown(f"- {sentence}")
-            for line in review.change_lines(row_changes, page.lang):
+            for line in review.row_lines(row_changes, page.lang):
                 st.markdown(f"- {markdown.escape(line)}")
             for index, sheet in enumerate(result.report.sheets):
                 if sheet.frame.empty:  # e.g. the template's unused sheets

@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 from visitors import ROOT
-from workbooks import CSV_ROSTER, DONATIONS, REFUSED, ROSTER, SESSIONS, workbook_bytes
+from workbooks import ATTENDANCE, CSV_ROSTER, DONATIONS, REFUSED, ROSTER, SESSIONS, workbook_bytes
 
 from etl import db
 from etl.kinds import KINDS
@@ -76,6 +76,20 @@ def test_good_file_previews_then_imports_only_on_click(app):
     assert count("workers") == 3
     history = app.dataframe[-1].value if "Batch" in app.dataframe[-1].value else app.dataframe[0].value
     assert history["Batch"].tolist() == ["B00001"]
+
+
+def test_preview_names_each_kinds_rows_as_the_review_does(app):
+    """The preview describes the rows of every kind, not only the fund's, in the words of the Review page
+    (ui.review.row_lines): workers by name and community, attendance by session with the names of those who came
+    (new in the same file), donors masked as the public ledger masks them."""
+    data = workbook_bytes({"社工名册": ROSTER, "培训场次": SESSIONS, "培训签到": ATTENDANCE, "捐赠": DONATIONS})
+    upload(app, "all.xlsx", data)
+    shown = texts(app)
+    assert (
+        "new workers on the roster: 000101 (张三 · 杨行一村), 000102 (李四 · 杨行一村), 000103 (王五 · 富杨苑)" in shown
+    )
+    assert "2 attendance rows added for S01 (2023-03-05 · 基层治理能力): 张三, 李四" in shown
+    assert "new donations: D1 (某公司 · ¥10,000), D2 (张* · ¥25,000), D3 (睦邻会 · ¥12,345.67)" in shown
 
 
 def test_reupload_is_unchanged(app):

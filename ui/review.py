@@ -12,15 +12,16 @@ import duckdb
 import pandas as pd
 
 from etl import db, publish
-from etl.changes import Changes, compare
+from etl.changes import DESCRIPTIONS, Changes, Fact, Rows, between, compare
 from etl.export import export_bytes
-from etl.kinds import AMOUNT, BOOL, DATE, ENUM, INT, KINDS, NUMBER, TARGET, YEAR, Column
+from etl.kinds import AMOUNT, BOOL, DATE, ENUM, INT, KINDS, LOAD_ORDER, NUMBER, TARGET, YEAR, Column
 from etl.load import FileResult
 from etl.summary import change_summary
 from etl.template import write_template
 from etl.validate import Problem
 from i18n import t
 from metrics import METRICS
+from presenter.ledger import shown_donor
 from ui import numbers
 
 
@@ -200,14 +201,15 @@ def _field_name(column: Column, lang: str) -> str:
 
 
 def change_lines(changes: Changes, lang: str) -> list[str]:
-    """What an upload changes, row by row (etl.changes.compare): the keys it adds, and for each updated row every
-    field that changes, stored → new, written as the rest of the UI writes values (labels, dates, ¥). Plain text:
-    escape it for Markdown."""
+    """What an upload changes, row by row (etl.changes.compare), by IDs: the keys it adds, and for each updated row
+    every field that changes, stored → new, written as the rest of the UI writes values (labels, dates, ¥). Plain
+    text: escape it for Markdown. The pages write changes in business words with `row_lines`."""
     sep = "、" if lang == "zh" else ", "
     lines = []
-    for kind, keys in changes.added.items():
+    for kind, rows in changes.added.items():
+        keys = rows.keys
         shown = sep.join(_key_text(kind, key, lang) for key in keys)
-        total = changes.added_total[kind]
+        total = rows.total
         if total > len(keys):
             shown = t("roundtrip.added_more", lang, keys=shown, n=total)
         lines.append(t("roundtrip.added", lang, kind=kind_name(kind, lang), keys=shown))
@@ -233,9 +235,106 @@ def change_lines(changes: Changes, lang: str) -> list[str]:
     return lines
 
 
+def _fact(fact: Fact, value: object, lang: str) -> str:
+    """One fact of a row as the UI writes it; a donor as the public ledger shows donors (presenter.ledger)."""
+    if fact.donor:
+        value = value if isinstance(value, dict) else {}
+        return shown_donor(value.get("donor"), value.get("type"), lang)
+    return cell(fact.column, value, lang)
+
+
+def _described(facts: tuple[Fact, ...], values: dict[str, object], sep: str, lang: str) -> str:
+    """A row's facts written and joined ('' when none is known)."""
+    return sep.join(text for text in (_fact(f, values.get(f.name), lang) for f in facts) if text)
+
+
+def _with_key(key: str, text: str, lang: str) -> str:
+    """P001（楼道微更新） / P001 (楼道微更新): the key, and what people know the row by beside it."""
+    if not text:
+        return key
+    return f"{key}（{text}）" if lang == "zh" else f"{key} ({text})"
+
+
+def named_row(kind: str, key: dict, facts: dict, lang: str) -> str:
+    """A row as people know it: its key, then its description (etl.changes.DESCRIPTIONS): 000101（张三 · 杨行一村）,
+    D9（某企业 · ¥40,000）, PX-01 / 000101（张三）."""
+    described = DESCRIPTIONS[kind]
+    return _with_key(_key_text(kind, key, lang), _described(described.facts, facts, described.sep, lang), lang)
+
+
+def _rows_lines(kind: str, rows: Rows, how: str, lang: str) -> list[str]:
+    """The lines for the rows of one kind a change adds (how='added') or removes ('removed')."""
+    sep = "、" if lang == "zh" else ", "
+    described = DESCRIPTIONS[kind]
+    name = kind_name(kind, lang)
+    if not described.group:
+        shown = sep.join(named_row(kind, one.key, one.facts, lang) for one in rows.named)
+        if rows.total > len(rows.named):
+            shown = t("roundtrip.added_more", lang, keys=shown, n=rows.total)
+        return [t(f"roundtrip.{how}", lang, kind=name, keys=shown)]
+    lines = []
+    for group in rows.named:
+        facts = _described(described.group_facts, group.facts, " · ", lang)
+        text = _with_key(_key_text(kind, group.key, lang), facts, lang)
+        members = sep.join(
+            _described(described.facts, m.facts, described.sep, lang) or _key_text(kind, m.key, lang)
+            for m in group.members
+        )
+        if group.n > len(group.members):
+            members += t("roundtrip.members_more", lang)
+        lines.append(t(f"roundtrip.{how}_group", lang, n=group.n, kind=name, group=text, members=members))
+    rest = rows.total - sum(group.n for group in rows.named)
+    if rest:
+        others = kind_name(described.group_kind or kind, lang)
+        groups = rows.groups - len(rows.named)
+        lines.append(t(f"roundtrip.{how}_groups_more", lang, n=rest, kind=name, groups=groups, group=others))
+    return lines
+
+
+def row_lines(changes: Changes, lang: str) -> list[str]:
+    """What a change does to the rows, in business words, kind by kind (load order): the rows it adds, the rows it
+    removes, and for each row it changes every field stored → new, each row known by its key and what people know it
+    by (a worker's name and community, a session's date and title, a donation's donor — masked as the public ledger
+    masks donors — and amount; attendance by session, a few names each). For an upload (etl.changes.compare, the
+    Data page's preview) and for publishing (etl.changes.between, the Review page). Plain text: escape it for
+    Markdown."""
+    lines = []
+    blank = t("roundtrip.blank", lang)
+    more = dict(changes.updated_total)
+    for kind in LOAD_ORDER:
+        if kind in changes.added:
+            lines += _rows_lines(kind, changes.added[kind], "added", lang)
+        if kind in changes.removed:
+            lines += _rows_lines(kind, changes.removed[kind], "removed", lang)
+        columns = KINDS[kind]
+        for change in (c for c in changes.updated if c.kind == kind):
+            fields = ("；" if lang == "zh" else "; ").join(
+                t(
+                    "roundtrip.field",
+                    lang,
+                    field=_field_name(columns.column(name), lang),
+                    old=cell(columns.column(name), old, lang, change.row) or blank,
+                    new=cell(columns.column(name), new, lang, change.row) or blank,
+                )
+                for name, old, new in change.fields
+            )
+            key = named_row(kind, change.key, change.facts, lang)
+            lines.append(t("roundtrip.row", lang, kind=kind_name(kind, lang), key=key, changes=fields))
+            more[kind] -= 1
+        if more.get(kind):
+            lines.append(t("roundtrip.more_kind", lang, n=more[kind], kind=kind_name(kind, lang)))
+    return lines
+
+
 def upload_changes(con: duckdb.DuckDBPyConnection, result: FileResult) -> Changes:
-    """The rows a checked upload would add and update against the working data (for `change_lines`)."""
+    """The rows a checked upload would add and update against the working data (for `row_lines`)."""
     return compare(con, result)
+
+
+def version_changes(con: duckdb.DuckDBPyConnection, published: Path | None) -> Changes:
+    """The rows publishing now would add, change and remove: the working data (`con`) against the published version
+    file `published` (publish.current_file; None: nothing is published yet), for `row_lines`."""
+    return between(con, published)
 
 
 def data_workbook(lang: str, path: str | None = None) -> bytes:

@@ -192,11 +192,18 @@ def _handout_parsers(sub) -> None:
             "--lang", choices=("en", "zh"), default=None, help="language (default: $DASHBOARD_LANG, else zh)"
         )
         command.add_argument(
-            "--no-mask", dest="mask", action="store_false", help="show people's names in full (default: 张*, as the Presenter)"
+            "--no-mask",
+            dest="mask",
+            action="store_false",
+            help="show people's names in full (default: 张*, as the Presenter)",
         )
-        command.add_argument("--mask-names", dest="mask", action="store_true", help=argparse.SUPPRESS)  # the default now
         command.add_argument(
-            "--draft", action="store_true", help="the working data, unpublished imports included (every page says draft)"
+            "--mask-names", dest="mask", action="store_true", help=argparse.SUPPRESS
+        )  # the default now
+        command.add_argument(
+            "--draft",
+            action="store_true",
+            help="the working data, unpublished imports included (every page says draft)",
         )
 
 
@@ -277,7 +284,9 @@ def _handout(args) -> int:
     else:
         out.write_bytes(report.print_pdf(report.to_html(deck), chromium, str(out)))
     what = "draft" if args.draft else deck.stamp
-    print(f"{out} ({args.command}, {lang}, as of {deck.day.isoformat()}{', names masked' if deck.masked else ''}; {what})")
+    print(
+        f"{out} ({args.command}, {lang}, as of {deck.day.isoformat()}{', names masked' if deck.masked else ''}; {what})"
+    )
     return EXIT_OK
 
 
@@ -683,12 +692,10 @@ def _history(args) -> int:
 
 
 def _undo(args) -> int:
-    from etl import db
+    from etl import db, publish
     from etl.kinds import KINDS
     from etl.load import UndoRefused, undo
     from i18n import t
-
-    from etl import publish
 
     con = db.connect(args.db, wait=db.lock_wait())
     try:

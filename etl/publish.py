@@ -124,7 +124,9 @@ class Changed(Exception):
     """The working data moved on after an approver was shown it: nothing was published or rejected."""
 
     def __init__(self, seen: Review, now: Review) -> None:
-        super().__init__(f"the pending imports changed since they were shown ({list(seen.pending)} -> {list(now.pending)})")
+        super().__init__(
+            f"the pending imports changed since they were shown ({list(seen.pending)} -> {list(now.pending)})"
+        )
         self.seen, self.now = seen, now
 
     @property

@@ -8,7 +8,7 @@ import streamlit as st
 import metrics
 import queries
 from etl import accounts, publish
-from ui import numbers, review, session, signin
+from ui import markdown, numbers, review, session, signin
 from ui.page import setup
 
 SHOWN = "_review_shown"  # the publish.Review the last run of this page drew: what Approve and Reject act on
@@ -19,6 +19,13 @@ def _figures(source: str, version: str, year: int | None, _con) -> pd.DataFrame:
     """The catalogue's figures for one period of one state of one warehouse (a published file never changes; the
     working data changes only with a batch), computed once per state instead of on every run of this page."""
     return metrics.figures(_con, year=year, as_of=queries.as_of_date(_con))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _row_lines(version: str | None, state: str, lang: str, path: str, _con) -> list[str]:
+    """What publishing changes row by row (added, changed, removed, in business words), once per pair of states."""
+    published = publish.version_file(Path(path), version) if version else None
+    return review.row_lines(review.version_changes(_con, published), lang)
 
 
 def _years(con) -> set[int]:
@@ -84,6 +91,10 @@ if not waiting.empty:
     st.dataframe(review.pending_table(waiting, page.lang), hide_index=True, width="stretch")
 if not gone.empty:
     st.warning(page.md("publish.withdrawn", version=seen.version or "", batches=_batches(gone)), icon=":material/undo:")
+if not seen.empty:  # the rows, in business words: names, sessions, amounts
+    st.subheader(page.t("publish.rows"))
+    rows = _row_lines(seen.version, _working_state(work), page.lang, page.path, work)
+    st.markdown("\n".join(f"- {markdown.escape(line)}" for line in rows) or page.t("publish.no_rows"))
 
 # four eyes: an approver does not approve their own import while someone else can
 own = waiting.loc[waiting["user_name"] == user.name] if not accounts.is_open() else waiting.iloc[0:0]

@@ -71,6 +71,9 @@ dl.notes dt, dl.notes dd { break-inside: avoid; }
 .notes dt { font-weight: 600; color: #1b2a41; }
 .notes dd { margin: 0 0 0.6mm; }
 .print-hint { color: #5b6778; font-size: 9pt; }
+/* on every printed page (a fixed element repeats on each page in print): that the figures are a draft or the sample */
+.running { position: fixed; bottom: 0; right: 0; padding: 0.5mm 2mm; background: #fff; color: #b71c1c;
+  border: 0.4mm solid #b71c1c; font-weight: 700; font-size: 8pt; }
 @media print { .print-hint { display: none; } h2 { break-after: avoid; } }
 """
 
@@ -243,6 +246,13 @@ def _card(deck: Deck, slide: Slide, span: int) -> str:
     )
 
 
+def _running(deck: Deck) -> str:
+    """The mark every printed page carries when the figures are not the approved ones: draft, sample, or both."""
+    marks = [deck.stamp] if deck.draft else []
+    marks += [deck.sample_mark] if deck.sample else []
+    return f'<div class="running">{escape(" · ".join(marks))}</div>' if marks else ""
+
+
 def to_html(deck: Deck) -> str:
     """The printable summary: KPIs against targets, each programme's figures and chart, definitions and sources."""
     t = deck.t
@@ -261,6 +271,7 @@ def to_html(deck: Deck) -> str:
 <title>{escape(t("presenter.report.title", year=deck.year))}</title><style>{CSS}</style></head>
 <body>
 <p class="print-hint">{escape(t("presenter.report.print"))}</p>
+{_running(deck)}
 {f'<p class="sample-mark">{escape(deck.sample_mark)}</p>' if deck.sample else ""}
 <header><div class="town">{escape(t("presenter.footer_town"))}</div>
 <h1>{escape(t("presenter.report.title", year=deck.year))}</h1>

@@ -99,6 +99,7 @@ class Deck:
     summary: str = ""  # the narrative (文字综述) of the figures, from the catalogue's sentence templates
     sample: bool = False  # the warehouse holds only the sample data: every slide, the .pptx and the report say so
     stamp: str = ""  # 审核发布：who published this version and when, or that it is a draft
+    draft: bool = False  # built from the working data (unapproved): every slide and every printed page says so
 
     @property
     def sample_mark(self) -> str:
@@ -510,7 +511,8 @@ def build(
     )
     sample = bool(run(queries.sample_only).iloc[0]["sample"])
     published = run(queries.publication)
-    if published.empty:
+    draft = published.empty
+    if draft:
         stamp = t("publish.stamp_draft", lang)
     else:
         row = published.iloc[0]
@@ -529,4 +531,5 @@ def build(
         b.summary,
         sample,
         stamp,
+        draft,
     )

@@ -475,7 +475,9 @@ def versions_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         {
             t("publish.col.version", lang): frame["version"],
             t("publish.col.at", lang): frame["published_at"],
-            t("publish.col.by", lang): [by(n, own) for n, own in zip(frame["published_by"], frame["self_approved"])],
+            t("publish.col.by", lang): [
+                by(n, own) for n, own in zip(frame["published_by"], frame["self_approved"], strict=True)
+            ],
             t("publish.col.approved", lang): [batch_list(a, lang) for a in approved],
             t("publish.col.current", lang): ["✓" if c else "" for c in frame["current"]],
         }

@@ -77,7 +77,8 @@ def run(page: st.navigation) -> None:
 
 
 def route_through_app() -> None:
-    """Run every page inside app.py's st.navigation, even when a fresh server's first visitor opens a page's URL.
+    """Run every page inside app.py's st.navigation (and so inside `run`, which closes the working warehouse when the
+    page ends), even when a fresh server's first visitor opens a page's URL.
 
     Until some session has called st.navigation, Streamlit treats an app with a pages/ folder as a legacy multipage
     app and runs a directly linked page script alone (no app.py, a sidebar of file names). Streamlit documents that

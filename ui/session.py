@@ -4,6 +4,7 @@ readers read, the run's snapshot and the cached query results."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import duckdb
@@ -41,25 +42,28 @@ def warehouse(path: str) -> duckdb.DuckDBPyConnection:
     return db.connect(path, wait=db.lock_wait())
 
 
+# The run's working connection and the cursors handed out on it, per script thread: not in st.session_state, which
+# raises StopException again on every access once a run was stopped (st.stop, a rerun request), so a clean-up that
+# read it there never closed the file (a failed sign-in left the warehouse locked until that session ran again).
+_run = threading.local()
+
+
 def working() -> duckdb.DuckDBPyConnection:
     """A cursor on the working warehouse for this run, opened on first use and closed when the run ends
     (release_working, called by ui.routing.run after every page run, whatever its outcome)."""
-    con = st.session_state.get("_working_con")
-    if con is None:
-        con = warehouse(str(db.db_path()))
-        st.session_state["_working_con"] = con
-        st.session_state["_working_cursors"] = []
-    cursor = con.cursor()
-    st.session_state["_working_cursors"].append(cursor)
+    if getattr(_run, "con", None) is None:
+        _run.con, _run.cursors = warehouse(str(db.db_path())), []
+    cursor = _run.con.cursor()
+    _run.cursors.append(cursor)
     return cursor
 
 
 def release_working() -> None:
-    """Close this run's working connection and every cursor handed out on it: DuckDB keeps the file open (and
-    locked against other processes) while any cursor lives, and a cursor can outlive the run in a frame an exception
-    or st.stop kept (a failed sign-in left the warehouse locked until that session ran again)."""
-    cursors = st.session_state.pop("_working_cursors", [])
-    con = st.session_state.pop("_working_con", None)
+    """Close this run's working connection and every cursor handed out on it: DuckDB keeps the file open (and locked
+    against other processes) while any cursor lives, and a cursor can outlive the run in a frame an exception or
+    st.stop kept."""
+    con, cursors = getattr(_run, "con", None), getattr(_run, "cursors", [])
+    _run.con, _run.cursors = None, []
     for cursor in cursors:
         cursor.close()
     if con is not None:

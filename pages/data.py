@@ -7,7 +7,7 @@ import streamlit as st
 import metrics
 import notes
 import queries
-from etl import accounts, checks, guard, kinds, load
+from etl import accounts, checks, guard, kinds, load, publish
 from etl.annotate import annotate
 from etl.template import metadata_workbook
 from ui import markdown, numbers, review, session, signin, widgets
@@ -169,6 +169,18 @@ for upload in uploads or []:
         if empty:
             st.caption(page.md("data.empty_sheets", sheets="、".join(empty) if page.lang == "zh" else ", ".join(empty)))
 
+
+def _publication(batches: list) -> list[str]:
+    """What leaders see of these imports: waiting for an approver (with accounts, or with no accounts while other
+    imports a rollback took back wait too), or published at once (no accounts)."""
+    if not batches:
+        return []
+    now = publish.review(page.writer())
+    if any(b in now.pending for b in batches):
+        return [lang("publish.awaiting")]
+    return [lang("publish.published_now", version=now.version)] if accounts.is_open() and now.version else []
+
+
 to_import = [
     (name, data) for name, data, r in results if r.status == "valid" and r.counts["inserted"] + r.counts["updated"]
 ]
@@ -178,7 +190,7 @@ if results:
         st.info(lang("data.fix_first"), icon=":material/info:")
     label = lang("data.import", n=len(to_import))
     if st.button(label, type="primary", disabled=blocked or not to_import, icon=":material/upload:"):
-        lines, after, ended = [], [], []
+        lines, after, ended, loaded = [], [], [], []
         for name, data in to_import:
             st.caption(markdown.escape(name))
             bar = widgets.ImportProgress(page.lang)  # read, check and load, with rows per second
@@ -190,6 +202,7 @@ if results:
             ended.append(f"{markdown.escape(name)} · {bar.finished()}")
             after += [w.message(page.lang) for w in result.after_commit]
             if result.status == "loaded":
+                loaded.append(result.batch_id)
                 lines.append(page.md("data.imported", file=name, batch=result.batch_id, **result.counts))
             elif result.status == "unchanged":
                 lines.append(page.md("data.unchanged", file=name))
@@ -197,8 +210,7 @@ if results:
                 lines.append(page.md("data.import_failed", file=name, n=len(result.errors)))
         session.clear_caches()
         st.session_state["previews"] = {}
-        if lines and not accounts.is_open():  # with accounts, an approver publishes it
-            lines.append(lang("publish.awaiting"))
+        lines += _publication(loaded)
         st.session_state["import_done"] = lines
         st.session_state["import_warnings"] = after
         st.session_state["import_progress"] = ended

@@ -338,3 +338,22 @@ def test_a_failed_sign_in_leaves_the_warehouse_free(town):
     assert free(town)  # an import from the command line can go ahead
     sign_in(at, "ada", PASSWORDS["ada"])  # the run signs in, then reruns onto the Overview
     assert free(town)
+
+
+def test_the_data_page_says_whether_an_import_is_published_or_waits(sample_file, tmp_path, app_env):
+    from test_accounts import start, upload
+
+    path = tmp_path / "w.duckdb"
+    shutil.copy(sample_file, path)
+    app_env.setenv("DASHBOARD_DB", str(path))
+    at = start("data")  # no accounts: the first open publishes the sample (v000001)
+    upload(at, "d.xlsx", workbook_bytes({"捐赠": DONATION}))
+    next(b for b in at.button if b.label.startswith("Import")).click().run()
+    said = " ".join(s.value for s in at.success)
+    assert "Published at once as v000002" in said and publish.current(path) == "v000002"
+    assert main(["rollback", "v000001", "--db", str(path)]) == 0  # B00006 waits again
+    at = start("data")
+    upload(at, "late.xlsx", workbook_bytes({"捐赠": LATE}))
+    next(b for b in at.button if b.label.startswith("Import")).click().run()
+    said = " ".join(s.value for s in at.success)
+    assert "leaders see it once an approver publishes it" in said and publish.current(path) == "v000001"

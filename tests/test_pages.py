@@ -10,7 +10,7 @@ from warehouses import ROWS
 
 import metrics
 import queries
-from etl import db, derived
+from etl import db, derived, publish
 from i18n import t
 from ui import markdown, widgets
 
@@ -187,6 +187,7 @@ def test_kpis_show_the_change_against_the_year_before(app_env, tmp_path):
     con = db.connect(path)
     con.execute(ROWS)
     derived.refresh(con)  # the loader does this with every import; these rows were written by hand
+    publish.publish(con, "tester")  # ... and published by hand: pages read only what is published
     con.close()
     app_env.setenv("DASHBOARD_DB", str(path))
     app_env.setenv("DASHBOARD_NO_SAMPLE", "1")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -97,10 +99,30 @@ def reader(path: str, lang: str, user: accounts.User | None) -> tuple[str, duckd
     draft = bool(user and user.may("analyst")) and _draft_toggle(lang)
     chosen = publish.source(Path(path), draft=draft)
     if chosen is None:  # nothing published yet: no figures, not the working data
-        return ":nothing:", _nothing().cursor(), False
+        return NOTHING, _nothing().cursor(), False
     if draft:
         return path, working(), True
     return str(chosen), published_cursor(chosen), False
+
+
+NOTHING = ":nothing:"  # the source of a run while nothing is published (an empty warehouse in memory)
+
+
+@contextmanager
+def opened(source: str, path: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on what a run read (its `source`), for work done after the run ended (a download built when it is
+    clicked): the published version's shared read-only connection, or the working data through a connection of its
+    own, closed when done (a clicked download runs outside any page run, so nothing else would close it)."""
+    if source == NOTHING:
+        yield _nothing().cursor()
+    elif source in ("", path):
+        con = db.connect(path, wait=db.lock_wait())
+        try:
+            yield con
+        finally:
+            con.close()
+    else:
+        yield published_cursor(Path(source))
 
 
 def _draft_toggle(lang: str) -> bool:

@@ -4,7 +4,6 @@ figure (查看明细), the "needs attention" list, and the tiles' stylesheet."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -17,7 +16,7 @@ from i18n import t
 from notes import lines as note_lines
 from presenter.slides import donor_name, mask_name
 from ui import markdown, numbers
-from ui.session import published_cursor
+from ui.session import opened
 from ui.signin import current_user
 
 if TYPE_CHECKING:
@@ -165,6 +164,22 @@ def public_rows(table: str, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
+# The headers (text keys) of a page table's columns that name a person: a column of page.table headed with one of
+# them is a person's name, masked for a visitor who has not signed in on the page and in its downloads. A table of
+# people heads its names so (姓名 table.person_name, not 名称 table.name: a project's or a community's name).
+PERSON_HEADERS = frozenset({"table.person_name", "table.mentor", "table.mentee"})
+
+
+def public_table(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """A page table's rows (columns: field -> header key) as a visitor who has not signed in sees them: each column
+    headed as a person (PERSON_HEADERS) holds 张*, never the name."""
+    out = frame.copy()
+    for column, key in columns.items():
+        if key in PERSON_HEADERS and column in out:
+            out[column] = [mask_name(n) for n in out[column]]
+    return out
+
+
 DRILL_ROWS = 1000  # rows of a figure shown on the page; the downloads hold them all
 DRILLDOWN = "drilldown"  # the key of the drill-down's expander (its state: open or not)
 
@@ -202,8 +217,8 @@ def _drilldown(page: Page, codes: tuple[str, ...]) -> None:
         def every_row(code=code, part=part, table=spec.table, headers=headers, filters=filters) -> pd.DataFrame:
             # fetched when the download is clicked, through a cursor of its own (the run's has ended), on the data
             # the page showed: the published version, or the working data in an analyst's draft view
-            con = page.writer() if page.source in ("", page.path) else published_cursor(Path(page.source))
-            rows = queries.metric_rows(con, code=code, part=part, **filters)
+            with opened(page.source, page.path) as con:
+                rows = queries.metric_rows(con, code=code, part=part, **filters)
             return (public_rows(table, rows, page.lang) if masked else rows).rename(columns=headers)
 
         page.downloads(every_row, f"{code}_{spec.table}")

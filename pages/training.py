@@ -144,7 +144,12 @@ else:
     page.table(
         untrained,
         "untrained_workers",
-        {"worker_id": "table.worker_id", "name": "table.name", "community": "table.community", "role": "table.role"},
+        {
+            "worker_id": "table.worker_id",
+            "name": "table.person_name",
+            "community": "table.community",
+            "role": "table.role",
+        },
     )
 
 st.header(page.t("training.mentoring"))

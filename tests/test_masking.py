@@ -264,3 +264,102 @@ def test_the_drill_downs_downloads_hold_what_the_page_showed_not_pending_imports
     at = visitor(page)
     assert "JZ2023-P9" not in drilled(at)
     assert "JZ2023-P9" not in made(at, downloads, "csv_fund_raised_donations").decode("utf-8-sig")
+
+
+# --- every page table that names a person (page.table: a column headed 姓名, 师傅, 徒弟, … — widgets.PERSON_HEADERS)
+
+
+def workers(path: Path) -> list[str]:
+    """Every worker's name in the warehouse at `path`."""
+    con = db.connect(path)
+    names = [n for (n,) in con.execute("SELECT name FROM workers").fetchall()]
+    con.close()
+    return names
+
+
+@pytest.fixture
+def untrained(forum: Path) -> Path:
+    """The forum's warehouse with two workers who attended no session (the sample trains everyone)."""
+    con = db.connect(forum)
+    con.execute(
+        "INSERT INTO workers (worker_id, name, community, role, joined_date, active) "
+        "SELECT 'WT' || i, name, community, role, DATE '2023-01-01', true "
+        "FROM (VALUES (1, '欧阳娜娜'), (2, '岳红')) n(i, name), (SELECT community, role FROM workers LIMIT 1)"
+    )
+    con.close()
+    return forum
+
+
+def shown_table(at: AppTest, header: str) -> Any:
+    """The page's table with a column headed `header` (as the reader sees it)."""
+    return next(d.value for d in at.dataframe if header in d.value.columns)
+
+
+def file_text(name: str, data: Any) -> str:
+    """A download's text, whatever it is: a CSV, an Excel workbook, a .pptx deck or an HTML page."""
+    if name.endswith(".xlsx"):
+        return xlsx_text(data)
+    if name.endswith(".pptx"):
+        shapes = [s for slide in Presentation(io.BytesIO(data)).slides for s in slide.shapes]
+        words = [s.text_frame.text for s in shapes if s.has_text_frame]
+        return "\n".join(words + [str(c) for s in shapes if s.has_chart for c in s.chart.plots[0].categories])
+    return data.decode("utf-8-sig") if isinstance(data, bytes) else str(data)
+
+
+TRAINING_FILES = ("csv_untrained_workers", "xlsx_untrained_workers", "csv_mentoring_pairs", "xlsx_mentoring_pairs")
+
+
+def training_files(at: AppTest, downloads: dict) -> dict[str, str]:
+    """The text of the training page's tables' downloads (made as when clicked), by button key."""
+    return {key: file_text("." + key.split("_", 1)[0], made(at, downloads, key)) for key in TRAINING_FILES}
+
+
+def test_a_forum_visitor_sees_workers_masked_in_the_training_tables_and_their_downloads(untrained, downloads):
+    """Untrained workers and mentoring pairs: 张* on the page and in the CSV and Excel files of a visitor who has
+    not signed in; a signed-in admin sees every name in full, in the tables and the files."""
+    names, header = workers(untrained), {k: t(f"table.{k}", "en") for k in ("person_name", "mentor", "mentee", "role")}
+    at = visitor("training")
+    untrained, pairs = shown_table(at, header["role"]), shown_table(at, header["mentor"])
+    columns = {"untrained": untrained[header["person_name"]], "mentors": pairs[header["mentor"]]}
+    columns["mentees"] = pairs[header["mentee"]]
+    for what, column in columns.items():
+        assert len(column) and all(re.fullmatch(r".\*", n) for n in column), what
+    rows = "\n".join(d.value.to_csv(index=False) for d in at.dataframe)
+    assert not [n for n in names if n in rows]
+    assert t("table.masked", "en") in [c.value for c in at.caption]
+    for key, copy in training_files(at, downloads).items():
+        assert not [n for n in names if n in copy], key
+        first = columns["untrained" if "untrained" in key else "mentees"].iloc[0]
+        assert first in copy, key  # the 张* the page showed
+
+    at = visitor("training", "ada")
+    untrained, pairs = shown_table(at, header["role"]), shown_table(at, header["mentor"])
+    shown = [*untrained[header["person_name"]], *pairs[header["mentor"]], *pairs[header["mentee"]]]
+    assert shown and all(n in names for n in shown)
+    assert t("table.masked", "en") not in [c.value for c in at.caption]
+    files = training_files(at, downloads)
+    for key, copy in files.items():
+        table = untrained[header["person_name"]] if "untrained" in key else pairs[header["mentee"]]
+        assert all(n in copy for n in table), key
+    assert all(n in files["csv_mentoring_pairs"] for n in pairs[header["mentor"]])
+
+
+VISITED = ("overview", "projects", "training", "fund", "ledger", "presenter")  # what a forum screen opens
+
+
+def test_no_page_a_forum_visitor_opens_names_a_worker_in_full(untrained, downloads):
+    """Every table, chart and download of every page a visitor who has not signed in may open: no worker's name in
+    full (a table of people forgets nothing: page.table masks the columns headed as a person)."""
+    names = workers(untrained)
+    for page in VISITED:
+        at = visitor(page)
+        copies = {f"table {i}": d.value.to_csv(index=False) for i, d in enumerate(at.dataframe)}
+        for i, chart in enumerate(at.get("plotly_chart")):
+            copies[f"chart {i}"] = "\n".join(strings_in(json.loads(chart.proto.spec)))
+        for button in at.get("download_button"):
+            file_name, make = downloads[button.proto.deferred_file_id]
+            if not str(file_name).endswith(".pdf"):  # the ledger's PDF is printed from its HTML copy
+                copies[str(file_name)] = file_text(str(file_name), make())
+        assert copies, page
+        for what, copy in copies.items():
+            assert not [n for n in names if n in copy], f"a worker named in full on {page}: {what}"

@@ -21,7 +21,7 @@ from ui.filters import ALL, CLOSE_SIDEBAR_ON_PHONE, choice
 from ui.routing import route_through_app
 from ui.session import query, reader, snapshot, working
 from ui.signin import current_user, gate
-from ui.widgets import FOCUS_CSS, TILE_CSS
+from ui.widgets import FOCUS_CSS, PERSON_HEADERS, TILE_CSS, names_shown, public_table
 
 
 @dataclass
@@ -187,7 +187,14 @@ class Page:
         self.downloads(data, name)
 
     def table(self, frame: pd.DataFrame, name: str, columns: dict[str, str], **config: object) -> None:
-        """A sortable table with translated headers (columns: field -> text key) and its downloads."""
+        """A sortable table with translated headers (columns: field -> text key) and its downloads.
+
+        A column headed as a person (widgets.PERSON_HEADERS: 姓名, 师傅, 徒弟, …) names one: a visitor who has not
+        signed in (a forum screen) sees it as 张* on the page and in both downloads; signed-in staff see the name."""
+        people = any(k in PERSON_HEADERS for k in columns.values())
+        if people and not names_shown():  # after the cache: staff and visitors share the query, never what is shown
+            frame = public_table(frame, columns)
+            st.caption(self.t("table.masked"))
         shown = frame[list(columns)].rename(columns={c: self.t(k) for c, k in columns.items()})
         text = [c for c in shown.columns if shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])]
         shown[text] = shown[text].fillna("")  # a blank cell, not the word "None"

@@ -5,12 +5,14 @@
     python bench/browser.py --city /tmp/city.duckdb   # reuse a warehouse built by bench/warehouse.py
     python bench/browser.py --untrained 0         # the city as bench/warehouse.py builds it (everyone trained)
     python bench/browser.py --launch serve,streamlit  # cold starts of both launches, interleaved
+    python bench/browser.py --launch serve,streamlit --after 20   # the first visitor comes 20 s after the start
 
 A page is "drawn" when the new page's heading is up, no script run is in progress, nothing is left over from the
 page before (no stale element, no skeleton) and every Plotly chart on it has drawn its marks: what a reader waits
 for. Cold: the server started as the README's `bash scripts/start.sh` starts it (`scripts/serve.py`: `streamlit run`
 plus its warm-up; `--launch streamlit` for a bare `streamlit run app.py`) to the first page drawn in a new tab (a new
-server process each run; start.sh's check of .venv before it is not timed). Warm:
+server process each run; start.sh's check of .venv before it is not timed); with `--after S`, the first visitor opens
+the page S seconds after the server first answers, timed from that click to the page drawn. Warm:
 in one tab, a click on a page's sidebar link to that page drawn, each page visited in turn, `--runs` rounds
 after a first round that fills the server's query cache (reported apart as "first visit").
 
@@ -133,12 +135,16 @@ def wait_drawn(page, path: str | None = None, old: str | None = None) -> None:
     page.wait_for_function(DRAWN, arg=[IDLE, UNSETTLED, MARKS, path, old], timeout=TIMEOUT_MS, polling="raf")
 
 
-def cold_start(browser, db_file: Path, *, sample: bool, launch: str = "serve") -> float:
-    """Seconds from the server's start to the first page (the overview) drawn in a new tab."""
+def cold_start(browser, db_file: Path, *, sample: bool, launch: str = "serve", after: float = 0) -> float:
+    """Seconds from the server's start to the first page (the overview) drawn in a new tab; with `after`, from the
+    page opened `after` seconds after the server first answered."""
     with serve(db_file, sample=sample, launch=launch) as (base, started):
         context = browser.new_context(viewport=VIEWPORT)
         try:
             page = context.new_page()
+            if after:
+                time.sleep(after)
+                started = time.perf_counter()
             page.goto(base + "/")
             wait_drawn(page)
             return time.perf_counter() - started
@@ -181,7 +187,9 @@ def spread(values: list[float]) -> dict[str, float]:
     }
 
 
-def measure(browser, label: str, db_file: Path, runs: int, *, sample: bool, launches: list[str], warm: bool) -> dict:
+def measure(
+    browser, label: str, db_file: Path, runs: int, *, sample: bool, launches: list[str], warm: bool, after: float = 0
+) -> dict:
     """Cold starts (each in a fresh server; with several launches, interleaved) and warm rounds on one warehouse."""
     colds: dict[str, list[float]] = {launch: [] for launch in launches}
     result: dict = {"pages_s": {}, "first_visit_s": {}}
@@ -190,10 +198,10 @@ def measure(browser, label: str, db_file: Path, runs: int, *, sample: bool, laun
         for launch in launches:
             if sample:  # a fresh install every time: the first start loads and publishes the sample
                 fresh = Path(tempfile.mkdtemp(dir=folder))  # the warehouse, its published versions, its kept files
-                seconds = cold_start(browser, fresh / "warehouse.duckdb", sample=True, launch=launch)
+                seconds = cold_start(browser, fresh / "warehouse.duckdb", sample=True, launch=launch, after=after)
                 shutil.rmtree(fresh)
             else:
-                seconds = cold_start(browser, db_file, sample=False, launch=launch)
+                seconds = cold_start(browser, db_file, sample=False, launch=launch, after=after)
             colds[launch].append(seconds)
             load = os.getloadavg()[0]
             print(f"{label} cold ({launch}): {seconds:.2f} s, load {load:.1f}", file=sys.stderr, flush=True)
@@ -223,6 +231,9 @@ def main() -> None:
     )
     parser.add_argument("--cold-only", action="store_true", help="cold starts only, no warm rounds")
     parser.add_argument(
+        "--after", type=float, default=0, help="the first visitor comes this many seconds after the server answers"
+    )
+    parser.add_argument(
         "--untrained", type=int, default=25_000, help="never-trained workers added to the city (0: as built)"
     )
     args = parser.parse_args()
@@ -251,13 +262,27 @@ def main() -> None:
                 add_untrained(city, args.untrained)
             cold_start(browser, city, sample=False)  # publishes the warehouse once, as its first start does
             results["city"] = measure(
-                browser, "city", city, args.runs, sample=False, launches=launches, warm=not args.cold_only
+                browser,
+                "city",
+                city,
+                args.runs,
+                sample=False,
+                launches=launches,
+                warm=not args.cold_only,
+                after=args.after,
             )
         if "sample" in chosen:
             sample = folder / "sample" / "warehouse.duckdb"
             sample.parent.mkdir()
             results["sample"] = measure(
-                browser, "sample", sample, args.runs, sample=True, launches=launches, warm=not args.cold_only
+                browser,
+                "sample",
+                sample,
+                args.runs,
+                sample=True,
+                launches=launches,
+                warm=not args.cold_only,
+                after=args.after,
             )
         browser.close()
     results["load_average"] = {

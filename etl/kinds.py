@@ -34,6 +34,7 @@ class Column:
     min_exclusive: bool = False
     default: object = None  # stored when a new row leaves the cell blank
     choice_aliases: dict[str, str] = field(default_factory=dict)  # other words for a choice -> its code
+    max_chars: int | None = None  # text longer than this is cut to it, with a warning at the cell
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -112,6 +113,7 @@ class Kind:
 # Bounds that catch slips of the keyboard (and keep values inside the warehouse's column types).
 MAX_YUAN = 10_000_000_000  # 100亿元
 MAX_PEOPLE = 10_000_000
+NOTE_CHARS = 200  # a note's words at most, from a workbook as on the Data page's note forms (max_chars=200)
 
 PROGRAMS = {
     "group_governance": "组团治理",
@@ -360,7 +362,7 @@ KINDS: dict[str, Kind] = {
             ("数据说明", "元数据", "数据截至", "说明"),
             (
                 Column("as_of", "数据截至", DATE, required=True, aliases=("截至日期", "统计截至", "数据截止")),
-                Column("note", "备注", TEXT),
+                Column("note", "备注", TEXT, max_chars=NOTE_CHARS),
             ),
             ("as_of",),
         ),
@@ -377,8 +379,10 @@ KINDS: dict[str, Kind] = {
                 Column("end_date", "结束日期", DATE),
                 Column("metric", "指标", ENUM, required=True, choices=NOTE_METRICS),
                 Column("community", "社区", TEXT, aliases=("居委", "居民区")),
-                Column("text_zh", "备注内容", TEXT, required=True, aliases=("中文说明", "说明内容")),
-                Column("text_en", "英文备注", TEXT, aliases=("English note", "英文说明")),
+                Column(
+                    "text_zh", "备注内容", TEXT, required=True, aliases=("中文说明", "说明内容"), max_chars=NOTE_CHARS
+                ),
+                Column("text_en", "英文备注", TEXT, aliases=("English note", "英文说明"), max_chars=NOTE_CHARS),
             ),
             ("note_id",),
             rules=(NotBefore("end_date", other="date", key="cell.end_before_date"),),

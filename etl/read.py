@@ -21,8 +21,10 @@ import os
 import posixpath
 import re
 import resource
+import select
 import signal
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -549,13 +551,24 @@ class _Isolated:
     the import), and its rows are used only after the guard has passed the file; until then the guard runs here,
     beside the read, on the other core. The rows come back as an Arrow IPC stream in an anonymous memory file
     (memfd), mapped, not copied. Linux only (fork, memfd); elsewhere the sheet is read in process.
+
+    The child also has a time limit (time_limit: a base plus seconds per MB of XML the package unpacks to, counted
+    from its start), as the command line holds the warehouse while it waits: a child still reading then is killed
+    and the file refused (file.read_timeout), never read again in this process, whose read could not be stopped.
     """
 
     MEMORY_CAP = 8 * 2**30  # far above what any file the guard passes needs (its 30M-cell limit), far below 512 GB
     OK, DAMAGED, FAILED = 0, 3, 4  # the child's exit codes: read; fastexcel's refusal; anything else (a bug)
+    # The time limit: at a load of 7-9 on 2 shared cores the child read 0.06-0.1 s per MB of sheet XML (a 48.6 MB
+    # workbook, 296 MB of XML: 17-21 s; 1,000,000 attendance rows, 126 MB: 8-13 s; 871 MB: 83 s); this allows
+    # 5-10 times that: 60-572 s (the guard's 1 GB of XML at most). DASHBOARD_READ_SECONDS sets it instead.
+    BASE_SECONDS = 60.0
+    SECONDS_PER_MB = 0.5
 
-    def __init__(self, data: bytes, sheet: str) -> None:
+    def __init__(self, data: bytes, sheet: str, unpacked: int = 0) -> None:
         self.sheet = sheet
+        self.limit = self.time_limit(unpacked)
+        self._deadline = time.monotonic() + self.limit
         self._fd = os.memfd_create("etl-sheet", os.MFD_CLOEXEC)
         self._status: int | None = None
         self.pid = os.fork()
@@ -571,6 +584,10 @@ class _Isolated:
                 code = self._read(data)
             finally:
                 os._exit(code)
+        try:  # the child as a file descriptor, to wait for it with a timeout
+            self._pidfd = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):  # a kernel before 5.3: _wait polls instead
+            self._pidfd = -1
 
     @classmethod
     def start(cls, data: bytes) -> _Isolated | None:
@@ -578,9 +595,21 @@ class _Isolated:
             return None
         try:  # the zip directory and two small parts, read capped (as _Watch does before the guard)
             sheet, _ = _largest_sheet(data)
+            with _package(data) as archive:  # the sizes its directory declares (the guard checks them)
+                unpacked = sum(info.file_size for info in archive.infolist())
         except Exception:  # a damaged or odd package: the guard judges it, the reader reads it in process
             return None
-        return cls(data, sheet) if sheet is not None else None
+        return cls(data, sheet, unpacked) if sheet is not None else None
+
+    @classmethod
+    def time_limit(cls, unpacked: int) -> float:
+        """Seconds the child may read a package that unpacks to `unpacked` bytes (DASHBOARD_READ_SECONDS: fixed;
+        a value that is not a positive number is not used)."""
+        with contextlib.suppress(ValueError):
+            fixed = float(os.environ.get("DASHBOARD_READ_SECONDS", ""))
+            if fixed > 0:
+                return fixed
+        return cls.BASE_SECONDS + cls.SECONDS_PER_MB * min(unpacked, guard.MAX_TOTAL_BYTES) / 2**20
 
     def _read(self, data: bytes) -> int:
         """In the child: the sheet, as an Arrow IPC stream into the memory file; the exit code."""
@@ -608,11 +637,34 @@ class _Isolated:
             stream.write_batch(batch)
         return self.OK
 
-    def _wait(self) -> int:
+    def _wait(self, deadline: float | None = None) -> int | None:
+        """The child's exit code, once it has ended and been reaped; None when it still runs at `deadline`."""
         if self._status is None:
+            if deadline is not None and not self._ended_by(deadline):
+                return None
             _, status = os.waitpid(self.pid, 0)
             self._status = os.waitstatus_to_exitcode(status)
+            if self._pidfd >= 0:
+                os.close(self._pidfd)
+                self._pidfd = -1
         return self._status
+
+    def _ended_by(self, deadline: float) -> bool:
+        """Whether the child ends (or has ended) before `deadline` (time.monotonic()); it is not reaped here."""
+        poll = None
+        if self._pidfd >= 0:  # readable once the child has ended
+            poll = select.poll()
+            poll.register(self._pidfd, select.POLLIN)
+        while True:
+            if poll is not None:
+                if poll.poll(min(max(deadline - time.monotonic(), 0), 60) * 1000):
+                    return True
+            elif os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+            else:
+                time.sleep(0.01)
+            if time.monotonic() >= deadline:
+                return False
 
     def _close(self) -> None:
         if self._fd >= 0:
@@ -621,9 +673,13 @@ class _Isolated:
 
     def result(self) -> RawSheet | None:
         """The sheet (raises UnreadableWorkbook when fastexcel refused it or the child ended on a signal, e.g. out
-        of its memory); None when the child failed otherwise: the caller reads the sheet in process, where a bug
-        shows with its traceback."""
-        status = self._wait()
+        of its memory; FileRefused, file.read_timeout, when it was still reading at its time limit: it is killed);
+        None when the child failed otherwise: the caller reads the sheet in process, where a bug shows with its
+        traceback."""
+        status = self._wait(self._deadline)
+        if status is None:  # out of time: killed, and the file refused (not read here instead, see the class)
+            self.cancel()
+            raise guard.FileRefused("file.read_timeout", {"seconds": max(round(self.limit), 1)})
         try:
             if status == self.DAMAGED or status < 0:
                 raise UnreadableWorkbook()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from etl.kinds import (
     KINDS,
     NUMBER,
     TARGET,
+    TEXT,
     YEAR,
     Column,
     Kind,
@@ -256,6 +258,7 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
     data = cells.loc[header_row + 1 :]
     body = data[[letter for letter, _ in columns.values()]]
     body.columns = list(columns)
+    invisible = {f: _visible(body, f) for f in columns if kind.column(f).type == TEXT}  # before anything reads them
     normal = body.apply(values.normalize)
     keep = np.zeros(len(normal), dtype=bool)
     for field_name in normal.columns:
@@ -299,8 +302,11 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
             add(below.fillna(False).to_numpy(dtype=bool), key, {"min": _plain(column.min)})
         if column.max is not None:
             add((parsed > column.max).fillna(False).to_numpy(dtype=bool), "cell.max", {"max": _plain(column.max)})
-        if column.type == "text":
+        if column.type == TEXT:
             parsed = body[field_name].str.strip().mask(text.isna())
+            _invisible_warnings(report, raw.name, (letter, header, field_name), invisible[field_name], body.index)
+            if column.max_chars is not None:
+                parsed = _cut(report, raw.name, (letter, header, field_name), parsed, column.max_chars)
         if column.default is not None:
             parsed = parsed.fillna(column.default)
         frame[field_name] = parsed
@@ -308,6 +314,100 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
     for rule in kind.rules:
         _apply(rule, result, report)
     report.sheets.append(result)
+
+
+# Characters that cannot be seen yet change what text shows: direction controls (U+202E, right-to-left override,
+# shows "invoice\u202efdp.exe" as "invoiceexe.pdf") and zero-width characters (two names that look alike, a word
+# that escapes a search). Free text from a workbook is stored without them (_visible).
+_DIRECTION = ((0x202A, 0x202E), (0x2066, 0x2069), (0x200E, 0x200F), (0x061C, 0x061C))
+_ZERO_WIDTH = ((0x200B, 0x200D), (0x2060, 0x2060), (0xFEFF, 0xFEFF))
+_ZERO_WIDTH_CHARS = {chr(c) for low, high in _ZERO_WIDTH for c in range(low, high + 1)}
+INVISIBLE = frozenset(chr(c) for low, high in (*_DIRECTION, *_ZERO_WIDTH) for c in range(low, high + 1))
+_INVISIBLE = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in (*_DIRECTION, *_ZERO_WIDTH)) + "]")
+_INVISIBLE_RE2 = "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in (*_DIRECTION, *_ZERO_WIDTH)) + "]"  # Arrow's
+# A zero-width joiner between two emoji makes them one (man, ZWJ, woman, ZWJ, girl: a family): it is kept there,
+# removed elsewhere.
+_PICTOGRAPH = "\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
+_JOINED = re.compile(f"(?<=[{_PICTOGRAPH}\ufe0f\U0001f3fb-\U0001f3ff])\u200d(?=[{_PICTOGRAPH}])")
+
+
+def _visible(body: pd.DataFrame, field_name: str) -> dict[int, tuple[str, str]]:
+    """Remove the invisible characters from the text column `field_name` of `body`, in place; the cells changed:
+    row -> (the cell with each removed character written out, as [U+202E], and which kinds were removed)."""
+    column = body[field_name]
+    text = pa.array(column.astype("string[pyarrow]").array)
+    if pc.all(pc.string_is_ascii(text)).as_py() is not False:  # the usual case: no such character can be there
+        return {}
+    found = pc.match_substring_regex(text, _INVISIBLE_RE2).fill_null(False).to_numpy(zero_copy_only=False)
+    changed: dict[int, tuple[str, str]] = {}
+    cleaned = column.copy()
+    for position in np.flatnonzero(found):
+        cell = str(column.iloc[position])
+        kept = _JOINED.sub("\0", cell)  # the joiners to keep, hidden from the removal behind a NUL
+        removed = _INVISIBLE.findall(kept)
+        if not removed:
+            continue
+        cleaned.iloc[position] = _INVISIBLE.sub("", kept).replace("\0", "\u200d")
+        kinds = {"zero_width" if c in _ZERO_WIDTH_CHARS else "direction" for c in removed}
+        shown = _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", kept).replace("\0", "\u200d")
+        changed[int(column.index[position])] = (shown, "both" if len(kinds) == 2 else kinds.pop())
+    if changed:
+        body[field_name] = cleaned
+    return changed
+
+
+def _invisible_warnings(
+    report: Report, sheet: str, where: tuple[str, str, str], changed: dict[int, tuple[str, str]], rows: pd.Index
+) -> None:
+    """A warning at each cell of the rows kept that _visible changed, saying what it removed."""
+    letter, header, field_name = where
+    for row in rows.intersection(list(changed)) if changed else ():
+        shown, removed = changed[int(row)]
+        report.warnings.append(
+            Problem(
+                key="cell.invisible_removed",
+                params={
+                    "row": int(row),
+                    "column": letter,
+                    "header": header,
+                    "removed": _words(f"cell.invisible.{removed}"),
+                },
+                sheet=sheet,
+                row=int(row),
+                column=letter,
+                header=header,
+                field=field_name,
+                value=shown,
+            )
+        )
+
+
+def _cut(report: Report, sheet: str, where: tuple[str, str, str], text: pd.Series, limit: int) -> pd.Series:
+    """`text` with each value longer than `limit` characters cut to it, and a warning at each such cell."""
+    long = (text.str.len() > limit).fillna(False).to_numpy(dtype=bool)
+    if not long.any():
+        return text
+    letter, header, field_name = where
+    for row, value in text[long].items():
+        report.warnings.append(
+            Problem(
+                key="cell.text_cut",
+                params={"row": int(row), "column": letter, "header": header, "limit": limit, "length": len(value)},
+                sheet=sheet,
+                row=int(row),
+                column=letter,
+                header=header,
+                field=field_name,
+                value=value,
+            )
+        )
+    text = text.copy()
+    text[long] = text[long].str[:limit].str.rstrip()
+    return text
+
+
+def _words(key: str) -> dict[str, str]:
+    return {"en": t(key, "en"), "zh": t(key, "zh")}
 
 
 def _total_rows(data: pd.DataFrame) -> pd.Series:

@@ -1,50 +1,31 @@
 """Serve the dashboard: `streamlit run app.py` (extra arguments go to it) that warms itself up.
 
-As soon as the server answers, a thread in the server's own process runs the app once, as an anonymous visitor on
-this computer, through Streamlit's script health check (`/_stcore/script-health-check`, switched on here). That
-run imports the pages' modules (pandas, DuckDB, Plotly, the metric catalogue) and fills the process's caches: a
-fresh install's sample loaded and published, the published version opened, the default page's figures. It
-happens while the first visitor's browser is still loading Streamlit's scripts, so that visitor's first page no
-longer waits for it (bench/RESULTS.md, "Pages in the browser").
+As soon as Streamlit's runtime has started, a thread in the server's own process has the runtime run the app once,
+as an anonymous visitor on this computer would, on the runtime's own event loop (Runtime.does_script_run_without_
+error, what Streamlit's script health check calls). That run imports the pages' modules (pandas, DuckDB, Plotly, the
+metric catalogue) and fills the process's caches: a fresh install's sample loaded and published (the app's own
+bootstrap, in the server process), the published version opened, the default page's figures. It happens while the
+first visitor's browser is still loading Streamlit's scripts, so that visitor's first page waits less for it
+(bench/RESULTS.md, "Pages in the browser").
 
-The warm-up is what any anonymous visitor may already do: it has no session in the session manager, no browser
-address (so, with accounts, it stops at the sign-in page; with no accounts and a network address, at the refusal),
-and the endpoint answers only "ok" or "error". It is an optimisation only: when it fails, the first visitor's run
+The run is the server's own, once, at start: nobody can ask for another. Streamlit's script health check endpoint
+(`/_stcore/script-health-check`), which runs the whole app for any caller who asks (0.6-1.8 s each), stays off, even
+when the command line switches it on. The warm-up is an optimisation only: when it fails, the first visitor's run
 does the same work.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
-import ssl
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP_SECONDS = 120  # the first run of a fresh install loads the sample workbooks
-
-
-def base_url() -> str:
-    """This server's own URL, from Streamlit's configuration once it has bound its port (the port it really got,
-    when the configured one was taken)."""
-    from streamlit import config
-
-    address = config.get_option("server.address") or ""
-    host = "127.0.0.1" if address in ("", "0.0.0.0", "::") else address
-    if ":" in host:
-        host = f"[{host}]"
-    scheme = "https" if config.get_option("server.sslCertFile") else "http"
-    path = (config.get_option("server.baseUrlPath") or "").strip("/")
-    return f"{scheme}://{host}:{config.get_option('server.port')}" + (f"/{path}" if path else "")
-
-
-def _get(url: str, timeout: float) -> str:
-    context = ssl._create_unverified_context() if url.startswith("https") else None  # our own server
-    with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
-        return response.read().decode()
+NO_SCRIPT_HEALTH_CHECK = "--server.scriptHealthCheckEnabled=false"  # last on the command line: it wins
 
 
 def warm_up(deadline: float) -> str:
@@ -56,20 +37,11 @@ def warm_up(deadline: float) -> str:
         if time.monotonic() > deadline:
             return "the server did not start"
         time.sleep(0.02)
-    base = base_url()
-    while True:
-        try:
-            if _get(f"{base}/_stcore/health", timeout=2) == "ok":
-                break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            return "the server did not answer"
-        time.sleep(0.02)
-    try:
-        return _get(f"{base}/_stcore/script-health-check", timeout=max(deadline - time.monotonic(), 1))
-    except OSError as exc:  # 503: the run raised (the server's log has it); 404: switched off on the command line
-        return f"error ({exc})"
+    runtime = Runtime.instance()
+    loop = runtime._get_async_objs().eventloop  # the run must be started on the runtime's own loop
+    run = asyncio.run_coroutine_threadsafe(runtime.does_script_run_without_error(), loop)
+    _, said = run.result(timeout=max(deadline - time.monotonic(), 1))
+    return said  # "ok"; "error" when the run raised (the server's log has it); "timeout"
 
 
 def _warm_up_in_background() -> None:
@@ -88,12 +60,13 @@ def _warm_up_in_background() -> None:
 
 
 def main(args: list[str]) -> int:
-    """`streamlit run app.py --server.scriptHealthCheckEnabled=true ARGS` with the warm-up beside it."""
+    """`streamlit run app.py ARGS --server.scriptHealthCheckEnabled=false` with the warm-up beside it."""
     from streamlit.web import cli
 
     os.chdir(ROOT)  # Streamlit reads .streamlit/config.toml from the working directory
     threading.Thread(target=_warm_up_in_background, name="warm-up", daemon=True).start()
-    sys.argv = ["streamlit", "run", "app.py", "--server.scriptHealthCheckEnabled=true", *args]
+    end = args.index("--") if "--" in args else len(args)  # after "--": the app's own arguments
+    sys.argv = ["streamlit", "run", "app.py", *args[:end], NO_SCRIPT_HEALTH_CHECK, *args[end:]]
     cli.main(prog_name="streamlit")  # exits with Streamlit's own status
     return 0
 

@@ -34,13 +34,15 @@ def _get(url: str) -> str:
 
 def test_start_runs_the_app_in_the_server_before_any_visitor(tmp_path: Path) -> None:
     """A fresh install started by scripts/serve.py has its sample loaded and published with nobody visiting: only
-    the app's own run (the overview, through ui.session) does that. The health check it uses answers "ok"."""
+    the app's own run (the overview, through ui.session) does that. Nobody else can have the app run without a
+    session: Streamlit's script health check, which runs it for any caller, is off (even when asked for)."""
     assert "scripts/serve.py" in (ROOT / "scripts" / "start.sh").read_text(encoding="utf-8")
     port = _free_port()
     env = {**os.environ, "DASHBOARD_DB": str(tmp_path / "warehouse.duckdb"), "DASHBOARD_BACKUPS": "0"}
     env.pop("DASHBOARD_NO_SAMPLE", None)
     command = [sys.executable, "scripts/serve.py", "--server.headless=true", "--server.address=127.0.0.1"]
     command += [f"--server.port={port}", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"]
+    command += ["--server.scriptHealthCheckEnabled=true"]  # as someone might: serve.py switches it off after it
     log = tmp_path / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -51,7 +53,14 @@ def test_start_runs_the_app_in_the_server_before_any_visitor(tmp_path: Path) -> 
             assert process.poll() is None, log.read_text(errors="replace")
             assert time.monotonic() < deadline, "nothing published without a visitor:\n" + log.read_text()
             time.sleep(0.2)
-        assert _get(f"http://127.0.0.1:{port}/_stcore/script-health-check") == "ok"
+        # switched off, the endpoint is not there: the path gets the app's HTML page, as any unknown path does
+        # (switched on, it runs the app and answers "ok" or "error" as text)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/script-health-check", timeout=30) as answer:
+            kind, body = answer.headers.get_content_type(), answer.read().decode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-path", timeout=30) as answer:
+            assert body == answer.read().decode()
+        assert kind == "text/html" and '<div id="root">' in body and body.strip() not in ("ok", "error")
+        assert _get(f"http://127.0.0.1:{port}/_stcore/health") == "ok"  # the server's own health check stays
         assert "warm-up:" not in log.read_text(errors="replace")  # serve.py says so when its run failed
     finally:
         process.terminate()

@@ -6,15 +6,23 @@ import (the child reads under a memory cap), or hand the importing process rows 
 from __future__ import annotations
 
 import io
+import json
 import os
+import subprocess
+import sys
+import time
 
+import duckdb
 import openpyxl
 import pandas as pd
 import pytest
-from workbooks import GOOD, ROSTER, SHEET_PART, repack, sheet_xml
+from warehouses import snapshot
+from workbooks import GOOD, ROSTER, SHEET_PART, repack, sheet_xml, workbook_bytes
 
 from etl import guard, read
+from etl.__main__ import main
 from etl.sample import write_samples
+from i18n import t
 
 CORNERS = repack(
     GOOD,
@@ -144,3 +152,96 @@ def test_work_handed_to_then_runs_once_on_the_sheets_it_read():
     with pytest.raises(guard.FileRefused) as raised:
         refused.read_then(work)
     assert raised.value.key == "file.sheet_too_large" and calls == [1]
+
+
+def slow_child(monkeypatch, seconds: float = 120) -> None:
+    """The child (forked with this) sleeps before it reads: by default, a read that does not end in time."""
+    real = read._Isolated._read
+
+    def sleeping(self, data):
+        time.sleep(seconds)
+        return real(self, data)
+
+    monkeypatch.setattr(read._Isolated, "_read", sleeping)
+
+
+def test_the_time_limit_grows_with_the_xml_a_package_unpacks_to(monkeypatch):
+    monkeypatch.delenv("DASHBOARD_READ_SECONDS", raising=False)
+    limit = read._Isolated.time_limit
+    assert limit(0) == 60
+    assert limit(296 * 2**20) == 60 + 148  # a 48.6 MB workbook of 1,000,000 rows: read in 17-21 s at load 7-9
+    assert limit(10 * 2**30) == limit(guard.MAX_TOTAL_BYTES) == 60 + 512  # no package the guard passes unpacks more
+    monkeypatch.setenv("DASHBOARD_READ_SECONDS", "2.5")
+    assert limit(296 * 2**20) == 2.5
+    for unusable in ("", "soon", "0", "-1", "nan"):
+        monkeypatch.setenv("DASHBOARD_READ_SECONDS", unusable)
+        assert limit(0) == 60
+
+
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "polled"])
+def test_a_child_still_reading_at_its_time_limit_is_killed_and_the_file_refused(monkeypatch, pidfd):
+    if not pidfd:  # a kernel before 5.3: the child is polled for
+
+        def no_pidfd(pid: int) -> int:
+            raise OSError("no pidfd")
+
+        monkeypatch.setattr(os, "pidfd_open", no_pidfd)
+    slow_child(monkeypatch)
+    monkeypatch.setenv("DASHBOARD_READ_SECONDS", "1")
+    in_process = []
+    monkeypatch.setattr(read, "_load_sheets", lambda data, names: in_process.append(names) or [])
+    started = time.monotonic()
+    reading = read.Reading(GOOD, isolated=True)
+    with pytest.raises(guard.FileRefused) as refused:
+        reading.sheets()
+    assert time.monotonic() - started < 30
+    assert refused.value.key == "file.read_timeout" and refused.value.params == {"seconds": 1}
+    assert "longer than 1 seconds" in refused.value.message("en") and "超过了 1 秒" in refused.value.message("zh")
+    child = reading._child
+    assert child is not None and child._status is not None and child._status < 0  # killed
+    assert (child._pidfd, child._fd) == (-1, -1)  # nothing left open
+    with pytest.raises(ChildProcessError):  # and reaped
+        os.waitpid(child.pid, os.WNOHANG)
+    assert in_process == []  # the file is not read again in this process, where a read could not be stopped
+
+
+def test_a_slow_child_that_ends_in_time_is_used(monkeypatch):
+    slow_child(monkeypatch, seconds=1)
+    monkeypatch.setenv("DASHBOARD_READ_SECONDS", "30")
+    reading = read.Reading(GOOD, isolated=True)
+    got = reading.sheets()
+    assert reading._child is not None and reading._child._status == read._Isolated.OK
+    assert_same(got, sheets_of(GOOD, isolated=False))
+
+
+def test_the_command_line_refuses_a_file_read_too_long_and_lets_the_warehouse_go(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "w.duckdb"
+    roster = tmp_path / "roster.xlsx"
+    roster.write_bytes(GOOD)
+    assert main(["load", str(roster), "--db", str(db), "--no-progress"]) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        before = snapshot(con)
+    capsys.readouterr()
+    slow_child(monkeypatch)
+    monkeypatch.setenv("DASHBOARD_READ_SECONDS", "1")
+    again = tmp_path / "again.xlsx"
+    again.write_bytes(workbook_bytes({"名册": [ROSTER[0], ["000104", "赵六", "富杨苑", "社工", None, None]]}))
+    started = time.monotonic()
+    assert main(["load", str(again), "--db", str(db), "--json", "--no-progress"]) == 1  # a rejected file
+    assert time.monotonic() - started < 30
+    [file] = json.loads(capsys.readouterr().out)["files"]
+    assert file["status"] == "rejected"
+    [error] = file["errors"]
+    assert error["message"] == t("file.read_timeout", "en", seconds=1)
+    assert error["message_zh"] == t("file.read_timeout", "zh", seconds=1)
+    # the warehouse is free at once (another process writes to it) and holds what it held, the refusal in its trail
+    code = f"import duckdb; duckdb.connect({str(db)!r}).execute('CREATE TABLE probe AS SELECT 1 AS x').close()"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert snapshot(con) == before
+        events = con.execute("SELECT action, details FROM audit_log ORDER BY seq").fetchall()
+    refused = [json.loads(details) for action, details in events if action == "import_rejected"]
+    assert [(d["file"], d["reason"]) for d in refused] == [("again.xlsx", "file.read_timeout")]
+    # in Chinese on the terminal
+    assert main(["load", str(again), "--db", str(db), "--lang", "zh", "--no-progress"]) == 1
+    assert t("file.read_timeout", "zh", seconds=1) in capsys.readouterr().out

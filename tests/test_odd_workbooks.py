@@ -65,15 +65,18 @@ def test_header_repeated_mid_sheet_is_skipped_with_warning(warehouse):
 
 
 def test_long_strings_emoji_and_odd_characters_survive(warehouse):
+    # a name is not cut (only notes are); a zero-width space is removed, with a warning at its cell (test_validate)
     long_name = "长" * 5000
     rows = [
         ROSTER[0],
         ["1", long_name, "社区🏠", "社工", None, None],
         ["2", "Zoë \u200b O'Brien", "A", "社工", None, None],
     ]
-    assert import_file(warehouse, workbook_bytes({"名册": rows}), "odd.xlsx").status == "loaded"
+    result = import_file(warehouse, workbook_bytes({"名册": rows}), "odd.xlsx")
+    assert result.status == "loaded"
+    assert [(w.key, w.row, w.column) for w in result.warnings] == [("cell.invisible_removed", 3, "B")]
     names = dict(warehouse.execute("SELECT worker_id, name FROM workers").fetchall())
-    assert names == {"1": long_name, "2": "Zoë \u200b O'Brien"}
+    assert names == {"1": long_name, "2": "Zoë  O'Brien"}
     assert warehouse.execute("SELECT community FROM workers WHERE worker_id = '1'").fetchone()[0] == "社区🏠"
 
 

@@ -106,7 +106,9 @@ def _day(text: str):
 
 
 def _metrics(args) -> int:
-    """Every shown metric with its value, unit, target, pace, change and definition (the catalogue's own words)."""
+    """Every shown metric with its value, unit, target, pace, change and definition (the catalogue's own words), and
+    the names the data declare (the town, the fund, its programmes)."""
+    import declared
     import metrics
     import queries
     from etl import db, publish
@@ -115,7 +117,7 @@ def _metrics(args) -> int:
     db_file = db.db_path(args.db)
     con = publish.open_source(db_file, draft=args.draft, wait=db.lock_wait())
     if con is None:
-        print(_NOTHING_PUBLISHED, file=sys.stderr)
+        print(_nothing_to_read(db_file), file=sys.stderr)
         return EXIT_USAGE
     version = None if args.draft else publish.current(db_file)
     try:
@@ -123,6 +125,7 @@ def _metrics(args) -> int:
         # the year the dashboard and the Presenter open on for that day (the year before during January-March)
         year = None if args.all_years else (args.year or int(queries.presenter_period(con, day=day).iloc[0]["year"]))
         frame = metrics.figures(con, year=year, as_of=day, community=args.community)
+        names = declared.of(con)
     finally:
         con.close()
     period = metrics.Period.of(year, day)
@@ -159,6 +162,7 @@ def _metrics(args) -> int:
                 "year_to_date": period.partial,
             },
             "community": args.community,
+            "names": {key: names.params(args.lang)[key] for key in ("town", "place", "fund", "mentoring", "training")},
             "version": version,  # the published version read (None: the draft, with --draft)
             "metrics": rows,
         }
@@ -213,6 +217,21 @@ _NOTHING_PUBLISHED = (
 )
 
 
+def _nothing_to_read(db_file: Path) -> str:
+    """Why a reading command has nothing to read: an empty warehouse (load workbooks first), or nothing published."""
+    from etl import db
+
+    try:
+        con = db.connect(db_file)
+    except db.WarehouseLocked:
+        return _NOTHING_PUBLISHED
+    try:
+        empty = db.is_empty(con)
+    finally:
+        con.close()
+    return f"error: the warehouse {db_file} holds no data yet: load workbooks first" if empty else _NOTHING_PUBLISHED
+
+
 def _handout_lang(args) -> str:
     """A handout's language: --lang, else $DASHBOARD_LANG, else Chinese (the town's language)."""
     env_lang = os.environ.get("DASHBOARD_LANG", "")
@@ -264,7 +283,7 @@ def _handout(args) -> int:
 
     con = publish.open_source(warehouse, draft=args.draft, wait=db.lock_wait())
     if con is None:
-        print(_NOTHING_PUBLISHED, file=sys.stderr)
+        print(_nothing_to_read(warehouse), file=sys.stderr)
         return EXIT_USAGE
     try:
         if db.is_empty(con):

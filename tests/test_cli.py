@@ -140,7 +140,8 @@ def test_rejected_loads_and_refused_undos_are_audited_and_refusals_speak_chinese
     con = duckdb.connect(str(db))
     actions = [r[0] for r in con.execute("SELECT action FROM audit_log ORDER BY seq").fetchall()]
     con.close()
-    assert actions == ["import_rejected", "import", "import", "undo_refused", "undo_refused"]
+    # no accounts here: each load publishes what it committed
+    assert actions == ["import_rejected", "import", "publish", "import", "publish", "undo_refused", "undo_refused"]
 
 
 def test_a_failed_backup_after_commit_is_printed_and_in_the_json(tmp_path, monkeypatch, capsys):
@@ -168,7 +169,8 @@ def test_a_failed_backup_after_commit_is_printed_and_in_the_json(tmp_path, monke
     con = duckdb.connect(str(db))
     actions = [r[0] for r in con.execute("SELECT action FROM audit_log ORDER BY seq").fetchall()]
     con.close()
-    assert actions == ["import", "warning", "import", "warning", "undo", "warning"]
+    # no accounts here: each load and the undo publish what they committed
+    assert actions == ["import", "warning", "publish", "import", "warning", "publish", "undo", "warning", "publish"]
 
 
 def test_load_starts_the_first_file_before_importing_duckdb_and_pandas(tmp_path):
@@ -211,7 +213,9 @@ def test_load_and_undo_speak_chinese_with_lang_zh(tmp_path):
     assert lines[1] == "bad.xlsx: 未导入（有错误）"
     assert lines[2].startswith("  错误 【社工名册】 第 2 行 E 列 入职日期 = '明年': ")
     undone = cli("undo", "B00001", "--lang", "zh", db=db)
-    assert undone.stdout.strip() == "已撤销 B00001 — 社工名册：删除 3 行，恢复 0 行", undone.stderr
+    said = undone.stdout.strip().splitlines()
+    assert said[0] == "已撤销 B00001 — 社工名册：删除 3 行，恢复 0 行", undone.stderr
+    assert said[1] == t("cli.published", "zh", version="v000002")  # no accounts: the undo is published at once
     english = re.compile(r"\b(?:loaded|rejected|inserted|updated|unchanged|batch|error|row|column|undid|removed)\b")
     assert not english.search(loaded.stdout + undone.stdout)
 

@@ -30,6 +30,7 @@ any_text = st.one_of(
 )
 
 
+@settings(deadline=None)  # a property, not a timing: a loaded shared machine must not fail it (bench/ measures speed)
 @given(st.lists(any_text, min_size=1, max_size=20))
 def test_parsers_never_raise(texts):
     series = values.normalize(pd.Series(texts, dtype="object"))

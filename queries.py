@@ -19,6 +19,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+import declared
 import metrics
 import notes as notes_module
 
@@ -209,6 +210,12 @@ def period(con: Con, *, year: int | None = None, as_of: date | None = None) -> m
 
 def as_of_date(con: Con) -> date:
     return as_of(con).iloc[0]["as_of"]
+
+
+def names(con: Con) -> pd.DataFrame:
+    """The names the data declare (the town, its district, the fund, the town's programmes): one row, each the
+    most recent import's that declared it (declared.read; declared.from_frame makes them a Names)."""
+    return declared.read(con)
 
 
 def kpis(con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None) -> pd.DataFrame:

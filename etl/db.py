@@ -95,7 +95,26 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
             f"CREATE TABLE IF NOT EXISTS {name}_history AS SELECT NULL::VARCHAR AS _batch_id, "
             f"NULL::VARCHAR AS _action, {columns}, NULL::VARCHAR AS _prev_batch_id FROM {name} LIMIT 0"
         )
+    _add_history_columns(con)
     derived.ensure(con)
+
+
+def _add_history_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A column a kind gained after its history table was made (metadata's names) is added to the history too, of
+    the type its table gives it."""
+    missing = con.execute(
+        """
+        SELECT t.table_name, t.column_name, t.data_type FROM duckdb_columns() t
+        WHERE t.database_name = current_database() AND t.schema_name = 'main'
+          AND list_contains($kinds, t.table_name) AND NOT starts_with(t.column_name, '_')
+          AND NOT EXISTS (SELECT 1 FROM duckdb_columns() h
+                          WHERE h.database_name = t.database_name AND h.schema_name = 'main'
+                            AND h.table_name = t.table_name || '_history' AND h.column_name = t.column_name)
+        """,
+        {"kinds": list(KINDS)},
+    ).fetchall()
+    for table, column, sql_type in missing:
+        con.execute(f'ALTER TABLE {table}_history ADD COLUMN "{column}" {sql_type}')
 
 
 def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:

@@ -32,6 +32,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
+import declared
 from etl.kinds import AMOUNT, BOOL, DATE, ENUM, ID, INT, KINDS, LOAD_ORDER, NUMBER, TARGET, TEXT, YEAR, Column, Kind
 from etl.template import Layout, choices, sheet_name
 from i18n import t
@@ -239,7 +240,8 @@ def export(
     now = (now or datetime.now()).replace(microsecond=0)
     if isinstance(target, Path):
         target.parent.mkdir(parents=True, exist_ok=True)
-    layout = Layout(target, lang, constant_memory=True, title=t("roundtrip.book.title", lang), created=now)
+    title = t("roundtrip.book.title", lang, **declared.of(con).params(lang))  # the town as the data declare it
+    layout = Layout(target, lang, constant_memory=True, title=title, created=now)
     notes = (
         t("roundtrip.book.when", lang, when=now.strftime("%Y-%m-%d %H:%M")),
         t("roundtrip.book.how", lang),

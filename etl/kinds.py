@@ -114,6 +114,7 @@ class Kind:
 MAX_YUAN = 10_000_000_000  # 100亿元
 MAX_PEOPLE = 10_000_000
 NOTE_CHARS = 200  # a note's words at most, from a workbook as on the Data page's note forms (max_chars=200)
+NAME_CHARS = 40  # a declared name (the town's, the fund's, …) at most: it stands in titles and file names
 
 PROGRAMS = {
     "group_governance": "组团治理",
@@ -355,7 +356,8 @@ KINDS: dict[str, Kind] = {
         ),
         # What the data declares about itself: 数据截至, the date its figures are as of (the figures the town
         # published are as of 2024-01-31, though the last record is dated the 19th). The most recently imported
-        # declaration counts (queries.as_of); with none, the as-of date is the latest record's.
+        # declaration counts (queries.as_of); with none, the as-of date is the latest record's. And the names the
+        # town goes by, declared once here (declared.py): the town, its district, the fund, its own programmes.
         Kind(
             "metadata",
             "数据说明",
@@ -363,6 +365,20 @@ KINDS: dict[str, Kind] = {
             (
                 Column("as_of", "数据截至", DATE, required=True, aliases=("截至日期", "统计截至", "数据截止")),
                 Column("note", "备注", TEXT, max_chars=NOTE_CHARS),
+                Column("town", "镇名", TEXT, aliases=("街镇", "镇（街道）"), max_chars=NAME_CHARS),
+                Column("town_en", "镇名（英文）", TEXT, aliases=("town (English)",), max_chars=NAME_CHARS),
+                Column("district", "所属区", TEXT, aliases=("区",), max_chars=NAME_CHARS),
+                Column("district_en", "所属区（英文）", TEXT, aliases=("district (English)",), max_chars=NAME_CHARS),
+                Column("fund", "基金名称", TEXT, aliases=("社区基金名称", "基金"), max_chars=NAME_CHARS),
+                Column("fund_en", "基金名称（英文）", TEXT, aliases=("fund (English)",), max_chars=NAME_CHARS),
+                Column("mentoring", "带教项目名称", TEXT, aliases=("带教品牌",), max_chars=NAME_CHARS),
+                Column(
+                    "mentoring_en", "带教项目名称（英文）", TEXT, aliases=("mentoring (English)",), max_chars=NAME_CHARS
+                ),
+                Column("training", "培训项目名称", TEXT, aliases=("培训品牌",), max_chars=NAME_CHARS),
+                Column(
+                    "training_en", "培训项目名称（英文）", TEXT, aliases=("training (English)",), max_chars=NAME_CHARS
+                ),
             ),
             ("as_of",),
         ),

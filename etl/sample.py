@@ -567,7 +567,7 @@ def build_meetings() -> list[Row]:
         (date(2023, 7, 6), "expert_guidance", "微更新项目专家评审", 22),
         (date(2023, 9, 7), "expert_guidance", "社区基金章程专家论证", 18),
         (date(2023, 12, 7), "expert_guidance", "年度项目成效评估专家指导", 24),
-        (date(2023, 8, 18), "other", "“暖杨汇”社区基金成立仪式", 120),
+        (date(2023, 8, 18), "other", f"“{NAMES['fund']}”社区基金成立仪式", 120),
         (date(2023, 12, 28), "other", "年度社区治理论坛", 150),
         (date(2024, 1, 18), "expert_guidance", "2024年度项目储备专家指导", 30),
     ]
@@ -640,12 +640,29 @@ def build_targets() -> list[Row]:
     return [{"metric": m, "year": y, "target": t} for m, y, t in TARGETS]
 
 
+# The names the town declares with its data (declared.py): every page, slide, report and file takes them from here.
+NAMES = {
+    "town": "杨行镇",
+    "town_en": "Yanghang Town",
+    "district": "宝山区",
+    "district_en": "Baoshan District",
+    "fund": "暖杨汇",
+    "fund_en": "Warm Yang Hui",
+    "mentoring": "头雁",
+    "mentoring_en": "Head Goose",
+    "training": "社工成长计划",
+    "training_en": "Social-worker growth plan",
+}
+
+
 class _Sheets:
     """Writes kinds' rows as analysts keep them: Chinese headers, Chinese labels, real dates."""
 
     def __init__(self, path: Path) -> None:
         self.book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
-        self.book.set_properties({"title": "杨行镇社区治理样例数据", "author": "样例数据", "created": CREATED})
+        self.book.set_properties(
+            {"title": f"{NAMES['town']}社区治理样例数据", "author": "样例数据", "created": CREATED}
+        )
         self.bold = self.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         self.title = self.book.add_format({"bold": True, "font_size": 14, "align": "center"})
         self.date = self.book.add_format({"num_format": "yyyy-mm-dd"})
@@ -704,7 +721,7 @@ def write_samples(out_dir: Path) -> list[Path]:
     donations, disbursements = build_fund(projects)
     books: dict[str, list[tuple[str, str, list[Row], dict[str, Any]]]] = {
         "01_名册与培训.xlsx": [
-            ("社工名册", "workers", workers, {"title": "杨行镇社区工作者名册（截至2024年1月31日）"}),
+            ("社工名册", "workers", workers, {"title": f"{NAMES['town']}社区工作者名册（截至2024年1月31日）"}),
             ("培训场次", "training_sessions", sessions, {}),
             ("培训签到", "attendance", attendance, {}),
             ("师徒结对", "mentorships", build_mentorships(workers), {}),
@@ -712,12 +729,12 @@ def write_samples(out_dir: Path) -> list[Path]:
         "02_项目.xlsx": [("项目", "projects", [p for rows in projects.values() for p in rows], {})],
         "03_会议.xlsx": [("会议", "meetings", build_meetings(), {})],
         "04_基金.xlsx": [
-            ("捐赠", "donations", donations, {"title": "“暖杨汇”社区基金捐赠记录", "total": "amount_yuan"}),
+            ("捐赠", "donations", donations, {"title": f"“{NAMES['fund']}”社区基金捐赠记录", "total": "amount_yuan"}),
             ("资金使用", "disbursements", disbursements, {}),
         ],
         "05_目标.xlsx": [
             ("目标", "targets", build_targets(), {}),
-            ("数据说明", "metadata", [{"as_of": SAMPLE_AS_OF, "note": "2024年社区治理论坛公布数据"}], {}),
+            ("数据说明", "metadata", [{"as_of": SAMPLE_AS_OF, "note": "2024年社区治理论坛公布数据", **NAMES}], {}),
         ],
     }
     paths = []

@@ -99,12 +99,23 @@ CREATE TABLE IF NOT EXISTS targets (
 );
 
 -- What the data declares about itself: the date its figures are as of (数据截至); the most recently imported
--- declaration counts (queries.as_of).
+-- declaration counts (queries.as_of). And the names the town goes by (declared.py), each in Chinese and English:
+-- the town, its district, the community fund, its mentoring and training programmes.
 CREATE TABLE IF NOT EXISTS metadata (
     as_of DATE PRIMARY KEY,
     note  VARCHAR,
     _batch_id VARCHAR
 );
+ALTER TABLE metadata ADD COLUMN IF NOT EXISTS town VARCHAR;
+ALTER TABLE metadata ADD COLUMN IF NOT EXISTS town_en VARCHAR;
+ALTER TABLE metadata ADD COLUMN IF NOT EXISTS district VARCHAR;
+ALTER TABLE metadata ADD COLUMN IF NOT EXISTS district_en VARCHAR;
+ALTER TABLE metadata ADD COLUMN IF NOT EXISTS fund VARCHAR;
+ALTER TABLE metadata ADD COLUMN IF NOT EXISTS fund_en VARCHAR;
+ALTER TABLE metadata ADD COLUMN IF NOT EXISTS mentoring VARCHAR;
+ALTER TABLE metadata ADD COLUMN IF NOT EXISTS mentoring_en VARCHAR;
+ALTER TABLE metadata ADD COLUMN IF NOT EXISTS training VARCHAR;
+ALTER TABLE metadata ADD COLUMN IF NOT EXISTS training_en VARCHAR;
 
 -- Notes that explain a figure (说明备注): a date or a period (end_date), the metric (a catalogue code), optionally one
 -- community, the text in Chinese and optionally in English (notes.py picks the ones that apply).

@@ -268,9 +268,10 @@ def write_template(path: Path, lang: str = "zh") -> Path:
     return path
 
 
-def metadata_workbook(as_of: date, note: str = "") -> bytes:
+def metadata_workbook(as_of: date, note: str = "", names: dict[str, str] | None = None) -> bytes:
     """A one-sheet workbook declaring the data's as-of date (数据截至), as the Data page imports it: through the
-    same checks, batch, audit trail and undo as any upload."""
+    same checks, batch, audit trail and undo as any upload. `names` (declared.Names.declared(): the town's, the
+    fund's, …) are declared again with it, so a new as-of date keeps them whatever row it replaces."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
     kind = KINDS["metadata"]
@@ -281,5 +282,8 @@ def metadata_workbook(as_of: date, note: str = "") -> bytes:
     )
     if note:
         sheet.write_string(1, 1, note)
+    for name, value in (names or {}).items():
+        if value and name in kind.column_names:
+            sheet.write_string(1, kind.column_names.index(name), value)
     book.close()
     return buffer.getvalue()

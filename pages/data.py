@@ -231,7 +231,7 @@ with st.expander(lang("data.as_of.title"), icon=":material/event:"):
         chosen = st.date_input(lang("data.as_of.label"), value=day["as_of"], format="YYYY-MM-DD")
         note = st.text_input(lang("data.as_of.note"), max_chars=200)
         if st.form_submit_button(lang("data.as_of.button"), icon=":material/event_available:"):
-            data = metadata_workbook(chosen, note.strip())
+            data = metadata_workbook(chosen, note.strip(), page.names.declared())  # the names stay declared
             result = accounts.import_as(user, page.writer(), data, f"{lang('data.as_of.file')}-{chosen}.xlsx")
             session.clear_caches()
             st.session_state["previews"] = {}

@@ -5,10 +5,11 @@ reconcile to the catalogue's fund figures, and printable copies. Public when $DA
 import pandas as pd
 import streamlit as st
 
+import declared
 from etl import db
 from i18n import t
 from presenter import ledger, report
-from ui import numbers
+from ui import markdown, numbers
 from ui.routing import route_through_app
 from ui.session import reader, snapshot
 from ui.signin import gate
@@ -21,7 +22,9 @@ path = str(db.db_path())
 # user None: never the draft view. Whoever reads it (an analyst too), the ledger shows the published version only.
 source, con, _ = reader(path, lang, None)
 snapshot(con)
-st.title(t("ledger.title", lang))
+# the fund by the name the published data declare (none yet: the working data's are not shown either)
+names = declared.Names() if source == path else declared.of(con)
+st.title(markdown.t("ledger.title", lang, **names.params(lang)))
 if source == path:  # nothing published yet: the working data are never shown here
     st.info(t("ledger.empty", lang), icon=":material/info:")
     st.stop()

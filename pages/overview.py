@@ -24,11 +24,11 @@ with st.container(
     border=True, key="narrative"
 ):  # 文字综述: the figures in a few sentences, from the catalogue's templates
     st.markdown(f"**{page.t('narrative.title')}**")
-    sentences = metrics.narrative(kpis, page.lang, community=page.community)
+    sentences = metrics.narrative(kpis, page.lang, community=page.community, names=page.names)
     st.markdown(markdown.escape(metrics.joined(sentences, page.lang)))
 
 for group in metrics.GROUPS:
-    st.header(page.t(f"overview.{group}"))
+    st.header(page.md(f"overview.{group}"))  # the fund and the programmes by their declared names
     if group == "fund" and page.community:
         st.caption(page.md("fund.community_note", community=page.community))
     for line in metrics.lines(group):  # the programmes each on a line of their own

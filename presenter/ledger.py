@@ -10,12 +10,13 @@ one rule every public surface follows); anonymous gifts read 匿名. Read it fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape
 
 import pandas as pd
 
+import declared
 import metrics
 import queries
 from etl import kinds
@@ -62,9 +63,10 @@ class Ledger:
     used: float
     closing: float
     catalogue: dict[str, float]  # the catalogue's fund_raised, fund_used and balance for the same period
+    names: declared.Names = field(default_factory=declared.Names)  # the fund and the town as the data declare them
 
     def t(self, key: str, **params: object) -> str:
-        return t(key, self.lang, **params)
+        return t(key, self.lang, **{**self.names.params(self.lang), **params})
 
     @property
     def reconciled(self) -> bool:
@@ -138,6 +140,7 @@ def build(con: queries.Con, *, year: int | None = None, lang: str = "zh", mask: 
         used=used,
         closing=round(opening + raised - used, 2),
         catalogue=catalogue,
+        names=declared.of(con),
     )
 
 
@@ -225,7 +228,7 @@ def table(ledger: Ledger) -> pd.DataFrame:
 def stem(ledger: Ledger) -> str:
     """杨行镇_基金收支公示_全部年份_v000003: what the file is, for which period, from which version."""
     what = str(ledger.year) if ledger.year is not None else t("filter.all_years", ledger.lang)
-    parts = [t("export.town", ledger.lang), title(ledger), what, ledger.version or ""]
+    parts = [ledger.names.name("town", ledger.lang), title(ledger), what, ledger.version or ""]
     return export.safe_name("_".join(export.safe_name(p) for p in parts if p))
 
 
@@ -320,7 +323,7 @@ def to_html(ledger: Ledger) -> str:
 <body>
 <p class="print-hint">{escape(ledger.t("ledger.print_hint"))}</p>
 {sample}
-<header><div class="town">{escape(t("presenter.footer_town", ledger.lang))}</div>
+<header><div class="town">{escape(ledger.t("presenter.footer_town"))}</div>
 <h1>{escape(title(ledger))}</h1>{meta}</header>
 <div class="totals">{totals}</div>
 <p class="check{"" if ledger.reconciled else " bad"}">{escape(reconciliation(ledger))}</p>

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+import declared
 import metrics
 import notes
 import queries
@@ -100,6 +101,7 @@ class Deck:
     sample: bool = False  # the warehouse holds only the sample data: every slide, the .pptx and the report say so
     stamp: str = ""  # 审核发布：who published this version and when, or that it is a draft
     draft: bool = False  # built from the working data (unapproved): every slide and every printed page says so
+    names: declared.Names = field(default_factory=declared.Names)  # the town, the fund, its programmes, as declared
 
     @property
     def sample_mark(self) -> str:
@@ -107,7 +109,7 @@ class Deck:
         return self.t("presenter.sample_mark") if self.sample else ""
 
     def t(self, key: str, **params: object) -> str:
-        return t(key, self.lang, **params)
+        return t(key, self.lang, **{**self.names.params(self.lang), **params})
 
     def footer(self, slide: Slide) -> str:
         """'As of 2024-01-19 · Source: 02_项目.xlsx, 03_会议.xlsx' in the deck's language."""
@@ -198,13 +200,14 @@ class _Builder:
         self.run, self.lang, self.year, self.mask = run, lang, year, mask
         self.as_of, self.day = day, min(day, date(year, 12, 31))
         self.figures = run(queries.kpis, year=year, as_of=day).set_index("metric")
+        self.names = declared.from_frame(run(queries.names))
         sources = run(queries.presenter_sources, day=self.day, year=year)
         self.sources = {
             topic: tuple(dict.fromkeys(group["file_name"])) for topic, group in sources.groupby("topic", sort=False)
         }
 
     def t(self, key: str, **params: object) -> str:
-        return t(key, self.lang, **params)
+        return t(key, self.lang, **{**self.names.params(self.lang), **params})
 
     def source(self, *topics: str) -> tuple[str, ...]:
         files = [f for topic in topics for f in self.sources.get(topic, ())]
@@ -255,7 +258,7 @@ class _Builder:
     @functools.cached_property
     def summary(self) -> str:
         frame = self.figures.reset_index()
-        return metrics.joined(metrics.narrative(frame, self.lang), self.lang)
+        return metrics.joined(metrics.narrative(frame, self.lang, names=self.names), self.lang)
 
     def group_governance(self) -> Slide:
         themes = self.run(queries.presenter_themes, day=self.day, year=self.year)
@@ -520,7 +523,7 @@ def build(
         by = publish.publisher(row["published_by"], lang)
         stamp = t("publish.stamp", lang, by=by, at=numbers.day(at, lang), version=row["version"])
     return Deck(
-        t("presenter.cover.title", lang),
+        b.t("presenter.cover.title"),
         lang,
         day,
         year,
@@ -532,4 +535,5 @@ def build(
         sample,
         stamp,
         draft,
+        b.names,
     )

@@ -15,9 +15,11 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from streamlit.testing.v1 import AppTest
 
+import declared
 import metrics
 import queries
 from etl import kinds
+from etl.sample import NAMES
 from i18n import t
 from ui import export
 from ui.page import Page
@@ -40,7 +42,8 @@ def label(lang: str):
 
 
 def about(lang: str = "zh", *, year: int | None = 2023, community: str | None = COMMUNITY, sample: bool = True):
-    return export.About(lang, year, community, AS_OF, sample, dt.datetime(2024, 2, 3, 9, 30))
+    when = dt.datetime(2024, 2, 3, 9, 30)
+    return export.About(lang, year, community, AS_OF, sample, when, declared.Names(**NAMES))  # the sample's names
 
 
 def sheet(data: export.Export):
@@ -147,7 +150,8 @@ def test_formula_injection_is_still_neutralised():
 def test_file_names_say_what_the_file_is():
     assert export.file_stem("coverage_by_community", about()) == "杨行镇_各社区培训覆盖率_2023_丰宁苑"
     assert (
-        export.file_stem("coverage_by_community", about("en")) == "Yanghang_training_coverage_by_community_2023_丰宁苑"
+        export.file_stem("coverage_by_community", about("en"))
+        == "Yanghang_Town_training_coverage_by_community_2023_丰宁苑"
     )
     assert export.file_stem("kpis", about(year=None, community=None)) == "杨行镇_主要指标_全部年份"
     # town-wide data taken with a community selected say so, rather than the community's name

@@ -16,13 +16,21 @@ from streamlit.testing.v1 import AppTest
 from visitors import PASSWORDS, by_url, sign_in
 from workbooks import workbook_bytes
 
+import declared
 import metrics
 import queries
 from etl import accounts, db, publish
 from etl.load import import_file
+from etl.sample import NAMES
 from i18n import t
 from presenter import ledger
 from ui import session
+
+
+def title(lang: str) -> str:
+    """The ledger's title with the fund the sample declares (declared.py)."""
+    return t("ledger.title", lang, **declared.Names(**NAMES).params(lang))
+
 
 ROOT = Path(__file__).resolve().parent.parent
 # A new individual donor, paid to the fen: loaded as a pending import, it must not reach the ledger until published.
@@ -144,7 +152,7 @@ def test_individuals_are_masked_and_companies_named_in_every_copy(sample, tmp_pa
         assert all(c in copy for c in companies)
     # Excel's header block: title, as-of date, version, masking note; money exact to the fen
     block = [sheet.cell(row=r, column=1).value for r in range(1, 10)]
-    assert block[0] == t("ledger.title", "zh")
+    assert block[0] == title("zh")
     assert t("export.as_of", "zh", date="2024年1月31日") in block
     assert f"发布版本 {book.version}" in " ".join(str(b) for b in block)
     assert t("ledger.masked", "zh") in block
@@ -168,7 +176,7 @@ def test_masking_rules():
 
 def test_the_page_shows_totals_reconciliation_and_masked_donors(sample):
     at = open_ledger("zh")
-    assert at.title[0].value == t("ledger.title", "zh")
+    assert at.title[0].value == title("zh")
     assert [m.value for m in at.metric] == ["¥650,000.00", "¥330,000.00", "¥320,000.00"]
     assert at.success[0].value.startswith("募集 ¥650,000.00 − 使用 ¥330,000.00 = 结余 ¥320,000.00")
     con = published(sample)
@@ -196,7 +204,7 @@ def test_the_downloads_hold_no_unmasked_name(sample, downloads):
         for b in at.get("download_button")
     }
     version = publish.current(sample)
-    stem = f"Yanghang_Warm_Yang_Hui_community_fund_public_ledger_All_years_{version}"
+    stem = f"Yanghang_Town_Warm_Yang_Hui_community_fund_public_ledger_All_years_{version}"
     assert {f"{stem}.csv", f"{stem}.xlsx", f"{stem}.pdf", f"{stem}.html"} <= set(files)
     csv = files[f"{stem}.csv"]().decode("utf-8-sig")
     people = individuals(published(sample))
@@ -233,12 +241,12 @@ def test_public_means_the_ledger_and_nothing_else(staff, monkeypatch):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     assert not at.exception
-    assert at.title[0].value == t("ledger.title", "en")  # anyone lands on the ledger, no sign-in
+    assert at.title[0].value == title("en")  # anyone lands on the ledger, no sign-in
     assert at.metric[0].value == "¥650,000.00"
     assert any(e.label == "Sign in" for e in at.sidebar.expander)  # staff sign in from its sidebar
     for page in ("overview", "fund", "presenter", "data"):
         by_url(at, page)
-        assert at.title[0].value in (t("ledger.title", "en"), t("app.title", "en"))
+        assert at.title[0].value in (title("en"), t("app.title", "en"))
         assert not [m for m in at.metric if m.label.startswith("Fund raised")]
         assert not at.file_uploader
     for page in ("overview", "fund"):  # a page's own script run (a fresh server's deep link) stops at the gate

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 
+import declared
 import metrics
 from etl import kinds
 from i18n import t
@@ -129,6 +130,7 @@ class About:
     as_of: dt.date | None = None
     sample: bool = False
     exported: dt.datetime | None = None  # when it was made (now, when not given)
+    names: declared.Names = field(default_factory=declared.Names)  # what the data call the town (file names)
 
 
 @dataclass(frozen=True)
@@ -451,18 +453,19 @@ def safe_name(text: str, limit: int = 120) -> str:
 
 
 def file_stem(name: str, about: About, scope: str | None = None, heading: str | None = None) -> str:
-    """What the file is: 杨行镇_各社区培训覆盖率_2023_丰宁苑 · Yanghang_training_coverage_by_community_2023_丰宁苑.
+    """What the file is: 杨行镇_各社区培训覆盖率_2023_丰宁苑 · Yanghang_Town_training_coverage_by_community_2023_丰宁苑
+    (the town as the data declare it; no town declared, no town in the name).
 
     Town-wide data taken with a community selected end in 全镇 / whole_town; an export no filter applies to (the
     audit trail) names neither year nor community."""
     lang, scope = about.lang, scope or spec(name).scope
     heading = heading or title(name, lang)
-    parts = [t("export.town", lang), heading.lower() if lang == "en" else heading]
+    parts = [about.names.name("town", lang), heading.lower() if lang == "en" else heading]
     if scope != "none":
         parts.append(str(about.year) if about.year is not None else t("filter.all_years", lang))
         if about.community:
             parts.append(about.community if scope == "filtered" else t("export.scope.town", lang))
-    return safe_name("_".join(safe_name(p) for p in parts))
+    return safe_name("_".join(safe_name(p) for p in parts if p))
 
 
 def build(

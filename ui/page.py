@@ -3,6 +3,7 @@ and the helpers that draw tables, charts and downloads the same way everywhere."
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+import declared
 import queries
 from etl import db, kinds, publish
 from i18n import t
@@ -46,13 +48,19 @@ class Page:
     def empty_warehouse(self) -> bool:
         return not self.counts or sum(self.counts.values()) == 0
 
+    @functools.cached_property
+    def names(self) -> declared.Names:
+        """The names the data this run reads declare (the town, the fund, its programmes)."""
+        return declared.from_frame(self.q(queries.names))
+
     def t(self, key: str, **params: object) -> str:
-        """Text in the page's language."""
-        return t(key, self.lang, **params)
+        """Text in the page's language, the declared names filled in."""
+        return t(key, self.lang, **{**self.names.params(self.lang), **params})
 
     def md(self, key: str, **params: object) -> str:
-        """Text in the page's language for Markdown (captions, alerts, labels): string parameters shown literally."""
-        return markdown.t(key, self.lang, **params)
+        """Text in the page's language for Markdown (captions, alerts, labels): string parameters (the declared
+        names too) shown literally."""
+        return markdown.t(key, self.lang, **{**self.names.params(self.lang), **params})
 
     def q(self, fn: Callable[..., pd.DataFrame], **params: object) -> pd.DataFrame:
         """Run a query function (cached), passing the page's year and community filters when it takes them."""
@@ -110,10 +118,12 @@ class Page:
     def about(self) -> export.About:
         """What a download from this run is taken with: language, filters, the as-of date, sample data or not."""
         if self.empty_warehouse:
-            return export.About(self.lang, self.year, self.community)
+            return export.About(self.lang, self.year, self.community, names=self.names)
         as_of = self.q(queries.as_of).iloc[0]["as_of"]
         sample = bool(self.q(queries.sample_only).iloc[0]["sample"])
-        return export.About(self.lang, self.year, self.community, None if pd.isna(as_of) else as_of, bool(sample))
+        return export.About(
+            self.lang, self.year, self.community, None if pd.isna(as_of) else as_of, bool(sample), names=self.names
+        )
 
     def downloads(
         self,

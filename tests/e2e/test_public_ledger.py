@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+import declared
 from etl import accounts
+from etl.sample import NAMES
 from i18n import t
 from presenter import ledger
 
@@ -17,6 +19,11 @@ if TYPE_CHECKING:
     from conftest import App, Server
 
 PASSWORD = "admin-secret-1"
+
+
+def title(lang: str) -> str:
+    """The ledger's title with the fund the sample declares (declared.py)."""
+    return t("ledger.title", lang, **declared.Names(**NAMES).params(lang))
 
 
 def test_an_anonymous_visitor_reads_and_downloads_the_public_ledger(own_server, tab, monkeypatch) -> None:
@@ -31,7 +38,7 @@ def test_an_anonymous_visitor_reads_and_downloads_the_public_ledger(own_server, 
     server: Server = own_server()
     app: App = tab(server)
     app.open()
-    assert app.page.locator("h1").first.inner_text() == t("ledger.title", "en")
+    assert app.page.locator("h1").first.inner_text() == title("en")
     assert app.errors() == []
     assert app.page.locator('[data-testid="stSidebarNavLink"]').count() == 0  # one page: no navigation at all
     values = app.kpis()
@@ -39,7 +46,7 @@ def test_an_anonymous_visitor_reads_and_downloads_the_public_ledger(own_server, 
     assert "the same as the dashboard's fund figures" in app.main_text()
 
     app.open("fund")  # another page's link: still only the ledger, or the sign-in
-    assert app.page.locator("h1").first.inner_text() in (t("ledger.title", "en"), t("app.title", "en"))
+    assert app.page.locator("h1").first.inner_text() in (title("en"), t("app.title", "en"))
     assert "Fund raised" not in app.main_text()
 
     app.open()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import math
+import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -32,6 +34,27 @@ RULES = 5  # template.rule.0 … template.rule.4
 TABLE_COLUMNS = 5  # template.table.0 … template.table.4
 NUMBER_FORMATS = {DATE: "yyyy-mm-dd", AMOUNT: "#,##0.00", INT: "0", YEAR: "0", ID: "@", TEXT: "@", ENUM: "@", BOOL: "@"}
 WIDTHS = {ID: 14, TEXT: 24, ENUM: 14, DATE: 13, AMOUNT: 14, INT: 12, NUMBER: 10, BOOL: 10, YEAR: 10, TARGET: 12}
+# The instructions sheet's columns A-E, in characters (A widened to the longest sheet name): about 134 in all,
+# one landscape A4 page wide at 100 %.
+INSTRUCTION_WIDTHS = (14, 34, 18, 50, 18)
+MARK_COLOUR = "#B71C1C"  # the sample mark's red, as on the slides and the printed report
+
+
+def _units(text: str) -> float:
+    """How many character widths (the column width's unit: a digit of the default 11-pt font, 7 px in Excel) a
+    text takes: a Chinese character or full-width sign about 2 (14.7 px), anything else about 1."""
+    return sum(2.0 if unicodedata.east_asian_width(c) in "WF" else 1.05 for c in text)
+
+
+def row_height(*cells: tuple[str, float]) -> float:
+    """The height (points) a row of wrapped cells needs to show every line of each (text, column width) pair:
+    Excel and LibreOffice Calc keep a row's stored height and cut what does not fit, and a merged cell is never
+    fitted, so the height is written rather than left to the reader."""
+    lines = max(
+        sum(max(1, math.ceil(_units(part) / (width - 2))) for part in text.split("\n")) for text, width in cells
+    )
+    chinese = any(unicodedata.east_asian_width(c) in "WF" for text, _ in cells for c in text)
+    return lines * (16 if chinese else 15) + 3  # a line of Chinese in a CJK font is taller than Calibri's 15 pt
 
 
 def _say(key: str, lang: str, **params: object) -> str:
@@ -166,10 +189,12 @@ class Layout:
         constant_memory: bool = False,
         title: str | None = None,
         created: datetime = CREATED,
+        mark: str = "",
     ) -> None:
         if lang not in ("zh", "en"):
             raise ValueError(f"unknown language {lang!r}: use 'zh' or 'en'")
         self.lang = lang
+        self.mark = mark  # e.g. 示例数据 · 非正式统计: atop the instructions and in every sheet's printed header
         options: dict[str, object] = {"constant_memory": True} if constant_memory else {}
         if not constant_memory and not isinstance(target, (str, Path)):
             options["in_memory"] = True  # (xlsxwriter lets in_memory override constant_memory: not both)
@@ -180,6 +205,9 @@ class Layout:
             "title": book.add_format({"bold": True, "font_size": 14}),
             "bold": book.add_format({"bold": True}),
             "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+            "note": book.add_format({"bold": True, "text_wrap": True, "valign": "top"}),
+            "mark": book.add_format({"bold": True, "font_size": 12, "font_color": MARK_COLOUR}),
+            "bold_top": book.add_format({"bold": True, "valign": "top"}),
             "header": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter"}),
             "required": book.add_format(
                 {"bold": True, "bg_color": "#FCE4D6", "border": 1, "valign": "vcenter", "font_color": "#C00000"}
@@ -195,50 +223,79 @@ class Layout:
         return self.styles.get(number_format) if number_format else None
 
     def instructions(self, notes: tuple[str, ...] = ()) -> Worksheet:
-        """The instructions sheet (the importer skips it by its name); `notes` are lines shown under the title."""
+        """The instructions sheet (the importer skips it by its name); `notes` are lines shown under the title.
+
+        Every row is as tall as its wrapped text (row_height), and it prints on landscape A4, one page wide."""
         lang, styles = self.lang, self.styles
         sheet = self.book.add_worksheet(_say("instructions", lang))
-        sheet.set_column(0, 0, 16)
-        sheet.set_column(1, 1, 44, styles["wrap"])
-        sheet.set_column(2, 2, 22, styles["wrap"])
-        sheet.set_column(3, 3, 90, styles["wrap"])
-        sheet.set_column(4, 4, 22, styles["wrap"])
+        self._print_setup(sheet)
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)  # one page wide, as many tall as it needs (one or two)
+        a, b, c, d, e = INSTRUCTION_WIDTHS
+        a = max(a, math.ceil(max(_units(sheet_name(k, lang)) for k in KINDS.values())) + 2)  # training_sessions
+        widths = (a, b, c, d, e)
+        sheet.set_column(0, 0, a)
+        for col, width in enumerate((b, c, d, e), start=1):
+            sheet.set_column(col, col, width, styles["wrap"])
         sheet.write_string(0, 0, _say("title", lang), styles["title"])
         row = 2
+        if self.mark:
+            sheet.write_string(1, 0, self.mark, styles["mark"])
         for note in notes:
-            sheet.merge_range(row, 0, row, 4, note, styles["bold"])
+            sheet.set_row(row, row_height((note, a + b + c + d + e)))
+            sheet.merge_range(row, 0, row, 4, note, styles["note"])
             row += 1
         if notes:
             row += 1
         for rule in range(RULES):
-            sheet.write_string(row, 0, "•")
-            sheet.merge_range(row, 1, row, 4, _say(f"rule.{rule}", lang), styles["wrap"])
+            text = _say(f"rule.{rule}", lang)
+            sheet.set_row(row, row_height((text, b + c + d + e)))
+            sheet.write_string(row, 0, "•", styles["bold_top"])
+            sheet.merge_range(row, 1, row, 4, text, styles["wrap"])
             row += 1
         row += 1
-        sheet.write_row(row, 0, [_say(f"table.{i}", lang) for i in range(TABLE_COLUMNS)], styles["header"])
+        headers = [_say(f"table.{i}", lang) for i in range(TABLE_COLUMNS)]
+        sheet.set_row(row, row_height(*zip(headers, widths, strict=True)))
+        sheet.write_row(row, 0, headers, styles["header"])
         sep = "、" if lang == "zh" else ", "
         for name in LOAD_ORDER:
             kind = KINDS[name]
             row += 1
-            sheet.write_string(row, 0, sheet_name(kind, lang), styles["bold"])
-            sheet.write_string(row, 1, _say(f"kind.{name}", lang))
-            sheet.write_string(row, 2, " + ".join(header(kind.column(k), lang).rstrip("*") for k in kind.key))
-            sheet.write_string(row, 3, sep.join(header(c, lang) for c in kind.columns))
             refs = {sheet_name(KINDS[r.kind], lang) for r in kind.references}
-            sheet.write_string(row, 4, sep.join(sorted(refs)))
+            cells = (
+                sheet_name(kind, lang),
+                _say(f"kind.{name}", lang),
+                " + ".join(header(kind.column(k), lang).rstrip("*") for k in kind.key),
+                sep.join(header(c, lang) for c in kind.columns),
+                sep.join(sorted(refs)),
+            )
+            sheet.set_row(row, row_height(*zip(cells, widths, strict=True)))
+            sheet.write_string(row, 0, cells[0], styles["bold_top"])
+            for col, text in enumerate(cells[1:], start=1):
+                sheet.write_string(row, col, text)
         row += 2
         sheet.write_string(row, 0, _say("forms_title", lang), styles["bold"])
         for column_type, examples in FORMS:
             row += 1
-            sheet.write_string(row, 1, _say(f"type.{column_type}", lang))
+            text = _say(f"type.{column_type}", lang)
+            sheet.set_row(row, row_height((text, b), (examples, c + d + e)))
+            sheet.write_string(row, 1, text)
             sheet.merge_range(row, 2, row, 4, examples, styles["wrap"])
         return sheet
+
+    def _print_setup(self, sheet: Worksheet) -> None:
+        """What every sheet prints with: A4, and the mark (when there is one) in the header of every page."""
+        sheet.set_paper(9)  # A4
+        sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.6)
+        if self.mark:
+            sheet.set_header(f'&C&"-,Bold"&12{self.mark.replace("&", "&&")}', {"margin": 0.3})
 
     def kind_sheet(self, kind: Kind, name: str | None = None) -> Worksheet:
         """A kind's sheet (named as the template names it unless `name` is given) with its header row written:
         data rows start at row 1 (0-based)."""
         lang, styles = self.lang, self.styles
         sheet = self.book.add_worksheet(name or sheet_name(kind, lang))
+        self._print_setup(sheet)
         for c, column in enumerate(kind.columns):
             text = header(column, lang)
             sheet.set_column(c, c, max(WIDTHS[column.type], 2 * len(text) + 4), self.column_format(column))

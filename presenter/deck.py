@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import math
+import unicodedata
 from contextlib import contextmanager
 
 from pptx import Presentation
@@ -25,6 +27,14 @@ ACCENT = RGBColor(0xC6, 0x28, 0x28)  # the town's red: big numbers and the rule 
 SERIES = (RGBColor(0x1F, 0x5F, 0xA8), RGBColor(0xB0, 0xBE, 0xC5), RGBColor(0xE6, 0x8A, 0x00))
 RULE = RGBColor(0xE3, 0xE6, 0xEA)
 FONTS = {"zh": "Microsoft YaHei", "en": "Calibri"}
+# Every run's East Asian typeface, whatever the deck's language (an English deck names Chinese communities too):
+# 微软雅黑 with its GB2312 charset, as PowerPoint writes it, so PowerPoint and WPS use it and an office suite
+# without it substitutes a Simplified Chinese font. DrawingML names one typeface per run, so the rest of the list
+# comes with the language tag: LibreOffice picks a missing font's stand-in by the run's Asian language, from its
+# list for zh-CN (Source Han Sans SC, Noto Sans CJK SC, 微软雅黑, PingFang SC, …); an untagged run took the
+# install's default Asian language (a Japanese font and Japanese punctuation spacing where that is ja).
+EAST_ASIAN = {"typeface": "Microsoft YaHei", "panose": "020B0503020204020204", "pitchFamily": "34", "charset": "-122"}
+LANGS = {"zh": ("zh-CN", "en-US"), "en": ("en-US", "zh-CN")}  # each run's (lang, altLang)
 CHART_TYPES = {
     "bar": XL_CHART_TYPE.BAR_CLUSTERED,
     "column": XL_CHART_TYPE.COLUMN_CLUSTERED,
@@ -32,12 +42,13 @@ CHART_TYPES = {
 }
 NUMBER_FORMATS = {"count": "#,##0", "hours": "#,##0.#", "percent": "0%", "yuan": "¥#,##0"}
 LABEL_FORMATS = {**NUMBER_FORMATS, "yuan": "¥#,##0;-¥#,##0;;"}  # a month with no money gets no "¥0" label
-# A Chinese money chart counts in 万, as its title says (每月募集与使用（万元）): the chart keeps the yuan (its data
-# stay editable and add up) and Excel's format shows them in 万 — the comma divides by 1,000 and "!." writes the
-# point one digit further left, so 431,800 reads 43.2万.
-WAN = '0!.0,"万"'
-NUMBER_FORMATS_ZH = {**NUMBER_FORMATS, "yuan": WAN}
-LABEL_FORMATS_ZH = {**LABEL_FORMATS, "yuan": f"{WAN};-{WAN};;"}
+# A Chinese money chart counts in 万, as its title says (每月募集与使用（万元）): its values are stored in 万 (exact to
+# the yuan: four decimals), so its data read as the slide shows them, and its formats are plain ones every office
+# suite reads alike (Excel's '0!.0,"万"' divided on display, and LibreOffice showed 347!.0 万 for 34.7万).
+WAN = 10_000
+NUMBER_FORMATS_ZH = {**NUMBER_FORMATS, "yuan": '#,##0"万"'}
+LABEL_FORMATS_ZH = {**LABEL_FORMATS, "yuan": '#,##0.0"万";-#,##0.0"万";;'}
+DATA_FORMATS_ZH = {**NUMBER_FORMATS, "yuan": '#,##0.0###"万"'}  # the embedded workbook's cells: to the yuan
 
 
 def number_formats(unit: str, lang: str) -> tuple[str, str]:
@@ -45,6 +56,48 @@ def number_formats(unit: str, lang: str) -> tuple[str, str]:
     if lang == "zh":
         return NUMBER_FORMATS_ZH[unit], LABEL_FORMATS_ZH[unit]
     return NUMBER_FORMATS[unit], LABEL_FORMATS[unit]
+
+
+def stored(unit: str, lang: str, value: float) -> float:
+    """A chart value as the .pptx stores it: in the unit its labels show (万 for money in Chinese)."""
+    return round(value / WAN, 4) if unit == "yuan" and lang == "zh" else value
+
+
+def label_text(unit: str, lang: str, value: float) -> str:
+    """What a data label reads for `value` under the label format (for sizing labels; '' for a hidden zero)."""
+    if unit == "yuan" and not value:
+        return ""
+    if unit == "yuan" and lang == "zh":
+        return f"{value / WAN:,.1f}万"
+    if unit == "yuan":
+        return f"¥{value:,.0f}"
+    return f"{value:.0%}" if unit == "percent" else f"{value:,.1f}" if unit == "hours" else f"{value:,.0f}"
+
+
+def _ems(text: str) -> float:
+    """A text's width in ems: a Chinese character one, a digit or letter about 0.6."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6 for c in text)
+
+
+LABEL_PT = 12  # data labels' size when they fit
+GAP_WIDTH = 60  # the gap between categories, in % of a column's width
+SERIES_OVERLAP = -10  # the gap between one category's columns (several series), in % of a column's width
+
+
+def label_fit(chart: Chart, lang: str, plot_pt: float) -> tuple[int, bool]:
+    """The data labels' font size and whether they stand on end, so that the labels of neighbouring columns never
+    overlap: a month's two columns are 1.1 column widths apart, and their labels, centred on them, must be
+    narrower than that (e.g. 9月's 8.5万 beside 7.3万). Bars (one label per row) and lines keep 12 pt."""
+    if chart.kind != "column" or not chart.categories:
+        return LABEL_PT, False
+    n = len(chart.series)
+    column = plot_pt / len(chart.categories) / (n + GAP_WIDTH / 100 - SERIES_OVERLAP / 100 * (n - 1))
+    pitch = column * (1 - SERIES_OVERLAP / 100 if n > 1 else 1 + GAP_WIDTH / 100)  # label centre to centre
+    widest = max((_ems(label_text(chart.unit, lang, v)) for s in chart.series for v in s.values), default=0)
+    size = math.floor(0.9 * pitch / widest) if widest else LABEL_PT
+    if size >= 9:
+        return min(LABEL_PT, size), False
+    return max(7, min(LABEL_PT - 2, math.floor(0.9 * pitch / 1.3))), True  # on end: a line's height side by side
 
 
 class _TextOnlyWorkbookWriter(CategoryWorkbookWriter):
@@ -110,14 +163,25 @@ class _Writer:
         font.size, font.bold, font.name = Pt(size), bold, self.font
         if colour is not None:
             font.color.rgb = colour
-        # East Asian glyphs take the `ea` typeface, not the Latin one: name it too so Chinese is not left to chance.
-        rpr = font._rPr
-        for tag in ("a:ea", "a:cs"):
+        self.tag(font._rPr)
+
+    def tag(self, rpr) -> None:
+        """A run's (or a chart text's) languages and fonts: lang/altLang zh-CN and en-US (the deck's language
+        first), and its East Asian typeface (EAST_ASIAN): Chinese is neither left to chance nor read as Japanese."""
+        rpr.set("lang", LANGS[self.deck.lang][0])
+        rpr.set("altLang", LANGS[self.deck.lang][1])
+        after = rpr.find(qn("a:latin"))  # the schema's order: latin, ea, cs
+        for tag, font in (("a:ea", EAST_ASIAN), ("a:cs", {"typeface": self.font})):
             node = rpr.find(qn(tag))
             if node is None:
                 node = OxmlElement(tag)
-                rpr.append(node)
-            node.set("typeface", self.font)
+                if after is None:
+                    rpr.append(node)
+                else:
+                    after.addnext(node)
+            for name, value in font.items():
+                node.set(name, value)
+            after = node
 
     def sample_mark(self, slide) -> None:
         """A red '示例数据 · 非正式统计' at the top of the slide while the figures are the sample's."""
@@ -175,11 +239,12 @@ class _Writer:
                 )
 
     def chart(self, slide, chart: Chart) -> None:
-        axis_format, label_format = number_formats(chart.unit, self.deck.lang)
-        data = TextOnlyChartData(number_format=axis_format)
+        lang = self.deck.lang
+        axis_format, label_format = number_formats(chart.unit, lang)
+        data = TextOnlyChartData(number_format=(DATA_FORMATS_ZH if lang == "zh" else NUMBER_FORMATS)[chart.unit])
         data.categories = list(chart.categories)
         for series in chart.series:
-            data.add_series(series.name, list(series.values))
+            data.add_series(series.name, [stored(chart.unit, lang, v) for v in series.values])
         left, top, width, height = Inches(5.2), Inches(2.15), Inches(7.6), Inches(4.7)
         self.text(slide, chart.title, left, top, width, Inches(0.35), size=14, colour=MUTED, bold=True)
         frame = slide.shapes.add_chart(
@@ -193,7 +258,7 @@ class _Writer:
         plot.has_legend = len(chart.series) > 1
         if plot.has_legend:
             plot.legend.position = XL_LEGEND_POSITION.TOP
-            plot.legend.include_in_layout = False
+            plot.legend.include_in_layout = True  # a room of its own: a tall column's label never runs into it
             self.style(plot.legend.font, 12, MUTED)
         values = plot.value_axis
         values.has_major_gridlines = chart.kind == "line"
@@ -206,7 +271,7 @@ class _Writer:
         values.tick_labels.number_format_is_linked = False
         values.minimum_scale = 0
         if chart.ceiling is not None:
-            values.maximum_scale = chart.ceiling
+            values.maximum_scale = stored(chart.unit, lang, chart.ceiling)
         categories = plot.category_axis
         categories.format.line.color.rgb = RULE
         categories.has_major_gridlines = False
@@ -214,14 +279,17 @@ class _Writer:
             categories.reverse_order = True  # PowerPoint draws the first category at the bottom otherwise
         group = plot.plots[0]
         if chart.kind != "line":
-            group.gap_width = 60
-            group.overlap = -10 if len(chart.series) > 1 else 0
+            group.gap_width = GAP_WIDTH
+            group.overlap = SERIES_OVERLAP if len(chart.series) > 1 else 0
         group.has_data_labels = True
         labels = group.data_labels
         labels.number_format = label_format
         labels.number_format_is_linked = False
         labels.position = XL_LABEL_POSITION.ABOVE if chart.kind == "line" else XL_LABEL_POSITION.OUTSIDE_END
-        self.style(labels.font, 12, INK)
+        size, on_end = label_fit(chart, lang, width * 0.9 / 12_700)  # the plot area: about 90% of the frame, in pt
+        self.style(labels.font, size, INK)
+        if on_end:  # read bottom to top, as a column's own label
+            labels._element.get_or_add_txPr().bodyPr.set("rot", "-5400000")
         for i, series in enumerate(plot.series):
             colour = SERIES[i % len(SERIES)]
             if chart.kind == "line":
@@ -288,7 +356,12 @@ class _Writer:
             self.text(slide, line, Inches(2.0), Inches(1.86), Inches(10.7), Inches(0.3), size=12, colour=ACCENT)
 
     def notes(self, slide, page: Slide) -> None:
-        slide.notes_slide.notes_text_frame.text = self.deck.speaker_notes(page)
+        frame = slide.notes_slide.notes_text_frame
+        frame.text = self.deck.speaker_notes(page)
+        for paragraph in frame.paragraphs:
+            for run in paragraph.runs:
+                run.font.name = self.font
+                self.tag(run.font._rPr)
 
     def write(self) -> bytes:
         for number, page in enumerate(self.deck.slides, start=1):

@@ -100,10 +100,12 @@ def check(con, document: dict, day: date, year: int, community: str | None) -> N
             if slide.chart is None:
                 assert not charts, slide.key
                 continue
-            [chart] = charts  # the .pptx's native chart holds the deck's numbers
+            [chart] = charts  # the .pptx's native chart holds the deck's numbers (money in 万, as it shows them)
             assert list(chart.plots[0].categories) == list(slide.chart.categories), slide.key
+            unit = slide.chart.unit
             for series, want in zip(chart.series, slide.chart.series, strict=True):
-                assert [round(v, 6) for v in series.values] == [round(v, 6) for v in want.values], slide.key
+                stored = [round(pptx.stored(unit, "zh", v), 6) for v in want.values]
+                assert [round(v, 6) for v in series.values] == stored, slide.key
         for figure in figures.values():
             assert f"\n{figure.text}\n" in text, figure.key  # the .pptx shows the same figure ...
             assert figure.text in html, figure.key  # ... and so does the report

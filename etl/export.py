@@ -241,8 +241,14 @@ def export(
     if isinstance(target, Path):
         target.parent.mkdir(parents=True, exist_ok=True)
     title = t("roundtrip.book.title", lang, **declared.of(con).params(lang))  # the town as the data declare it
-    layout = Layout(target, lang, constant_memory=True, title=title, created=now)
+    from etl.bootstrap import is_sample_only
+
+    # the sample's rows say so atop the instructions and in every sheet's printed header (as every handout does)
+    sample = is_sample_only(con)
+    mark = t("presenter.sample_mark", lang) if sample else ""
+    layout = Layout(target, lang, constant_memory=True, title=title, created=now, mark=mark)
     notes = (
+        *((t("export.sample", lang),) if sample else ()),
         t("roundtrip.book.when", lang, when=now.strftime("%Y-%m-%d %H:%M")),
         t("roundtrip.book.how", lang),
     )

@@ -278,6 +278,10 @@ td.n, th.n { text-align: right; white-space: nowrap; }
 td.d, td.e { white-space: nowrap; }
 tr.opening td { font-style: italic; color: #5b6778; }
 .print-hint { color: #5b6778; }
+/* on every printed page (a fixed element repeats on each page in print): that the figures are the sample's */
+.running { position: fixed; bottom: 0; right: 0; padding: 0.5mm 2mm; background: #fff; color: #b71c1c;
+  border: 0.4mm solid #b71c1c; font-weight: 700; font-size: 8pt; }
+tfoot.room td { height: 6mm; padding: 0; border: 0; }  /* repeated at the foot of each page, under the mark */
 @media print { .print-hint { display: none; } }
 """
 
@@ -317,6 +321,10 @@ def to_html(ledger: Ledger) -> str:
     )
     meta = "".join(f'<p class="meta">{escape(x)}</p>' for x in (period(ledger), version_line(ledger)))
     sample = f'<p class="sample-mark">{escape(t("export.sample", ledger.lang))}</p>' if ledger.sample else ""
+    room = ""  # the foot of the table on every printed page: room for the mark, so that it hides no row
+    if ledger.sample:  # and a mark of its own on every printed page
+        sample += f'\n<div class="running">{escape(t("presenter.sample_mark", ledger.lang))}</div>'
+        room = f'<tfoot class="room"><tr><td colspan="{len(headers)}"></td></tr></tfoot>'
     return f"""<!DOCTYPE html>
 <html lang="{"zh-CN" if ledger.lang == "zh" else "en"}"><head><meta charset="utf-8">
 <title>{escape(title(ledger))}</title><style>{CSS}</style></head>
@@ -328,7 +336,7 @@ def to_html(ledger: Ledger) -> str:
 <div class="totals">{totals}</div>
 <p class="check{"" if ledger.reconciled else " bad"}">{escape(reconciliation(ledger))}</p>
 <p class="meta">{escape(masking_note(ledger))}</p>
-<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
+<table><thead><tr>{head}</tr></thead>{room}<tbody>{"".join(rows)}</tbody></table>
 <p class="meta">{escape(ledger.t("export.source"))}</p>
 </body></html>
 """

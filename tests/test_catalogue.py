@@ -245,11 +245,11 @@ def test_sample_figures_are_marked_on_every_surface(warehouse, tmp_path):
         texts = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
         assert deck.sample_mark in texts, "a red mark of its own on every slide"
     assert deck.sample_mark in report.to_html(deck)
-    # once the town's own data is imported, the mark is gone
+    # once the town's own data is imported (another user, other files), the mark is gone
     path = tmp_path / "own.duckdb"
     shutil.copy(warehouse, path)
     with duckdb.connect(str(path)) as con:
-        con.execute("UPDATE import_batches SET user_name = 'ann'")
+        con.execute("UPDATE import_batches SET user_name = 'ann', file_hash = 'own-' || file_hash")
         own = slides.build(con, lang="zh", mask=True)
     assert not own.sample and own.sample_mark == ""
     assert deck.sample_mark not in report.to_html(own) and deck.sample_mark not in pptx_text(pptx.to_pptx(own))

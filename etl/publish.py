@@ -154,11 +154,13 @@ def review(con: duckdb.DuckDBPyConnection) -> Review:
 
 def pending(con: duckdb.DuckDBPyConnection, batches: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
     """Loaded batches the current published version does not hold (or the given ones), oldest first: batch_id, seq,
-    imported_at, user_name, file_name, inserted, updated, sheets."""
+    imported_at, user_name, claimed_user (the name given with `load --user`, or None), file_name, inserted, updated,
+    sheets."""
     ids = list(review(con).pending if batches is None else batches)
     return con.execute(
-        "SELECT batch_id, seq, imported_at, user_name, file_name, inserted, updated, sheets FROM import_batches "
-        "WHERE list_contains($ids, batch_id) ORDER BY seq",
+        "SELECT b.batch_id, seq, imported_at, user_name, c.claimed_user, file_name, inserted, updated, sheets "
+        "FROM import_batches b LEFT JOIN batch_claims c USING (batch_id) "
+        "WHERE list_contains($ids, b.batch_id) ORDER BY seq",
         {"ids": ids},
     ).df()
 

@@ -62,8 +62,7 @@ if before_shown is not None and before_shown != seen and st.session_state.get(_t
     # the approver had ticked "checked" and the data moved on: say what arrived; the new box is unticked
     arrived = [b for b in seen.pending if b not in before_shown.pending]
     st.session_state["_review_moved"] = _batches(publish.pending(work, arrived)) or "—"
-if moved := st.session_state.pop("_review_moved", None):  # Approve or Reject found more than was shown
-    st.warning(page.md("publish.moved", batches=moved), icon=":material/sync_problem:")
+moved = st.session_state.pop("_review_moved", None)  # Approve or Reject found more than was shown: said at the buttons
 if done := st.session_state.pop("publish_done", None):
     st.success(done, icon=":material/check_circle:")
 
@@ -121,6 +120,8 @@ if changes.empty:
 else:
     st.dataframe(changes, hide_index=True, width="stretch")
 
+if moved:  # beside the buttons the approver just used, not up at the top out of view
+    st.error(page.md("publish.moved", batches=moved), icon=":material/sync_problem:")
 if not seen.empty:
     sure = st.checkbox(page.t("publish.confirm"), key=_token(seen))  # a new state asks again
     hint = None if sure else page.t("publish.tick_first")
@@ -141,6 +142,7 @@ if not seen.empty:
             else:
                 session.clear_caches()
                 st.session_state["publish_done"] = page.t("publish.done", version=result.version)
+            st.session_state.pop(SHOWN, None)  # this approver's own change is not "more arrived" on the next run
             st.rerun()
     if seen.pending:
         with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -156,6 +158,7 @@ if not seen.empty:
                     else:
                         session.clear_caches()
                         st.session_state["publish_done"] = page.t("publish.rejected", n=len(undone))
+                    st.session_state.pop(SHOWN, None)
                     st.rerun()
 st.session_state[SHOWN] = seen  # what this run drew: the next run's Approve or Reject acts on exactly this
 

@@ -102,12 +102,14 @@ def test_the_review_page_never_publishes_an_import_made_after_it_was_drawn(town)
     button(approver, "Approve and publish").click().run()
     assert not approver.exception
     assert publish.current(town) == "v000001"  # nothing was published
-    warning = " ".join(w.value for w in approver.warning)
+    warning = " ".join(w.value for w in approver.error)
     assert "B00007" in warning and "late" in warning  # says what arrived ...
     assert not checked(approver).value  # ... and asks again
     checked(approver).check().run()
     button(approver, "Approve and publish").click().run()
     assert publish.current(town) == "v000002"
+    assert not approver.error  # the approver's own publish is not "more arrived"
+    assert "Published as v000002." in [m.value for m in approver.success]
     con = fresh(town)
     assert publish.versions(con).iloc[0]["approved"].tolist() == ["B00006", "B00007"]
     con.close()
@@ -128,7 +130,7 @@ def test_reject_undoes_exactly_the_batches_shown(town):
     statuses = dict(con.execute("SELECT batch_id, status FROM import_batches WHERE seq > 5").fetchall())
     con.close()
     assert statuses == {"B00006": "loaded", "B00007": "loaded"}  # nothing undone: more arrived than was shown
-    assert "B00007" in " ".join(w.value for w in approver.warning)
+    assert "B00007" in " ".join(w.value for w in approver.error)
 
 
 # --- 2. the whole change, whatever the sidebar says
@@ -357,3 +359,12 @@ def test_the_data_page_says_whether_an_import_is_published_or_waits(sample_file,
     next(b for b in at.button if b.label.startswith("Import")).click().run()
     said = " ".join(s.value for s in at.success)
     assert "leaders see it once an approver publishes it" in said and publish.current(path) == "v000001"
+
+
+def test_the_review_page_names_who_loaded_from_the_command_line_and_whom_they_named(town, tmp_path):
+    (tmp_path / "d.xlsx").write_bytes(workbook_bytes({"捐赠": DONATION}))
+    session.release_working()
+    assert main(["load", str(tmp_path / "d.xlsx"), "--db", str(town), "--user", "ann"]) == 0
+    approver = open_as("abe", "review")
+    pending = approver.dataframe[0].value
+    assert pending["User"].iloc[0].endswith("(as ann)")  # the OS user who ran it, and the name it was given

@@ -408,6 +408,11 @@ def uploader_css(key: str, button: str, zone: str) -> str:
 def pending_table(batches: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Imports waiting for approval: batch, time, who imported it, file, rows added and changed."""
     frame = batches[["batch_id", "imported_at", "user_name", "file_name", "inserted", "updated"]].copy()
+    if "claimed_user" in batches:  # `load --user ann` run by the OS user root: root（ann）, the claim beside the fact
+        frame["user_name"] = [
+            who if pd.isna(claim) or not claim else t("publish.claimed", lang, user=who, claimed=claim)
+            for who, claim in zip(batches["user_name"], batches["claimed_user"], strict=True)
+        ]
     return frame.rename(columns={c: t(f"data.col.{c}", lang) for c in frame.columns})
 
 

@@ -112,11 +112,21 @@ def from_frame(frame: pd.DataFrame) -> Names:
 
 
 def read(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row: each name as the most recent import that declared it says (a column the file lacks — a version
-    published before names were declared — reads as not declared)."""
-    frame = con.execute(
-        "SELECT m.*, b.seq AS _seq FROM metadata m LEFT JOIN import_batches b ON b.batch_id = m._batch_id"
-    ).df()
+    """One row: each name as the most recent import that declared it says. A row a later import replaced still
+    counts for the names that import left blank (metadata_history keeps it, with the batch it came from, while that
+    import stands), so declaring a new as-of date alone never forgets the fund's name. A column the file lacks —
+    a version published before names were declared — reads as not declared."""
+    sql = "SELECT m.*, b.seq AS _seq FROM metadata m LEFT JOIN import_batches b ON b.batch_id = m._batch_id"
+    kept = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND table_name = 'metadata_history'"
+    ).fetchall()[0][0]
+    if kept:
+        sql += (
+            " UNION ALL BY NAME SELECT h.* EXCLUDE (_batch_id, _action, _prev_batch_id), b.seq AS _seq "
+            "FROM metadata_history h JOIN import_batches b ON b.batch_id = h._prev_batch_id AND b.status = 'loaded'"
+        )
+    frame = con.execute(sql).df()
     frame = frame.sort_values(["_seq", "as_of"], na_position="first")
     row = {}
     for column in COLUMNS:

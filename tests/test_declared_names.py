@@ -18,7 +18,7 @@ from pptx import Presentation
 from visitors import open_page
 
 import declared
-from etl import db, publish
+from etl import db, load, publish
 from etl.__main__ import main
 from etl.export import export
 from etl.kinds import KINDS
@@ -143,12 +143,18 @@ def test_declaring_other_names_changes_them_everywhere(sample_app, lang):
 
 
 def test_a_later_declaration_keeps_the_names_it_leaves_blank(sample_con):
-    """The Data page's 数据截至 declares the names it read again; a file that leaves a name blank keeps the earlier."""
+    """A file that leaves a name blank keeps the earlier one, even when it replaces the row that declared it (the
+    same 数据截至); undoing a renaming brings the name before it back."""
+    sample = declared.Names(**NAMES)
+    assert import_file(sample_con, metadata_workbook(SAMPLE_AS_OF, "重报"), "same_day.xlsx").status == "loaded"
+    assert declared.of(sample_con) == sample
     assert import_file(sample_con, metadata_workbook(date(2024, 2, 29), ""), "as_of.xlsx").status == "loaded"
-    assert declared.of(sample_con) == declared.Names(**NAMES)
-    fund_only = metadata_workbook(date(2024, 3, 31), "", {"fund": "春风"})
-    assert import_file(sample_con, fund_only, "fund.xlsx").status == "loaded"
+    assert declared.of(sample_con) == sample
+    renamed = import_file(sample_con, metadata_workbook(SAMPLE_AS_OF, "", {"fund": "春风"}), "fund.xlsx")
+    assert renamed.status == "loaded"
     assert declared.of(sample_con) == declared.Names(**{**NAMES, "fund": "春风"})
+    load.undo(sample_con, renamed.batch_id)
+    assert declared.of(sample_con) == sample
 
 
 def test_nothing_declared_reads_without_a_name(warehouse):

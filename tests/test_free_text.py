@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from workbooks import ROSTER, workbook_bytes
 
+import declared
 import notes
 from etl import db
 from etl.__main__ import main
@@ -35,8 +36,10 @@ def where(problem) -> tuple:
 
 def test_every_note_column_holds_at_most_the_forms_200_characters():
     assert NOTE_CHARS == 200
-    capped = {(k.name, c.name) for k in KINDS.values() for c in k.columns if c.max_chars is not None}
+    capped = {(k.name, c.name) for k in KINDS.values() for c in k.columns if c.max_chars == NOTE_CHARS}
     assert capped == {("notes", "text_zh"), ("notes", "text_en"), ("metadata", "note")}
+    names = {c.name for k in KINDS.values() for c in k.columns if c.max_chars not in (None, NOTE_CHARS)}
+    assert names == set(declared.COLUMNS)  # the names a town declares (declared.py), at most NAME_CHARS each
 
 
 def test_a_long_note_is_cut_to_200_characters_with_a_warning_at_its_cell(warehouse):

@@ -14,7 +14,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from visitors import open_page
 
+import declared
 from etl import kinds
+from etl.sample import NAMES
 from etl.template import write_template
 from i18n import CATALOGUES, t
 from ui import numbers
@@ -26,6 +28,7 @@ KEY_LIKE = re.compile(r"\b[a-z_]+(?:\.[a-z0-9_]+)+\b")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Stored enumeration codes that must never reach a Chinese reader untranslated.
 CODES = {code for enum in kinds.ENUMS.values() for code in enum if "_" in code or len(code) > 5}
+SAMPLE_NAMES = declared.Names(**NAMES)  # what the sample declares (the ledger's title names its fund)
 
 
 def placeholders(text: str) -> set[str]:
@@ -121,7 +124,7 @@ def test_every_page_shows_text_not_keys(sample_app, page, lang):
     text = shown_text(at) + chart_labels(at)
     raw = sorted({k for line in text for k in KEY_LIKE.findall(line) if k in KEYS})
     assert raw == [], f"raw catalogue keys on {page} ({lang})"
-    assert at.title[0].value == t(f"{page}.title", lang)
+    assert at.title[0].value == t(f"{page}.title", lang, **SAMPLE_NAMES.params(lang))  # the fund as declared
     if lang == "zh":
         leaked = sorted({w for line in text for w in re.findall(r"[a-z_]+", line) if w in CODES})
         assert leaked == [], f"enumeration codes shown untranslated on {page}"

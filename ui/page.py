@@ -50,8 +50,8 @@ class Page:
 
     @functools.cached_property
     def names(self) -> declared.Names:
-        """The names the data this run reads declare (the town, the fund, its programmes)."""
-        return declared.from_frame(self.q(queries.names))
+        """The names the data this run reads declare (the town, the fund, its programmes; none without data)."""
+        return declared.from_frame(self.q(queries.names)) if self.con is not None else declared.Names()
 
     def t(self, key: str, **params: object) -> str:
         """Text in the page's language, the declared names filled in."""

@@ -196,7 +196,7 @@ def small(tmp_path_factory):
     con.close()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=warehouses,
     as_of=days,

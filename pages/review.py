@@ -51,6 +51,21 @@ def _batches(frame: pd.DataFrame) -> str:
     return sep.join(f"{r.batch_id}{around.format(r.file_name, r.user_name)}" for r in frame.itertuples())
 
 
+def _act(action) -> None:
+    """Approve or Reject: `action(shown)` publishes or rejects exactly what the last run drew (`shown`) and returns
+    what to say. If the data moved on since (or nothing was drawn), nothing is done and the page says what arrived.
+    Then the page runs again, without the state it drew: this approver's own change is not "more arrived"."""
+    try:
+        if before_shown is None:
+            raise publish.Changed(seen, seen)
+        st.session_state["publish_done"] = action(before_shown)
+        session.clear_caches()
+    except publish.Changed as exc:
+        st.session_state["_review_moved"] = _batches(publish.pending(page.writer(), exc.arrived)) or "—"
+    st.session_state.pop(SHOWN, None)
+    st.rerun()
+
+
 page = setup("review.title")
 user = signin.require_role(page, "approver")  # checked again by accounts.publish_as / reject_as
 work = page.writer()
@@ -135,15 +150,11 @@ if not seen.empty:
             icon=":material/verified:",
             help=hint,
         ):
-            try:
-                result = accounts.publish_as(user, page.writer(), note.strip(), seen=before_shown or seen)
-            except publish.Changed as exc:
-                st.session_state["_review_moved"] = _batches(publish.pending(page.writer(), exc.arrived)) or "—"
-            else:
-                session.clear_caches()
-                st.session_state["publish_done"] = page.t("publish.done", version=result.version)
-            st.session_state.pop(SHOWN, None)  # this approver's own change is not "more arrived" on the next run
-            st.rerun()
+            _act(
+                lambda shown: page.t(
+                    "publish.done", version=accounts.publish_as(user, page.writer(), note.strip(), shown).version
+                )
+            )
     if seen.pending:
         with st.container(horizontal=True, vertical_alignment="bottom"):
             reason = st.text_input(page.t("publish.reason"), key="publish_reason", max_chars=300)
@@ -151,15 +162,11 @@ if not seen.empty:
                 if not reason.strip():
                     st.error(page.t("publish.need_reason"), icon=":material/error:")
                 else:
-                    try:
-                        undone = accounts.reject_as(user, page.writer(), reason.strip(), seen=before_shown or seen)
-                    except publish.Changed as exc:
-                        st.session_state["_review_moved"] = _batches(publish.pending(page.writer(), exc.arrived)) or "—"
-                    else:
-                        session.clear_caches()
-                        st.session_state["publish_done"] = page.t("publish.rejected", n=len(undone))
-                    st.session_state.pop(SHOWN, None)
-                    st.rerun()
+                    _act(
+                        lambda shown: page.t(
+                            "publish.rejected", n=len(accounts.reject_as(user, page.writer(), reason.strip(), shown))
+                        )
+                    )
 st.session_state[SHOWN] = seen  # what this run drew: the next run's Approve or Reject acts on exactly this
 
 st.header(page.t("publish.versions"))

@@ -11,7 +11,7 @@ import sys
 import duckdb
 import pytest
 import streamlit as st
-from test_publish import DONATION, PASSWORDS, PEOPLE, open_as, raised
+from test_publish import DONATION, PASSWORDS, a_town, open_as, raised
 from visitors import ROOT, sign_in
 from workbooks import workbook_bytes
 
@@ -26,21 +26,12 @@ LATE = [DONATION[0], ["D-LATE", "2023-12-01", "未知公司", "9999999"]]
 @pytest.fixture
 def town(sample_file, tmp_path, monkeypatch):
     """The sample warehouse, published (v000001), with an admin, an analyst, an approver and a viewer."""
-    path = tmp_path / "w.duckdb"
-    shutil.copy(sample_file, path)
-    monkeypatch.setenv("DASHBOARD_DB", str(path))
-    monkeypatch.setenv("DASHBOARD_LANG", "en")
-    for name, role in PEOPLE.items():
-        accounts.add_user(name, role, PASSWORDS[name])
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    con = db.connect(path)
-    publish.ensure_published(con)
-    con.close()
-    yield path
-    session.release_working()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    for path in a_town(sample_file, tmp_path, monkeypatch):
+        con = db.connect(path)
+        publish.ensure_published(con)
+        con.close()
+        yield path
+        session.release_working()
 
 
 def fresh(path):

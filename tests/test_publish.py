@@ -25,9 +25,9 @@ PEOPLE = {"ada": "admin", "ann": "analyst", "vic": "viewer", "abe": "approver"}
 PASSWORDS = {**PASSWORDS, "abe": "approver-secret-4"}
 
 
-@pytest.fixture
-def town(sample_file, tmp_path, monkeypatch):
-    """The sample warehouse (published at first open) with an admin, an analyst, an approver and a viewer."""
+def a_town(sample_file, tmp_path, monkeypatch):
+    """A copy of the sample warehouse as DASHBOARD_DB, in English, with an admin, an analyst, an approver and a viewer;
+    Streamlit's caches cleared before and after."""
     import shutil
 
     path = tmp_path / "w.duckdb"
@@ -41,6 +41,12 @@ def town(sample_file, tmp_path, monkeypatch):
     yield path
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture
+def town(sample_file, tmp_path, monkeypatch):
+    """The sample warehouse (published at first open) with an admin, an analyst, an approver and a viewer."""
+    yield from a_town(sample_file, tmp_path, monkeypatch)
 
 
 def open_as(name: str, page: str | None = None) -> AppTest:

@@ -465,6 +465,11 @@ def lines(group: str) -> list[tuple[str, ...]]:
     return [tuple(codes) for codes in out.values()]
 
 
+# Each programme's completions as the catalogue counts them (and measures against their target): a programme's
+# burn-up is drawn against that metric's target, never another programme's; a programme not named has no target.
+COMPLETED = {"group_governance": "projects_completed", "micro_renewal": "micro_renewal_completed"}
+
+
 # --- periods
 
 
@@ -488,6 +493,14 @@ class Period:
     @property
     def started(self) -> bool:
         return self.start <= self.end
+
+    @property
+    def judged(self) -> bool:
+        """Whether the period is measured against its targets: a whole year, all years, or a year that is not over
+        once its first quarter has passed (the end on or after 31 March). The one rule for a part-year, on every
+        tile, list, chart and slide: before then no community is "below target" and no figure is given as a share
+        of its target or its pace (training comes in sessions, gifts in campaigns: a month in, nobody is behind)."""
+        return not self.partial or self.year is None or self.end >= date(self.year, 3, 31)
 
     def elapsed(self) -> float:
         """The share of the year behind the period (1.0 for a whole year)."""
@@ -564,7 +577,8 @@ def figures(con: Con, *, year: int | None, as_of: date, community: str | None = 
 
     Columns: code, group, unit, scope (the scope the value is in: community or town), value, previous (same dates
     a year before; None when that period holds no records of the metric's kind), target (full year), expected
-    (the target's pace for a year that is not over), target_year, numerator, denominator, start, end, partial.
+    (the target's pace for a year that is not over), target_year, numerator, denominator, start, end, partial,
+    judged (Period.judged: measured against its target yet).
     """
     period = Period.of(year, as_of)
     before = period.year_before()
@@ -600,6 +614,7 @@ def figures(con: Con, *, year: int | None, as_of: date, community: str | None = 
                 "start": period.start if year is not None else None,
                 "end": period.end,
                 "partial": period.partial,
+                "judged": period.judged,  # measured against its target yet (Period.judged)
             }
         )
     frame = pd.DataFrame(rows)

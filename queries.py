@@ -27,7 +27,6 @@ Con = duckdb.DuckDBPyConnection
 
 STALLED_DAYS = 180  # an in-progress project older than this (since its start) needs attention
 COVERAGE_ALERT = 0.9  # communities below this coverage need attention when no coverage target exists
-COVERAGE_GRACE = 0.25  # in a year that is not over, coverage is judged once this share of it has passed
 BALANCE_MONTHS_ALERT = 3.0  # the fund balance needs attention when it covers fewer months of recent spending
 
 PROJECT_DIMENSIONS = ("program", "theme", "level", "community")
@@ -301,12 +300,12 @@ def needs_attention(con: Con, *, year: int | None = None, community: str | None 
     goal = targets(con, year=year).set_index("metric")
     limit = float(goal.at["training_coverage", "target"]) if "training_coverage" in goal.index else COVERAGE_ALERT
     # A year that is not over is judged against the pace its full-year target expects by now, as on the tiles,
-    # and only once a quarter of it has passed: training comes in sessions, so 19 days into a year a community
-    # with nobody trained yet is not behind (nobody is "below the 100 % coverage target" in January).
-    elapsed = period(con, year=year, as_of=day).elapsed()
-    limit *= elapsed
+    # and only once its first quarter has passed (metrics.Period.judged, the one rule of every page): training
+    # comes in sessions, so a month into a year a community with nobody trained yet is not behind.
+    span = period(con, year=year, as_of=day)
+    limit *= span.elapsed()
     low = coverage_by(con, by="community", year=year, community=community)
-    low = low[low["coverage"] < limit - 1e-9] if elapsed >= COVERAGE_GRACE else low.iloc[0:0]
+    low = low[low["coverage"] < limit - 1e-9] if span.judged else low.iloc[0:0]
     low = pd.DataFrame(
         {"issue": "low_coverage", "subject": low["community"], "community": low["community"], "value": low["coverage"]}
     ).assign(threshold=limit)
@@ -356,18 +355,30 @@ def projects_by(con: Con, *, by: str, year: int | None = None, community: str | 
     )
 
 
-def project_statuses(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Number of projects in each status."""
+_PROGRAM = "($program::VARCHAR IS NULL OR p.program = $program::VARCHAR)"
+
+
+def project_statuses(
+    con: Con, *, year: int | None = None, community: str | None = None, program: str | None = None
+) -> pd.DataFrame:
+    """Number of projects in each status (of one programme, given `program`)."""
     return _df(
         con,
-        f"SELECT status, count(*) AS projects FROM ({_PROJECTS_IN_SCOPE}) GROUP BY ALL ORDER BY projects DESC, status",
+        f"""
+        SELECT status, count(*) AS projects FROM ({_PROJECTS_IN_SCOPE}) p WHERE {_PROGRAM}
+        GROUP BY ALL ORDER BY projects DESC, status
+        """,
         year=year,
         community=community,
+        program=program,
     )
 
 
-def completions_burnup(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Completions per month and their running total (a burn-up)."""
+def completions_burnup(
+    con: Con, *, year: int | None = None, community: str | None = None, program: str | None = None
+) -> pd.DataFrame:
+    """Completions per month and their running total (a burn-up), of one programme given `program`: a programme's
+    burn-up is the one its target measures (metrics.COMPLETED)."""
     return _df(
         con,
         f"""
@@ -375,12 +386,13 @@ def completions_burnup(con: Con, *, year: int | None = None, community: str | No
             SELECT date_trunc('month', completed_date)::DATE AS month, count(*) AS completed
             FROM projects p
             WHERE status = 'completed' AND completed_date IS NOT NULL
-              AND {_YEAR.format(col="p.completed_date")} AND {_COMMUNITY.format(col="p.community")}
+              AND {_YEAR.format(col="p.completed_date")} AND {_COMMUNITY.format(col="p.community")} AND {_PROGRAM}
             GROUP BY ALL)
         ORDER BY month
         """,
         year=year,
         community=community,
+        program=program,
     )
 
 

@@ -18,7 +18,9 @@ if page.year is None:
     st.caption(page.t("overview.all_years_note"))
 elif kpis["partial"].any():
     end = numbers.day(kpis["end"].iloc[0], page.lang)
-    st.caption(page.t("overview.partial_note", year=page.year, end=end, before=page.year - 1))
+    early = not kpis["judged"].all()  # its first quarter not yet over: nothing measured against a target
+    note = "overview.partial_note_early" if early else "overview.partial_note"
+    st.caption(page.t(note, year=page.year, end=end, before=page.year - 1))
 
 with st.container(
     border=True, key="narrative"

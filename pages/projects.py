@@ -1,14 +1,18 @@
-"""Projects: progress by programme, theme, level and community; completions against target; the project list."""
+"""Projects: progress by programme, theme, level and community; each programme's completions against its own target;
+the project list."""
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+import metrics
 import queries
 from ui import charts
 from ui.page import setup
 
 STATUSES = ("completed", "in_progress", "planned", "cancelled")
 ENUM_DIMENSIONS = {"program": "program", "level": "level"}
+PROGRAMMES = tuple(dict.fromkeys(m.line for m in metrics.shown("programme")))  # the catalogue's, in its order
 
 page = setup("projects.title")
 projects = page.q(queries.project_list)
@@ -55,11 +59,21 @@ if unspecified:
     if shown.empty:
         page.downloads(page.filled(labelled, "key"), f"projects_by_{by}")
 
+# Each programme on its own, against its own target (metrics.COMPLETED): never every programme's completions (249)
+# against one programme's target (50), nor a donut that adds the programmes up.
+st.header(page.t("projects.progress"))
+present = [k for k in page.q(queries.projects_by, by="program")["key"] if isinstance(k, str)]
+# offered by name (the radio's value is what the reader reads, never a stored code)
+programmes = {page.label("program", p): p for p in dict.fromkeys([*PROGRAMMES, *sorted(present)])}
+named = st.radio(page.t("projects.programme"), list(programmes), horizontal=True, key="projects_programme")
+program = programmes[named]
+code = metrics.COMPLETED.get(program)
+figures = page.q(queries.kpis).set_index("metric")
+target = None if code is None or pd.isna(figures.at[code, "target"]) else float(figures.at[code, "target"])
 left, right = st.columns(2)
 with left:
     st.header(page.t("projects.burnup"))
-    burnup = page.q(queries.completions_burnup)
-    target = page.target("projects_completed")
+    burnup = page.q(queries.completions_burnup, program=program)
     if burnup.empty:
         page.empty("empty.no_completions")
     else:
@@ -72,28 +86,37 @@ with left:
             labels={"month": "", "cumulative": page.t("projects.cumulative")},
         )
         charts.readable(fig, page, months="x")
+        if code:
+            charts.of_metric(fig, code)
         charts.mark_notes(fig, page, "completions_burnup")
-        if target:
-            fig.add_hline(
-                y=target,
-                line_dash="dash",
-                line_color="#d62728",
-                annotation_text=page.t("projects.target_line", target=f"{target:,.0f}"),
-                annotation_position="top left",
-            )
-        page.chart(fig, burnup, "completions_burnup", height=320)
-        st.caption(page.t("projects.burnup_help"))
+        if target and code:
+            charts.target_line(fig, target, code, page.t("projects.target_line", target=f"{target:,.0f}"))
+        page.chart(fig, burnup.assign(program=named), "completions_burnup", height=320)
+    if target:
+        why = page.t("projects.burnup_target", year=page.year)
+    elif code is None:
+        why = page.t("projects.burnup_no_target")
+    elif page.year is None:
+        why = page.t("kpi.no_target_all_years")
+    elif page.community:
+        why = page.t("kpi.no_target_community")
+    else:
+        why = page.t("kpi.no_target")
+    st.caption(page.md("projects.burnup_help", programme=named, why=why))
 with right:
     st.header(page.t("projects.status"))
-    statuses = page.labelled(page.q(queries.project_statuses), status="status")
-    fig = charts.donut(
-        page,
-        list(statuses["status"]),
-        list(statuses["projects"]),
-        colours=page.colours("status", charts.STATUS_COLOURS),
-        inside="value",
-    )
-    page.chart(fig, statuses, "project_status", height=340, legend_rows=2)
+    statuses = page.labelled(page.q(queries.project_statuses, program=program), status="status")
+    if statuses.empty:
+        st.info(page.t("projects.no_projects", programme=named), icon=":material/info:")
+    else:
+        fig = charts.donut(
+            page,
+            list(statuses["status"]),
+            list(statuses["projects"]),
+            colours=page.colours("status", charts.STATUS_COLOURS),
+            inside="value",
+        )
+        page.chart(fig, statuses.assign(program=named), "project_status", height=340, legend_rows=2)
 
 st.header(page.t("projects.list"))
 search = st.text_input(page.t("projects.search"), placeholder=page.t("projects.search_hint"), key="projects_search")

@@ -5,6 +5,7 @@ import streamlit as st
 
 import metrics
 import queries
+from presenter.slides import same_value
 from ui import charts, numbers, widgets
 from ui.page import setup
 
@@ -29,35 +30,49 @@ def coverage_bars(frame, dimension: str, height: int, data=None, target: float |
     fig = px.bar(frame, x="coverage", y=dimension, orientation="h", labels={**pct, dimension: ""})
     fig.update_xaxes(range=[0, 1.1])
     fig.update_yaxes(type="category", autorange="reversed")
+    charts.of_metric(fig, "training_coverage")
     if target:
-        fig.add_vline(x=target, line_dash="dash", line_color="#d62728")
+        charts.target_line(fig, target, "training_coverage", axis="x")
     detail = [
         f"{numbers.number(t)} / {numbers.number(r)}" for t, r in zip(frame["trained"], frame["roster"], strict=True)
     ]
     charts.readable(fig, page, unit="percent", labels=True, detail=detail)
+    charts.zeros_shown(fig)  # a community with nobody trained: a sliver and its 0.0 %, never nothing
     page.chart(fig, frame if data is None else data, f"coverage_by_{dimension}", height=height)
 
 
 by_community = page.q(queries.coverage_by, by="community")
 # Forty bars all at 100 % say one thing: draw only the communities below the target (100 % without one) and
-# say the rest in a line.
+# say the rest in a line; bars that are all the same are one line. Before the year's first quarter has passed
+# (metrics.Period.judged) no community is below the target: each is drawn, lowest first, none called 未达标.
 goal = page.target("training_coverage") or 1.0
-below = by_community[by_community["coverage"] < goal - 1e-9]
+judged = bool(roster["judged"])
+shared = same_value(by_community["coverage"]) if len(by_community) > 1 else None
+below = by_community[by_community["coverage"] < goal - 1e-9] if judged else by_community
+if shared is not None:
+    below = by_community.iloc[0:0]
+elif len(by_community) <= MANY:
+    below = by_community
 rest = by_community.drop(below.index)
-if len(by_community) <= MANY:
-    below, rest = by_community, by_community.iloc[0:0]
-pooled = len(below) > MOST_BARS  # the lowest communities, and the others below the target as one bar
+pooled = len(below) > MOST_BARS  # the lowest communities, and the others (below the target, if judged) as one bar
 st.header(page.t("training.by_community_lowest", n=MOST_BARS - 1) if pooled else page.t("training.by_community"))
+if not judged:
+    st.caption(page.t("training.not_judged", year=page.year, end=numbers.day(roster["end"], page.lang)))
 if not below.empty:
-    others = page.t("training.other_communities", count=numbers.number(len(below) - MOST_BARS + 1))
+    count = numbers.number(len(below) - MOST_BARS + 1)
+    others = page.t("training.other_communities" if judged else "training.other_communities_all", count=count)
     bars = charts.lowest_with_rest(below, "community", MOST_BARS, others)
     coverage_bars(
-        bars, "community", height=max(200, 28 * len(bars) + 90), data=by_community, target=goal if goal < 1 else None
+        bars,
+        "community",
+        height=max(200, 28 * len(bars) + 90),
+        data=by_community,
+        target=goal if goal < 1 and judged else None,
     )
 if pooled:
     st.caption(
         page.md(
-            "training.pooled_note",
+            "training.pooled_note" if judged else "training.pooled_note_all",
             n=MOST_BARS - 1,
             below=numbers.number(len(below)),
             rest=numbers.number(len(below) - MOST_BARS + 1),
@@ -88,7 +103,8 @@ if not rest.empty:
         lowest=numbers.percent(lowest),
     )
     if below.empty:
-        st.success(line, icon=":material/check_circle:")
+        met = judged and lowest >= goal - 1e-9
+        (st.success if met else st.info)(line, icon=":material/check_circle:" if met else ":material/info:")
         page.downloads(by_community, "coverage_by_community")
     else:
         st.caption(line)
@@ -96,7 +112,15 @@ if not rest.empty:
 left, right = st.columns(2)
 with left:
     st.header(page.t("training.by_role"))
-    coverage_bars(page.labelled(page.q(queries.coverage_by, by="role"), role="role"), "role", height=300)
+    roles = page.labelled(page.q(queries.coverage_by, by="role"), role="role")
+    alike = same_value(roles["coverage"]) if len(roles) > 1 else None
+    if alike is None:
+        coverage_bars(roles, "role", height=300)
+    else:  # five bars at 100 % say one thing: one line, as the communities' (and slide 5's, and the report's)
+        line = page.md("chart.coverage_roles_same", count=len(roles), coverage=numbers.percent(alike))
+        met = judged and alike >= goal - 1e-9
+        (st.success if met else st.info)(line, icon=":material/check_circle:" if met else ":material/info:")
+        page.downloads(roles, "coverage_by_role")
 with right:
     st.header(page.t("training.formats"))
     formats = page.filled(page.labelled(page.q(queries.format_mix), format="format"), "format")

@@ -345,6 +345,8 @@ class _Writer:
         self.figures(s, page)
         if page.chart is not None:
             self.chart(s, page.chart)
+        elif page.line:  # a chart whose bars would all be the same: its one line, where the chart would stand
+            self.text(s, page.line, Inches(5.2), Inches(2.3), Inches(7.6), Inches(1.2), size=24, bold=True)
         self.remarks(s, page)
         self.notes(s, page)
 

@@ -66,6 +66,7 @@ td.reached { width: 34%; }
 .columns .axis { font-size: 7pt; line-height: 1.3; color: #5b6778; text-align: center; white-space: nowrap;
                  padding-top: 0.5mm; }
 .notes { font-size: 8.5pt; color: #5b6778; }
+.card p.line { font-size: 9pt; font-weight: 600; color: #1b2a41; margin: 2mm 0 0; }
 dl.notes { columns: 2; column-gap: 6mm; font-size: 6.8pt; line-height: 1.25; margin: 0; }
 dl.notes dt, dl.notes dd { break-inside: avoid; }
 .notes dt { font-weight: 600; color: #1b2a41; }
@@ -237,6 +238,8 @@ def _spans(slides: list[Slide]) -> list[int]:
 def _card(deck: Deck, slide: Slide, span: int) -> str:
     figures = "".join(f"<div><b>{escape(f.text)}</b><small>{escape(f.label)}</small></div>" for f in slide.figures)
     chart = _bars(slide.chart, deck.lang) if slide.chart is not None else ""
+    if slide.line:  # a chart whose bars would all be the same, as its one line
+        chart = f'<p class="line">{escape(slide.line)}</p>'
     # the notes (说明备注) that explain the card's figures, under its chart
     remarks = "".join(f'<p class="remark">{escape(deck.t("note.speaker", line=r))}</p>' for r in slide.remarks)
     return (
@@ -256,9 +259,11 @@ def _running(deck: Deck) -> str:
 def to_html(deck: Deck) -> str:
     """The printable summary: KPIs against targets, each programme's figures and chart, definitions and sources."""
     t = deck.t
+    # a year not a quarter old is measured against no target (metrics.Period.judged): it says so, not "—"
+    reached = (lambda k: fmt("percent", k.reached, deck.lang)) if deck.judged else (lambda k: t("kpi.not_judged"))
     kpi_rows = "".join(
         f"<tr><td>{escape(k.label)}</td><td><b>{escape(k.text)}</b></td><td>{escape(k.target_text)}</td>"
-        f'<td class="reached">{_meter(k.reached, fmt("percent", k.reached, deck.lang))}</td></tr>'
+        f'<td class="reached">{_meter(k.reached, reached(k))}</td></tr>'
         for k in deck.kpis
     )
     shown = [s for s in deck.slides if s.key not in ("cover", "targets")]

@@ -146,6 +146,7 @@ def stylesheet(theme: str, fullscreen: bool) -> str:
     .st-key-slide .slide-cover-message {{ color: {c["accent"]}; font-size: 48px; font-weight: 700; margin: 24px 0; }}
     .st-key-slide .slide-programmes {{ color: {c["muted"]}; font-size: 30px; line-height: 1.5; max-width: 1500px; }}
     .st-key-slide .slide-chart-title {{ color: {c["muted"]}; font-size: 26px; font-weight: 600; padding: 0; margin: 0; }}
+    .st-key-slide .slide-line {{ color: {c["ink"]}; font-size: 40px; font-weight: 700; line-height: 1.3; margin: 48px 0 24px; }}
     [data-testid="stMain"] [data-testid="stCaptionContainer"], [data-testid="stMain"] [data-testid="stCaptionContainer"] p
         {{ color: {c["muted"]}; opacity: 1; }}
     .st-key-slide [data-testid="stMetric"] {{ padding: 4px 0 0; }}
@@ -288,6 +289,9 @@ def draw(deck: Deck, slide: Slide, number: int, theme: str) -> None:
                         describe(slide.chart, deck.lang),
                     )
                     st.html(html, unsafe_allow_javascript=True)
+            elif slide.line:  # a chart whose bars would all be the same: its one line
+                with right:
+                    st.markdown(f'<div class="slide-line">{escape(slide.line)}</div>', unsafe_allow_html=True)
         if slide.remarks:  # the notes (说明备注) that explain the slide's figures, one visible line each
             with st.container(key="slide_remarks"):
                 for remark in slide.remarks:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -72,6 +72,7 @@ class Slide:
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # extra speaker notes beyond the figures' definitions
     remarks: tuple[str, ...] = ()  # the notes (说明备注) that explain its figures, shown on the slide as lines
+    line: str = ""  # said where the chart would be when its bars would all be the same (same_value): one line
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class Deck:
     stamp: str = ""  # 审核发布：who published this version and when, or that it is a draft
     draft: bool = False  # built from the working data (unapproved): every slide and every printed page says so
     names: declared.Names = field(default_factory=declared.Names)  # the town, the fund, its programmes, as declared
+    judged: bool = True  # measured against the targets (False: a year not a quarter old, metrics.Period.judged)
 
     @property
     def sample_mark(self) -> str:
@@ -156,6 +158,16 @@ def describe(chart: Chart, lang: str) -> str:
     return t("chart.alt", lang, title=chart.title, items=t("chart.alt_sep", lang).join(items))
 
 
+def same_value(values: Iterable[float]) -> float | None:
+    """The one value every bar shares (to rounding), or None when they differ or there are none. Bars that all say
+    the same are one line of text, never a wall of equal bars: the Training page's communities and roles, the
+    coverage and mentoring slides and the printed report alike."""
+    found = [float(v) for v in values]
+    if not found or max(found) - min(found) > 1e-9:
+        return None
+    return found[0]
+
+
 def _text(value: object) -> str:
     """A stored value as text, '' when missing."""
     missing = value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value))
@@ -200,6 +212,8 @@ class _Builder:
         self.run, self.lang, self.year, self.mask = run, lang, year, mask
         self.as_of, self.day = day, min(day, date(year, 12, 31))
         self.figures = run(queries.kpis, year=year, as_of=day).set_index("metric")
+        # a year not a quarter old is measured against no target (metrics.Period.judged): no share of one shown
+        self.judged = bool(self.figures["judged"].all())
         self.names = declared.from_frame(run(queries.names))
         sources = run(queries.presenter_sources, day=self.day, year=year)
         self.sources = {
@@ -234,6 +248,8 @@ class _Builder:
         goal = None if pd.isna(row["target"]) else float(row["target"])
         if goal and value is not None:
             reached = self.t("presenter.reached", share=numbers.percent(value / goal))
+            if not self.judged:
+                reached = self.t("kpi.not_judged")
             detail = self.t("presenter.target", target=self.fmt(metric.unit, goal)) + " · " + reached
         return Figure(
             code, metric.label(self.lang), self.fmt(metric.unit, value), value, detail, metric.explain(self.lang)
@@ -324,8 +340,15 @@ class _Builder:
             self.source("projects"),
         )
 
+    def same(self, values: tuple[float, ...], key: str, unit: str) -> str:
+        """`key`'s line (count, value) when two or more bars would all show one value, else ''."""
+        shared = same_value(values) if len(values) > 1 else None
+        return "" if shared is None else self.t(key, count=len(values), value=self.fmt(unit, shared))
+
     def coverage(self) -> Slide:
         roles = self.run(queries.presenter_coverage_by_role, day=self.day, year=self.year)
+        shares = tuple(float(x) for x in roles["coverage"])
+        line = self.same(shares, "presenter.coverage.same", "percent")  # five bars at 100 %: one line
         return Slide(
             "coverage",
             self.t("presenter.coverage.title"),
@@ -345,15 +368,18 @@ class _Builder:
                 ),
                 self.figure("training_coverage"),
             ),
-            self.chart(
+            None
+            if line
+            else self.chart(
                 "bar",
                 self.t("presenter.chart.coverage_by_role"),
                 tuple(_label(self.lang, kinds.ROLES, r) for r in roles["role"]),
-                (Series(self.t("presenter.series.coverage"), tuple(float(x) for x in roles["coverage"])),),
+                (Series(self.t("presenter.series.coverage"), shares),),
                 unit="percent",
                 ceiling=1.0,
             ),
             self.source("training"),
+            line=line,
         )
 
     def training_volume(self) -> Slide:
@@ -379,6 +405,8 @@ class _Builder:
 
     def mentoring(self) -> Slide:
         mentors = self.run(queries.presenter_mentors, day=self.day)
+        shares = tuple(float(x) for x in mentors["share_done"])
+        line = self.same(shares, "presenter.mentoring.same", "percent")
         return Slide(
             "mentoring",
             self.t("presenter.mentoring.title"),
@@ -392,16 +420,19 @@ class _Builder:
                 self.figure("mentees"),
                 self.figure("mentoring_activities", detail=self.t("presenter.of_ten", n=metrics.ACTIVITIES_PER_PAIR)),
             ),
-            self.chart(
+            None
+            if line
+            else self.chart(
                 "bar",
                 self.t("presenter.chart.mentors"),
                 tuple(self.person(n) for n in mentors["mentor"]),
-                (Series(self.t("presenter.series.activities_share"), tuple(float(x) for x in mentors["share_done"])),),
+                (Series(self.t("presenter.series.activities_share"), shares),),
                 unit="percent",
                 ceiling=1.0,
             ),
             self.source("mentoring"),
             (self.t("presenter.note.masked") if self.mask else self.t("presenter.note.names"),),
+            line=line,
         )
 
     def fund(self) -> Slide:
@@ -437,6 +468,8 @@ class _Builder:
             metric = metrics.METRICS[code]
             value = None if pd.isna(row["value"]) else float(row["value"])
             goal = float(row["expected"] if row["partial"] else row["target"])
+            if not self.judged:  # a year not a quarter old: measured against nothing yet
+                goal = 0.0
             out.append(
                 Kpi(
                     code,
@@ -453,10 +486,11 @@ class _Builder:
     def targets(self, kpis: tuple[Kpi, ...]) -> Slide:
         judged = [(k, k.reached) for k in kpis if k.reached is not None]
         met = sum(1 for _, share in judged if share >= 1 - 1e-9)
+        message = "presenter.targets.message" if self.judged else "presenter.targets.not_judged"
         return Slide(
             "targets",
             self.t("presenter.targets.title", year=self.year),
-            self.t("presenter.targets.message", met=met, total=len(judged), year=self.year),
+            self.t(message, met=met, total=len(judged), year=self.year),
             (
                 Figure(
                     "targets_met",
@@ -465,7 +499,9 @@ class _Builder:
                     float(met),
                     definition=self.t("presenter.def.targets_met", year=self.year),
                 ),
-            ),
+            )
+            if self.judged
+            else (),
             self.chart(
                 "bar",
                 self.t("presenter.chart.reached"),
@@ -536,4 +572,5 @@ def build(
         stamp,
         draft,
         b.names,
+        judged=b.judged,
     )

@@ -102,6 +102,52 @@ def readable(
     return fig
 
 
+TARGET_COLOUR = "#d62728"
+
+
+def of_metric(fig: go.Figure, code: str) -> go.Figure:
+    """Mark every trace of `fig` as a series of catalogue metric `code` (its meta), before notes are drawn: a target
+    may be drawn only on a figure whose every series is of the target's metric (target_line)."""
+    fig.update_traces(meta={"metric": code})
+    return fig
+
+
+def target_line(fig: go.Figure, value: float, code: str, text: str = "", *, axis: str = "y") -> go.Figure:
+    """Metric `code`'s target as a dashed line across the plot (axis "y": at height `value`; "x": at `value` along
+    x), labelled `text` when given; refused unless every series of `fig` is of that metric (of_metric): a chart
+    compares like with like, never one programme's completions with another's target. Shape and label are named
+    target:<code>, so whoever reads the figure can tell whose target it is."""
+    series = [tr for tr in fig.data if tr.meta != "notes"]
+    mismatched = [tr.name for tr in series if not isinstance(tr.meta, dict) or tr.meta.get("metric") != code]
+    if mismatched or not series:
+        raise ValueError(f"a target of {code} drawn on other series: {mismatched}")
+    name = f"target:{code}"
+    line = {"line_dash": "dash", "line_color": TARGET_COLOUR, "name": name}
+    label = {"annotation_text": text, "annotation": {"name": name}} if text else {}
+    if axis == "y":
+        fig.add_hline(y=value, **line, **label, **({"annotation_position": "top left"} if text else {}))
+    else:
+        fig.add_vline(x=value, **line, **label)
+    return fig
+
+
+ZERO_BAR = 0.004  # of a percentage axis: how long a bar at 0 % is drawn, so that it and its label show
+
+
+def zeros_shown(fig: go.Figure, stub: float = ZERO_BAR) -> go.Figure:
+    """Horizontal bars whose value is 0 drawn as a sliver `stub` long with their label outside (Plotly draws neither
+    a bar nor a label for a bar of no length: the community with nobody trained vanished). Call it after
+    `readable`, which writes the labels from the true values; hover and labels keep saying 0."""
+    for trace in fig.data:
+        if getattr(trace, "orientation", None) != "h" or trace.x is None:
+            continue
+        zero = [v is not None and not pd.isna(v) and float(v) == 0 for v in trace.x]
+        if any(zero):
+            trace.x = [stub if z else v for v, z in zip(trace.x, zero, strict=True)]
+            trace.textposition = ["outside" if z else "auto" for z in zero]  # no room inside a sliver
+    return fig
+
+
 def donut(
     page: Page,
     labels: list[str],

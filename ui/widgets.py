@@ -76,7 +76,8 @@ def _change(page: Page, unit: str, change: float) -> str:
 
 def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: int = 4) -> None:
     """One bordered tile per catalogue metric (metrics.py): value, change against the same dates a year before,
-    the full-year target with the pace expected by the as-of date, and how far it is reached.
+    the full-year target with the pace expected by the as-of date, and how far it is reached (neither, before a
+    year's first quarter has passed: metrics.Period.judged).
 
     A town-wide metric shown while a community is selected says 全镇 / town-wide in its label.
     """
@@ -89,6 +90,7 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
         value, previous, target, expected = (
             None if pd.isna(row[k]) else float(row[k]) for k in ("value", "previous", "target", "expected")
         )
+        judged = bool(row.get("judged", True))  # measured against its target yet
         label = metric.label(page.lang)
         if page.community and row["scope"] == "town":
             label += page.t("kpi.town_wide")
@@ -117,7 +119,9 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
                 notes.append(
                     page.t(key, target=numbers.by_unit(metric.unit, target, page.lang), year=row["target_year"])
                 )
-                if row["partial"] and expected is not None and metric.kind == "flow":
+                if not judged:  # a year not a quarter old: no pace, no share of it (metrics.Period.judged)
+                    notes.append(page.t("kpi.not_judged"))
+                elif row["partial"] and expected is not None and metric.kind == "flow":
                     notes.append(page.t("kpi.pace", expected=numbers.by_unit(metric.unit, expected, page.lang)))
             elif metric.target:
                 reason = "kpi.no_target_all_years" if page.year is None else "kpi.no_target"
@@ -125,7 +129,7 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
             st.caption(" · ".join(notes) if notes else "\u00a0")
             paced = row["partial"] and metric.kind == "flow"
             goal = expected if paced else target
-            if goal and value is not None:
+            if goal and value is not None and judged:
                 share = value / goal
                 key = "kpi.reached_pace" if paced else ("kpi.reached_so_far" if row["partial"] else "kpi.reached")
                 st.progress(min(max(share, 0.0), 1.0), text=page.t(key, share=numbers.percent(share)))
@@ -273,7 +277,9 @@ def attention_list(page: Page, frame: pd.DataFrame, limit: int = ATTENTION_LINES
     """The "needs attention" list: how many issues of each kind, the `limit` most urgent written out, and every
     issue in a table (and its downloads) below them. Thousands of lines of Markdown took seconds to draw."""
     if frame.empty:
-        st.success(page.t("attention.none"), icon=":material/check_circle:")
+        kpis = page.q(queries.kpis)
+        judged = kpis.empty or bool(kpis["judged"].all())  # a year a month in: coverage is not judged yet
+        st.success(page.t("attention.none" if judged else "attention.none_early"), icon=":material/check_circle:")
         return
     rows = _most_urgent_first(frame).head(limit).to_dict("records")  # not all of them: 10,000 took 0.1 s a run
 

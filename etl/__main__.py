@@ -112,6 +112,7 @@ def _metrics(args) -> int:
     import metrics
     import queries
     from etl import db, publish
+    from i18n import t
     from ui import numbers
 
     db_file = db.db_path(args.db)
@@ -168,15 +169,36 @@ def _metrics(args) -> int:
         }
         print(json.dumps(document, ensure_ascii=False, indent=2))
         return EXIT_OK
-    span = f"{year} (to {period.end})" if period.partial else (str(year) if year else f"all years to {day}")
-    print(f"as of {day} · {span} · {args.community or 'town-wide'}")
+    # the text in the reader's language throughout (the catalogue's cli.metrics.*), dates as the pages write them
+    lang = args.lang
+
+    def say(key: str, **params: object) -> str:
+        return t(f"cli.metrics.{key}", lang, **params)
+
+    if year is None:
+        span = say("all_years")
+    elif period.partial:
+        span = say("year_to_date", year=year, date=numbers.day(period.end, lang))
+    else:
+        span = say("year", year=year)
+    print(" · ".join((say("as_of", date=numbers.day(day, lang)), span, args.community or say("town"))))
     for row in rows:
         m = metrics.METRICS[row["code"]]
-        text = numbers.by_unit(m.unit, row["value"], args.lang)
-        goal = "" if row["target"] is None else f"  target {numbers.by_unit(m.unit, row['target'], args.lang)}"
-        scope = "  (town-wide)" if args.community and row["scope"] == "town" else ""
-        print(f"{row['name']:<45} {text:>12}{goal}{scope}")
+        line = _padded(row["name"], 45) + " " + _padded(numbers.by_unit(m.unit, row["value"], lang), 12, right=True)
+        if row["target"] is not None:
+            line += "  " + say("target", target=numbers.by_unit(m.unit, row["target"], lang))
+        if args.community and row["scope"] == "town":
+            line += "  " + say("town_wide")
+        print(line)
     return EXIT_OK
+
+
+def _padded(text: str, width: int, right: bool = False) -> str:
+    """`text` padded with spaces to `width` terminal columns (a Chinese character takes two), so columns line up."""
+    import unicodedata
+
+    gap = " " * max(width - sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text), 0)
+    return gap + text if right else text + gap
 
 
 # --- report and deck: the Presenter page's downloads, made without a browser session (e.g. on a schedule)

@@ -12,7 +12,7 @@ from presenter import ledger, report
 from ui import markdown, numbers
 from ui.routing import route_through_app
 from ui.session import reader, snapshot
-from ui.signin import gate
+from ui.signin import for_reader, gate
 from ui.widgets import FOCUS_CSS
 
 route_through_app()
@@ -41,7 +41,7 @@ book = ledger.build(con, year=None if chosen in (None, ALL) else int(chosen), la
 
 st.caption(" · ".join((ledger.period(book), ledger.version_line(book))))
 if book.sample:
-    st.warning(t("page.sample", lang), icon=":material/science:")
+    st.warning(t(for_reader("page.sample"), lang), icon=":material/science:")  # no Data page to send a visitor to
 st.write(t("ledger.intro", lang))
 totals = st.columns(3)
 for column, key, value in zip(

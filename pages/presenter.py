@@ -7,7 +7,7 @@ import streamlit as st
 import queries
 from presenter import deck as pptx
 from presenter import report, screen, slides
-from ui import widgets
+from ui import numbers, widgets
 from ui.page import setup
 
 page = setup("presenter.title")
@@ -52,7 +52,14 @@ with st.container(key="presenter_settings"):
 deck = slides.build(lang=page.lang, day=day, mask=mask, run=page.q)
 name = f"yanghang-{deck.year}-as-of-{deck.day.isoformat()}"
 with st.container(key="presenter_downloads", horizontal=True):
-    st.caption(page.t("presenter.period", year=deck.year, date=deck.day.isoformat(), latest=latest.isoformat()))
+    st.caption(
+        page.t(
+            "presenter.period",
+            year=deck.year,
+            date=numbers.day(deck.day, page.lang),
+            latest=numbers.day(latest, page.lang),
+        )
+    )
     st.download_button(
         page.t("presenter.download_deck"),
         lambda: pptx.to_pptx(deck),

@@ -19,6 +19,7 @@ from pptx.util import Emu, Inches, Pt
 from xlsxwriter import Workbook
 
 from presenter.slides import Chart, Deck, Slide, describe
+from ui import numbers
 
 WIDTH, HEIGHT = Emu(12_192_000), Emu(6_858_000)  # 16:9, 13.333 × 7.5 in (PowerPoint's widescreen)
 INK = RGBColor(0x1B, 0x2A, 0x41)  # titles and figures' labels
@@ -374,7 +375,7 @@ class _Writer:
         props = self.prs.core_properties
         props.title = f"{self.deck.title} · {self.deck.year}"
         props.author = props.last_modified_by = self.deck.t("presenter.footer_town")
-        props.subject = self.deck.t("presenter.as_of", date=self.deck.day.isoformat())
+        props.subject = self.deck.t("presenter.as_of", date=numbers.day(self.deck.day, self.deck.lang))
         buffer = io.BytesIO()
         self.prs.save(buffer)
         return buffer.getvalue()

@@ -280,7 +280,7 @@ def to_html(deck: Deck) -> str:
 {f'<p class="sample-mark">{escape(deck.sample_mark)}</p>' if deck.sample else ""}
 <header><div class="town">{escape(t("presenter.footer_town"))}</div>
 <h1>{escape(t("presenter.report.title", year=deck.year))}</h1>
-<div class="sub">{escape(t("presenter.report.subtitle", date=deck.day.isoformat()))} · {escape(deck.stamp)}</div></header>
+<div class="sub">{escape(t("presenter.report.subtitle", date=numbers.day(deck.day, deck.lang)))} · {escape(deck.stamp)}</div></header>
 <p class="summary">{escape(deck.summary)}</p>
 <h2>{escape(t("presenter.report.kpis"))}</h2>
 <table class="kpis"><thead><tr><th>{escape(t("presenter.report.metric"))}</th><th>{escape(t("presenter.report.value"))}</th>
@@ -291,6 +291,6 @@ def to_html(deck: Deck) -> str:
 <h2>{escape(t("presenter.report.definitions"))}</h2>
 <dl class="notes">{definitions}</dl>
 <h2>{escape(t("presenter.report.sources"))}</h2>
-<p class="notes">{escape(t("presenter.as_of", date=deck.day.isoformat()))} · {escape(", ".join(files))}</p>
+<p class="notes">{escape(t("presenter.as_of", date=numbers.day(deck.day, deck.lang)))} · {escape(", ".join(files))}</p>
 </body></html>
 """

@@ -115,7 +115,7 @@ class Deck:
 
     def footer(self, slide: Slide) -> str:
         """'As of 2024-01-19 · Source: 02_项目.xlsx, 03_会议.xlsx' in the deck's language."""
-        line = self.t("presenter.as_of", date=self.day.isoformat())
+        line = self.t("presenter.as_of", date=numbers.day(self.day, self.lang))
         if self.sample:
             line = f"{self.sample_mark} · {line}"
         if self.stamp:
@@ -266,7 +266,7 @@ class _Builder:
         return Slide(
             "cover",
             self.t("presenter.cover.title"),
-            self.t("presenter.cover.message", year=self.year, date=self.as_of.isoformat()),
+            self.t("presenter.cover.message", year=self.year, date=numbers.day(self.as_of, self.lang)),
             sources=files,
             notes=(self.summary,),
         )

@@ -230,7 +230,9 @@ def test_the_rows_of_a_figure_follow_the_community_and_say_when_they_are_town_wi
     st.cache_resource.clear()
     at = open_drilldown(open_page("overview", community=community))
     at.selectbox(key="drill_metric").set_value(metrics.METRICS["trained"].label("en")).run()
-    roster = next(d.value for d in at.dataframe if "trained" in d.value.columns)
-    assert set(roster["community"]) == {community} and roster["trained"].sum() == trained
+    shown_trained, shown_community = t("export.col.trained", "en"), t("table.community", "en")  # as in its download
+    roster = next(d.value for d in at.dataframe if shown_trained in d.value.columns)
+    assert set(roster[shown_community]) == {community}
+    assert (roster[shown_trained] == t("common.yes", "en")).sum() == trained
     at.selectbox(key="drill_metric").set_value(metrics.METRICS["fund_raised"].label("en")).run()
     assert t("drill.town_wide", "en") in texts(at)

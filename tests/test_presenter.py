@@ -278,7 +278,7 @@ def test_report_has_the_kpis_targets_and_as_of_date(con):
     for text in (*names, "¥431,800", "¥600,000", "Target"):
         assert text in html, text
     zh = report.to_html(slides.build(con, lang="zh", mask=True))
-    assert "¥65万" in zh and "2024-01-31" in zh and "主要指标与目标" in zh
+    assert "¥65万" in zh and "2024年1月31日" in zh and "主要指标与目标" in zh
 
 
 def _pdf_pages(html_by_lang: dict[str, str]) -> dict[str, int]:

@@ -215,7 +215,7 @@ def test_cli_report_html_is_the_pages_report(warehouse, tmp_path, capsys):
     out = tmp_path / "简报.html"
     assert main(["report", str(out), "--lang", "zh", "--mask-names"]) == 0
     html = out.read_text(encoding="utf-8")
-    for text in ("杨行镇社区治理2023年度简报", "2024-01-31", "¥65万", "¥33万", "3,165", "185", "278"):
+    for text in ("杨行镇社区治理2023年度简报", "2024年1月31日", "¥65万", "¥33万", "3,165", "185", "278"):
         assert text in html, text
     assert not [n for n in names if n in html]
     assert f"{names[0][0]}*" in html  # the mentors are there, masked
@@ -243,7 +243,7 @@ def test_cli_deck_pptx(warehouse, tmp_path):
     early = tmp_path / "early.pptx"
     assert main(["deck", str(early), "--lang", "zh", "--as-of", "2023-10-31", "--no-mask"]) == 0
     text = _pptx_text(early.read_bytes())
-    assert "2023-10-31" in text and "2024-01-31" not in text
+    assert "2023年10月31日" in text and "2024年1月31日" not in text  # the pages' date style
     assert all(n in text for n in names)  # --no-mask: names in full (masked is the default)
 
 

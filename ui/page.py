@@ -22,7 +22,7 @@ from ui.charts import PLOTLY_CONFIG, alternative, legible
 from ui.filters import ALL, CLOSE_SIDEBAR_ON_PHONE, choice
 from ui.routing import route_through_app
 from ui.session import query, reader, snapshot, working
-from ui.signin import current_user, gate
+from ui.signin import current_user, for_reader, gate
 from ui.widgets import FOCUS_CSS, PERSON_HEADERS, TILE_CSS, names_shown, public_table
 
 
@@ -112,8 +112,8 @@ class Page:
     # --- drawing
 
     def empty(self, key: str = "empty.filtered") -> None:
-        """A helpful empty state instead of an empty axis."""
-        st.info(self.t(key), icon=":material/info:")
+        """A helpful empty state instead of an empty axis (one that sends the reader to import fits their role)."""
+        st.info(self.t(for_reader(key)), icon=":material/info:")
 
     def about(self) -> export.About:
         """What a download from this run is taken with: language, filters, the as-of date, sample data or not."""
@@ -263,5 +263,5 @@ def setup(title_key: str) -> Page:
     if page.q(queries.sample_only).iloc[0][
         "sample"
     ]:  # a banner, not a caption: sample figures must never pass as official
-        st.warning(page.t("page.sample"), icon=":material/science:")
+        st.warning(page.t(for_reader("page.sample")), icon=":material/science:")
     return page

@@ -66,6 +66,20 @@ def current_user() -> accounts.User | None:
     return accounts.user(name) if name else None
 
 
+# Texts that send the reader to the Data page (数据管理) to import, each with a `.reader` wording for someone who has
+# no Data page (a viewer, a visitor who has not signed in): what happens instead, and by whom.
+TO_IMPORTERS = frozenset({"page.sample", "empty.warehouse", "empty.no_fund", "presenter.empty"})
+
+
+def for_reader(key: str) -> str:
+    """`key`, or its wording for a reader who cannot import when this session's user has no Data page (the
+    navigation's rule: an analyst or above imports; with no accounts, the local operator)."""
+    if key not in TO_IMPORTERS:
+        return key
+    user = current_user()
+    return key if user is not None and user.may("analyst") else f"{key}.reader"
+
+
 def require_role(page: Page, role: str) -> accounts.User:
     """Stop the page unless the session's user holds `role` (a page reached by URL is checked here too)."""
     user = current_user()

@@ -10,11 +10,21 @@ from etl.kinds import KINDS
 from i18n import t
 
 COLUMNS = ("seq", "at", "user_name", "action", "details")
+ROLES = ("viewer", "analyst", "approver", "admin")  # etl.accounts.ROLES (a role is said by its name in `lang`)
+# Notes the system writes on a version it publishes itself, said in the reader's words (any other note as written).
+SYSTEM_NOTES = {"auto (no accounts)": "audit.note.auto", "initial": "audit.note.initial"}
+
+
+def words(items: list | tuple, lang: str) -> str:
+    """A list as people write one: 'B00001、B00002' (zh), 'B00001, B00002' (en); none: —."""
+    return ("、" if lang == "zh" else ", ").join(str(i) for i in items) or "—"
 
 
 def _value(key: str, value: object, lang: str) -> str:
-    if key in ("role", "before") and isinstance(value, str):
+    if key in ("role", "before") and value in ROLES:
         return t(f"role.{value}", lang)
+    if isinstance(value, (list, tuple)):
+        return words(value, lang)
     if key == "client" and value == "local":
         return t("audit.client.local", lang)
     if isinstance(value, bool):
@@ -28,13 +38,34 @@ def _value(key: str, value: object, lang: str) -> str:
     return str(value)
 
 
-def details_text(details: str, lang: str) -> str:
-    """'{"batch_id": "B00001", "file": "x.xlsx", …}' -> 'Batch: B00001 · File: x.xlsx · …' in `lang`."""
+def details_text(details: str, lang: str, action: str = "") -> str:
+    """'{"batch_id": "B00001", "file": "x.xlsx", …}' -> 'Batch: B00001 · File: x.xlsx · …' in `lang`; a publish or a
+    rollback as a sentence ('发布版本 v000002；含批次 B00001、B00002；本次审核通过 B00002；…')."""
     fields = json.loads(details) if details else {}
+    if action == "publish" and "version" in fields:
+        return _published(fields, lang)
+    if action == "rollback" and "version" in fields:
+        before = fields.get("before")
+        key = "audit.rollback" if before else "audit.rollback.first"
+        return t(key, lang, version=fields["version"], before=before or "")
     return " · ".join(
         f"{_field(k, lang)}: {_reason(v, fields, lang) if k == 'reason' else _value(k, v, lang)}"
         for k, v in fields.items()
     )
+
+
+def _published(fields: dict, lang: str) -> str:
+    """A publish in words: the version, the batches it holds, those approved and withdrawn, who approved, the note."""
+    parts = [t("audit.publish.version", lang, version=fields["version"])]
+    for key in ("batches", "approved", "withdrawn"):
+        if fields.get(key):
+            parts.append(t(f"audit.publish.{key}", lang, batches=words(fields[key], lang)))
+    if fields.get("self_approved"):
+        parts.append(t("audit.publish.self", lang))
+    note = str(fields.get("note") or "").strip()
+    if note:
+        parts.append(t("audit.publish.note", lang, note=t(SYSTEM_NOTES[note], lang) if note in SYSTEM_NOTES else note))
+    return ("；" if lang == "zh" else "; ").join(parts)
 
 
 def _reason(key: object, fields: dict, lang: str) -> str:
@@ -61,5 +92,5 @@ def trail_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The trail with translated action names and details, and headers in `lang`."""
     out = frame[list(COLUMNS)].copy()
     out["action"] = [t(f"audit.action.{a}", lang) for a in out["action"]]
-    out["details"] = [details_text(d, lang) for d in out["details"]]
+    out["details"] = [details_text(d, lang, a) for d, a in zip(out["details"], frame["action"], strict=True)]
     return out.rename(columns={c: t(f"audit.col.{c}", lang) for c in COLUMNS})

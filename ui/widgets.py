@@ -15,7 +15,7 @@ from etl import kinds
 from i18n import t
 from notes import lines as note_lines
 from presenter.slides import donor_name, mask_name
-from ui import markdown, numbers
+from ui import export, markdown, numbers
 from ui.session import opened
 from ui.signin import current_user
 
@@ -138,9 +138,12 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
 
 
 def _headers(table: str, columns: list[str], lang: str) -> dict[str, str]:
-    """A stored table's columns as the reader's spreadsheets name them (Chinese headers in zh)."""
+    """A stored table's columns as the reader's spreadsheets name them (Chinese headers in zh); a column joined from
+    another table (an attendance row's session date and title) as the table it comes from names it."""
     kind = kinds.KINDS.get(table)
-    names = {c.name: (c.zh if lang == "zh" else c.name) for c in kind.columns} if kind else {}
+    names: dict[str, str] = {}
+    for column in [*(kind.columns if kind else ()), *(c for k in kinds.KINDS.values() for c in k.columns)]:
+        names.setdefault(column.name, column.zh if lang == "zh" else column.name)
     extra = {"person_times": t("drill.col.person_times", lang), "trained": t("drill.col.trained", lang)}
     return {c: names.get(c) or extra.get(c) or c for c in columns}
 
@@ -185,6 +188,60 @@ def public_table(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 
 DRILL_ROWS = 1000  # rows of a figure shown on the page; the downloads hold them all
+
+# The columns of a figure's rows the page shows, by table and in this order: the ones a reader tells the rows apart
+# by and reads first, narrow enough to be in view together beside the sidebar at 1280 px (no sideways scrolling).
+# The rest — a project's programme and status (the figure's own: every row the same), a session's organiser and
+# venue, a payment's approving meeting, … — are in the CSV and Excel downloads, which hold every column.
+DRILL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "projects": ("project_id", "name", "community", "theme", "level", "completed_date", "budget_yuan"),
+    "workers": ("worker_id", "name", "community", "role", "joined_date", "active", "trained"),
+    "training_sessions": ("session_id", "title", "date", "hours", "format", "person_times"),
+    "attendance": ("session_id", "date", "title", "worker_id"),
+    "mentorships": ("mentor_id", "mentee_id", "start_date", "activities_done"),
+    "meetings": ("meeting_id", "date", "type", "topic", "attendees"),
+    "donations": ("donation_id", "date", "donor", "donor_type", "amount_yuan", "channel"),
+    "disbursements": ("disbursement_id", "date", "amount_yuan", "purpose", "category", "community", "project_id"),
+}
+# Long text, in px (a longer cell is cut; the downloads hold it whole): a project's name, a session's title, …
+DRILL_WIDE = {
+    ("projects", "name"): 210,
+    ("training_sessions", "title"): 230,
+    ("attendance", "title"): 230,
+    ("disbursements", "purpose"): 190,
+    ("meetings", "topic"): 170,
+    ("donations", "donor"): 170,
+}
+
+
+def drill_table(
+    rows: pd.DataFrame, table: str, name: str, about: export.About, label: export.Label
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """A figure's stored rows as the page shows them: (table, column_config).
+
+    The table's key columns (DRILL_COLUMNS; one with nothing in it left out) in the words of the Excel download
+    (export.table: headers, business labels such as 组团治理 and 已完成, 是/否), a blank for nothing (not "None"),
+    dates in the reader's style without a time (2023年4月17日 · 2023-04-17) and money in yuan. Rows are masked by
+    the caller (public_rows) before they get here: masking reads the stored codes."""
+    wanted = DRILL_COLUMNS.get(table, tuple(rows.columns))
+    keep = [c for c in wanted if c in rows.columns and (rows.empty or rows[c].notna().any())]
+    headers = _headers(table, keep, about.lang)
+    shown, kinds_ = export.table(rows[keep].rename(columns=headers), name, about, label=label)
+    for column in shown.columns:
+        if shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column]):
+            shown[column] = shown[column].astype(object).where(shown[column].notna(), "")
+    config: dict[str, object] = {}
+    for field, header in zip(keep, shown.columns, strict=True):  # export.table keeps the order (its own headers)
+        kind = kinds_.get(header)
+        if kind == "date":
+            config[header] = st.column_config.DateColumn(format=numbers.DATE_FORMAT[about.lang])
+        elif kind in ("yuan", "yuan_fen"):
+            config[header] = st.column_config.NumberColumn(format="yen")
+        elif (table, field) in DRILL_WIDE:
+            config[header] = st.column_config.TextColumn(width=DRILL_WIDE[table, field])
+    return shown, config
+
+
 DRILLDOWN = "drilldown"  # the key of the drill-down's expander (its state: open or not)
 
 
@@ -214,8 +271,11 @@ def _drilldown(page: Page, codes: tuple[str, ...]) -> None:
             rows = public_rows(spec.table, rows, page.lang)
         count = int(page.q(queries.metric_row_count, code=code, part=part).iloc[0]["rows"])
         st.markdown(page.md("drill.rows", n=f"{count:,}", table=page.t(f"kind.{spec.table}"), shown=DRILL_ROWS))
-        headers = _headers(spec.table, list(rows.columns), page.lang)
-        st.dataframe(rows.rename(columns=headers), hide_index=True, width="stretch")
+        headers = _headers(spec.table, list(rows.columns), page.lang)  # the downloads: every column
+        shown, config = drill_table(rows, spec.table, f"{code}_{spec.table}", page.about(), page.label)
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+        if len(shown.columns) < len(rows.columns):
+            st.caption(page.t("drill.columns"))
         filters = {"year": page.year, "community": page.community}
 
         def every_row(code=code, part=part, table=spec.table, headers=headers, filters=filters) -> pd.DataFrame:

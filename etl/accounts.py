@@ -24,11 +24,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bcrypt
 import duckdb
 
 from etl import audit, db, load
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROLES = ("viewer", "analyst", "approver", "admin")  # each may do what the ones before it may
 MIN_PASSWORD = 8
@@ -501,6 +505,16 @@ def approvers(path: str | os.PathLike | None = None) -> list[str]:
     return sorted(n for n, u in _read(path).items() if u.get("role") in ("approver", "admin"))
 
 
+def four_eyes(user: User, batches: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Of pending `batches` (etl.publish.pending), the ones `user` imported, and the other accounts that may approve
+    them instead (empty when nobody else can: then the approval is recorded as self-approved). With no accounts
+    there is nobody to tell apart: nothing is the user's own."""
+    if is_open():
+        return [], []
+    own = batches.loc[batches["user_name"] == user.name, "batch_id"].tolist()
+    return own, [name for name in approvers() if name != user.name] if own else []
+
+
 def import_as(
     user: User | None,
     con: duckdb.DuckDBPyConnection,
@@ -529,12 +543,9 @@ def publish_as(user: User | None, con: duckdb.DuckDBPyConnection, note: str = ""
 
     user = require("approver", user)
     seen = seen or publish.review(con)
-    mine = publish.pending(con, seen.pending)
-    own = mine.loc[mine["user_name"] == user.name, "batch_id"].tolist()
-    if own and not is_open():
-        others = [name for name in approvers() if name != user.name]
-        if others:
-            raise OwnImport(user.name, own, others)
+    own, others = four_eyes(user, publish.pending(con, seen.pending))
+    if own and others:
+        raise OwnImport(user.name, own, others)
     return publish.publish(con, user.name, note, seen, self_approved=bool(own))
 
 

@@ -144,10 +144,11 @@ def review(con: duckdb.DuckDBPyConnection) -> Review:
         "FROM import_batches"
     ).fetchall()[0]
     published = _version_batches(con, db_file, now) if db_file and now else []
+    held, kept = set(published), set(loaded)
     return Review(
         version=now,
-        pending=tuple(b for b in loaded if b not in set(published)),
-        withdrawn=tuple(b for b in published if b not in set(loaded)),
+        pending=tuple(b for b in loaded if b not in held),
+        withdrawn=tuple(b for b in published if b not in kept),
         seq=int(seq),
     )
 
@@ -181,11 +182,6 @@ def withdrawn(con: duckdb.DuckDBPyConnection, seen: Review | None = None) -> pd.
         ).df()
     finally:
         reader.close()
-
-
-def changed_since_published(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the working data differs from the current version (a batch loaded, undone or restored away since)."""
-    return backup.file_of(con) is not None and not review(con).empty
 
 
 @dataclass(frozen=True)

@@ -111,8 +111,8 @@ if not seen.empty:  # the rows, in business words: names, sessions, amounts
     st.markdown("\n".join(f"- {markdown.escape(line)}" for line in rows) or page.t("publish.no_rows"))
 
 # four eyes: an approver does not approve their own import while someone else can
-own = waiting.loc[waiting["user_name"] == user.name] if not accounts.is_open() else waiting.iloc[0:0]
-others = [name for name in accounts.approvers() if name != user.name] if not own.empty else []
+mine, others = accounts.four_eyes(user, waiting)  # the rule accounts.publish_as enforces
+own = waiting[waiting["batch_id"].isin(mine)]
 if not own.empty and others:
     names = ("、" if page.lang == "zh" else ", ").join(others)
     st.warning(page.md("publish.own_import", batches=_batches(own), others=names), icon=":material/group:")

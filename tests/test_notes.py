@@ -258,7 +258,7 @@ def test_a_note_added_on_the_data_page_is_an_import_shown_on_its_tile_and_undone
     note_id = file_name.removeprefix("note_").removesuffix(".xlsx")
     stored = con.execute("SELECT metric, date, end_date, community, text_zh FROM notes WHERE note_id = ?", [note_id])
     assert stored.fetchall() == [("training_hours", date(2023, 12, 1), None, None, "12月集中培训")]
-    assert not publish.changed_since_published(con)  # no accounts: published at once
+    assert publish.review(con).empty  # no accounts: published at once
     shown = open_page("training", year="2023", lang="en")
     assert tile_captions(shown, "training_hours") == ["2023-12-01: December: training concentrated before year end"]
     undo(con, batch, user="analyst")

@@ -5,6 +5,7 @@ import streamlit as st
 
 import metrics
 import queries
+from presenter import narrative
 from ui import markdown, numbers, widgets
 from ui.page import setup
 
@@ -26,8 +27,8 @@ with st.container(
     border=True, key="narrative"
 ):  # 文字综述: the figures in a few sentences, from the catalogue's templates
     st.markdown(f"**{page.t('narrative.title')}**")
-    sentences = metrics.narrative(kpis, page.lang, community=page.community, names=page.names)
-    st.markdown(markdown.escape(metrics.joined(sentences, page.lang)))
+    sentences = narrative.narrative(kpis, page.lang, community=page.community, names=page.names)
+    st.markdown(markdown.escape(narrative.joined(sentences, page.lang)))
 
 for group in metrics.GROUPS:
     st.header(page.md(f"overview.{group}"))  # the fund and the programmes by their declared names

@@ -23,6 +23,7 @@ import notes
 import queries
 from etl import kinds, publish
 from i18n import t
+from presenter import narrative
 from ui import numbers
 
 Runner = Callable[..., pd.DataFrame]  # run(query_function, **params) -> DataFrame; the app passes its cached page.q
@@ -274,7 +275,7 @@ class _Builder:
     @functools.cached_property
     def summary(self) -> str:
         frame = self.figures.reset_index()
-        return metrics.joined(metrics.narrative(frame, self.lang, names=self.names), self.lang)
+        return narrative.joined(narrative.narrative(frame, self.lang, names=self.names), self.lang)
 
     def group_governance(self) -> Slide:
         themes = self.run(queries.presenter_themes, day=self.day, year=self.year)

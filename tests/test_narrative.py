@@ -18,6 +18,7 @@ import queries
 from etl import db, derived
 from etl.kinds import LOAD_ORDER, PROGRAMS
 from etl.sample import NAMES
+from presenter import narrative
 from ui import numbers
 
 # A figure that says nothing: a lone zero (0, 0.0, 0.0%, ¥0, 0个, " 0 themes"), or a missing one.
@@ -65,7 +66,7 @@ def check(sentences: list[str], lang: str, year: int | None, as_of: date) -> Non
 
 def say(con, lang: str, year: int | None, as_of: date, community: str | None, names=SAMPLE) -> list[str]:
     frame = metrics.figures(con, year=year, as_of=as_of, community=community)
-    return metrics.narrative(frame, lang, community=community, names=names)
+    return narrative.narrative(frame, lang, community=community, names=names)
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ donations, whatever community is selected.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -31,31 +32,37 @@ Con = duckdb.DuckDBPyConnection
 ACTIVITIES_PER_PAIR = 10  # each mentoring pair works through ten set activities
 EPOCH = date(1900, 1, 1)  # the start of "all years"
 
-_COMMUNITY = "($community::VARCHAR IS NULL OR {col} = $community::VARCHAR)"
-_IN_PERIOD = "{col} BETWEEN $start::DATE AND $end::DATE"
-_DONE = "status = 'completed' AND " + _IN_PERIOD.format(col="completed_date")
-# The roster of a period: active workers who had joined by its last day (a blank joined date = always on it).
-# Someone hired in January 2024 was never on 2023's roster.
-_ROSTER = (
-    "coalesce(w.active, TRUE) AND (w.joined_date IS NULL OR w.joined_date <= $end::DATE) AND "
-    + _COMMUNITY.format(col="w.community")
+# --- a period's records, each defined once. The catalogue's figures, the pages' breakdowns (queries.py) and the
+# deck's charts all read these fragments, with $start and $end the period (Period: 1 January, or the epoch for all
+# years, up to min(31 December, the as-of date)) and $community a community or NULL for the town.
+
+COMMUNITY = "($community::VARCHAR IS NULL OR {col} = $community::VARCHAR)"
+IN_PERIOD = "{col} BETWEEN $start::DATE AND $end::DATE"
+# Projects completed in the period (alias p).
+DONE = "p.status = 'completed' AND " + IN_PERIOD.format(col="p.completed_date")
+# The roster of a period (alias w): active workers who had joined by its last day (a blank joined date = always on
+# it). Someone hired in January 2024 was never on 2023's roster.
+ROSTER = "coalesce(w.active, TRUE) AND (w.joined_date IS NULL OR w.joined_date <= $end::DATE) AND " + COMMUNITY.format(
+    col="w.community"
 )
-# Trained in the period: at least one attendance at a session dated in it. training_worker_year (etl/derived.sql)
-# holds each worker's first session date per year; periods start on 1 January, so "first date that year <= end"
-# for any year from the start's to the end's is exactly "attended in the period".
-_TRAINED = (
-    _ROSTER + " AND w.worker_id IN (SELECT t.worker_id FROM training_worker_year t "
-    "WHERE t.year BETWEEN year($start::DATE) AND year($end::DATE) AND t.first_date <= $end::DATE)"
+# Who attended at least one session dated in the period (their ids, once each). training_worker_year
+# (etl/derived.sql) holds each worker's first session date per year; periods start on 1 January, so "first date
+# that year <= end" for any year from the start's to the end's is exactly "attended in the period".
+TRAINED_IDS = (
+    "SELECT DISTINCT t.worker_id FROM training_worker_year t "
+    "WHERE t.year BETWEEN year($start::DATE) AND year($end::DATE) AND t.first_date <= $end::DATE"
 )
-# Sessions held in the period; for a community, those its workers attended.
-_SESSIONS = (
-    _IN_PERIOD.format(col="s.date") + " AND ($community::VARCHAR IS NULL OR s.session_id IN "
+# Trained in the period: on its roster and attended (alias w).
+TRAINED = f"{ROSTER} AND w.worker_id IN ({TRAINED_IDS})"
+# Sessions held in the period (alias s); for a community, those its workers attended.
+SESSIONS = (
+    IN_PERIOD.format(col="s.date") + " AND ($community::VARCHAR IS NULL OR s.session_id IN "
     "(SELECT c.session_id FROM session_communities c WHERE c.community = $community::VARCHAR))"
 )
 # Attendance rows (person-times) per session and batch in the period, from the derived tables (etl/derived.sql):
 # town-wide from session_attendance, for a community its workers' rows from session_communities. `{start}` is the
 # period's first day (an expression).
-_ATTENDANCE_COUNTS = """
+ATTENDANCE_COUNTS = """
     SELECT x.session_id, x.date, x._batch_id, x.person_times FROM session_attendance x
     WHERE $community::VARCHAR IS NULL AND x.date BETWEEN {start} AND $end::DATE
     UNION ALL
@@ -63,18 +70,24 @@ _ATTENDANCE_COUNTS = """
     FROM session_communities c JOIN training_sessions s USING (session_id)
     WHERE c.community = $community::VARCHAR AND s.date BETWEEN {start} AND $end::DATE
 """
-# Person-times: whole months from the monthly roll-up, the last part-month from the per-session counts.
-_PERSON_TIMES = f"""
-    (SELECT coalesce(sum(r.person_times), 0) FROM training_rollup r
-     WHERE r.month >= $start::DATE AND last_day(r.month) <= $end::DATE AND {_COMMUNITY.format(col="r.community")})
-  + (SELECT coalesce(sum(p.person_times), 0)
-     FROM ({_ATTENDANCE_COUNTS.format(start="greatest($start::DATE, date_trunc('month', $end::DATE))")}) p
-     WHERE $end::DATE < last_day($end::DATE))
+# Person-times of the period by month and format: whole months from the monthly roll-up, the last part-month (the
+# as-of month, when the period ends inside it) from the per-session counts.
+PERSON_TIMES = f"""
+    SELECT r.month, r.format, r.person_times FROM training_rollup r
+    WHERE r.month >= $start::DATE AND last_day(r.month) <= $end::DATE AND {COMMUNITY.format(col="r.community")}
+    UNION ALL
+    SELECT date_trunc('month', p.date)::DATE AS month, s.format, p.person_times
+    FROM ({ATTENDANCE_COUNTS.format(start="greatest($start::DATE, date_trunc('month', $end::DATE))")}) p
+    JOIN training_sessions s USING (session_id)
+    WHERE $end::DATE < last_day($end::DATE)
 """
-_PAIRS = (
+# Mentoring pairs started by the period's last day, or undated (alias m); for a community, those whose mentee
+# belongs to it.
+PAIRS = (
     "(m.start_date IS NULL OR m.start_date <= $end::DATE) AND ($community::VARCHAR IS NULL OR m.mentee_id IN "
     "(SELECT w.worker_id FROM workers w WHERE w.community = $community::VARCHAR))"
 )
+_PERSON_TIMES = f"(SELECT coalesce(sum(person_times), 0) FROM ({PERSON_TIMES}))"
 
 
 @dataclass(frozen=True)
@@ -116,8 +129,8 @@ CATALOGUE: tuple[Metric, ...] = (
         "count",
         "flow",
         "community",
-        f"SELECT count(*) FROM projects p WHERE program = 'group_governance' AND {_DONE} "
-        f"AND {_COMMUNITY.format(col='p.community')}",
+        f"SELECT count(*) FROM projects p WHERE program = 'group_governance' AND {DONE} "
+        f"AND {COMMUNITY.format(col='p.community')}",
         "projects",
         target="projects_completed",
         line="group_governance",
@@ -133,8 +146,8 @@ CATALOGUE: tuple[Metric, ...] = (
         "count",
         "flow",
         "community",
-        f"SELECT count(DISTINCT theme) FROM projects p WHERE program = 'group_governance' AND {_DONE} "
-        f"AND {_COMMUNITY.format(col='p.community')}",
+        f"SELECT count(DISTINCT theme) FROM projects p WHERE program = 'group_governance' AND {DONE} "
+        f"AND {COMMUNITY.format(col='p.community')}",
         "projects",
         line="group_governance",
     ),
@@ -149,7 +162,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "count",
         "flow",
         "town",
-        f"SELECT count(*) FROM meetings WHERE type = 'promotion' AND {_IN_PERIOD.format(col='date')}",
+        f"SELECT count(*) FROM meetings WHERE type = 'promotion' AND {IN_PERIOD.format(col='date')}",
         "meetings",
         line="group_governance",
     ),
@@ -166,7 +179,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "flow",
         "community",
         f"SELECT count(*) FROM projects p WHERE program = 'beautiful_community' AND level IN ('district', 'municipal') "
-        f"AND {_DONE} AND {_COMMUNITY.format(col='p.community')}",
+        f"AND {DONE} AND {COMMUNITY.format(col='p.community')}",
         "projects",
         line="beautiful_community",
     ),
@@ -182,7 +195,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "flow",
         "community",
         f"SELECT count(*) FROM projects p WHERE program = 'beautiful_community' AND level = 'municipal' "
-        f"AND {_DONE} AND {_COMMUNITY.format(col='p.community')}",
+        f"AND {DONE} AND {COMMUNITY.format(col='p.community')}",
         "projects",
         line="beautiful_community",
     ),
@@ -197,8 +210,8 @@ CATALOGUE: tuple[Metric, ...] = (
         "count",
         "flow",
         "community",
-        f"SELECT count(*) FROM projects p WHERE program = 'micro_renewal' AND {_DONE} "
-        f"AND {_COMMUNITY.format(col='p.community')}",
+        f"SELECT count(*) FROM projects p WHERE program = 'micro_renewal' AND {DONE} "
+        f"AND {COMMUNITY.format(col='p.community')}",
         "projects",
         target="micro_renewal_completed",
         line="micro_renewal",
@@ -214,8 +227,8 @@ CATALOGUE: tuple[Metric, ...] = (
         "count",
         "flow",
         "community",
-        f"SELECT count(*) FROM projects p WHERE program = 'micro_renewal' AND resident_proposed AND {_DONE} "
-        f"AND {_COMMUNITY.format(col='p.community')}",
+        f"SELECT count(*) FROM projects p WHERE program = 'micro_renewal' AND resident_proposed AND {DONE} "
+        f"AND {COMMUNITY.format(col='p.community')}",
         "projects",
         line="micro_renewal",
     ),
@@ -232,7 +245,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "count",
         "stock",
         "community",
-        f"SELECT count(*) FROM workers w WHERE {_ROSTER}",
+        f"SELECT count(*) FROM workers w WHERE {ROSTER}",
         "workers",
         shown=False,
     ),
@@ -247,7 +260,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "count",
         "flow",
         "community",
-        f"SELECT count(*) FROM workers w WHERE {_TRAINED}",
+        f"SELECT count(*) FROM workers w WHERE {TRAINED}",
         "training_sessions",
     ),
     Metric(
@@ -278,7 +291,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "hours",
         "flow",
         "community",
-        f"SELECT coalesce(sum(s.hours), 0)::DOUBLE FROM training_sessions s WHERE {_SESSIONS}",
+        f"SELECT coalesce(sum(s.hours), 0)::DOUBLE FROM training_sessions s WHERE {SESSIONS}",
         "training_sessions",
         target="training_hours",
     ),
@@ -309,7 +322,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "count",
         "flow",
         "community",
-        f"SELECT count(*) FROM training_sessions s WHERE {_SESSIONS}",
+        f"SELECT count(*) FROM training_sessions s WHERE {SESSIONS}",
         "training_sessions",
     ),
     # --- mentoring (the town's mentoring programme: declared.Names.mentoring)
@@ -325,7 +338,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "count",
         "stock",
         "community",
-        f"SELECT count(DISTINCT m.mentor_id) FROM mentorships m WHERE {_PAIRS}",
+        f"SELECT count(DISTINCT m.mentor_id) FROM mentorships m WHERE {PAIRS}",
         "mentorships",
     ),
     Metric(
@@ -339,7 +352,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "count",
         "stock",
         "community",
-        f"SELECT count(DISTINCT m.mentee_id) FROM mentorships m WHERE {_PAIRS}",
+        f"SELECT count(DISTINCT m.mentee_id) FROM mentorships m WHERE {PAIRS}",
         "mentorships",
     ),
     Metric(
@@ -354,7 +367,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "decimal",
         "stock",
         "community",
-        f"SELECT avg(coalesce(m.activities_done, 0))::DOUBLE FROM mentorships m WHERE {_PAIRS}",
+        f"SELECT avg(coalesce(m.activities_done, 0))::DOUBLE FROM mentorships m WHERE {PAIRS}",
         "mentorships",
     ),
     # --- the community fund (its name: declared.Names.fund)
@@ -369,7 +382,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "yuan",
         "flow",
         "town",
-        f"SELECT coalesce(sum(amount_yuan), 0)::DOUBLE FROM donations WHERE {_IN_PERIOD.format(col='date')}",
+        f"SELECT coalesce(sum(amount_yuan), 0)::DOUBLE FROM donations WHERE {IN_PERIOD.format(col='date')}",
         "donations",
         target="fund_raised",
     ),
@@ -384,8 +397,8 @@ CATALOGUE: tuple[Metric, ...] = (
         "yuan",
         "flow",
         "community",
-        f"SELECT coalesce(sum(amount_yuan), 0)::DOUBLE FROM disbursements d WHERE {_IN_PERIOD.format(col='d.date')} "
-        f"AND {_COMMUNITY.format(col='d.community')}",
+        f"SELECT coalesce(sum(amount_yuan), 0)::DOUBLE FROM disbursements d WHERE {IN_PERIOD.format(col='d.date')} "
+        f"AND {COMMUNITY.format(col='d.community')}",
         "disbursements",
         target="fund_used",
         better="neutral",
@@ -398,7 +411,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "yuan",
         "flow",
         "town",
-        f"SELECT coalesce(sum(amount_yuan), 0)::DOUBLE FROM disbursements WHERE {_IN_PERIOD.format(col='date')}",
+        f"SELECT coalesce(sum(amount_yuan), 0)::DOUBLE FROM disbursements WHERE {IN_PERIOD.format(col='date')}",
         "disbursements",
         shown=False,
     ),
@@ -517,6 +530,13 @@ class Period:
         return Period(date(self.year - 1, 1, 1), end, self.year - 1, self.partial)
 
 
+def report_year(day: date, years: Iterable[int]) -> int:
+    """The year a report as of `day` is about, and the year the app opens on: `day`'s year, but during its first
+    quarter the year before when the data hold that year (`years`), when last year's final figures are what gets
+    reported: a forum held in January 2024 shows 2023's results."""
+    return day.year - 1 if day.month <= 3 and day.year - 1 in {int(y) for y in years} else day.year
+
+
 # --- computing
 
 
@@ -621,32 +641,30 @@ def figures(con: Con, *, year: int | None, as_of: date, community: str | None = 
 
 # --- the rows behind a figure (查看明细), and the imports they came from
 
-_P = _COMMUNITY.format(col="p.community")
-_PROJECT_ROWS = "SELECT p.* FROM projects p WHERE {where} AND " + _DONE + " AND " + _P
-_PERIOD_COUNTS = _ATTENDANCE_COUNTS.format(start="$start::DATE")
+_P = COMMUNITY.format(col="p.community")
+_PROJECT_ROWS = "SELECT p.* FROM projects p WHERE {where} AND " + DONE + " AND " + _P
+_PERIOD_COUNTS = ATTENDANCE_COUNTS.format(start="$start::DATE")
 _SESSION_ROWS = f"""
     SELECT s.*, coalesce(n.person_times, 0) AS person_times
     FROM training_sessions s
     LEFT JOIN (SELECT session_id, sum(person_times)::BIGINT AS person_times FROM ({_PERIOD_COUNTS}) GROUP BY ALL) n
            USING (session_id)
-    WHERE {_SESSIONS} ORDER BY s.date, s.session_id
+    WHERE {SESSIONS} ORDER BY s.date, s.session_id
 """
 _ROSTER_ROWS = f"""
-    SELECT w.*, w.worker_id IN (SELECT t.worker_id FROM training_worker_year t
-                                WHERE t.year BETWEEN year($start::DATE) AND year($end::DATE)
-                                  AND t.first_date <= $end::DATE) AS trained
-    FROM workers w WHERE {_ROSTER} ORDER BY trained, w.community, w.worker_id
+    SELECT w.*, w.worker_id IN ({TRAINED_IDS}) AS trained
+    FROM workers w WHERE {ROSTER} ORDER BY trained, w.community, w.worker_id
 """
-_PAIR_ROWS = f"SELECT m.* FROM mentorships m WHERE {_PAIRS} ORDER BY m.mentor_id, m.mentee_id"
-_DONATION_ROWS = f"SELECT * FROM donations WHERE {_IN_PERIOD.format(col='date')} ORDER BY date, donation_id"
+_PAIR_ROWS = f"SELECT m.* FROM mentorships m WHERE {PAIRS} ORDER BY m.mentor_id, m.mentee_id"
+_DONATION_ROWS = f"SELECT * FROM donations WHERE {IN_PERIOD.format(col='date')} ORDER BY date, donation_id"
 _SPENDING_ROWS = (
-    f"SELECT * FROM disbursements d WHERE {_IN_PERIOD.format(col='d.date')} AND {_COMMUNITY.format(col='d.community')}"
+    f"SELECT * FROM disbursements d WHERE {IN_PERIOD.format(col='d.date')} AND {COMMUNITY.format(col='d.community')}"
     " ORDER BY d.date, d.disbursement_id"
 )
 _ATTENDANCE_ROWS = f"""
     SELECT a.session_id, s.date, s.title, a.worker_id, a._batch_id
     FROM attendance a JOIN training_sessions s USING (session_id)
-    WHERE {_IN_PERIOD.format(col="s.date")}
+    WHERE {IN_PERIOD.format(col="s.date")}
       AND ($community::VARCHAR IS NULL
            OR a.worker_id IN (SELECT w.worker_id FROM workers w WHERE w.community = $community::VARCHAR))
     ORDER BY s.date, a.session_id, a.worker_id
@@ -692,7 +710,7 @@ RECORDS: dict[str, tuple[Records, ...]] = {
         Records(
             "meetings",
             ("meeting_id",),
-            f"SELECT * FROM meetings WHERE type = 'promotion' AND {_IN_PERIOD.format(col='date')} ORDER BY date",
+            f"SELECT * FROM meetings WHERE type = 'promotion' AND {IN_PERIOD.format(col='date')} ORDER BY date",
         ),
     ),
     "beautiful_community_district_plus": (

@@ -1,14 +1,17 @@
-"""Metric queries: plain functions f(con, *, year=None, community=None, ...) -> DataFrame, the one place SQL lives.
+"""Figure queries: plain functions f(con, *, year=None, community=None, as_of=None, ...) -> DataFrame, the one
+place SQL lives besides the catalogue (metrics.py), whose fragments they share.
 
-Filters:
-- `year` selects records dated in that year (projects: completed ones by completion year, open ones by start
-  year on or before it); None means all data.
-- `community` filters projects.community, workers.community (coverage and attendance by the worker's community)
-  and disbursements.community. Donations carry no community, so fund raised is always town-wide.
+Filters: every breakdown is of the catalogue's period (metrics.Period) and community, derived once from its
+arguments: `year` (None: all years) as of `as_of` (default: the data's as-of date) runs from 1 January up to
+min(31 December, as_of), and only records dated in it count (projects: those completed in it, and the open ones
+started by the end of its year). `community` filters projects.community, workers.community (coverage and attendance
+by the worker's community) and disbursements.community; donations carry no community, so fund raised is always
+town-wide. The pages pass the reader's year and community; the Presenter's deck passes its report year and its
+as-of day, so a slide's chart and a page's chart are one query.
 
-The app opens on `default_year` (the as-of year, or the year before during the first quarter, when last year's
-final figures are what gets reported). With "all years" (year=None) KPIs have no targets (targets are annual and
-all-data totals span years) and no change against a previous period (all data has none).
+The app and the deck open on `default_year` (metrics.report_year: the as-of year, or the year before during the
+first quarter, when last year's final figures are what gets reported). With "all years" (year=None) KPIs have no
+targets (targets are annual and all-data totals span years) and no change against a previous period.
 """
 
 from __future__ import annotations
@@ -69,42 +72,37 @@ def _check(by: str, allowed: tuple[str, ...]) -> str:
     return by
 
 
-# --- shared filter fragments (constants, never user input)
-_YEAR = "($year::INTEGER IS NULL OR year({col}) = $year::INTEGER)"
-_COMMUNITY = "($community::VARCHAR IS NULL OR {col} = $community::VARCHAR)"
+# --- a period's records: the catalogue's own fragments (metrics.py: the roster, who trained, sessions, person-times,
+# mentoring pairs), with $start and $end the period a year filter means on the as-of date (metrics.Period) and
+# $community the community (NULL: the town). Every breakdown below takes year, community and as_of and derives that
+# period once (`_in_period`); the Presenter's deck reads the same functions, frozen to its day by `as_of`.
+_COMMUNITY = metrics.COMMUNITY
+_IN_PERIOD = metrics.IN_PERIOD
+# A period's projects: those completed in it, and the open ones started by the end of its year (or undated).
 _PROJECTS_IN_SCOPE = f"""
     SELECT * FROM projects p
     WHERE {_COMMUNITY.format(col="p.community")}
-      AND ($year::INTEGER IS NULL
-           OR (p.status = 'completed' AND year(p.completed_date) = $year::INTEGER)
-           OR (p.status <> 'completed' AND coalesce(year(p.start_date), $year::INTEGER) <= $year::INTEGER))
+      AND (({metrics.DONE})
+           OR (p.status <> 'completed'
+               AND ($year::INTEGER IS NULL OR coalesce(year(p.start_date), $year::INTEGER) <= $year::INTEGER)))
 """
-# The roster of a period (metrics.py, "roster"): active, joined by the period's last day ($end).
-_ROSTER = f"""
-    SELECT * FROM workers w
-    WHERE coalesce(w.active, TRUE) AND (w.joined_date IS NULL OR w.joined_date <= $end::DATE)
-      AND {_COMMUNITY.format(col="w.community")}
-"""
-# Training figures read the derived tables that etl/derived.sql rebuilds with every import: a worker's
-# attendance per year, person-times per month x format x community, and which communities attended a session.
-_TRAINED = """
-    SELECT DISTINCT t.worker_id FROM training_worker_year t
-    WHERE ($year::INTEGER IS NULL OR t.year = $year::INTEGER) AND t.first_date <= $end::DATE
-"""
-_ROLLUP = f"""
-    SELECT * FROM training_rollup r WHERE {_YEAR.format(col="r.month")} AND {_COMMUNITY.format(col="r.community")}
-"""
-# Sessions held in the period; with a community filter, those attended by at least one of its workers.
-_SESSIONS = f"""
-    SELECT s.* FROM training_sessions s
-    WHERE {_YEAR.format(col="s.date")}
-      AND ($community::VARCHAR IS NULL OR s.session_id IN (
-            SELECT session_id FROM session_communities WHERE community = $community::VARCHAR))
-"""
+_ROSTER = f"SELECT * FROM workers w WHERE {metrics.ROSTER}"
+_TRAINED = metrics.TRAINED_IDS
+_SESSIONS = f"SELECT s.* FROM training_sessions s WHERE {metrics.SESSIONS}"
+_PERSON_TIMES = metrics.PERSON_TIMES
 _DISBURSEMENTS = f"""
-    SELECT * FROM disbursements d WHERE {_YEAR.format(col="d.date")} AND {_COMMUNITY.format(col="d.community")}
+    SELECT * FROM disbursements d WHERE {_IN_PERIOD.format(col="d.date")} AND {_COMMUNITY.format(col="d.community")}
 """
-_DONATIONS = f"SELECT * FROM donations n WHERE {_YEAR.format(col='n.date')}"
+_DONATIONS = f"SELECT * FROM donations n WHERE {_IN_PERIOD.format(col='n.date')}"
+
+
+def _in_period(
+    con: Con, sql: str, *, year: int | None, community: str | None = None, as_of: date | None = None, **params: object
+) -> pd.DataFrame:
+    """`_df` for the period of `year` as of `as_of` (default: the data's as-of date) and `community`: $start, $end,
+    $year and $community."""
+    span = period(con, year=year, as_of=as_of)
+    return _df(con, sql, start=span.start, end=span.end, year=span.year, community=community, **params)
 
 
 # --- choices for the filters
@@ -162,13 +160,13 @@ def as_of(con: Con) -> pd.DataFrame:
     return frame[["as_of", "declared", "latest"]]
 
 
-def default_year(con: Con) -> pd.DataFrame:
-    """The year the app opens on: the as-of year, but during its first quarter the year before (if it has data)."""
-    day = as_of(con).iloc[0]["as_of"]
-    frame = years(con)
-    if day.month <= 3 and (frame["year"] == day.year - 1).any():
-        return pd.DataFrame({"year": [day.year - 1]})
-    return pd.DataFrame({"year": [day.year]})
+def default_year(con: Con, *, day: date | None = None) -> pd.DataFrame:
+    """The year a report as of `day` is about (metrics.report_year): the year the app opens on, and the deck's year.
+    One row: day (default: the data's as-of date), year (day's year, but during its first quarter the year before
+    when it has data), latest (the data's as-of date: the latest day a deck may be frozen to)."""
+    latest = as_of_date(con)
+    day = day or latest
+    return pd.DataFrame({"day": [day], "year": [metrics.report_year(day, years(con)["year"])], "latest": [latest]})
 
 
 def publication(con: Con) -> pd.DataFrame:
@@ -280,21 +278,22 @@ def needs_attention(con: Con, *, year: int | None = None, community: str | None 
     Columns: issue (stalled | late | low_coverage | low_balance), subject, community, value, threshold.
     Dates are judged against the latest date in the warehouse (`as_of`), not today.
     """
-    day = as_of(con).iloc[0]["as_of"]
-    projects = _df(
+    day = as_of_date(con)
+    projects = _in_period(
         con,
         f"""
         SELECT CASE WHEN status = 'in_progress' THEN 'stalled' ELSE 'late' END AS issue,
-               name AS subject, community, date_diff('day', start_date, $as_of::DATE)::DOUBLE AS value,
+               name AS subject, community, date_diff('day', start_date, $day::DATE)::DOUBLE AS value,
                CASE WHEN status = 'in_progress' THEN $stalled ELSE 0 END::DOUBLE AS threshold
         FROM ({_PROJECTS_IN_SCOPE})
-        WHERE (status = 'in_progress' AND start_date <= $as_of::DATE - $stalled::INTEGER)
-           OR (status = 'planned' AND start_date < $as_of::DATE)
+        WHERE (status = 'in_progress' AND start_date <= $day::DATE - $stalled::INTEGER)
+           OR (status = 'planned' AND start_date < $day::DATE)
         ORDER BY value DESC, subject
         """,
         year=year,
         community=community,
         as_of=day,
+        day=day,
         stalled=STALLED_DAYS,
     )
     goal = targets(con, year=year).set_index("metric")
@@ -304,7 +303,7 @@ def needs_attention(con: Con, *, year: int | None = None, community: str | None 
     # comes in sessions, so a month into a year a community with nobody trained yet is not behind.
     span = period(con, year=year, as_of=day)
     limit *= span.elapsed()
-    low = coverage_by(con, by="community", year=year, community=community)
+    low = coverage_by(con, by="community", year=year, community=community, as_of=day)
     low = low[low["coverage"] < limit - 1e-9] if span.judged else low.iloc[0:0]
     low = pd.DataFrame(
         {"issue": "low_coverage", "subject": low["community"], "community": low["community"], "value": low["coverage"]}
@@ -336,11 +335,21 @@ def needs_attention(con: Con, *, year: int | None = None, community: str | None 
 
 # --- projects
 
+_PROGRAM = "($program::VARCHAR IS NULL OR p.program = $program::VARCHAR)"
 
-def projects_by(con: Con, *, by: str, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Projects per programme / theme / level / community, counted by status."""
+
+def projects_by(
+    con: Con,
+    *,
+    by: str,
+    year: int | None = None,
+    community: str | None = None,
+    program: str | None = None,
+    as_of: date | None = None,
+) -> pd.DataFrame:
+    """Projects per programme / theme / level / community (of one programme, given `program`), counted by status."""
     col = _check(by, PROJECT_DIMENSIONS)
-    return _df(
+    return _in_period(
         con,
         f"""
         SELECT {col} AS key, count(*) AS total,
@@ -348,21 +357,25 @@ def projects_by(con: Con, *, by: str, year: int | None = None, community: str | 
                count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
                count(*) FILTER (WHERE status = 'planned') AS planned,
                count(*) FILTER (WHERE status = 'cancelled') AS cancelled
-        FROM ({_PROJECTS_IN_SCOPE}) GROUP BY ALL ORDER BY total DESC, key NULLS LAST
+        FROM ({_PROJECTS_IN_SCOPE}) p WHERE {_PROGRAM} GROUP BY ALL ORDER BY total DESC, key NULLS LAST
         """,
         year=year,
         community=community,
+        as_of=as_of,
+        program=program,
     )
 
 
-_PROGRAM = "($program::VARCHAR IS NULL OR p.program = $program::VARCHAR)"
-
-
 def project_statuses(
-    con: Con, *, year: int | None = None, community: str | None = None, program: str | None = None
+    con: Con,
+    *,
+    year: int | None = None,
+    community: str | None = None,
+    program: str | None = None,
+    as_of: date | None = None,
 ) -> pd.DataFrame:
     """Number of projects in each status (of one programme, given `program`)."""
-    return _df(
+    return _in_period(
         con,
         f"""
         SELECT status, count(*) AS projects FROM ({_PROJECTS_IN_SCOPE}) p WHERE {_PROGRAM}
@@ -370,37 +383,48 @@ def project_statuses(
         """,
         year=year,
         community=community,
+        as_of=as_of,
         program=program,
     )
 
 
 def completions_burnup(
-    con: Con, *, year: int | None = None, community: str | None = None, program: str | None = None
+    con: Con,
+    *,
+    year: int | None = None,
+    community: str | None = None,
+    program: str | None = None,
+    as_of: date | None = None,
 ) -> pd.DataFrame:
-    """Completions per month and their running total (a burn-up), of one programme given `program`: a programme's
-    burn-up is the one its target measures (metrics.COMPLETED)."""
-    return _df(
+    """Completions per month of the period and their running total (a burn-up), of one programme given `program`: a
+    programme's burn-up is the one its target measures (metrics.COMPLETED)."""
+    return _in_period(
         con,
         f"""
         SELECT month, completed, sum(completed) OVER (ORDER BY month) AS cumulative FROM (
             SELECT date_trunc('month', completed_date)::DATE AS month, count(*) AS completed
             FROM projects p
-            WHERE status = 'completed' AND completed_date IS NOT NULL
-              AND {_YEAR.format(col="p.completed_date")} AND {_COMMUNITY.format(col="p.community")} AND {_PROGRAM}
+            WHERE {metrics.DONE} AND {_COMMUNITY.format(col="p.community")} AND {_PROGRAM}
             GROUP BY ALL)
         ORDER BY month
         """,
         year=year,
         community=community,
+        as_of=as_of,
         program=program,
     )
 
 
 def project_list(
-    con: Con, *, year: int | None = None, community: str | None = None, search: str | None = None
+    con: Con,
+    *,
+    year: int | None = None,
+    community: str | None = None,
+    search: str | None = None,
+    as_of: date | None = None,
 ) -> pd.DataFrame:
     """Every project in scope (whose ID, name, theme or community contains `search`), newest first."""
-    return _df(
+    return _in_period(
         con,
         f"""
         SELECT project_id, name, program, theme, level, community, status, start_date, completed_date,
@@ -412,6 +436,7 @@ def project_list(
         """,
         year=year,
         community=community,
+        as_of=as_of,
         search=search or None,
     )
 
@@ -419,10 +444,12 @@ def project_list(
 # --- training
 
 
-def coverage_by(con: Con, *, by: str, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Coverage per community or role: roster, trained, coverage."""
+def coverage_by(
+    con: Con, *, by: str, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """Coverage per community or role: the period's roster, those of them trained in it, coverage."""
     col = _check(by, COVERAGE_DIMENSIONS)
-    return _df(
+    return _in_period(
         con,
         f"""
         WITH trained AS ({_TRAINED})
@@ -433,45 +460,53 @@ def coverage_by(con: Con, *, by: str, year: int | None = None, community: str | 
         """,
         year=year,
         community=community,
-        end=period(con, year=year).end,
+        as_of=as_of,
     )
 
 
-def training_by_month(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Sessions, hours and person-times per month."""
-    return _df(
+def training_by_month(
+    con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """Sessions, hours and person-times per month of the period (its last month up to its last day)."""
+    return _in_period(
         con,
         f"""
         WITH s AS (SELECT date_trunc('month', date)::DATE AS month, count(*) AS sessions, sum(hours) AS hours
                    FROM ({_SESSIONS}) GROUP BY ALL),
-             a AS (SELECT month, sum(person_times) AS person_times FROM ({_ROLLUP}) GROUP BY ALL)
-        SELECT month, coalesce(sessions, 0) AS sessions, coalesce(hours, 0) AS hours,
+             a AS (SELECT month, sum(person_times)::BIGINT AS person_times FROM ({_PERSON_TIMES}) GROUP BY ALL)
+        SELECT month, coalesce(sessions, 0) AS sessions, coalesce(hours, 0)::DOUBLE AS hours,
                coalesce(person_times, 0) AS person_times
         FROM s FULL JOIN a USING (month) ORDER BY month
         """,
         year=year,
         community=community,
+        as_of=as_of,
     )
 
 
-def format_mix(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+def format_mix(
+    con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
     """Sessions, hours and person-times per training format."""
-    return _df(
+    return _in_period(
         con,
         f"""
         WITH s AS (SELECT format, count(*) AS sessions, sum(hours) AS hours FROM ({_SESSIONS}) GROUP BY ALL),
-             a AS (SELECT format, sum(person_times) AS person_times FROM ({_ROLLUP}) GROUP BY ALL)
+             a AS (SELECT format, sum(person_times) AS person_times FROM ({_PERSON_TIMES}) GROUP BY ALL)
         SELECT s.format, sessions, hours, coalesce(person_times, 0) AS person_times
         FROM s LEFT JOIN a ON s.format IS NOT DISTINCT FROM a.format ORDER BY hours DESC, s.format NULLS LAST
         """,
         year=year,
         community=community,
+        as_of=as_of,
     )
 
 
-def untrained_workers(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Active workers on the roster with no attendance in the period."""
-    return _df(
+def untrained_workers(
+    con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """Active workers on the period's roster with no attendance in it."""
+    return _in_period(
         con,
         f"""
         SELECT worker_id, name, community, role, joined_date FROM ({_ROSTER}) w
@@ -480,34 +515,35 @@ def untrained_workers(con: Con, *, year: int | None = None, community: str | Non
         """,
         year=year,
         community=community,
-        end=period(con, year=year).end,
+        as_of=as_of,
     )
 
 
+# Mentoring pairs started by the period's last day (or undated), for a community those whose mentee or mentor
+# belongs to it, with both names and progress through the set activities.
 _MENTORING = f"""
     SELECT m.mentor_id, r.name AS mentor, m.mentee_id, e.name AS mentee, e.community,
            m.start_date, coalesce(m.activities_done, 0) AS activities_done,
            coalesce(m.activities_done, 0) / {metrics.ACTIVITIES_PER_PAIR} AS progress
     FROM mentorships m JOIN workers r ON r.worker_id = m.mentor_id JOIN workers e ON e.worker_id = m.mentee_id
-    WHERE ($year::INTEGER IS NULL OR m.start_date IS NULL OR year(m.start_date) <= $year::INTEGER)
+    WHERE (m.start_date IS NULL OR m.start_date <= $end::DATE)
       AND ($community::VARCHAR IS NULL OR e.community = $community::VARCHAR OR r.community = $community::VARCHAR)
     ORDER BY mentor, activities_done DESC, mentee
 """
 
 
-def mentoring_pairs(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Mentor-mentee pairs (started by the end of the year) with progress through the ten activities."""
-    return _df(
-        con,
-        _MENTORING,
-        year=year,
-        community=community,
-    )
+def mentoring_pairs(
+    con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """Mentor-mentee pairs (started by the end of the period) with progress through the ten activities."""
+    return _in_period(con, _MENTORING, year=year, community=community, as_of=as_of)
 
 
-def mentoring_summary(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+def mentoring_summary(
+    con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
     """Mentors, mentees, pairs, pairs that finished all ten activities, average activities done."""
-    return _df(
+    return _in_period(
         con,
         f"""
         SELECT count(DISTINCT mentor_id) AS mentors, count(DISTINCT mentee_id) AS mentees, count(*) AS pairs,
@@ -516,27 +552,48 @@ def mentoring_summary(con: Con, *, year: int | None = None, community: str | Non
         """,
         year=year,
         community=community,
+        as_of=as_of,
+    )
+
+
+def mentor_progress(
+    con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """Per mentor of those pairs: name, mentees, activities done, planned (ten per pair) and the share done."""
+    return _in_period(
+        con,
+        f"""
+        SELECT mentor_id, mentor, count(*) AS mentees, sum(activities_done)::BIGINT AS activities_done,
+               {metrics.ACTIVITIES_PER_PAIR} * count(*) AS activities_planned,
+               sum(activities_done) / ({metrics.ACTIVITIES_PER_PAIR} * count(*)) AS share_done
+        FROM ({_MENTORING}) GROUP BY ALL ORDER BY mentees DESC, mentor_id
+        """,
+        year=year,
+        community=community,
+        as_of=as_of,
     )
 
 
 # --- fund
 
 
-def fund_monthly(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """Per month: raised, used and the cumulative raised, used and balance since the fund began.
+def fund_monthly(
+    con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """Per month of the period: raised, used and the cumulative raised, used and balance since the fund began.
 
-    With a year, only that year's months are returned, but the running totals still start at the beginning.
-    With a community, used is that community's spending; raised and balance stay town-wide.
+    Only the period's months are returned (its last up to its last day), but the running totals start at the
+    beginning. With a community, used is that community's spending; raised and balance stay town-wide.
     """
-    return _df(
+    return _in_period(
         con,
         f"""
         WITH r AS (SELECT date_trunc('month', date)::DATE AS month, sum(amount_yuan)::DOUBLE AS raised
-                   FROM donations GROUP BY ALL),
+                   FROM donations WHERE date <= $end::DATE GROUP BY ALL),
              u AS (SELECT date_trunc('month', date)::DATE AS month,
                           (sum(amount_yuan) FILTER (WHERE {_COMMUNITY.format(col="d.community")}))::DOUBLE AS used,
                           sum(amount_yuan)::DOUBLE AS used_town
-                   FROM disbursements d GROUP BY ALL),
+                   FROM disbursements d WHERE d.date <= $end::DATE GROUP BY ALL),
              m AS (SELECT month, coalesce(raised, 0) AS raised, coalesce(used, 0) AS used,
                           coalesce(used_town, 0) AS used_town
                    FROM r FULL JOIN u USING (month)),
@@ -544,16 +601,17 @@ def fund_monthly(con: Con, *, year: int | None = None, community: str | None = N
                           sum(used_town) OVER w AS used_town_cum
                    FROM m WINDOW w AS (ORDER BY month))
         SELECT month, raised, used, raised_cum, used_cum, raised_cum - used_town_cum AS balance FROM c
-        WHERE {_YEAR.format(col="month")} ORDER BY month
+        WHERE month >= $start::DATE ORDER BY month
         """,
         year=year,
         community=community,
+        as_of=as_of,
     )
 
 
-def donations_by_quarter(con: Con, *, year: int | None = None) -> pd.DataFrame:
+def donations_by_quarter(con: Con, *, year: int | None = None, as_of: date | None = None) -> pd.DataFrame:
     """Donations per quarter: quarter label (2023 Q3), amount, number of donations."""
-    return _df(
+    return _in_period(
         con,
         f"""
         SELECT year(date) || ' Q' || quarter(date) AS quarter, sum(amount_yuan)::DOUBLE AS amount,
@@ -561,12 +619,13 @@ def donations_by_quarter(con: Con, *, year: int | None = None) -> pd.DataFrame:
         FROM ({_DONATIONS}) GROUP BY ALL ORDER BY quarter
         """,
         year=year,
+        as_of=as_of,
     )
 
 
-def donors_by_type(con: Con, *, year: int | None = None) -> pd.DataFrame:
+def donors_by_type(con: Con, *, year: int | None = None, as_of: date | None = None) -> pd.DataFrame:
     """Donations per donor type: amount, donations, distinct donors."""
-    return _df(
+    return _in_period(
         con,
         f"""
         SELECT donor_type, sum(amount_yuan)::DOUBLE AS amount, count(*) AS donations,
@@ -574,6 +633,7 @@ def donors_by_type(con: Con, *, year: int | None = None) -> pd.DataFrame:
         FROM ({_DONATIONS}) GROUP BY ALL ORDER BY amount DESC, donor_type NULLS LAST
         """,
         year=year,
+        as_of=as_of,
     )
 
 
@@ -584,10 +644,12 @@ _SPENDING_KEYS = {
 }
 
 
-def spending_by(con: Con, *, by: str, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+def spending_by(
+    con: Con, *, by: str, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
     """Disbursements per category / community / project: key, label, amount, disbursements."""
     key, label = _SPENDING_KEYS[_check(by, SPENDING_DIMENSIONS)]
-    return _df(
+    return _in_period(
         con,
         f"""
         SELECT {key} AS key, {label} AS label, sum(d.amount_yuan)::DOUBLE AS amount, count(*) AS disbursements
@@ -596,17 +658,20 @@ def spending_by(con: Con, *, by: str, year: int | None = None, community: str | 
         """,
         year=year,
         community=community,
+        as_of=as_of,
     )
 
 
-def fund_flows(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+def fund_flows(
+    con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
     """Flows from donor types to spending categories (and the unspent balance) for a Sankey diagram.
 
     Money is not earmarked, so each category's spending is allocated to donor types in proportion to their
     share of the money raised; the rest of each donor type's money flows to `balance` (target = NULL).
     With a community, only its spending is drawn (the unspent balance belongs to the whole town).
     """
-    return _df(
+    return _in_period(
         con,
         f"""
         WITH r AS (SELECT donor_type, sum(amount_yuan)::DOUBLE AS raised FROM ({_DONATIONS}) GROUP BY ALL),
@@ -625,6 +690,7 @@ def fund_flows(con: Con, *, year: int | None = None, community: str | None = Non
         """,
         year=year,
         community=community,
+        as_of=as_of,
     )
 
 
@@ -683,191 +749,40 @@ def fund_opening(con: Con, *, year: int | None = None) -> pd.DataFrame:
     return frame.assign(start=[span.start if year is not None else None], end=[span.end])
 
 
-# --- presenter: figures as they stood on an as-of date
-#
-# A forum deck is frozen to a day D: only records dated on or before D count (projects by completed_date,
-# sessions and their attendance by the session's date, donations and disbursements by their date, the roster by
-# joined_date, mentoring pairs by start_date). Figures are for the report year Y (`presenter_period`): D's year,
-# or the year before while D is in its first quarter (the same rule as `default_year`), so a forum held in
-# January 2024 shows 2023's results. Fields that hold only the latest state (a worker's `active` flag, a pair's
-# `activities_done`) are taken as stored.
+# --- where a period's figures come from
 
-_DONE_BY = """
-    SELECT * FROM projects p
-    WHERE p.status = 'completed' AND p.completed_date <= $day::DATE AND year(p.completed_date) = $year::INTEGER
-"""
-_ROSTER_BY = """
-    SELECT * FROM workers w WHERE coalesce(w.active, TRUE) AND (w.joined_date IS NULL OR w.joined_date <= $day::DATE)
-"""
-_SESSIONS_BY = "SELECT * FROM training_sessions s WHERE s.date <= $day::DATE AND year(s.date) = $year::INTEGER"
-# Person-times of the sessions held by `day` in the report year, per session and batch (etl/derived.sql's
-# session_attendance: attendance counted per session, so these figures never read attendance itself).
-_ATTENDANCE_BY = """
-    SELECT x.session_id, x.date, x._batch_id, x.person_times FROM session_attendance x
-    WHERE x.date <= $day::DATE AND year(x.date) = $year::INTEGER
-"""
-# From the derived tables: who had attended by `day` (their first date that year), and person-times as the
-# whole months before `day`'s month (monthly roll-up) plus the rows of that month's sessions up to `day`.
-_TRAINED_BY = """
-    SELECT worker_id FROM training_worker_year WHERE year = $year::INTEGER AND first_date <= $day::DATE
-"""
-_PAIRS_BY = "SELECT * FROM mentorships m WHERE m.start_date IS NULL OR m.start_date <= $day::DATE"
-
-
-def presenter_period(con: Con, *, day: date | None = None) -> pd.DataFrame:
-    """The deck's as-of day (default: the data's as-of date) and its report year (one row: day, year, latest =
-    the latest day the deck may be frozen to: the data's as-of date)."""
-    latest = as_of(con).iloc[0]["as_of"]
-    day = day or latest
-    known = set(years(con)["year"].astype(int))
-    year = day.year - 1 if day.month <= 3 and day.year - 1 in known else day.year
-    return pd.DataFrame({"day": [day], "year": [year], "latest": [latest]})
-
-
-def presenter_themes(con: Con, *, day: date, year: int) -> pd.DataFrame:
-    """Group-governance projects completed in the report year by `day`, per theme."""
-    return _df(
-        con,
-        f"""
-        SELECT theme, count(*) AS completed FROM ({_DONE_BY}) WHERE program = 'group_governance'
-        GROUP BY ALL ORDER BY completed DESC, theme NULLS LAST
-        """,
-        day=day,
-        year=year,
-    )
-
-
-def presenter_levels(con: Con, *, day: date, year: int) -> pd.DataFrame:
-    """Beautiful Community projects completed in the report year by `day`, per recorded level (town, district,
-    municipal): the chart of the slide that counts that programme's awards, so it shows no other programme."""
-    return _df(
-        con,
-        f"""
-        SELECT level, count(*) AS completed FROM ({_DONE_BY})
-        WHERE program = 'beautiful_community' AND level IS NOT NULL
-        GROUP BY level ORDER BY CASE level WHEN 'town' THEN 1 WHEN 'district' THEN 2 ELSE 3 END
-        """,
-        day=day,
-        year=year,
-    )
-
-
-def presenter_completions(con: Con, *, day: date, year: int, program: str) -> pd.DataFrame:
-    """Projects of `program` completed per month of the report year by `day`, and their running total."""
-    return _df(
-        con,
-        f"""
-        SELECT month, completed, sum(completed) OVER (ORDER BY month) AS cumulative FROM (
-            SELECT date_trunc('month', completed_date)::DATE AS month, count(*) AS completed
-            FROM ({_DONE_BY}) WHERE program = $program::VARCHAR GROUP BY ALL)
-        ORDER BY month
-        """,
-        day=day,
-        year=year,
-        program=program,
-    )
-
-
-def presenter_coverage_by_role(con: Con, *, day: date, year: int) -> pd.DataFrame:
-    """Coverage per role: roster on `day`, trained in the report year by `day`."""
-    return _df(
-        con,
-        f"""
-        WITH trained AS ({_TRAINED_BY})
-        SELECT w.role, count(*) AS roster, count(t.worker_id) AS trained, count(t.worker_id) / count(*) AS coverage
-        FROM ({_ROSTER_BY}) w LEFT JOIN trained t USING (worker_id)
-        GROUP BY w.role ORDER BY CASE w.role WHEN 'secretary' THEN 1 WHEN 'director' THEN 2 WHEN 'committee_member' THEN 3
-                                          WHEN 'social_worker' THEN 4 WHEN 'reserve_cadre' THEN 5 ELSE 6 END, w.role
-        """,
-        day=day,
-        year=year,
-    )
-
-
-def presenter_training_by_month(con: Con, *, day: date, year: int) -> pd.DataFrame:
-    """Sessions, hours and person-times per month of the report year, by `day`."""
-    return _df(
-        con,
-        f"""
-        WITH s AS (SELECT date_trunc('month', date)::DATE AS month, count(*) AS sessions, sum(hours) AS hours
-                   FROM ({_SESSIONS_BY}) GROUP BY ALL),
-             a AS (SELECT date_trunc('month', date)::DATE AS month, sum(person_times)::BIGINT AS person_times
-                   FROM ({_ATTENDANCE_BY}) GROUP BY ALL)
-        SELECT month, coalesce(sessions, 0) AS sessions, coalesce(hours, 0)::DOUBLE AS hours,
-               coalesce(person_times, 0) AS person_times
-        FROM s FULL JOIN a USING (month) ORDER BY month
-        """,
-        day=day,
-        year=year,
-    )
-
-
-def presenter_mentors(con: Con, *, day: date) -> pd.DataFrame:
-    """Per mentor with pairs started by `day`: name, mentees, activities done, planned (ten per pair) and the share done."""
-    return _df(
-        con,
-        f"""
-        SELECT m.mentor_id, r.name AS mentor, count(*) AS mentees,
-               sum(coalesce(m.activities_done, 0))::BIGINT AS activities_done,
-               {metrics.ACTIVITIES_PER_PAIR} * count(*) AS activities_planned,
-               sum(coalesce(m.activities_done, 0)) / ({metrics.ACTIVITIES_PER_PAIR} * count(*)) AS share_done
-        FROM ({_PAIRS_BY}) m JOIN workers r ON r.worker_id = m.mentor_id
-        GROUP BY ALL ORDER BY mentees DESC, m.mentor_id
-        """,
-        day=day,
-    )
-
-
-def presenter_fund_by_month(con: Con, *, day: date, year: int) -> pd.DataFrame:
-    """Money raised and used per month of the report year, by `day`."""
-    return _df(
-        con,
-        """
-        WITH r AS (SELECT date_trunc('month', date)::DATE AS month, sum(amount_yuan)::DOUBLE AS raised FROM donations
-                   WHERE date <= $day::DATE AND year(date) = $year::INTEGER GROUP BY ALL),
-             u AS (SELECT date_trunc('month', date)::DATE AS month, sum(amount_yuan)::DOUBLE AS used FROM disbursements
-                   WHERE date <= $day::DATE AND year(date) = $year::INTEGER GROUP BY ALL)
-        SELECT month, coalesce(raised, 0) AS raised, coalesce(used, 0) AS used FROM r FULL JOIN u USING (month)
-        ORDER BY month
-        """,
-        day=day,
-        year=year,
-    )
-
-
-# Which stored rows each topic of the deck reads: (topic, rows as of $day in $year, with their _batch_id).
-_PRESENTER_ROWS = (
-    ("projects", _DONE_BY),
-    (
-        "meetings",
-        "SELECT * FROM meetings WHERE type = 'promotion' AND date <= $day::DATE AND year(date) = $year::INTEGER",
-    ),
-    ("training", _ROSTER_BY),
-    ("training", _SESSIONS_BY),
-    ("training", _ATTENDANCE_BY),
-    ("mentoring", _PAIRS_BY),
-    ("mentoring", _ROSTER_BY),
-    ("fund", "SELECT * FROM donations WHERE date <= $day::DATE"),
-    ("fund", "SELECT * FROM disbursements WHERE date <= $day::DATE"),
+# Which stored rows each topic of the deck reads in the period: (topic, rows, with their _batch_id).
+_TOPIC_ROWS = (
+    ("projects", f"SELECT * FROM projects p WHERE {metrics.DONE} AND {_COMMUNITY.format(col='p.community')}"),
+    ("meetings", f"SELECT * FROM meetings WHERE type = 'promotion' AND {_IN_PERIOD.format(col='date')}"),
+    ("training", _ROSTER),
+    ("training", _SESSIONS),
+    ("training", metrics.ATTENDANCE_COUNTS.format(start="$start::DATE")),
+    ("mentoring", f"SELECT * FROM mentorships m WHERE {metrics.PAIRS}"),
+    ("mentoring", _ROSTER),
+    ("fund", "SELECT * FROM donations WHERE date <= $end::DATE"),
+    ("fund", "SELECT * FROM disbursements WHERE date <= $end::DATE"),
     ("targets", "SELECT * FROM targets WHERE year = $year::INTEGER"),
 )
 
 
-def presenter_sources(con: Con, *, day: date, year: int) -> pd.DataFrame:
-    """The imports each topic's figures come from: topic, batch_id, file_name (in import order).
+def topic_sources(
+    con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """The imports each topic's figures in the period come from: topic, batch_id, file_name (in import order).
 
     A stored row comes from the batch that inserted it or last changed it (its `_batch_id`).
     """
     union = " UNION ALL ".join(
-        f"SELECT DISTINCT '{topic}' AS topic, r._batch_id AS batch_id FROM ({rows}) r"
-        for topic, rows in _PRESENTER_ROWS
+        f"SELECT DISTINCT '{topic}' AS topic, r._batch_id AS batch_id FROM ({rows}) r" for topic, rows in _TOPIC_ROWS
     )
-    return _df(
+    return _in_period(
         con,
         f"""
         SELECT DISTINCT u.topic, u.batch_id, b.file_name, b.seq FROM ({union}) u JOIN import_batches b USING (batch_id)
         ORDER BY u.topic, b.seq
         """,
-        day=day,
         year=year,
+        community=community,
+        as_of=as_of,
     ).drop(columns="seq")

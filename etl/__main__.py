@@ -124,7 +124,7 @@ def _metrics(args) -> int:
     try:
         day = args.as_of or queries.as_of_date(con)
         # the year the dashboard and the Presenter open on for that day (the year before during January-March)
-        year = None if args.all_years else (args.year or int(queries.presenter_period(con, day=day).iloc[0]["year"]))
+        year = None if args.all_years else (args.year or int(queries.default_year(con, day=day).iloc[0]["year"]))
         frame = metrics.figures(con, year=year, as_of=day, community=args.community)
         names = declared.of(con)
     finally:

@@ -15,7 +15,7 @@ if page.empty_warehouse:
     page.empty("presenter.empty")
     st.stop()
 
-latest = page.q(queries.presenter_period).iloc[0]["latest"]
+latest = page.q(queries.default_year).iloc[0]["latest"]
 fullscreen = st.session_state.get("presenter_fullscreen", False)
 
 with st.container(key="presenter_settings"):
@@ -49,7 +49,7 @@ with st.container(key="presenter_settings"):
     if not staff:
         st.caption(page.t("presenter.masked_public"))
 
-deck = slides.build(lang=page.lang, day=day, mask=mask, run=page.q)
+deck = slides.build(lang=page.lang, day=day, mask=mask, run=page.q, community=page.community)
 name = f"yanghang-{deck.year}-as-of-{deck.day.isoformat()}"
 with st.container(key="presenter_downloads", horizontal=True):
     st.caption(

@@ -201,28 +201,40 @@ def _label(lang: str, enum: dict[str, str], code: object) -> str:
     return enum.get(code, code) if lang == "zh" else code.replace("_", " ").capitalize()
 
 
+def _rank(enum: dict[str, str]) -> Callable[[object], int]:
+    """A code's place in its enumeration (kinds.LEVELS, kinds.ROLES): the order a slide draws them in, any other
+    code after them (then by code)."""
+    order = {code: i for i, code in enumerate(enum)}
+    return lambda code: order.get(str(code), len(order))
+
+
 def _month(lang: str, month: object) -> str:
     stamp = pd.Timestamp(month)
     return f"{stamp.month}月" if lang == "zh" else stamp.strftime("%b")
 
 
 class _Builder:
-    def __init__(self, run: Runner, lang: str, day: date, year: int, mask: bool) -> None:
-        # Charts read records up to the period's last day: the as-of day, or 31 December when the report year
-        # is over (a January hire is not on last year's roster), as the catalogue's figures do.
+    def __init__(self, run: Runner, lang: str, day: date, year: int, mask: bool, community: str | None = None) -> None:
+        # Every figure and chart is of the catalogue's period: the report year up to the as-of day, or to
+        # 31 December when the year is over (a January hire is not on last year's roster). The charts ask the pages'
+        # own queries for it (queries.py), so a slide and a page never count two ways.
         self.run, self.lang, self.year, self.mask = run, lang, year, mask
-        self.as_of, self.day = day, min(day, date(year, 12, 31))
-        self.figures = run(queries.kpis, year=year, as_of=day).set_index("metric")
+        self.as_of = day
+        self.figures = run(queries.kpis, year=year, community=community, as_of=day).set_index("metric")
         # a year not a quarter old is measured against no target (metrics.Period.judged): no share of one shown
         self.judged = bool(self.figures["judged"].all())
         self.names = declared.from_frame(run(queries.names))
-        sources = run(queries.presenter_sources, day=self.day, year=year)
+        sources = run(queries.topic_sources, year=year, community=None, as_of=day)
         self.sources = {
             topic: tuple(dict.fromkeys(group["file_name"])) for topic, group in sources.groupby("topic", sort=False)
         }
 
     def t(self, key: str, **params: object) -> str:
         return t(key, self.lang, **{**self.names.params(self.lang), **params})
+
+    def period(self, fn: Callable[..., pd.DataFrame], **params: object) -> pd.DataFrame:
+        """A breakdown of the deck's period for a chart: the town's, in the report year up to the as-of day."""
+        return self.run(fn, year=self.year, community=None, as_of=self.as_of, **params)
 
     def source(self, *topics: str) -> tuple[str, ...]:
         files = [f for topic in topics for f in self.sources.get(topic, ())]
@@ -278,7 +290,9 @@ class _Builder:
         return narrative.joined(narrative.narrative(frame, self.lang, names=self.names), self.lang)
 
     def group_governance(self) -> Slide:
-        themes = self.run(queries.presenter_themes, day=self.day, year=self.year)
+        themes = self.period(queries.projects_by, by="theme", program="group_governance")
+        themes = themes[themes["completed"] > 0].rename(columns={"key": "theme"})
+        themes = themes.sort_values(["completed", "theme"], ascending=[False, True], na_position="last")
         return Slide(
             "group_governance",
             self.t("presenter.group_governance.title"),
@@ -302,7 +316,9 @@ class _Builder:
         )
 
     def beautiful_community(self) -> Slide:
-        levels = self.run(queries.presenter_levels, day=self.day, year=self.year)
+        levels = self.period(queries.projects_by, by="level", program="beautiful_community")
+        levels = levels[(levels["completed"] > 0) & levels["key"].notna()].rename(columns={"key": "level"})
+        levels = levels.sort_values("level", key=lambda c: c.map(_rank(kinds.LEVELS)), kind="stable")
         return Slide(
             "beautiful_community",
             self.t("presenter.beautiful_community.title"),
@@ -322,7 +338,7 @@ class _Builder:
         )
 
     def micro_renewal(self) -> Slide:
-        months = self.run(queries.presenter_completions, day=self.day, year=self.year, program="micro_renewal")
+        months = self.period(queries.completions_burnup, program="micro_renewal")
         return Slide(
             "micro_renewal",
             self.t("presenter.micro_renewal.title"),
@@ -347,7 +363,8 @@ class _Builder:
         return "" if shared is None else self.t(key, count=len(values), value=self.fmt(unit, shared))
 
     def coverage(self) -> Slide:
-        roles = self.run(queries.presenter_coverage_by_role, day=self.day, year=self.year)
+        roles = self.period(queries.coverage_by, by="role")
+        roles = roles.assign(rank=roles["role"].map(_rank(kinds.ROLES))).sort_values(["rank", "role"])
         shares = tuple(float(x) for x in roles["coverage"])
         line = self.same(shares, "presenter.coverage.same", "percent")  # five bars at 100 %: one line
         return Slide(
@@ -384,7 +401,7 @@ class _Builder:
         )
 
     def training_volume(self) -> Slide:
-        months = self.run(queries.presenter_training_by_month, day=self.day, year=self.year)
+        months = self.period(queries.training_by_month)
         return Slide(
             "training_volume",
             self.t("presenter.training_volume.title"),
@@ -405,7 +422,7 @@ class _Builder:
         )
 
     def mentoring(self) -> Slide:
-        mentors = self.run(queries.presenter_mentors, day=self.day)
+        mentors = self.period(queries.mentor_progress)
         shares = tuple(float(x) for x in mentors["share_done"])
         line = self.same(shares, "presenter.mentoring.same", "percent")
         return Slide(
@@ -437,7 +454,7 @@ class _Builder:
         )
 
     def fund(self) -> Slide:
-        months = self.run(queries.presenter_fund_by_month, day=self.day, year=self.year)
+        months = self.period(queries.fund_monthly)
         return Slide(
             "fund",
             self.t("presenter.fund.title"),
@@ -522,14 +539,20 @@ def build(
     day: date | None = None,
     mask: bool = False,
     run: Runner | None = None,
+    community: str | None = None,
 ) -> Deck:
-    """The deck as of `day` (default: the latest date in the warehouse) in `lang`, names masked when `mask`."""
+    """The deck as of `day` (default: the latest date in the warehouse) in `lang`, names masked when `mask`.
+
+    `community`: the figures and notes of one community (the Presenter page passes the one its sidebar chose, as it
+    always has); the charts and their sources are the town's."""
     run = run or (lambda fn, **params: fn(con, **params))
-    period = run(queries.presenter_period, day=day).iloc[0]
+    period = run(queries.default_year, day=day).iloc[0]
     day, year = period["day"], int(period["year"])
-    b = _Builder(run, lang, day, year, mask)
+    b = _Builder(run, lang, day, year, mask, community)
     kpis = b.kpis()
-    found = run(queries.notes, year=year, as_of=day)  # the notes of the deck's period, each on its figures' slide
+    found = run(
+        queries.notes, year=year, community=community, as_of=day
+    )  # the notes of the deck's period, each on its figures' slide
 
     def remarked(slide: Slide) -> Slide:
         codes = [f.key for f in slide.figures if f.key in metrics.METRICS]

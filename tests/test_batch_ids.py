@@ -85,7 +85,7 @@ def test_sources_are_the_batches_the_rows_carry(warehouse):
     community = queries.metric_sources(warehouse, code="person_times", year=2023, community="杨行一村")
     assert community["rows"].tolist() == [2, 2, 1]  # both sessions were attended by its workers
 
-    deck = queries.presenter_sources(warehouse, day=date(2023, 3, 31), year=2023)
+    deck = queries.topic_sources(warehouse, year=2023, as_of=date(2023, 3, 31))
     training = deck[deck["topic"] == "training"]
     assert training["file_name"].tolist() == ["roster.xlsx", "march.xlsx"]  # April's session is after the day
 

@@ -106,7 +106,7 @@ def _deck_of_2024(con: duckdb.DuckDBPyConnection, lang: str) -> slides.Deck:
 
     def run(fn, **params):
         frame = fn(con, **params)
-        if fn is queries.presenter_period:
+        if fn is queries.default_year:
             frame = frame.assign(year=2024)
         return frame
 

@@ -120,7 +120,7 @@ def test_the_decks_person_times_by_month_and_sources_match_attendance(city, day)
     import queries
 
     year = day.year
-    frame = queries.presenter_training_by_month(city, day=day, year=year)
+    frame = queries.training_by_month(city, year=year, as_of=day)
     careful = city.execute(
         """
         SELECT date_trunc('month', s.date)::DATE AS month, count(*) AS n, list(DISTINCT a._batch_id) AS batches
@@ -133,6 +133,6 @@ def test_the_decks_person_times_by_month_and_sources_match_attendance(city, day)
     assert {m.date(): n for m, n in zip(frame["month"], frame["person_times"], strict=True) if n} == {
         m: n for m, n, _ in careful
     }
-    training = queries.presenter_sources(city, day=day, year=year)
+    training = queries.topic_sources(city, year=year, as_of=day)
     attended = {b for _, _, batches in careful for b in batches if b}
     assert attended and attended <= set(training.loc[training["topic"] == "training", "batch_id"])

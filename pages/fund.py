@@ -16,11 +16,11 @@ if page.counts["donations"] + page.counts["disbursements"] == 0:
 if page.community:
     st.info(page.md("fund.community_note", community=page.community), icon=":material/info:")
 FIGURES = ("fund_raised", "fund_used", "usage_rate", "balance")
-widgets.kpi_tiles(page, page.q(queries.kpis), FIGURES)
+widgets.kpi_tiles(page, page.q(queries.kpis, **page.filters), FIGURES)
 widgets.drilldown(page, FIGURES)  # 查看明细: the donations and payments behind each figure, names as the reader may see
 
 st.header(page.t("fund.over_time"))
-monthly = page.q(queries.fund_monthly)
+monthly = page.q(queries.fund_monthly, **page.filters)
 if monthly.empty:
     page.empty("empty.no_fund_activity")
 else:
@@ -42,7 +42,7 @@ else:
 left, right = st.columns(2)
 with left:
     st.header(page.t("fund.by_quarter"))
-    quarters = page.q(queries.donations_by_quarter)
+    quarters = page.q(queries.donations_by_quarter, year=page.year)
     if quarters.empty:
         page.empty("empty.no_donations")
     else:
@@ -53,7 +53,9 @@ with left:
         page.chart(fig, quarters, "donations_by_quarter", height=300)
 with right:
     st.header(page.t("fund.by_donor_type"))
-    donors = page.filled(page.labelled(page.q(queries.donors_by_type), donor_type="donor_type"), "donor_type")
+    donors = page.filled(
+        page.labelled(page.q(queries.donors_by_type, year=page.year), donor_type="donor_type"), "donor_type"
+    )
     if donors.empty:
         page.empty("empty.no_donations")
     else:
@@ -70,7 +72,7 @@ by = st.radio(
     horizontal=True,
     key="fund_spending_by",
 )
-spending = page.q(queries.spending_by, by=by)
+spending = page.q(queries.spending_by, by=by, **page.filters)
 if spending.empty:
     page.empty("empty.no_spending")
 else:
@@ -105,7 +107,7 @@ else:
             page.downloads(page.filled(spending, "label"), f"spending_by_{by}")
 
 st.header(page.t("fund.flow"))
-flows = page.q(queries.fund_flows)
+flows = page.q(queries.fund_flows, **page.filters)
 if flows.empty:
     page.empty("empty.no_donations")
 else:

@@ -14,7 +14,7 @@ if page.empty_warehouse:
     page.empty("empty.warehouse")
     st.stop()
 
-kpis = page.q(queries.kpis)
+kpis = page.q(queries.kpis, **page.filters)
 if page.year is None:
     st.caption(page.t("overview.all_years_note"))
 elif kpis["partial"].any():
@@ -41,4 +41,4 @@ widgets.drilldown(page, tuple(m.code for m in metrics.shown()))
 
 st.header(page.t("overview.attention"))
 st.caption(page.t("overview.attention_help"))
-widgets.attention_list(page, page.q(queries.needs_attention))
+widgets.attention_list(page, page.q(queries.needs_attention, **page.filters))

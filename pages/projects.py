@@ -15,7 +15,7 @@ ENUM_DIMENSIONS = {"program": "program", "level": "level"}
 PROGRAMMES = tuple(dict.fromkeys(m.line for m in metrics.shown("programme")))  # the catalogue's, in its order
 
 page = setup("projects.title")
-projects = page.q(queries.project_list)
+projects = page.q(queries.project_list, **page.filters)
 if projects.empty:
     page.empty("empty.warehouse" if page.empty_warehouse else "empty.filtered")
     st.stop()
@@ -28,7 +28,7 @@ by = st.radio(
     horizontal=True,
     key="projects_by",
 )
-grouped = page.q(queries.projects_by, by=by)
+grouped = page.q(queries.projects_by, by=by, **page.filters)
 labelled = page.labelled(grouped, key=ENUM_DIMENSIONS[by]) if by in ENUM_DIMENSIONS else grouped
 # Projects with no theme (level, ...) are a note, never a bar that dwarfs the named ones (190 against 8 or 9).
 shown, unspecified = labelled[labelled["key"].notna()], int(labelled.loc[labelled["key"].isna(), "total"].sum())
@@ -62,18 +62,18 @@ if unspecified:
 # Each programme on its own, against its own target (metrics.COMPLETED): never every programme's completions (249)
 # against one programme's target (50), nor a donut that adds the programmes up.
 st.header(page.t("projects.progress"))
-present = [k for k in page.q(queries.projects_by, by="program")["key"] if isinstance(k, str)]
+present = [k for k in page.q(queries.projects_by, by="program", **page.filters)["key"] if isinstance(k, str)]
 # offered by name (the radio's value is what the reader reads, never a stored code)
 programmes = {page.label("program", p): p for p in dict.fromkeys([*PROGRAMMES, *sorted(present)])}
 named = st.radio(page.t("projects.programme"), list(programmes), horizontal=True, key="projects_programme")
 program = programmes[named]
 code = metrics.COMPLETED.get(program)
-figures = page.q(queries.kpis).set_index("metric")
+figures = page.q(queries.kpis, **page.filters).set_index("metric")
 target = None if code is None or pd.isna(figures.at[code, "target"]) else float(figures.at[code, "target"])
 left, right = st.columns(2)
 with left:
     st.header(page.t("projects.burnup"))
-    burnup = page.q(queries.completions_burnup, program=program)
+    burnup = page.q(queries.completions_burnup, program=program, **page.filters)
     if burnup.empty:
         page.empty("empty.no_completions")
     else:
@@ -105,7 +105,7 @@ with left:
     st.caption(page.md("projects.burnup_help", programme=named, why=why))
 with right:
     st.header(page.t("projects.status"))
-    statuses = page.labelled(page.q(queries.project_statuses, program=program), status="status")
+    statuses = page.labelled(page.q(queries.project_statuses, program=program, **page.filters), status="status")
     if statuses.empty:
         st.info(page.t("projects.no_projects", programme=named), icon=":material/info:")
     else:
@@ -121,7 +121,10 @@ with right:
 st.header(page.t("projects.list"))
 search = st.text_input(page.t("projects.search"), placeholder=page.t("projects.search_hint"), key="projects_search")
 listed = page.labelled(
-    page.q(queries.project_list, search=search.strip()), program="program", level="level", status="status"
+    page.q(queries.project_list, search=search.strip(), **page.filters),
+    program="program",
+    level="level",
+    status="status",
 )
 if listed.empty:
     page.empty("empty.search")

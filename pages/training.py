@@ -10,7 +10,7 @@ from ui import charts, numbers, widgets
 from ui.page import setup
 
 page = setup("training.title")
-kpis = page.q(queries.kpis)
+kpis = page.q(queries.kpis, **page.filters)
 roster = kpis.set_index("metric").loc["training_coverage"]
 if not roster["denominator"]:
     page.empty("empty.warehouse" if page.empty_warehouse else "empty.filtered")
@@ -41,7 +41,7 @@ def coverage_bars(frame, dimension: str, height: int, data=None, target: float |
     page.chart(fig, frame if data is None else data, f"coverage_by_{dimension}", height=height)
 
 
-by_community = page.q(queries.coverage_by, by="community")
+by_community = page.q(queries.coverage_by, by="community", **page.filters)
 # Forty bars all at 100 % say one thing: draw only the communities below the target (100 % without one) and
 # say the rest in a line; bars that are all the same are one line. Before the year's first quarter has passed
 # (metrics.Period.judged) no community is below the target: each is drawn, lowest first, none called 未达标.
@@ -112,7 +112,7 @@ if not rest.empty:
 left, right = st.columns(2)
 with left:
     st.header(page.t("training.by_role"))
-    roles = page.labelled(page.q(queries.coverage_by, by="role"), role="role")
+    roles = page.labelled(page.q(queries.coverage_by, by="role", **page.filters), role="role")
     alike = same_value(roles["coverage"]) if len(roles) > 1 else None
     if alike is None:
         coverage_bars(roles, "role", height=300)
@@ -123,7 +123,7 @@ with left:
         page.downloads(roles, "coverage_by_role")
 with right:
     st.header(page.t("training.formats"))
-    formats = page.filled(page.labelled(page.q(queries.format_mix), format="format"), "format")
+    formats = page.filled(page.labelled(page.q(queries.format_mix, **page.filters), format="format"), "format")
     if formats.empty:
         page.empty("empty.no_sessions")
     else:
@@ -132,7 +132,7 @@ with right:
         st.caption(page.t("training.formats_help"))
 
 st.header(page.t("training.by_month"))
-monthly = page.q(queries.training_by_month)
+monthly = page.q(queries.training_by_month, **page.filters)
 if monthly.empty:
     page.empty("empty.no_sessions")
 else:
@@ -160,7 +160,7 @@ else:
         page.chart(fig, monthly, "person_times_by_month", height=300)
 
 st.header(page.t("training.untrained", period=page.period()))
-untrained = page.labelled(page.q(queries.untrained_workers), role="role")
+untrained = page.labelled(page.q(queries.untrained_workers, **page.filters), role="role")
 if untrained.empty:
     st.success(page.t("training.all_trained"), icon=":material/check_circle:")
 else:
@@ -177,11 +177,11 @@ else:
     )
 
 st.header(page.t("training.mentoring"))
-pairs = page.q(queries.mentoring_pairs)
+pairs = page.q(queries.mentoring_pairs, **page.filters)
 if pairs.empty:
     page.empty("empty.no_mentoring")
 else:
-    summary = page.q(queries.mentoring_summary).iloc[0]
+    summary = page.q(queries.mentoring_summary, **page.filters).iloc[0]
     st.caption(
         page.t(
             "training.mentoring_summary",

@@ -296,7 +296,9 @@ def mark_notes(fig: go.Figure, page: Page, chart: str) -> go.Figure:
     import notes as notes_module
     import queries
 
-    return draw_notes(fig, notes_module.for_metrics(page.q(queries.notes), notes_module.CHARTS[chart]), page.lang)
+    return draw_notes(
+        fig, notes_module.for_metrics(page.q(queries.notes, **page.filters), notes_module.CHARTS[chart]), page.lang
+    )
 
 
 def draw_notes(fig: go.Figure, found: pd.DataFrame, lang: str) -> go.Figure:

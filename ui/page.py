@@ -4,7 +4,6 @@ and the helpers that draw tables, charts and downloads the same way everywhere."
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -62,12 +61,15 @@ class Page:
         names too) shown literally."""
         return markdown.t(key, self.lang, **{**self.names.params(self.lang), **params})
 
+    @property
+    def filters(self) -> dict[str, object]:
+        """The reader's year and community, for a query of their period: page.q(queries.kpis, **page.filters)."""
+        return {"year": self.year, "community": self.community}
+
     def q(self, fn: Callable[..., pd.DataFrame], **params: object) -> pd.DataFrame:
-        """Run a query function (cached), passing the page's year and community filters when it takes them."""
-        accepted = inspect.signature(fn).parameters
-        for name in ("year", "community"):
-            if name in accepted and name not in params:
-                params[name] = getattr(self, name)
+        """Run a query function (cached) with exactly the parameters given: a page passes its filters itself
+        (**page.filters, or year=page.year for a town-wide query), so a query that stops taking one fails loudly
+        instead of silently dropping it."""
         return query(self.source or self.path, fn.__name__, tuple(sorted(params.items())), self.version, self.con)
 
     # --- words for values
@@ -101,7 +103,7 @@ class Page:
 
     def target(self, metric: str) -> float | None:
         """The target of `metric` for the chosen year (None for all years or when none is set)."""
-        goals = self.q(queries.targets)
+        goals = self.q(queries.targets, year=self.year)
         match = goals.loc[goals["metric"] == metric, "target"]
         return float(match.iloc[0]) if len(match) else None
 

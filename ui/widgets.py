@@ -82,7 +82,8 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
     A town-wide metric shown while a community is selected says 全镇 / town-wide in its label.
     """
     rows = {r["metric"]: r for r in frame.to_dict("records")}
-    found = page.q(queries.notes)  # the notes (说明备注) of the same period and community, listed under their tile
+    # the notes (说明备注) of the same period and community, listed under their tile
+    found = page.q(queries.notes, **page.filters)
     # one wrapping line of tiles (TILE_CSS): up to `per_row` on a laptop, two on a phone, never a lone column
     line = st.container(horizontal=True, gap="small", key=f"kpis_{per_row}_{codes[0]}")
     for code in codes:
@@ -266,10 +267,10 @@ def _drilldown(page: Page, codes: tuple[str, ...]) -> None:
     if masked:
         st.caption(page.t("drill.masked"))
     for part, spec in enumerate(metrics.RECORDS[code]):
-        rows = page.q(queries.metric_rows, code=code, part=part, limit=DRILL_ROWS)
+        rows = page.q(queries.metric_rows, code=code, part=part, limit=DRILL_ROWS, **page.filters)
         if masked:  # after the cache: signed-in staff and visitors share the cached rows, never what is shown
             rows = public_rows(spec.table, rows, page.lang)
-        count = int(page.q(queries.metric_row_count, code=code, part=part).iloc[0]["rows"])
+        count = int(page.q(queries.metric_row_count, code=code, part=part, **page.filters).iloc[0]["rows"])
         st.markdown(page.md("drill.rows", n=f"{count:,}", table=page.t(f"kind.{spec.table}"), shown=DRILL_ROWS))
         headers = _headers(spec.table, list(rows.columns), page.lang)  # the downloads: every column
         shown, config = drill_table(rows, spec.table, f"{code}_{spec.table}", page.about(), page.label)
@@ -286,7 +287,7 @@ def _drilldown(page: Page, codes: tuple[str, ...]) -> None:
             return (public_rows(table, rows, page.lang) if masked else rows).rename(columns=headers)
 
         page.downloads(every_row, f"{code}_{spec.table}")
-    origin = page.q(queries.metric_sources, code=code)
+    origin = page.q(queries.metric_sources, code=code, **page.filters)
     files = [
         page.t("drill.source", file=r["file_name"], batch=r["batch_id"], n=f"{r['rows']:,}")
         for r in origin.to_dict("records")
@@ -337,7 +338,7 @@ def attention_list(page: Page, frame: pd.DataFrame, limit: int = ATTENTION_LINES
     """The "needs attention" list: how many issues of each kind, the `limit` most urgent written out, and every
     issue in a table (and its downloads) below them. Thousands of lines of Markdown took seconds to draw."""
     if frame.empty:
-        kpis = page.q(queries.kpis)
+        kpis = page.q(queries.kpis, **page.filters)
         judged = kpis.empty or bool(kpis["judged"].all())  # a year a month in: coverage is not judged yet
         st.success(page.t("attention.none" if judged else "attention.none_early"), icon=":material/check_circle:")
         return

@@ -27,6 +27,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from etl import kinds
+from i18n import LANGUAGES, t
+
 Con = duckdb.DuckDBPyConnection
 
 ACTIVITIES_PER_PAIR = 10  # each mentoring pair works through ten set activities
@@ -94,7 +97,6 @@ _PERSON_TIMES = f"(SELECT coalesce(sum(person_times), 0) FROM ({PERSON_TIMES}))"
 class Metric:
     code: str
     group: str  # programme | training | mentoring | fund: where it is shown
-    name: dict[str, str]  # {"zh": …, "en": …}
     definition: dict[str, str]  # 口径, for a leader
     unit: str  # count | percent | hours | yuan | decimal
     kind: str  # flow (summed over the period) | stock (a level on its last day) | rate (numerator ÷ denominator)
@@ -108,8 +110,14 @@ class Metric:
     better: str = "up"  # up | down | neutral: how a change is coloured
     shown: bool = True  # False: a component of a rate, not a figure of its own
 
+    @property
+    def name(self) -> dict[str, str]:
+        """{"zh": …, "en": …}: its names, kept in the text catalogue (i18n "metric.<code>.name"), where the
+        pipeline (etl/kinds.py) reads them too."""
+        return {lang: self.label(lang) for lang in LANGUAGES}
+
     def label(self, lang: str) -> str:
-        return self.name[lang]
+        return t(f"metric.{self.code}.name", lang)
 
     def explain(self, lang: str) -> str:
         return self.definition[lang]
@@ -120,7 +128,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "projects_completed",
         "programme",
-        {"zh": "组团治理项目完成数", "en": "Group-governance projects completed"},
         {
             "zh": "组团治理类项目中，状态为“已完成”且完成日期在所选期间内的项目数。其他项目类型（微更新、美丽社区等）分别统计，不计入此数。",
             "en": "Group-governance projects whose status is completed and whose completion date falls in the period. "
@@ -138,7 +145,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "group_governance_themes",
         "programme",
-        {"zh": "组团治理主题数", "en": "Group-governance themes"},
         {
             "zh": "所选期间内完成的组团治理项目涉及的不同主题数（未填主题的不计）。",
             "en": "Distinct themes of the group-governance projects completed in the period (a blank theme is not one).",
@@ -154,7 +160,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "promotion_meetings",
         "programme",
-        {"zh": "组团推进会", "en": "Promotion meetings"},
         {
             "zh": "所选期间内召开的“推进会”类会议次数。会议不按社区记录，为全镇数据。",
             "en": "Meetings of type “promotion” held in the period. Meetings are not recorded by community: town-wide.",
@@ -169,7 +174,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "beautiful_community_district_plus",
         "programme",
-        {"zh": "美丽社区区级及以上项目", "en": "Beautiful Community: district level or above"},
         {
             "zh": "“美丽社区”类项目中，所选期间内完成、且最高获评级别为区级或市级的项目数；每个项目按最高级别只计一次。",
             "en": "Beautiful Community projects completed in the period whose highest level is district or municipal; "
@@ -186,7 +190,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "beautiful_community_municipal",
         "programme",
-        {"zh": "其中市级", "en": "of which municipal"},
         {
             "zh": "上述美丽社区项目中获评市级的项目数。",
             "en": "Of those Beautiful Community projects, the ones at municipal level.",
@@ -202,7 +205,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "micro_renewal_completed",
         "programme",
-        {"zh": "微更新完成数", "en": "Micro-renewals completed"},
         {
             "zh": "微更新类项目中，状态为“已完成”且完成日期在所选期间内的项目数。",
             "en": "Micro-renewal projects whose status is completed and whose completion date falls in the period.",
@@ -219,7 +221,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "micro_renewal_resident_proposed",
         "programme",
-        {"zh": "其中居民提出", "en": "of which proposed by residents"},
         {
             "zh": "上述微更新项目中标记为居民提出的项目数。",
             "en": "Of those micro-renewals, the ones marked as proposed by residents.",
@@ -236,7 +237,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "roster",
         "training",
-        {"zh": "名册人数", "en": "Workers on the roster"},
         {
             "zh": "所选期间的名册：在岗、且入职日期不晚于期间最后一天（未填入职日期视为一直在册）的社区工作者，包括书记、主任、委员、社工和后备干部。期间结束后入职的人不计入该期间。",
             "en": "The period's roster: active community workers who had joined by its last day (a blank joined date "
@@ -252,7 +252,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "trained",
         "training",
-        {"zh": "参训人数", "en": "Workers trained"},
         {
             "zh": "所选期间名册上的人员中，在期间内至少参加过一场培训的人数。",
             "en": "Workers on the period's roster who attended at least one session held in the period.",
@@ -266,7 +265,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "training_coverage",
         "training",
-        {"zh": "培训覆盖率", "en": "Training coverage"},
         {
             "zh": "参训人数 ÷ 名册人数：所选期间名册上（在岗、入职不晚于期间末）的人员中，期间内至少参加一场培训的比例。",
             "en": "Workers trained ÷ workers on the roster: the share of the period's roster (active, joined by its "
@@ -283,7 +281,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "training_hours",
         "training",
-        {"zh": "培训学时", "en": "Training hours"},
         {
             "zh": "所选期间内举办的培训场次的学时之和（选择社区时：该社区人员参加过的场次）。",
             "en": "Hours of the training sessions held in the period (for a community: sessions its workers attended).",
@@ -298,7 +295,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "person_times",
         "training",
-        {"zh": "培训人次", "en": "Person-times trained"},
         {
             "zh": "所选期间内举办的培训的签到记录数：一人参加一场计一人次（选择社区时：该社区人员的签到）。",
             "en": "Attendance records of sessions held in the period: one person at one session is one person-time "
@@ -314,7 +310,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "sessions",
         "training",
-        {"zh": "培训场次", "en": "Training sessions"},
         {
             "zh": "所选期间内举办的培训场次（选择社区时：该社区人员参加过的场次）。",
             "en": "Training sessions held in the period (for a community: sessions its workers attended).",
@@ -329,7 +324,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "mentors",
         "mentoring",
-        {"zh": "带教师傅", "en": "Mentors"},
         {
             "zh": "结对日期不晚于期间最后一天（或未填日期）的师徒结对中的师傅人数（选择社区时：徒弟属于该社区的结对）。",
             "en": "Mentors of the pairs started by the period's last day (or undated); for a community, pairs whose "
@@ -344,7 +338,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "mentees",
         "mentoring",
-        {"zh": "结对徒弟", "en": "Mentees"},
         {
             "zh": "上述结对中的徒弟（后备干部）人数。",
             "en": "Mentees (reserve cadres) in those pairs.",
@@ -358,7 +351,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "mentoring_activities",
         "mentoring",
-        {"zh": "每对完成活动", "en": "Activities done per pair"},
         {
             "zh": f"上述每对师徒已完成的规定活动（共{ACTIVITIES_PER_PAIR}项）的平均数（取最新记录，不随截至日期回溯）。",
             "en": f"Average of the {ACTIVITIES_PER_PAIR} set activities each of those pairs has done (the latest "
@@ -374,7 +366,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "fund_raised",
         "fund",
-        {"zh": "募集资金", "en": "Fund raised"},
         {
             "zh": "所选期间内收到的捐赠之和。捐赠不按社区记录，为全镇数据。",
             "en": "Donations received in the period. Donations are not recorded by community: town-wide.",
@@ -389,7 +380,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "fund_used",
         "fund",
-        {"zh": "使用资金", "en": "Fund used"},
         {
             "zh": "所选期间内的基金支出之和（选择社区时：记在该社区名下的支出）。",
             "en": "Fund spending in the period (for a community: the spending recorded for it).",
@@ -406,7 +396,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "fund_used_town",
         "fund",
-        {"zh": "全镇使用资金", "en": "Fund used, town-wide"},
         {"zh": "所选期间内全镇的基金支出之和。", "en": "Fund spending in the period, town-wide."},
         "yuan",
         "flow",
@@ -418,7 +407,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "usage_rate",
         "fund",
-        {"zh": "使用率", "en": "Usage rate"},
         {
             "zh": "同一期间内全镇使用资金 ÷ 全镇募集资金（全镇数据）。",
             "en": "Town-wide fund used ÷ town-wide fund raised in the same period.",
@@ -434,7 +422,6 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "balance",
         "fund",
-        {"zh": "基金结余", "en": "Fund balance"},
         {
             "zh": "基金设立以来至期间最后一天的募集总额减去使用总额（全镇数据）。",
             "en": "All money raised since the fund began, less all money used, up to the period's last day (town-wide).",
@@ -465,6 +452,11 @@ _SOURCE_DATES = {  # which dates put a table's records in a period
 def shown(group: str | None = None) -> tuple[Metric, ...]:
     """The metrics shown as figures (of one group), in catalogue order."""
     return tuple(m for m in CATALOGUE if m.shown and (group is None or m.group == group))
+
+
+# The sheets' 指标 columns (etl/kinds.py, below the catalogue) take these codes, named as the catalogue names them.
+assert set(TARGET_CODES) == set(kinds.METRICS), "the targets sheet measures the catalogue's target codes"
+assert {m.code for m in shown()} == set(kinds.NOTE_METRICS), "a note may explain every shown figure, no other"
 
 
 def lines(group: str) -> list[tuple[str, ...]]:

@@ -20,6 +20,7 @@ NO_STREAMLIT = (
     "metrics",
     "queries",
     "presenter.slides",
+    "presenter.narrative",
     "presenter.deck",
     "presenter.report",
     "ui.review",

@@ -42,8 +42,19 @@ def year_notes(con, year: int, community: str | None = None):
     return notes.in_period(con, start=date(year, 1, 1), end=date(year, 12, 31), community=community)
 
 
-def test_the_metric_choices_are_the_catalogues_shown_figures():
-    assert {m.code: m.label("zh") for m in metrics.shown()} == kinds.NOTE_METRICS
+def test_a_note_names_any_shown_figure_as_the_catalogue_does():
+    """A note's 指标 cell holding a figure's Chinese name (as the catalogue gives it) or its code is read as that
+    figure's code; a figure the catalogue does not show is refused."""
+    import pandas as pd
+
+    column = kinds.KINDS["notes"].column("metric")
+    for m in metrics.shown():
+        typed = pd.Series([m.label("zh"), m.code], dtype="string")
+        parsed, bad = validate.values.parse_enum(typed, column.choices, column.choice_aliases)
+        assert not bad.any() and parsed.tolist() == [m.code] * 2, m.code
+    hidden = [m for m in metrics.CATALOGUE if not m.shown]
+    typed = pd.Series([m.label("zh") for m in hidden], dtype="string")
+    assert hidden and validate.values.parse_enum(typed, column.choices, column.choice_aliases)[1].all()
 
 
 def test_the_notes_sheet_is_imported_and_the_instructions_sheet_still_skipped():

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from etl import accounts, audit
-from ui import numbers, signin, trail
+from i18n import numbers
+from ui import signin, trail
 from ui.page import setup
 
 page = setup("audit.title")

@@ -5,7 +5,8 @@ import streamlit as st
 
 import metrics
 import queries
-from ui import markdown, numbers, widgets
+from i18n import numbers
+from ui import markdown, widgets
 from ui.page import setup
 
 page = setup("overview.title")

@@ -18,12 +18,12 @@ import duckdb
 import pandas as pd
 
 import declared
+import i18n
 import metrics
 import notes
 import queries
-from etl import kinds, publish
-from i18n import t
-from ui import numbers
+from etl import publish
+from i18n import numbers, t
 
 Runner = Callable[..., pd.DataFrame]  # run(query_function, **params) -> DataFrame; the app passes its cached page.q
 
@@ -192,17 +192,16 @@ def donor_name(donor: object, donor_type: object, lang: str, mask: bool = True) 
     return name
 
 
-def _label(lang: str, enum: dict[str, str], code: object) -> str:
+def _label(lang: str, enum: str, code: object) -> str:
     """An enumeration code as readers see it (its Chinese label in zh; readable English in en)."""
     if code is None or (isinstance(code, float) and pd.isna(code)):
         return t("common.unspecified", lang)
-    code = str(code)
-    return enum.get(code, code) if lang == "zh" else code.replace("_", " ").capitalize()
+    return i18n.label(enum, code, lang)
 
 
 def _month(lang: str, month: object) -> str:
     stamp = pd.Timestamp(month)
-    return f"{stamp.month}月" if lang == "zh" else stamp.strftime("%b")
+    return numbers.month(stamp.date(), lang, with_year=False)
 
 
 class _Builder:
@@ -314,7 +313,7 @@ class _Builder:
             self.chart(
                 "column",
                 self.t("presenter.chart.by_level"),
-                tuple(_label(self.lang, kinds.LEVELS, x) for x in levels["level"]),
+                tuple(_label(self.lang, "level", x) for x in levels["level"]),
                 (Series(self.t("presenter.series.completed"), tuple(float(x) for x in levels["completed"])),),
             ),
             self.source("projects"),
@@ -373,7 +372,7 @@ class _Builder:
             else self.chart(
                 "bar",
                 self.t("presenter.chart.coverage_by_role"),
-                tuple(_label(self.lang, kinds.ROLES, r) for r in roles["role"]),
+                tuple(_label(self.lang, "role", r) for r in roles["role"]),
                 (Series(self.t("presenter.series.coverage"), shares),),
                 unit="percent",
                 ceiling=1.0,

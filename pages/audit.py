@@ -26,6 +26,6 @@ st.dataframe(
     shown,
     hide_index=True,
     width="stretch",
-    column_config={page.t("audit.col.at"): st.column_config.DatetimeColumn(format=numbers.DATETIME_FORMAT[page.lang])},
+    column_config={page.t("audit.col.at"): st.column_config.DatetimeColumn(format=numbers.datetime_format(page.lang))},
 )
 page.downloads(shown, "audit_trail")

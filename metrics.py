@@ -28,6 +28,7 @@ import duckdb
 import pandas as pd
 
 import declared
+from i18n import t
 
 Con = duckdb.DuckDBPyConnection
 
@@ -99,10 +100,11 @@ class Metric:
     shown: bool = True  # False: a component of a rate, not a figure of its own
 
     def label(self, lang: str) -> str:
-        return self.name[lang]
+        """Its name in `lang`: declared here in zh and en; any other language's catalogue names it metric.<code>."""
+        return self.name[lang] if lang in self.name else t(f"metric.{self.code}", lang)
 
     def explain(self, lang: str) -> str:
-        return self.definition[lang]
+        return self.definition[lang] if lang in self.definition else t(f"metric.{self.code}.explain", lang)
 
 
 CATALOGUE: tuple[Metric, ...] = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import string
 from collections.abc import Iterable
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 from i18n import en, zh
 from i18n.style import Style
@@ -19,10 +19,10 @@ LANGUAGES: list[str] = []
 DEFAULT = "en"  # a language nobody registered reads as this one
 
 
-def register(lang: str, catalogue: ModuleType | object) -> None:
+def register(lang: str, catalogue: ModuleType | SimpleNamespace) -> None:
     """Make `lang` a language: `catalogue` has TEXT (key -> text) and STYLE (a Style)."""
-    CATALOGUES[lang] = catalogue.TEXT  # type: ignore[attr-defined]
-    STYLES[lang] = catalogue.STYLE  # type: ignore[attr-defined]
+    CATALOGUES[lang] = catalogue.TEXT
+    STYLES[lang] = catalogue.STYLE
     if lang not in LANGUAGES:
         LANGUAGES.append(lang)
     _neutral.cache_clear()

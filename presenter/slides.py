@@ -134,7 +134,7 @@ class Deck:
 
 
 def fmt(unit: str, x: float | None, lang: str) -> str:
-    """A value in a metric's unit (see ui.numbers.by_unit)."""
+    """A value in a metric's unit (see i18n.numbers.by_unit)."""
     return numbers.by_unit(unit, x, lang)
 
 

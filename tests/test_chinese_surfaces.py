@@ -100,7 +100,7 @@ def test_the_drill_down_shows_labels_blanks_and_fewer_columns_than_its_download(
     ]
 
 
-# --- one date style per language: the pages' (ui.numbers.day) on every handout
+# --- one date style per language: the pages' (i18n.numbers.day) on every handout
 
 
 ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")

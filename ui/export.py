@@ -69,10 +69,6 @@ _FORMATS = {
     "yuan": '"¥"#,##0',
     "yuan_fen": '"¥"#,##0.00',  # money exact to the fen (the fund's public ledger)
 }
-_DATE_FORMATS = {
-    "zh": {"date": 'yyyy"年"m"月"d"日"', "month": 'yyyy"年"m"月"', "datetime": 'yyyy"年"m"月"d"日" hh:mm:ss'},
-    "en": {"date": "yyyy-mm-dd", "month": "yyyy-mm", "datetime": "yyyy-mm-dd hh:mm:ss"},
-}
 
 # Columns of the pages' frames: internal name -> (text key of its header, kind). A download's spec may override.
 COLUMNS: dict[str, tuple[str, str]] = {

@@ -16,13 +16,12 @@ from dataclasses import dataclass, fields
 import duckdb
 import pandas as pd
 
+import i18n
+
 FIELDS = ("town", "district", "fund", "mentoring", "training")  # each with an English form, <field>_en
 
 # What the text says where nothing is declared.
-NEUTRAL = {
-    "zh": {"town": "本镇", "fund": "社区基金", "mentoring": "师徒带教", "training": "社工培训"},
-    "en": {"town": "the town", "fund": "community fund", "mentoring": "mentoring", "training": "training"},
-}
+# (each language's own words: i18n's Style.neutral)
 
 
 @dataclass(frozen=True)
@@ -43,41 +42,37 @@ class Names:
     def name(self, field: str, lang: str) -> str:
         """A declared name as written ('杨行镇', 'Yanghang Town'; '' when none is declared)."""
         own = getattr(self, field)
-        return (getattr(self, f"{field}_en") or own) if lang == "en" else own
+        return (getattr(self, f"{field}_en") or own) if i18n.style(lang).english_data else own
 
     def town_name(self, lang: str) -> str:
-        return self.name("town", lang) or NEUTRAL[lang]["town"]
+        return self.name("town", lang) or i18n.style(lang).neutral["town"]
 
     def place(self, lang: str) -> str:
         """The town with its district: '宝山区杨行镇', 'Yanghang Town, Baoshan District'."""
         town, district = self.name("town", lang), self.name("district", lang)
         if not town:
-            return NEUTRAL[lang]["town"]
+            return i18n.style(lang).neutral["town"]
         if not district:
             return town
-        return f"{district}{town}" if lang == "zh" else f"{town}, {district}"
+        return i18n.style(lang).place(town, district)
 
     def fund_name(self, lang: str) -> str:
         """'“暖杨汇”社区基金', 'Warm Yang Hui community fund' ('社区基金' when none is declared)."""
         own = self.name("fund", lang)
         if not own:
-            return NEUTRAL[lang]["fund"]
-        if lang == "zh":
-            return own if own.endswith("基金") else f"“{own}”社区基金"
-        return own if own.lower().endswith("fund") else f"{own} community fund"
+            return i18n.style(lang).neutral["fund"]
+        return i18n.style(lang).fund_name(own)
 
     def mentoring_name(self, lang: str) -> str:
         """'“头雁”带教', 'Head Goose mentoring' ('师徒带教' when none is declared)."""
         own = self.name("mentoring", lang)
         if not own:
-            return NEUTRAL[lang]["mentoring"]
-        if lang == "zh":
-            return own if "带教" in own else f"“{own}”带教"
-        return own if "mentor" in own.lower() else f"{own} mentoring"
+            return i18n.style(lang).neutral["mentoring"]
+        return i18n.style(lang).mentoring_name(own)
 
     def training_name(self, lang: str) -> str:
         """'社工成长计划', 'Social-worker growth plan' ('社工培训' when none is declared)."""
-        return self.name("training", lang) or NEUTRAL[lang]["training"]
+        return self.name("training", lang) or i18n.style(lang).neutral["training"]
 
     def params(self, lang: str) -> dict[str, str]:
         """The catalogue's name placeholders in `lang`, each also capitalised ({Fund}) for an English title."""

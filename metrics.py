@@ -120,7 +120,7 @@ class Metric:
         return t(f"metric.{self.code}.name", lang)
 
     def explain(self, lang: str) -> str:
-        return self.definition[lang]
+        return self.definition[lang] if lang in self.definition else t(f"metric.{self.code}.explain", lang)
 
 
 CATALOGUE: tuple[Metric, ...] = (

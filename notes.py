@@ -17,9 +17,9 @@ import duckdb
 import pandas as pd
 import xlsxwriter
 
+import i18n
 from etl.kinds import KINDS
-from i18n import t
-from ui import numbers
+from i18n import numbers, t
 
 COLUMNS = ("note_id", "date", "end_date", "metric", "community", "text_zh", "text_en")
 
@@ -81,7 +81,11 @@ def _day(value: object) -> date:
 def text(note: dict, lang: str) -> str:
     """The note's words: its English text in English when it has one, else its Chinese text."""
     english = note.get("text_en")
-    return str(english) if lang == "en" and _present(english) and str(english).strip() else str(note["text_zh"])
+    return (
+        str(english)
+        if i18n.style(lang).english_data and _present(english) and str(english).strip()
+        else str(note["text_zh"])
+    )
 
 
 def when(note: dict, lang: str) -> str:

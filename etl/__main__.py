@@ -112,8 +112,7 @@ def _metrics(args) -> int:
     import metrics
     import queries
     from etl import db, publish
-    from i18n import t
-    from ui import numbers
+    from i18n import numbers, t
 
     db_file = db.db_path(args.db)
     con = publish.open_source(db_file, draft=args.draft, wait=db.lock_wait())

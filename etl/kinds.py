@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from i18n import t
+from i18n.zh import LABELS
 
 # Column value types understood by etl.values.
 ID, TEXT, ENUM, DATE, AMOUNT, INT, NUMBER, BOOL, YEAR, TARGET = (
@@ -118,47 +119,15 @@ MAX_PEOPLE = 10_000_000
 NOTE_CHARS = 200  # a note's words at most, from a workbook as on the Data page's note forms (max_chars=200)
 NAME_CHARS = 40  # a declared name (the town's, the fund's, …) at most: it stands in titles and file names
 
-PROGRAMS = {
-    "group_governance": "组团治理",
-    "micro_renewal": "微更新",
-    "beautiful_community": "美丽社区",
-    "life_education": "生命教育",
-    "other": "其他",
-}
-LEVELS = {"town": "镇级", "district": "区级", "municipal": "市级"}
-STATUSES = {"planned": "计划中", "in_progress": "实施中", "completed": "已完成", "cancelled": "已取消"}
-ROLES = {
-    "secretary": "书记",
-    "director": "主任",
-    "committee_member": "委员",
-    "social_worker": "社工",
-    "reserve_cadre": "后备干部",
-}
-FORMATS = {
-    "lecture": "授课",
-    "field_visit": "现场教学",
-    "group_discussion": "小组讨论",
-    "practical_research": "实践调研",
-    "mentoring": "带教",
-    "online": "线上",
-}
-MEETING_TYPES = {
-    "promotion": "推进会",
-    "onsite_teaching": "现场教学",
-    "study_visit": "参访学习",
-    "expert_guidance": "专家指导",
-    "other": "其他",
-}
-DONOR_TYPES = {"enterprise": "企业", "individual": "个人", "organization": "社会组织", "other": "其他"}
-CATEGORIES = {
-    "elderly": "为老服务",
-    "children_youth": "青少年",
-    "governance": "治理能力",
-    "environment": "环境",
-    "culture": "文化",
-    "relief": "帮困",
-    "other": "其他",
-}
+# The codes' Chinese labels are text: the catalogue keeps them (i18n/zh.py LABELS), the contract accepts them.
+PROGRAMS = LABELS["program"]
+LEVELS = LABELS["level"]
+STATUSES = LABELS["status"]
+ROLES = LABELS["role"]
+FORMATS = LABELS["format"]
+MEETING_TYPES = LABELS["type"]
+DONOR_TYPES = LABELS["donor_type"]
+CATEGORIES = LABELS["category"]
 
 
 def _named(*codes: str) -> dict[str, str]:

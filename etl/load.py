@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+import i18n
 from etl import audit, backup, derived, guard
 from etl.checks import totals
 from etl.kinds import KINDS, LOAD_ORDER, Kind
@@ -114,7 +115,7 @@ def _after_commit(con: duckdb.DuckDBPyConnection, user: str, batch_id: str, file
             work()
         except Exception as exc:  # the change is committed: report, never raise
             detail = f"{type(exc).__name__}: {exc}"[:300]
-            label = {lang: t(f"after_commit.step.{step}", lang) for lang in ("en", "zh")}
+            label = {lang: t(f"after_commit.step.{step}", lang) for lang in i18n.LANGUAGES}
             params = {"batch": batch_id, "step": label, "detail": detail}
             warnings.append(Problem(key=AFTER_COMMIT, params=params))
             with contextlib.suppress(Exception):  # unrecorded, the warning still reaches the caller

@@ -13,6 +13,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+import i18n
 from etl.kinds import AMOUNT, BOOL, DATE, ENUM, ID, INT, KINDS, LOAD_ORDER, NUMBER, TARGET, TEXT, YEAR, Column, Kind
 from i18n import CATALOGUES, t
 
@@ -68,27 +69,42 @@ def _note(key: str, lang: str) -> str | None:
 
 def header(column: Column, lang: str) -> str:
     """The header a template shows for a column: its Chinese or English name, * when required."""
-    return (column.zh if lang == "zh" else column.name) + ("*" if column.required else "")
+    return _own(column, lang) + ("*" if column.required else "")
+
+
+def _chinese(lang: str) -> bool:
+    """Whether a template in `lang` writes the contract's Chinese form (else its English one): the language says."""
+    return i18n.style(lang).contract == "zh"
+
+
+def _own(item: Column | Kind, lang: str) -> str:
+    """A column's or a sheet's name in the contract's form the language writes: 项目编号 · project_id."""
+    return item.zh if _chinese(lang) else item.name
+
+
+def _other(item: Column | Kind, lang: str) -> str:
+    """The contract's other name for it (the importer accepts both)."""
+    return item.name if _chinese(lang) else item.zh
 
 
 def sheet_name(kind: Kind, lang: str) -> str:
     """The template sheet of a kind."""
-    return kind.zh if lang == "zh" else kind.name
+    return _own(kind, lang)
 
 
 def choices(column: Column, lang: str) -> list[str]:
     """The dropdown values of an enumeration or yes/no column (Chinese labels, or English codes)."""
     if column.type == BOOL:
         return [_say("yes", lang), _say("no", lang)]
-    return list(column.choices.values()) if lang == "zh" else list(column.choices)
+    return list(column.choices.values()) if _chinese(lang) else list(column.choices)
 
 
 def _comment(kind: Kind, column: Column, lang: str) -> str:
-    lines = [(column.zh if lang == "zh" else column.name) + (_say("required", lang) if column.required else "")]
-    lines.append(_say("other_header", lang, name=column.name if lang == "zh" else column.zh))
+    lines = [_own(column, lang) + (_say("required", lang) if column.required else "")]
+    lines.append(_say("other_header", lang, name=_other(column, lang)))
     lines.append(_say(f"type.{column.type}", lang))
     if column.type == ENUM:
-        sep = "、" if lang == "zh" else ", "
+        sep = i18n.style(lang).list_sep
         lines.append(_say("one_of", lang, values=sep.join(choices(column, lang))))
     for ref in kind.references:
         if ref.column == column.name:
@@ -191,8 +207,8 @@ class Layout:
         created: datetime = CREATED,
         mark: str = "",
     ) -> None:
-        if lang not in ("zh", "en"):
-            raise ValueError(f"unknown language {lang!r}: use 'zh' or 'en'")
+        if not i18n.known(lang):
+            raise ValueError(f"unknown language {lang!r}: use one of {', '.join(i18n.LANGUAGES)}")
         self.lang = lang
         self.mark = mark  # e.g. 示例数据 · 非正式统计: atop the instructions and in every sheet's printed header
         options: dict[str, object] = {"constant_memory": True} if constant_memory else {}
@@ -257,7 +273,7 @@ class Layout:
         headers = [_say(f"table.{i}", lang) for i in range(TABLE_COLUMNS)]
         sheet.set_row(row, row_height(*zip(headers, widths, strict=True)))
         sheet.write_row(row, 0, headers, styles["header"])
-        sep = "、" if lang == "zh" else ", "
+        sep = i18n.style(lang).list_sep
         for name in LOAD_ORDER:
             kind = KINDS[name]
             row += 1
@@ -313,8 +329,8 @@ class Layout:
 
 def write_template(path: Path, lang: str = "zh") -> Path:
     """Write the blank workbook (instructions first, then one sheet per kind) in `lang` (zh or en)."""
-    if lang not in ("zh", "en"):
-        raise ValueError(f"unknown language {lang!r}: use 'zh' or 'en'")
+    if not i18n.known(lang):
+        raise ValueError(f"unknown language {lang!r}: use one of {', '.join(i18n.LANGUAGES)}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     layout = Layout(path, lang)

@@ -1,4 +1,10 @@
-"""English text."""
+"""English text, and how English writes things (STYLE): numbers, money, dates, months, lists, codes' labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from i18n.style import Style, grouped, humane
 
 TEXT: dict[str, str] = {
     # --- import: file-level refusals
@@ -876,3 +882,57 @@ TEXT: dict[str, str] = {
     "metric.usage_rate.name": "Usage rate",
     "metric.balance.name": "Fund balance",
 }
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _month(d: dt.date, with_year: bool) -> str:
+    return f"{MONTHS[d.month - 1]} {d.year}" if with_year else MONTHS[d.month - 1]
+
+
+def _yuan(x: float) -> str:
+    return f"¥{grouped(x)}"
+
+
+def _fund_name(own: str) -> str:
+    return own if own.lower().endswith("fund") else f"{own} community fund"
+
+
+def _mentoring_name(own: str) -> str:
+    return own if "mentor" in own.lower() else f"{own} mentoring"
+
+
+STYLE = Style(
+    native="English",
+    html="en",
+    pptx=("en-US", "zh-CN"),
+    font="Calibri",
+    list_sep=", ",
+    clause_sep="; ",
+    comma=", ",
+    colon=": ",
+    sentence_sep=" ",
+    parens=(" (", ")"),
+    day=lambda d: f"{d.year:04d}-{d.month:02d}-{d.day:02d}",
+    month=_month,
+    month_cell=lambda d: f"{d.year:04d}-{d.month:02d}",
+    quarter=lambda year, q: f"{year} Q{q}",
+    year=str,
+    yuan=_yuan,
+    chart_money=lambda x, decimals: _yuan(x),
+    money_scale=1,
+    money_unit="",
+    date_format="YYYY-MM-DD",
+    datetime_format="YYYY-MM-DD HH:mm:ss",
+    excel_dates={"date": "yyyy-mm-dd", "month": "yyyy-mm", "datetime": "yyyy-mm-dd hh:mm:ss"},
+    label=lambda enum, code: humane(code),
+    header=lambda name, zh: name,
+    inline=str.lower,
+    contract="en",
+    english_data=True,
+    neutral={"town": "the town", "fund": "community fund", "mentoring": "mentoring", "training": "training"},
+    place=lambda town, district: f"{town}, {district}",
+    fund_name=_fund_name,
+    mentoring_name=_mentoring_name,
+)

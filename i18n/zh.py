@@ -1,4 +1,10 @@
-"""中文文本。"""
+"""中文文本，以及中文的写法（STYLE）：数字、金额（¥、万）、日期、月份、列表分隔符、代码的中文名称。"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from i18n.style import Style, grouped
 
 TEXT: dict[str, str] = {
     "file.too_large": "文件大小为 {size_mb:.1f} MB，上限为 {limit_mb} MB。请拆分为多个较小的工作簿。",
@@ -874,3 +880,118 @@ TEXT: dict[str, str] = {
     "metric.usage_rate.name": "使用率",
     "metric.balance.name": "基金结余",
 }
+
+
+# The Chinese labels of stored codes, by enumeration (the column that holds them; "type" is a meeting's type). They
+# are also the spreadsheet contract's accepted values: etl/kinds.py reads its choices from here.
+LABELS: dict[str, dict[str, str]] = {
+    "program": {
+        "group_governance": "组团治理",
+        "micro_renewal": "微更新",
+        "beautiful_community": "美丽社区",
+        "life_education": "生命教育",
+        "other": "其他",
+    },
+    "level": {"town": "镇级", "district": "区级", "municipal": "市级"},
+    "status": {"planned": "计划中", "in_progress": "实施中", "completed": "已完成", "cancelled": "已取消"},
+    "role": {
+        "secretary": "书记",
+        "director": "主任",
+        "committee_member": "委员",
+        "social_worker": "社工",
+        "reserve_cadre": "后备干部",
+    },
+    "format": {
+        "lecture": "授课",
+        "field_visit": "现场教学",
+        "group_discussion": "小组讨论",
+        "practical_research": "实践调研",
+        "mentoring": "带教",
+        "online": "线上",
+    },
+    "type": {
+        "promotion": "推进会",
+        "onsite_teaching": "现场教学",
+        "study_visit": "参访学习",
+        "expert_guidance": "专家指导",
+        "other": "其他",
+    },
+    "donor_type": {"enterprise": "企业", "individual": "个人", "organization": "社会组织", "other": "其他"},
+    "category": {
+        "elderly": "为老服务",
+        "children_youth": "青少年",
+        "governance": "治理能力",
+        "environment": "环境",
+        "culture": "文化",
+        "relief": "帮困",
+        "other": "其他",
+    },
+}
+
+# A figure's code reads as its name (a note's 指标 in an export, …): the catalogue's names above.
+LABELS["metric"] = {
+    key[len("metric.") : -len(".name")]: text
+    for key, text in TEXT.items()
+    if key.startswith("metric.") and key.endswith(".name")
+}
+
+
+def _wan(x: float, decimals: int = 2) -> str:
+    return f"{x / 10_000:,.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def _yuan(x: float) -> str:
+    """¥65万 from 10,000 up, ¥9,500 below."""
+    return f"¥{_wan(x)}万" if x >= 10_000 else f"¥{grouped(x)}"
+
+
+def _chart_money(x: float, decimals: int) -> str:
+    text = _wan(x, decimals)
+    return "0" if text == "0" else f"{text}万"
+
+
+def _fund_name(own: str) -> str:
+    return own if own.endswith("基金") else f"“{own}”社区基金"
+
+
+def _mentoring_name(own: str) -> str:
+    return own if "带教" in own else f"“{own}”带教"
+
+
+def _month(d: dt.date, with_year: bool) -> str:
+    return f"{d.year}年{d.month}月" if with_year else f"{d.month}月"
+
+
+STYLE = Style(
+    native="中文",
+    html="zh-CN",
+    pptx=("zh-CN", "en-US"),
+    font="Microsoft YaHei",
+    list_sep="、",
+    clause_sep="；",
+    comma="，",
+    colon="：",
+    sentence_sep="",
+    parens=("（", "）"),
+    day=lambda d: f"{d.year}年{d.month}月{d.day}日",
+    month=_month,
+    month_cell=lambda d: f"{d.year}年{d.month}月",
+    quarter=lambda year, q: f"{year}年第{q}季度",
+    year=lambda year: f"{year}年",
+    yuan=_yuan,
+    chart_money=_chart_money,
+    money_scale=10_000,
+    money_unit="万",
+    date_format="YYYY年M月D日",
+    datetime_format="YYYY年M月D日 HH:mm:ss",
+    excel_dates={"date": 'yyyy"年"m"月"d"日"', "month": 'yyyy"年"m"月"', "datetime": 'yyyy"年"m"月"d"日" hh:mm:ss'},
+    label=lambda enum, code: LABELS.get(enum, {}).get(code, code),
+    header=lambda name, zh: zh,
+    inline=lambda text: text,
+    contract="zh",
+    english_data=False,
+    neutral={"town": "本镇", "fund": "社区基金", "mentoring": "师徒带教", "training": "社工培训"},
+    place=lambda town, district: f"{district}{town}",
+    fund_name=_fund_name,
+    mentoring_name=_mentoring_name,
+)

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from etl import accounts, audit
-from ui import numbers, signin, trail
+from i18n import numbers
+from ui import signin, trail
 from ui.page import setup
 
 page = setup("audit.title")
@@ -25,6 +26,6 @@ st.dataframe(
     shown,
     hide_index=True,
     width="stretch",
-    column_config={page.t("audit.col.at"): st.column_config.DatetimeColumn(format=numbers.DATETIME_FORMAT[page.lang])},
+    column_config={page.t("audit.col.at"): st.column_config.DatetimeColumn(format=numbers.datetime_format(page.lang))},
 )
 page.downloads(shown, "audit_trail")

@@ -4,13 +4,15 @@ import hashlib
 
 import streamlit as st
 
+import i18n
 import metrics
 import notes
 import queries
 from etl import accounts, checks, guard, kinds, load, publish
 from etl.annotate import annotate
 from etl.template import metadata_workbook
-from ui import markdown, numbers, review, session, signin, widgets
+from i18n import numbers
+from ui import markdown, review, session, signin, widgets
 from ui.page import setup
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -121,7 +123,7 @@ for upload in uploads or []:
                     for name, shown in zip(widths, problems.columns, strict=True)
                 },
             )
-            sep = "、" if page.lang == "zh" else ", "
+            sep = i18n.style(page.lang).list_sep
             st.markdown(
                 "\n".join(
                     f"- {markdown.escape(message)}"
@@ -167,7 +169,7 @@ for upload in uploads or []:
                 "\n".join(f"- {markdown.escape(w.message(page.lang))}" for w in warnings), icon=":material/warning:"
             )
         if empty:
-            st.caption(page.md("data.empty_sheets", sheets="、".join(empty) if page.lang == "zh" else ", ".join(empty)))
+            st.caption(page.md("data.empty_sheets", sheets=i18n.joined(empty, page.lang)))
 
 
 def _publication(batches: list) -> list[str]:

@@ -4,8 +4,10 @@ spending, and the money's flow."""
 import plotly.express as px
 import streamlit as st
 
+import i18n
 import queries
-from ui import charts, numbers, widgets
+from i18n import numbers
+from ui import charts, widgets
 from ui.page import setup
 
 page = setup("fund.title")
@@ -100,7 +102,7 @@ else:
             page.md(
                 "chart.unspecified_spending",
                 amount=page.money(unspecified),
-                dimension=dimension if page.lang == "zh" else dimension.lower(),
+                dimension=i18n.style(page.lang).inline(dimension),
             )
         )
         if named.empty:

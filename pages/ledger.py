@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 import declared
+import i18n
 from etl import db
-from i18n import t
+from i18n import numbers, t
 from presenter import ledger, report
-from ui import markdown, numbers
+from ui import markdown
 from ui.routing import route_through_app
 from ui.session import reader, snapshot
 from ui.signin import for_reader, gate
@@ -72,7 +73,7 @@ def _details(row: pd.Series) -> str:
     if isinstance(donor, str) and donor:
         if not (isinstance(kind, str) and kind):
             return donor
-        return f"{donor}（{kind}）" if lang == "zh" else f"{donor} ({kind})"
+        return i18n.bracketed(donor, kind, lang)
     parts = [row[col[c]] for c in ("project", "community", "purpose")]
     return " · ".join(p for p in parts if isinstance(p, str) and p)
 
@@ -91,7 +92,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        col["date"]: st.column_config.DateColumn(format=numbers.DATE_FORMAT[lang], width=110),
+        col["date"]: st.column_config.DateColumn(format=numbers.date_format(lang), width=110),
         t("ledger.col.details", lang): st.column_config.TextColumn(width="medium"),
         **{c: st.column_config.TextColumn(alignment="right", width=100) for c in money},
     },

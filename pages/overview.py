@@ -5,8 +5,9 @@ import streamlit as st
 
 import metrics
 import queries
+from i18n import numbers
 from presenter import narrative
-from ui import markdown, numbers, widgets
+from ui import markdown, widgets
 from ui.page import setup
 
 page = setup("overview.title")

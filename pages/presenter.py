@@ -5,9 +5,10 @@ from datetime import date
 import streamlit as st
 
 import queries
+from i18n import numbers
 from presenter import deck as pptx
 from presenter import report, screen, slides
-from ui import numbers, widgets
+from ui import widgets
 from ui.page import setup
 
 page = setup("presenter.title")

@@ -5,6 +5,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+import i18n
 import metrics
 import queries
 from ui import charts
@@ -53,7 +54,7 @@ if unspecified:
         page.md(
             "chart.unspecified_project" if unspecified == 1 else "chart.unspecified_projects",
             count=f"{unspecified:,}",
-            dimension=dimension if page.lang == "zh" else dimension.lower(),
+            dimension=i18n.style(page.lang).inline(dimension),
         )
     )
     if shown.empty:

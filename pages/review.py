@@ -5,10 +5,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+import i18n
 import metrics
 import queries
 from etl import accounts, publish
-from ui import markdown, numbers, review, session, signin
+from i18n import numbers
+from ui import markdown, review, session, signin
 from ui.page import setup
 
 SHOWN = "_review_shown"  # the publish.Review the last run of this page drew: what Approve and Reject act on
@@ -47,8 +49,11 @@ def _token(shown: publish.Review) -> str:
 
 def _batches(frame: pd.DataFrame) -> str:
     """B00006（file.xlsx，ann）、… — the batches a message names, with their files and who imported them."""
-    sep, around = ("、", "（{}，{}）") if page.lang == "zh" else (", ", " ({}, {})")
-    return sep.join(f"{r.batch_id}{around.format(r.file_name, r.user_name)}" for r in frame.itertuples())
+    comma = i18n.style(page.lang).comma
+    return i18n.joined(
+        (i18n.bracketed(r.batch_id, f"{r.file_name}{comma}{r.user_name}", page.lang) for r in frame.itertuples()),
+        page.lang,
+    )
 
 
 def _act(action) -> None:
@@ -114,7 +119,7 @@ if not seen.empty:  # the rows, in business words: names, sessions, amounts
 mine, others = accounts.four_eyes(user, waiting)  # the rule accounts.publish_as enforces
 own = waiting[waiting["batch_id"].isin(mine)]
 if not own.empty and others:
-    names = ("、" if page.lang == "zh" else ", ").join(others)
+    names = i18n.style(page.lang).list_sep.join(others)
     st.warning(page.md("publish.own_import", batches=_batches(own), others=names), icon=":material/group:")
 elif not own.empty:
     st.info(page.md("publish.self_approval", batches=_batches(own)), icon=":material/person:")

@@ -18,8 +18,9 @@ from pptx.oxml.xmlchemy import OxmlElement
 from pptx.util import Emu, Inches, Pt
 from xlsxwriter import Workbook
 
+import i18n
+from i18n import numbers
 from presenter.slides import Chart, Deck, Slide, describe
-from ui import numbers
 
 WIDTH, HEIGHT = Emu(12_192_000), Emu(6_858_000)  # 16:9, 13.333 × 7.5 in (PowerPoint's widescreen)
 INK = RGBColor(0x1B, 0x2A, 0x41)  # titles and figures' labels
@@ -27,7 +28,6 @@ MUTED = RGBColor(0x5B, 0x67, 0x78)  # messages, details, footers
 ACCENT = RGBColor(0xC6, 0x28, 0x28)  # the town's red: big numbers and the rule under the title
 SERIES = (RGBColor(0x1F, 0x5F, 0xA8), RGBColor(0xB0, 0xBE, 0xC5), RGBColor(0xE6, 0x8A, 0x00))
 RULE = RGBColor(0xE3, 0xE6, 0xEA)
-FONTS = {"zh": "Microsoft YaHei", "en": "Calibri"}
 # Every run's East Asian typeface, whatever the deck's language (an English deck names Chinese communities too):
 # 微软雅黑 with its GB2312 charset, as PowerPoint writes it, so PowerPoint and WPS use it and an office suite
 # without it substitutes a Simplified Chinese font. DrawingML names one typeface per run, so the rest of the list
@@ -35,7 +35,6 @@ FONTS = {"zh": "Microsoft YaHei", "en": "Calibri"}
 # list for zh-CN (Source Han Sans SC, Noto Sans CJK SC, 微软雅黑, PingFang SC, …); an untagged run took the
 # install's default Asian language (a Japanese font and Japanese punctuation spacing where that is ja).
 EAST_ASIAN = {"typeface": "Microsoft YaHei", "panose": "020B0503020204020204", "pitchFamily": "34", "charset": "-122"}
-LANGS = {"zh": ("zh-CN", "en-US"), "en": ("en-US", "zh-CN")}  # each run's (lang, altLang)
 CHART_TYPES = {
     "bar": XL_CHART_TYPE.BAR_CLUSTERED,
     "column": XL_CHART_TYPE.COLUMN_CLUSTERED,
@@ -43,33 +42,42 @@ CHART_TYPES = {
 }
 NUMBER_FORMATS = {"count": "#,##0", "hours": "#,##0.#", "percent": "0%", "yuan": "¥#,##0"}
 LABEL_FORMATS = {**NUMBER_FORMATS, "yuan": "¥#,##0;-¥#,##0;;"}  # a month with no money gets no "¥0" label
-# A Chinese money chart counts in 万, as its title says (每月募集与使用（万元）): its values are stored in 万 (exact to
-# the yuan: four decimals), so its data read as the slide shows them, and its formats are plain ones every office
-# suite reads alike (Excel's '0!.0,"万"' divided on display, and LibreOffice showed 347!.0 万 for 34.7万).
-WAN = 10_000
-NUMBER_FORMATS_ZH = {**NUMBER_FORMATS, "yuan": '#,##0"万"'}
-LABEL_FORMATS_ZH = {**LABEL_FORMATS, "yuan": '#,##0.0"万";-#,##0.0"万";;'}
-DATA_FORMATS_ZH = {**NUMBER_FORMATS, "yuan": '#,##0.0###"万"'}  # the embedded workbook's cells: to the yuan
+# A money chart in a language that counts money in a larger unit (万 in Chinese, i18n.numbers.money_unit) counts in
+# it, as its title says (每月募集与使用（万元）): its values are stored in that unit (exact to the yuan: four
+# decimals), so its data read as the slide shows them, and its formats are plain ones every office suite reads alike
+# (Excel's '0!.0,"万"' divided on display, and LibreOffice showed 347!.0 万 for 34.7万).
+
+
+def _in_unit(unit: str, lang: str) -> str:
+    """The word money is counted in on this deck's charts ('万'), '' for yuan with ¥ (or a chart not of money)."""
+    return numbers.money_unit(lang) if unit == "yuan" else ""
 
 
 def number_formats(unit: str, lang: str) -> tuple[str, str]:
     """The (axis, data label) number formats of a chart in `unit` for a deck in `lang`."""
-    if lang == "zh":
-        return NUMBER_FORMATS_ZH[unit], LABEL_FORMATS_ZH[unit]
+    if word := _in_unit(unit, lang):
+        return f'#,##0"{word}"', f'#,##0.0"{word}";-#,##0.0"{word}";;'
     return NUMBER_FORMATS[unit], LABEL_FORMATS[unit]
+
+
+def data_format(unit: str, lang: str) -> str:
+    """The number format of the chart's embedded workbook cells: to the yuan."""
+    if word := _in_unit(unit, lang):
+        return f'#,##0.0###"{word}"'
+    return NUMBER_FORMATS[unit]
 
 
 def stored(unit: str, lang: str, value: float) -> float:
     """A chart value as the .pptx stores it: in the unit its labels show (万 for money in Chinese)."""
-    return round(value / WAN, 4) if unit == "yuan" and lang == "zh" else value
+    return round(value / numbers.money_scale(lang), 4) if _in_unit(unit, lang) else value
 
 
 def label_text(unit: str, lang: str, value: float) -> str:
     """What a data label reads for `value` under the label format (for sizing labels; '' for a hidden zero)."""
     if unit == "yuan" and not value:
         return ""
-    if unit == "yuan" and lang == "zh":
-        return f"{value / WAN:,.1f}万"
+    if word := _in_unit(unit, lang):
+        return f"{value / numbers.money_scale(lang):,.1f}{word}"
     if unit == "yuan":
         return f"¥{value:,.0f}"
     return f"{value:.0%}" if unit == "percent" else f"{value:,.1f}" if unit == "hours" else f"{value:,.0f}"
@@ -128,7 +136,7 @@ class TextOnlyChartData(CategoryChartData):
 class _Writer:
     def __init__(self, deck: Deck) -> None:
         self.deck = deck
-        self.font = FONTS.get(deck.lang, "Calibri")
+        self.font = i18n.style(deck.lang).font
         self.prs = Presentation()
         self.prs.slide_width, self.prs.slide_height = WIDTH, HEIGHT
         self.blank = self.prs.slide_layouts[6]
@@ -169,8 +177,8 @@ class _Writer:
     def tag(self, rpr) -> None:
         """A run's (or a chart text's) languages and fonts: lang/altLang zh-CN and en-US (the deck's language
         first), and its East Asian typeface (EAST_ASIAN): Chinese is neither left to chance nor read as Japanese."""
-        rpr.set("lang", LANGS[self.deck.lang][0])
-        rpr.set("altLang", LANGS[self.deck.lang][1])
+        rpr.set("lang", i18n.style(self.deck.lang).pptx[0])
+        rpr.set("altLang", i18n.style(self.deck.lang).pptx[1])
         after = rpr.find(qn("a:latin"))  # the schema's order: latin, ea, cs
         for tag, font in (("a:ea", EAST_ASIAN), ("a:cs", {"typeface": self.font})):
             node = rpr.find(qn(tag))
@@ -242,7 +250,7 @@ class _Writer:
     def chart(self, slide, chart: Chart) -> None:
         lang = self.deck.lang
         axis_format, label_format = number_formats(chart.unit, lang)
-        data = TextOnlyChartData(number_format=(DATA_FORMATS_ZH if lang == "zh" else NUMBER_FORMATS)[chart.unit])
+        data = TextOnlyChartData(number_format=data_format(chart.unit, lang))
         data.categories = list(chart.categories)
         for series in chart.series:
             data.add_series(series.name, [stored(chart.unit, lang, v) for v in series.values])
@@ -355,7 +363,7 @@ class _Writer:
         """The notes (说明备注) that explain the slide's figures, on one line beside the rule under the message
         (and in the speaker notes, with the definitions)."""
         if page.remarks:
-            line = self.deck.t("note.speaker", line=("；" if self.deck.lang == "zh" else "; ").join(page.remarks))
+            line = self.deck.t("note.speaker", line=i18n.style(self.deck.lang).clause_sep.join(page.remarks))
             self.text(slide, line, Inches(2.0), Inches(1.86), Inches(10.7), Inches(0.3), size=12, colour=ACCENT)
 
     def notes(self, slide, page: Slide) -> None:

@@ -17,14 +17,14 @@ from html import escape
 import pandas as pd
 
 import declared
+import i18n
 import metrics
 import queries
-from etl import kinds
-from i18n import t
+from i18n import numbers, t
 from presenter.report import print_pdf
 from presenter.slides import ANONYMOUS as ANONYMOUS  # re-exported: what analysts write for a donor with no name
 from presenter.slides import donor_name
-from ui import export, numbers
+from ui import export
 
 FIGURES = ("fund_raised", "fund_used", "balance")  # the catalogue's fund figures the totals reconcile to
 TOLERANCE = 0.005  # half a fen
@@ -88,8 +88,7 @@ shown_donor = donor_name  # a donor as the ledger shows them: the one rule, pres
 def _label(enum: str, code: object, lang: str) -> str | None:
     if code is None or (isinstance(code, float) and pd.isna(code)):
         return None
-    code = str(code)
-    return kinds.ENUMS[enum].get(code, code) if lang == "zh" else code.replace("_", " ").capitalize()
+    return i18n.label(enum, code, lang)
 
 
 def build(con: queries.Con, *, year: int | None = None, lang: str = "zh", mask: bool = True) -> Ledger:
@@ -326,7 +325,7 @@ def to_html(ledger: Ledger) -> str:
         sample += f'\n<div class="running">{escape(t("presenter.sample_mark", ledger.lang))}</div>'
         room = f'<tfoot class="room"><tr><td colspan="{len(headers)}"></td></tr></tfoot>'
     return f"""<!DOCTYPE html>
-<html lang="{"zh-CN" if ledger.lang == "zh" else "en"}"><head><meta charset="utf-8">
+<html lang="{i18n.style(ledger.lang).html}"><head><meta charset="utf-8">
 <title>{escape(title(ledger))}</title><style>{CSS}</style></head>
 <body>
 <p class="print-hint">{escape(ledger.t("ledger.print_hint"))}</p>

@@ -30,8 +30,7 @@ def narrative(
     the town's when a community is selected; the first sentence opens with the period, naming the day a year not
     yet over runs to; the fund and the programmes go by the names the data declare (`names`).
     """
-    from i18n import CATALOGUES, t
-    from ui import numbers
+    from i18n import CATALOGUES, numbers, t
 
     rows = frame.set_index("metric" if "metric" in frame else "code")
     params = (names or declared.Names()).params(lang)

@@ -8,8 +8,9 @@ import tempfile
 from html import escape
 from pathlib import Path
 
+import i18n
+from i18n import numbers
 from presenter.slides import Chart, Deck, Slide, describe, fmt
-from ui import numbers
 
 CSS = """
 @page { size: A4; margin: 10mm 12mm 12mm; }
@@ -272,7 +273,7 @@ def to_html(deck: Deck) -> str:
     definitions = "".join(f"<dd><b>{escape(label)}</b>: {escape(text)}</dd>" for label, text in defined.items())
     files = dict.fromkeys(f for s in deck.slides for f in s.sources)
     return f"""<!DOCTYPE html>
-<html lang="{"zh-CN" if deck.lang == "zh" else "en"}"><head><meta charset="utf-8">
+<html lang="{i18n.style(deck.lang).html}"><head><meta charset="utf-8">
 <title>{escape(t("presenter.report.title", year=deck.year))}</title><style>{CSS}</style></head>
 <body>
 <p class="print-hint">{escape(t("presenter.report.print"))}</p>

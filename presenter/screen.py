@@ -8,8 +8,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from i18n import numbers
 from presenter.slides import Chart, Deck, Slide, describe, fmt
-from ui import markdown, numbers
+from ui import markdown
 from ui.charts import alternative
 
 
@@ -97,7 +98,9 @@ def figure(chart: Chart, theme: str, lang: str, height: int = 600) -> go.Figure:
     values["tickformat"] = TICK_FORMATS.get(chart.unit, ",")
     if chart.unit == "yuan":
         values.update(
-            {"tickformat": ",.2~f", "ticksuffix": "万"} if lang == "zh" else {"tickformat": ",.0f", "tickprefix": "¥"}
+            {"tickformat": ",.2~f", "ticksuffix": unit_word}
+            if (unit_word := numbers.money_unit(lang))
+            else {"tickformat": ",.0f", "tickprefix": "¥"}
         )
     top = (chart.ceiling or max((v for s in chart.series for v in s.values), default=1) or 1) / scale
     values["range"] = [0, top * 1.15]

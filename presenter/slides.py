@@ -18,13 +18,13 @@ import duckdb
 import pandas as pd
 
 import declared
+import i18n
 import metrics
 import notes
 import queries
 from etl import kinds, publish
-from i18n import t
+from i18n import numbers, t
 from presenter import narrative
-from ui import numbers
 
 Runner = Callable[..., pd.DataFrame]  # run(query_function, **params) -> DataFrame; the app passes its cached page.q
 
@@ -135,7 +135,7 @@ class Deck:
 
 
 def fmt(unit: str, x: float | None, lang: str) -> str:
-    """A value in a metric's unit (see ui.numbers.by_unit)."""
+    """A value in a metric's unit (see i18n.numbers.by_unit)."""
     return numbers.by_unit(unit, x, lang)
 
 
@@ -193,12 +193,11 @@ def donor_name(donor: object, donor_type: object, lang: str, mask: bool = True) 
     return name
 
 
-def _label(lang: str, enum: dict[str, str], code: object) -> str:
+def _label(lang: str, enum: str, code: object) -> str:
     """An enumeration code as readers see it (its Chinese label in zh; readable English in en)."""
     if code is None or (isinstance(code, float) and pd.isna(code)):
         return t("common.unspecified", lang)
-    code = str(code)
-    return enum.get(code, code) if lang == "zh" else code.replace("_", " ").capitalize()
+    return i18n.label(enum, code, lang)
 
 
 def _rank(enum: dict[str, str]) -> Callable[[object], int]:
@@ -210,7 +209,7 @@ def _rank(enum: dict[str, str]) -> Callable[[object], int]:
 
 def _month(lang: str, month: object) -> str:
     stamp = pd.Timestamp(month)
-    return f"{stamp.month}月" if lang == "zh" else stamp.strftime("%b")
+    return numbers.month(stamp.date(), lang, with_year=False)
 
 
 class _Builder:
@@ -331,7 +330,7 @@ class _Builder:
             self.chart(
                 "column",
                 self.t("presenter.chart.by_level"),
-                tuple(_label(self.lang, kinds.LEVELS, x) for x in levels["level"]),
+                tuple(_label(self.lang, "level", x) for x in levels["level"]),
                 (Series(self.t("presenter.series.completed"), tuple(float(x) for x in levels["completed"])),),
             ),
             self.source("projects"),
@@ -391,7 +390,7 @@ class _Builder:
             else self.chart(
                 "bar",
                 self.t("presenter.chart.coverage_by_role"),
-                tuple(_label(self.lang, kinds.ROLES, r) for r in roles["role"]),
+                tuple(_label(self.lang, "role", r) for r in roles["role"]),
                 (Series(self.t("presenter.series.coverage"), shares),),
                 unit="percent",
                 ceiling=1.0,

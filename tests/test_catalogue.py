@@ -21,9 +21,10 @@ from visitors import ROOT
 import metrics
 import queries
 from etl.__main__ import main
+from i18n import numbers
 from presenter import deck as pptx
 from presenter import report, slides
-from ui import markdown, numbers, session
+from ui import markdown, session
 
 START, END = date(2023, 1, 1), date(2024, 1, 31)
 

@@ -24,10 +24,10 @@ from workbooks import workbook_bytes
 import metrics
 from etl import accounts, kinds, publish
 from etl.__main__ import main
-from i18n import t
+from i18n import numbers, t
 from presenter import deck as pptx
 from presenter import ledger, report, slides
-from ui import numbers, trail, widgets
+from ui import trail, widgets
 
 # --- 查看明细
 
@@ -58,7 +58,7 @@ def test_the_rows_behind_every_figure_read_in_business_words_in_chinese(sample_a
             assert not cells & {"None", "nan", "NaN", "NaT", "<NA>", "True", "False"}, code
             for header in headers:
                 if pd.api.types.is_datetime64_any_dtype(frame[header]):  # a date, shown 2023年4月17日, no time
-                    assert config[header]["type_config"] == {"type": "date", "format": numbers.DATE_FORMAT["zh"]}
+                    assert config[header]["type_config"] == {"type": "date", "format": numbers.date_format("zh")}
     assert seen >= len(codes)
 
 
@@ -100,7 +100,7 @@ def test_the_drill_down_shows_labels_blanks_and_fewer_columns_than_its_download(
     ]
 
 
-# --- one date style per language: the pages' (ui.numbers.day) on every handout
+# --- one date style per language: the pages' (i18n.numbers.day) on every handout
 
 
 ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")

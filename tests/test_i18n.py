@@ -18,8 +18,7 @@ import declared
 from etl import kinds
 from etl.sample import NAMES
 from etl.template import write_template
-from i18n import CATALOGUES, t
-from ui import numbers
+from i18n import CATALOGUES, numbers, t
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))

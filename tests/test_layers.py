@@ -25,7 +25,7 @@ NO_STREAMLIT = (
     "presenter.report",
     "ui.review",
     "ui.trail",
-    "ui.numbers",
+    "i18n.numbers",
     "ui.markdown",
     "ui.export",
     "ui.charts",

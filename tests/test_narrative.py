@@ -18,8 +18,8 @@ import queries
 from etl import db, derived
 from etl.kinds import LOAD_ORDER, PROGRAMS
 from etl.sample import NAMES
+from i18n import numbers
 from presenter import narrative
-from ui import numbers
 
 # A figure that says nothing: a lone zero (0, 0.0, 0.0%, ¥0, 0个, " 0 themes"), or a missing one.
 ZERO = re.compile(r"(?<![\d.,])0(?:\.0+)?(?![\d.,])")

@@ -14,7 +14,8 @@ import metrics
 import queries
 from etl import derived
 from etl.db import connect
-from ui import export, numbers
+from i18n import numbers
+from ui import export
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from ui import numbers
+import i18n
+from i18n import numbers
 
 if TYPE_CHECKING:
     from ui.page import Page
@@ -73,7 +74,7 @@ def readable(
             categories = [numbers.month(d, lang) for d in stamps]
         words = [say(v) for v in values]
         several = len(fig.data) > 1 and trace.name
-        colon = "：" if lang == "zh" else ": "
+        colon = i18n.style(lang).colon
         hover = [
             f"{trace.name} · {c}{colon}{w}" if several else f"{c}{colon}{w}"
             for c, w in zip(categories, words, strict=True)
@@ -87,8 +88,8 @@ def readable(
             trace[value_axis] = [None if v is None else v / scale for v in values]
     value_axis = "xaxis" if fig.data and getattr(fig.data[0], "orientation", None) == "h" else "yaxis"
     if unit == "yuan":
-        if lang == "zh":
-            fig.layout[value_axis].update(ticksuffix="万", tickprefix="", tickformat=",.2~f")
+        if unit_word := numbers.money_unit(lang):
+            fig.layout[value_axis].update(ticksuffix=unit_word, tickprefix="", tickformat=",.2~f")
         else:
             fig.layout[value_axis].update(tickprefix="¥", ticksuffix="", tickformat=",.0f")
         fig.layout[value_axis].title.text = page.t("chart.money_axis")
@@ -167,7 +168,7 @@ def donut(
         return numbers.chart_money(x, page.lang) if unit == "yuan" else numbers.by_unit(unit, x, page.lang)
 
     shares = [float(v) / total for v in values]
-    opening, closing = ("（", "）") if page.lang == "zh" else (" (", ")")
+    opening, closing = i18n.style(page.lang).parens
     legend = [
         f"{n} {say(v)}{opening}{numbers.percent(s)}{closing}" for n, v, s in zip(labels, values, shares, strict=True)
     ]

@@ -29,10 +29,10 @@ import pandas as pd
 import xlsxwriter
 
 import declared
+import i18n
 import metrics
 from etl import kinds
-from i18n import t
-from ui import numbers
+from i18n import numbers, t
 
 # _SAFE_RULE: etl.annotate.neutralise is the one rule for every file the product writes (formula injection); it is
 # imported where a file is written, not here: etl.annotate imports openpyxl (≈ 0.06-0.18 s of the app's first run,
@@ -68,10 +68,6 @@ _FORMATS = {
     "percent": "0.0%",
     "yuan": '"¥"#,##0',
     "yuan_fen": '"¥"#,##0.00',  # money exact to the fen (the fund's public ledger)
-}
-_DATE_FORMATS = {
-    "zh": {"date": 'yyyy"年"m"月"d"日"', "month": 'yyyy"年"m"月"', "datetime": 'yyyy"年"m"月"d"日" hh:mm:ss'},
-    "en": {"date": "yyyy-mm-dd", "month": "yyyy-mm", "datetime": "yyyy-mm-dd hh:mm:ss"},
 }
 
 # Columns of the pages' frames: internal name -> (text key of its header, kind). A download's spec may override.
@@ -174,7 +170,7 @@ def _titled(key: str, **params: Callable[[str], str]) -> Callable[[str], str]:
 
 def _word(key: str) -> Callable[[str], str]:
     """A text used inside a sentence: lower-case in English ('Projects by programme')."""
-    return lambda lang: t(key, lang).lower() if lang == "en" else t(key, lang)
+    return lambda lang: i18n.style(lang).inline(t(key, lang))
 
 
 def _status_columns() -> dict[str, tuple[Callable[[str, Label], str], str]]:
@@ -193,7 +189,7 @@ def _drill_prepare(table: str) -> Callable[[pd.DataFrame, About, Label], tuple[p
         out, formats = frame.copy(), {}
         kind = kinds.KINDS.get(table)
         for column in kind.columns if kind else ():
-            header = column.zh if about.lang == "zh" else column.name
+            header = i18n.header(column.name, column.zh, about.lang)
             if header not in out:
                 continue
             if column.type == kinds.ENUM:
@@ -297,7 +293,7 @@ def _enum_label(enum: str, choices: Mapping[str, str], value: object, lang: str,
         return value
     if enum in ENUMS:
         return label(enum, value)
-    return choices[str(value)] if lang == "zh" else str(value).replace("_", " ").capitalize()
+    return i18n.label(enum, value, lang)
 
 
 def _infer(series: pd.Series) -> str:
@@ -460,7 +456,7 @@ def file_stem(name: str, about: About, scope: str | None = None, heading: str | 
     audit trail) names neither year nor community."""
     lang, scope = about.lang, scope or spec(name).scope
     heading = heading or title(name, lang)
-    parts = [about.names.name("town", lang), heading.lower() if lang == "en" else heading]
+    parts = [about.names.name("town", lang), i18n.style(lang).inline(heading)]
     if scope != "none":
         parts.append(str(about.year) if about.year is not None else t("filter.all_years", lang))
         if about.community:
@@ -596,9 +592,9 @@ def _shown(value: object, kind: str, lang: str) -> str:
     if kind in _TEMPORAL:
         when = _as_datetime(value)
         if when:
-            text = numbers.day(when.date(), lang)
             if kind == "month":
-                return text[: text.index("月") + 1] if lang == "zh" else text[:7]
+                return numbers.month_cell(when.date(), lang)
+            text = numbers.day(when.date(), lang)
             return text + (" 00:00:00" if kind == "datetime" else "")
     return str(value)
 
@@ -621,7 +617,7 @@ def to_xlsx(data: pd.DataFrame | Export, sheet: str | None = None) -> bytes:
     from etl.annotate import neutralise as _safe  # _SAFE_RULE
 
     data = _export(data)
-    frame, lang = data.frame, data.lang if data.lang in _DATE_FORMATS else "en"
+    frame, lang = data.frame, data.lang
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
         buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -642,7 +638,7 @@ def to_xlsx(data: pd.DataFrame | Export, sheet: str | None = None) -> bytes:
 
     def number_format(kind: str) -> object:
         if kind not in cell_formats:
-            pattern = _DATE_FORMATS[lang].get(kind) or _FORMATS.get(kind, "General")
+            pattern = i18n.style(lang).excel_dates.get(kind) or _FORMATS.get(kind, "General")
             cell_formats[kind] = book.add_format({"num_format": pattern, "valign": "top"})
         return cell_formats[kind]
 

@@ -13,10 +13,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import declared
+import i18n
 import queries
-from etl import db, kinds, publish
-from i18n import t
-from ui import export, markdown, numbers
+from etl import db, publish
+from i18n import numbers, t
+from ui import export, markdown
 from ui.charts import PLOTLY_CONFIG, alternative, legible
 from ui.filters import ALL, CLOSE_SIDEBAR_ON_PHONE, choice
 from ui.routing import route_through_app
@@ -78,10 +79,7 @@ class Page:
         """An enumeration code as the reader should see it: its Chinese label in zh, readable English in en."""
         if code is None or (isinstance(code, float) and pd.isna(code)) or code is pd.NA:
             return self.t("common.unspecified")
-        code = str(code)
-        if self.lang == "zh":
-            return kinds.ENUMS[enum].get(code, code)
-        return code.replace("_", " ").capitalize()
+        return i18n.label(enum, code, self.lang)
 
     def labelled(self, frame: pd.DataFrame, **enums: str) -> pd.DataFrame:
         """A copy with the given columns' codes replaced by labels (missing stays missing): labelled(df, key="program")."""
@@ -211,7 +209,7 @@ class Page:
         text = [c for c in shown.columns if shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])]
         shown[text] = shown[text].fillna("")  # a blank cell, not the word "None"
         dates = {
-            c: st.column_config.DateColumn(format=numbers.DATE_FORMAT[self.lang]) for c in columns if c.endswith("date")
+            c: st.column_config.DateColumn(format=numbers.date_format(self.lang)) for c in columns if c.endswith("date")
         }
         st.dataframe(
             shown,

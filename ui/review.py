@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+import i18n
 from etl import db, publish
 from etl.changes import DESCRIPTIONS, Changes, Fact, Rows, between, compare
 from etl.export import export_bytes
@@ -19,10 +20,9 @@ from etl.load import FileResult
 from etl.summary import change_summary
 from etl.template import write_template
 from etl.validate import Problem
-from i18n import t
+from i18n import numbers, t
 from metrics import METRICS
 from presenter.ledger import shown_donor
-from ui import numbers
 
 
 def problems_table(problems: list[Problem], lang: str) -> pd.DataFrame:
@@ -75,7 +75,7 @@ def split_warnings(warnings: list[Problem]) -> tuple[list[str], list[Problem]]:
 
 
 def kind_name(kind: str, lang: str) -> str:
-    return KINDS[kind].zh if lang == "zh" else t(f"kind.{kind}", lang)
+    return i18n.header(t(f"kind.{kind}", lang), KINDS[kind].zh, lang)
 
 
 def sheets_table(result: FileResult, lang: str) -> pd.DataFrame:
@@ -102,10 +102,7 @@ def label(column: Column, code: object, lang: str) -> str:
     """An enumeration code as the pages show it (ui.page.Page.label): its Chinese label in zh, readable English in en."""
     if _missing(code):
         return ""
-    code = str(code)
-    if lang == "zh":
-        return column.choices.get(code, code)
-    return code.replace("_", " ").capitalize()
+    return i18n.label(column.name, code, lang)
 
 
 def _plain(x: float) -> str:
@@ -163,7 +160,7 @@ def preview(result: FileResult, sheet_index: int, lang: str = "en", rows: int = 
         if name == "_row":
             continue
         column = kind.column(name)
-        shown[column.zh if lang == "zh" else name] = [cell(column, r[name], lang, r) for r in records]
+        shown[i18n.header(name, column.zh, lang)] = [cell(column, r[name], lang, r) for r in records]
     return pd.DataFrame(shown)
 
 
@@ -173,7 +170,7 @@ def right_aligned(result: FileResult, sheet_index: int, lang: str = "en") -> lis
     sheet = result.report.sheets[sheet_index]
     kind = KINDS[sheet.kind]
     columns = [kind.column(c) for c in sheet.frame.columns if c != "_row"]
-    return [(c.zh if lang == "zh" else c.name) for c in columns if c.type in NUMERIC]
+    return [(i18n.header(c.name, c.zh, lang)) for c in columns if c.type in NUMERIC]
 
 
 def summary_sentences(result: FileResult, lang: str) -> list[str]:
@@ -197,14 +194,14 @@ def _key_text(kind: str, key: dict, lang: str) -> str:
 
 
 def _field_name(column: Column, lang: str) -> str:
-    return column.zh if lang == "zh" else column.name.replace("_", " ")
+    return i18n.header(column.name.replace("_", " "), column.zh, lang)
 
 
 def change_lines(changes: Changes, lang: str) -> list[str]:
     """What an upload changes, row by row (etl.changes.compare), by IDs: the keys it adds, and for each updated row
     every field that changes, stored → new, written as the rest of the UI writes values (labels, dates, ¥). Plain
     text: escape it for Markdown. The pages write changes in business words with `row_lines`."""
-    sep = "、" if lang == "zh" else ", "
+    sep = i18n.style(lang).list_sep
     lines = []
     for kind, rows in changes.added.items():
         keys = rows.keys
@@ -216,7 +213,7 @@ def change_lines(changes: Changes, lang: str) -> list[str]:
     blank = t("roundtrip.blank", lang)
     for change in changes.updated:
         changed = KINDS[change.kind]
-        fields = ("；" if lang == "zh" else "; ").join(
+        fields = i18n.style(lang).clause_sep.join(
             t(
                 "roundtrip.field",
                 lang,
@@ -228,7 +225,7 @@ def change_lines(changes: Changes, lang: str) -> list[str]:
         )
         key = _key_text(change.kind, change.key, lang)
         if change.name:
-            key += f"（{change.name}）" if lang == "zh" else f" ({change.name})"
+            key += i18n.bracketed("", change.name, lang)
         lines.append(t("roundtrip.row", lang, kind=kind_name(change.kind, lang), key=key, changes=fields))
     if changes.more_updated:
         lines.append(t("roundtrip.more", lang, n=changes.more_updated))
@@ -252,7 +249,7 @@ def _with_key(key: str, text: str, lang: str) -> str:
     """P001（楼道微更新） / P001 (楼道微更新): the key, and what people know the row by beside it."""
     if not text:
         return key
-    return f"{key}（{text}）" if lang == "zh" else f"{key} ({text})"
+    return i18n.bracketed(key, text, lang)
 
 
 def named_row(kind: str, key: dict, facts: dict, lang: str) -> str:
@@ -264,7 +261,7 @@ def named_row(kind: str, key: dict, facts: dict, lang: str) -> str:
 
 def _rows_lines(kind: str, rows: Rows, how: str, lang: str) -> list[str]:
     """The lines for the rows of one kind a change adds (how='added') or removes ('removed')."""
-    sep = "、" if lang == "zh" else ", "
+    sep = i18n.style(lang).list_sep
     described = DESCRIPTIONS[kind]
     name = kind_name(kind, lang)
     if not described.group:
@@ -308,7 +305,7 @@ def row_lines(changes: Changes, lang: str) -> list[str]:
             lines += _rows_lines(kind, changes.removed[kind], "removed", lang)
         columns = KINDS[kind]
         for change in (c for c in changes.updated if c.kind == kind):
-            fields = ("；" if lang == "zh" else "; ").join(
+            fields = i18n.style(lang).clause_sep.join(
                 t(
                     "roundtrip.field",
                     lang,
@@ -368,7 +365,7 @@ def undo_statement(batch: pd.Series, lang: str) -> str:
             parts.append(t("data.undo.removes", lang, n=sheet["inserted"], kind=name))
         if sheet["updated"]:
             parts.append(t("data.undo.restores", lang, n=sheet["updated"], kind=name))
-    sep = "；" if lang == "zh" else "; "
+    sep = i18n.style(lang).clause_sep
     return t("data.undo.statement", lang, batch=batch["batch_id"], file=batch["file_name"], what=sep.join(parts))
 
 
@@ -454,7 +451,7 @@ def period_name(year: int | None, lang: str) -> str:
     """A period as the Review page names it: 2024年 / 2024, or all years."""
     if year is None:
         return t("filter.all_years", lang)
-    return f"{year}年" if lang == "zh" else str(year)
+    return numbers.year(year, lang)
 
 
 def all_changes(pairs: list[tuple[int | None, pd.DataFrame | None, pd.DataFrame]], lang: str) -> pd.DataFrame:
@@ -494,4 +491,4 @@ def batch_list(batches: object, lang: str) -> str:
     """A list of batch ids as people read it: B00006、B00007 (or B00006, B00007); blank for none."""
     if batches is None or (isinstance(batches, float) and pd.isna(batches)):
         return ""
-    return ("、" if lang == "zh" else ", ").join(str(b) for b in list(batches))  # type: ignore[call-overload]
+    return i18n.style(lang).list_sep.join(str(b) for b in list(batches))  # type: ignore[call-overload]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+import i18n
 from etl import accounts
 from i18n import LANGUAGES, t
 from ui import markdown
@@ -145,9 +146,7 @@ def gate(page: str | None = None) -> str:
     """The language switch and sign-in, first on every page: a page that needs a user and has none stops here
     (as does every page for a visitor the app may not serve). `page`: a page of PUBLIC_PAGES says which, so
     $DASHBOARD_PUBLIC can open it. Returns the run's language."""
-    lang = choice(
-        "lang", list(LANGUAGES), default_lang(), "语言 / Language", lambda v: {"zh": "中文", "en": "English"}[v]
-    )
+    lang = choice("lang", list(LANGUAGES), default_lang(), "语言 / Language", lambda v: i18n.style(v).native)
     if open_access_refusal():  # a page reached by URL is refused here too
         refused()
         st.stop()

@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 
+import i18n
 from etl.kinds import KINDS
 from i18n import t
 
@@ -17,7 +18,7 @@ SYSTEM_NOTES = {"auto (no accounts)": "audit.note.auto", "initial": "audit.note.
 
 def words(items: list | tuple, lang: str) -> str:
     """A list as people write one: 'B00001、B00002' (zh), 'B00001, B00002' (en); none: —."""
-    return ("、" if lang == "zh" else ", ").join(str(i) for i in items) or "—"
+    return i18n.style(lang).list_sep.join(str(i) for i in items) or "—"
 
 
 def _value(key: str, value: object, lang: str) -> str:
@@ -31,10 +32,10 @@ def _value(key: str, value: object, lang: str) -> str:
         return t("common.yes" if value else "common.no", lang)
     if key == "effects" and isinstance(value, dict):
         parts = [
-            t("audit.effect", lang, kind=KINDS[k].zh if lang == "zh" else t(f"kind.{k}", lang), **v)
+            t("audit.effect", lang, kind=i18n.header(t(f"kind.{k}", lang), KINDS[k].zh, lang), **v)
             for k, v in value.items()
         ]
-        return ("；" if lang == "zh" else "; ").join(parts) or "—"
+        return i18n.style(lang).clause_sep.join(parts) or "—"
     return str(value)
 
 
@@ -65,7 +66,7 @@ def _published(fields: dict, lang: str) -> str:
     note = str(fields.get("note") or "").strip()
     if note:
         parts.append(t("audit.publish.note", lang, note=t(SYSTEM_NOTES[note], lang) if note in SYSTEM_NOTES else note))
-    return ("；" if lang == "zh" else "; ").join(parts)
+    return i18n.style(lang).clause_sep.join(parts)
 
 
 def _reason(key: object, fields: dict, lang: str) -> str:

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
+import i18n
 import metrics
 import queries
 from etl import kinds
-from i18n import t
+from i18n import numbers, t
 from notes import lines as note_lines
 from presenter.slides import donor_name, mask_name
-from ui import export, markdown, numbers
+from ui import export, markdown
 from ui.session import opened
 from ui.signin import current_user
 
@@ -144,7 +145,7 @@ def _headers(table: str, columns: list[str], lang: str) -> dict[str, str]:
     kind = kinds.KINDS.get(table)
     names: dict[str, str] = {}
     for column in [*(kind.columns if kind else ()), *(c for k in kinds.KINDS.values() for c in k.columns)]:
-        names.setdefault(column.name, column.zh if lang == "zh" else column.name)
+        names.setdefault(column.name, i18n.header(column.name, column.zh, lang))
     extra = {"person_times": t("drill.col.person_times", lang), "trained": t("drill.col.trained", lang)}
     return {c: names.get(c) or extra.get(c) or c for c in columns}
 
@@ -235,7 +236,7 @@ def drill_table(
     for field, header in zip(keep, shown.columns, strict=True):  # export.table keeps the order (its own headers)
         kind = kinds_.get(header)
         if kind == "date":
-            config[header] = st.column_config.DateColumn(format=numbers.DATE_FORMAT[about.lang])
+            config[header] = st.column_config.DateColumn(format=numbers.date_format(about.lang))
         elif kind in ("yuan", "yuan_fen"):
             config[header] = st.column_config.NumberColumn(format="yen")
         elif (table, field) in DRILL_WIDE:
@@ -292,7 +293,7 @@ def _drilldown(page: Page, codes: tuple[str, ...]) -> None:
         page.t("drill.source", file=r["file_name"], batch=r["batch_id"], n=f"{r['rows']:,}")
         for r in origin.to_dict("records")
     ]
-    st.caption(markdown.escape(page.t("drill.sources") + ("；" if page.lang == "zh" else "; ").join(files or ["—"])))
+    st.caption(markdown.escape(page.t("drill.sources") + i18n.joined(files or ["—"], page.lang, "clause")))
 
 
 ATTENTION_ORDER = {"low_balance": 0, "stalled": 1, "late": 2, "low_coverage": 3}  # the most urgent kinds first

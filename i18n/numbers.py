@@ -1,9 +1,13 @@
-"""Numbers and dates as people here read them: thousands separators, ¥, 万 and 2024年1月31日 in Chinese."""
+"""Numbers and dates as people here read them: thousands separators, ¥, 万 and 2024年1月31日 in Chinese.
+
+The rules are each language's (its catalogue file's STYLE, i18n/style.py); these functions apply the reader's."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+
+from i18n import style
 
 DASH = "—"
 
@@ -21,20 +25,12 @@ def number(x: float | None, decimals: int = 0) -> str:
     return f"{round(float(x)):,}"
 
 
-def _wan(x: float) -> str:
-    text = f"{x / 10_000:,.2f}".rstrip("0").rstrip(".")
-    return f"{text}万"
-
-
 def yuan(x: float | None, lang: str) -> str:
     """650000 -> '¥650,000' (en) or '¥65万' (zh, from 10,000 up)."""
     if x is None or _missing(x):
         return DASH
     sign = "-" if x < 0 else ""
-    x = abs(float(x))
-    if lang == "zh" and x >= 10_000:
-        return f"{sign}¥{_wan(x)}"
-    return f"{sign}¥{x:,.0f}"
+    return sign + style(lang).yuan(abs(float(x)))
 
 
 def percent(x: float | None) -> str:
@@ -49,18 +45,20 @@ def signed(text: str, x: float) -> str:
     return f"+{text}" if x > 0 else text
 
 
-# Streamlit's column_config date format (moment.js tokens) for each language, matching day().
-DATE_FORMAT = {"zh": "YYYY年M月D日", "en": "YYYY-MM-DD"}
-DATETIME_FORMAT = {"zh": "YYYY年M月D日 HH:mm:ss", "en": "YYYY-MM-DD HH:mm:ss"}
+def date_format(lang: str) -> str:
+    """Streamlit's column_config date format (moment.js tokens) for the language, matching day()."""
+    return style(lang).date_format
+
+
+def datetime_format(lang: str) -> str:
+    return style(lang).datetime_format
 
 
 def day(d: dt.date | None, lang: str) -> str:
     """A date as the reader writes it: '2024年1月31日' (zh) or '2024-01-31' (en)."""
     if d is None or (isinstance(d, float) and math.isnan(d)):
         return DASH
-    if lang == "zh":
-        return f"{d.year}年{d.month}月{d.day}日"
-    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+    return style(lang).day(d)
 
 
 def by_unit(unit: str, x: float | None, lang: str) -> str:
@@ -75,15 +73,20 @@ def by_unit(unit: str, x: float | None, lang: str) -> str:
 
 # --- charts (issue 14): dates, quarters and money as the reader reads them, one unit per chart
 
-MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 
 def month(d: dt.date, lang: str, with_year: bool = True) -> str:
     """A month: '2023年4月' or '4月' (zh), 'Apr 2023' or 'Apr' (en)."""
-    if lang == "zh":
-        return f"{d.year}年{d.month}月" if with_year else f"{d.month}月"
-    name = MONTHS_EN[d.month - 1]
-    return f"{name} {d.year}" if with_year else name
+    return style(lang).month(d, with_year)
+
+
+def month_cell(d: dt.date, lang: str) -> str:
+    """A month in a table's cell: '2023年4月' (zh), '2023-04' (en)."""
+    return style(lang).month_cell(d)
+
+
+def year(y: int, lang: str) -> str:
+    """A year on its own: '2023年' (zh), '2023' (en)."""
+    return style(lang).year(y)
 
 
 def month_ticks(months: list[dt.date], lang: str, most: int = 12) -> tuple[list[dt.date], list[str]]:
@@ -106,25 +109,24 @@ def quarter(label: str, lang: str) -> str:
     parts = str(label).split(" Q")
     if len(parts) != 2 or not (parts[0].isdigit() and parts[1].isdigit()):
         return str(label)
-    return f"{parts[0]}年第{parts[1]}季度" if lang == "zh" else f"{parts[0]} Q{parts[1]}"
-
-
-# A money chart counts in one unit: 万 in Chinese (axis, labels and hover), yuan with separators in English.
-MONEY_SCALE = {"zh": 10_000, "en": 1}
+    return style(lang).quarter(int(parts[0]), int(parts[1]))
 
 
 def money_scale(lang: str) -> int:
-    """What one unit on a money chart's axis is worth in yuan: 10,000 (万) in zh, 1 in en."""
-    return MONEY_SCALE.get(lang, 1)
+    """What one unit on a money chart's axis is worth in yuan: 10,000 (万) in zh, 1 in en.
+
+    A money chart counts in one unit: 万 in Chinese (axis, labels and hover), yuan with separators in English."""
+    return style(lang).money_scale
+
+
+def money_unit(lang: str) -> str:
+    """The word after a number on a money chart counted in money_scale ('万'); '' where money is counted in ¥."""
+    return style(lang).money_unit
 
 
 def chart_money(x: float | None, lang: str, decimals: int = 2) -> str:
     """Money on a chart: always in 万 in zh ('43.18万', '0.3万', '0'; `decimals` at most), '¥431,800' in en."""
     if x is None or _missing(x):
         return DASH
-    if lang != "zh":
-        return yuan(x, lang)
-    text = f"{abs(float(x)) / 10_000:,.{decimals}f}".rstrip("0").rstrip(".")
-    if text == "0":
-        return "0"
-    return ("-" if x < 0 else "") + f"{text}万"
+    text = style(lang).chart_money(abs(float(x)), decimals)
+    return ("-" if x < 0 and text != "0" else "") + text

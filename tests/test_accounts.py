@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from visitors import PASSWORDS, ROLES, ROOT, by_url, sign_in
 from workbooks import ROSTER, workbook_bytes
 
+from cli import main
 from etl import accounts, audit, db
-from etl.__main__ import main
 from i18n import t
 from ui import session
 

@@ -15,8 +15,8 @@ from test_publish import DONATION, PASSWORDS, a_town, open_as, raised
 from visitors import ROOT, sign_in
 from workbooks import workbook_bytes
 
+from cli import main
 from etl import accounts, backup, db, publish
-from etl.__main__ import main
 from etl.load import import_file
 from ui import session
 

@@ -21,8 +21,8 @@ from warehouses import ROWS
 from workbooks import strings_in, workbook_bytes
 
 import metrics
+from cli import main
 from etl import accounts, db, publish
-from etl.__main__ import main
 from etl.load import import_file
 from i18n import t
 from presenter import ledger, slides

@@ -14,8 +14,8 @@ from visitors import PASSWORDS, ROOT, sign_in
 from workbooks import workbook_bytes
 
 import queries
+from cli import main
 from etl import accounts, audit, db, publish
-from etl.__main__ import main
 from etl.load import import_file
 from i18n import t
 from ui import session

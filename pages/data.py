@@ -21,7 +21,7 @@ lang = page.t
 
 template_bytes = st.cache_data(show_spinner=False)(review.template_bytes)
 # Analysts and admins only (checked again by publish.import_as / undo_as); the batch records the user's name.
-user = signin.require_role(page, "analyst")
+user = signin.require_role("analyst", page.lang)
 
 
 # --- 1. the template

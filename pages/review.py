@@ -67,7 +67,7 @@ def _act(action) -> None:
 
 
 page = setup("review.title")
-user = signin.require_role(page, "approver")  # checked again by publish.publish_as / reject_as
+user = signin.require_role("approver", page.lang)  # checked again by publish.publish_as / reject_as
 work = page.writer()
 st.caption(page.t("publish.help"))
 before_shown: publish.Review | None = st.session_state.get(SHOWN)

@@ -49,10 +49,10 @@ BARE_READ = (
 def _import_once(workbook: Path, base: Path, target: Path, rows: int) -> tuple[float, float]:
     """`python -m etl load` in a fresh process on a copy of the base warehouse: (seconds, peak RSS in MB)."""
     shutil.copyfile(base, target)
-    # what `python -m etl load` runs (etl.__main__.run: main(), then a quick exit), printing the peak resident
+    # what `python -m etl load` runs (cli.run: main(), then a quick exit), printing the peak resident
     # memory of the process plus its child's (the largest sheet's reader): their sum bounds the two together
     code = (
-        "import os, resource, sys; from etl.__main__ import main; "
+        "import os, resource, sys; from cli import main; "
         f"rc = main(['load', {str(workbook)!r}, '--db', {str(target)!r}, '--user', 'bench', '--no-progress']); "
         "print(sum(resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)), "
         "file=sys.stderr); sys.stdout.flush(); sys.stderr.flush(); os._exit(rc)"

@@ -1,4 +1,5 @@
-"""Accounts and roles: a JSON file of bcrypt-hashed passwords outside git, sign-in, and the role checks.
+"""Accounts and roles: a JSON file of bcrypt-hashed passwords outside git, sign-in, and the role checks (require).
+Who is who, and nothing of what they do: the role-checked import, undo, publish and reject are etl.publish's.
 
 Roles rank viewer < analyst < admin: a viewer sees the dashboards, an analyst also uploads and imports,
 an admin also undoes imports, reads the audit trail and manages accounts (with `python -m etl users`).
@@ -24,15 +25,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import bcrypt
 import duckdb
 
-from etl import audit, db, load
-
-if TYPE_CHECKING:
-    import pandas as pd
+from etl import audit, db
 
 ROLES = ("viewer", "analyst", "approver", "admin")  # each may do what the ones before it may
 MIN_PASSWORD = 8
@@ -492,78 +489,6 @@ def sign_in(
 # --- the actions that change the warehouse, checked here whatever page or rerun calls them
 
 
-class OwnImport(PermissionError):
-    """Four eyes: an approver may not approve imports they made while another approver or admin can."""
-
-    def __init__(self, user: str, batches: list[str], others: list[str]) -> None:
-        super().__init__(f"{user} imported {', '.join(batches)}: another approver must approve ({', '.join(others)})")
-        self.user, self.batches, self.others = user, batches, others
-
-
 def approvers(path: str | os.PathLike | None = None) -> list[str]:
     """The accounts that may approve (approvers and admins), by name."""
     return sorted(n for n, u in _read(path).items() if u.get("role") in ("approver", "admin"))
-
-
-def four_eyes(user: User, batches: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Of pending `batches` (etl.publish.pending), the ones `user` imported, and the other accounts that may approve
-    them instead (empty when nobody else can: then the approval is recorded as self-approved). With no accounts
-    there is nobody to tell apart: nothing is the user's own."""
-    if is_open():
-        return [], []
-    own = batches.loc[batches["user_name"] == user.name, "batch_id"].tolist()
-    return own, [name for name in approvers() if name != user.name] if own else []
-
-
-def import_as(
-    user: User | None,
-    con: duckdb.DuckDBPyConnection,
-    data: bytes,
-    file_name: str,
-    progress: load.Progress | None = None,
-) -> load.FileResult:
-    """Import a file as `user` (analyst or admin; else PermissionError); the batch records the user's name. With no
-    accounts the import publishes what it committed (etl.publish.publish_own). `progress(stage, done, total)`: see
-    load.import_file."""
-    from etl import publish
-
-    user = require("analyst", user)
-    result = load.import_file(con, data, file_name, user=user.name, progress=progress)
-    if result.status == "loaded" and result.batch_id:
-        publish.publish_own(con, user.name, added=(result.batch_id,))
-    return result
-
-
-def publish_as(user: User | None, con: duckdb.DuckDBPyConnection, note: str = "", seen=None):
-    """Publish exactly what the approver was shown (`seen`, an etl.publish.Review; publish.Changed when more
-    arrived) as a new version (approver or admin; else PermissionError). Four eyes: an approver who imported any of
-    the batches may not approve them while another approver or admin exists (OwnImport); when nobody else can, the
-    version records that it was self-approved."""
-    from etl import publish
-
-    user = require("approver", user)
-    seen = seen or publish.review(con)
-    own, others = four_eyes(user, publish.pending(con, seen.pending))
-    if own and others:
-        raise OwnImport(user.name, own, others)
-    return publish.publish(con, user.name, note, seen, self_approved=bool(own))
-
-
-def reject_as(user: User | None, con: duckdb.DuckDBPyConnection, reason: str, seen=None) -> list[str]:
-    """Undo exactly the pending imports the approver was shown (`seen`), with a reason (approver or admin; else
-    PermissionError)."""
-    from etl import publish
-
-    user = require("approver", user)
-    return publish.reject(con, user.name, reason, seen)
-
-
-def undo_as(user: User | None, con: duckdb.DuckDBPyConnection, batch_id: str) -> load.Effects:
-    """Undo a batch as `user` (admin only; else PermissionError). With no accounts the undo is published at once
-    when it was published before (etl.publish.publish_own)."""
-    from etl import publish
-
-    user = require("admin", user)
-    effects = load.undo(con, batch_id, user=user.name)
-    publish.publish_own(con, user.name, removed=(batch_id,))
-    return effects

@@ -6,7 +6,9 @@ it, without the audit trail (names and addresses of people signing in are not fo
 published it and which batches it holds, and then points `published/CURRENT` at it (replaced atomically: a
 reader sees the old version or the new one, never a half-written file). Pages open the current version
 read-only, so any number of app processes can serve it. Rejecting undoes the pending batches, latest first.
-Making an earlier version current again (rollback) moves the pointer and is recorded too.
+Making an earlier version current again (rollback) moves the pointer and is recorded too. A person imports,
+undoes, publishes and rejects through the role-checked acts at the end (import_as, undo_as, publish_as, reject_as,
+with the four-eyes rule); who they are and what their role allows is etl.accounts'.
 
 Never imports Streamlit.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl import audit, backup, db, derived, load
+from etl import accounts, audit, backup, db, derived, load
 from i18n import t
 
 POINTER = "CURRENT"
@@ -414,8 +416,6 @@ def publish_own(
     — batches a rollback took back, or a restore — waits for the Review page. A warehouse never published (from
     before publishing existed) is published whole: with no accounts, all of it is this person's. Returns the
     Published, or None."""
-    from etl import accounts
-
     if not accounts.is_open() or backup.file_of(con) is None:
         return None
     now = review(con)
@@ -438,7 +438,6 @@ def ensure_published(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str 
     holds needs nobody's approval — the bundled sample, or, with no accounts, a warehouse from before publishing
     existed (what was live stays live). With accounts, unapproved imports are never published here: they wait for an
     approver. A current version in an older shape is brought to today's (upgrade_current). Returns the version."""
-    from etl import accounts
     from etl.bootstrap import is_sample_only
 
     db_file = backup.file_of(con)
@@ -496,3 +495,70 @@ def upgrade_current(con: duckdb.DuckDBPyConnection, user: str = SYSTEM) -> str |
         _install(con, db_file, _Entry(version, at, user, seq, batches, note, Review(now, (), (), seq)), write)
     _prune(db_file)
     return version
+
+
+# --- the role-checked acts that change what is published: import, undo, publish and reject as a user (four eyes)
+
+
+class OwnImport(PermissionError):
+    """Four eyes: an approver may not approve imports they made while another approver or admin can."""
+
+    def __init__(self, user: str, batches: list[str], others: list[str]) -> None:
+        super().__init__(f"{user} imported {', '.join(batches)}: another approver must approve ({', '.join(others)})")
+        self.user, self.batches, self.others = user, batches, others
+
+
+def four_eyes(user: accounts.User, batches: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Of pending `batches` (as pending() lists them), the ones `user` imported, and the other accounts that may approve
+    them instead (empty when nobody else can: then the approval is recorded as self-approved). With no accounts
+    there is nobody to tell apart: nothing is the user's own."""
+    if accounts.is_open():
+        return [], []
+    own = batches.loc[batches["user_name"] == user.name, "batch_id"].tolist()
+    return own, [name for name in accounts.approvers() if name != user.name] if own else []
+
+
+def import_as(
+    user: accounts.User | None,
+    con: duckdb.DuckDBPyConnection,
+    data: bytes,
+    file_name: str,
+    progress: load.Progress | None = None,
+) -> load.FileResult:
+    """Import a file as `user` (analyst or admin; else PermissionError); the batch records the user's name. With no
+    accounts the import publishes what it committed (publish_own). `progress(stage, done, total)`: see
+    load.import_file."""
+    user = accounts.require("analyst", user)
+    result = load.import_file(con, data, file_name, user=user.name, progress=progress)
+    if result.status == "loaded" and result.batch_id:
+        publish_own(con, user.name, added=(result.batch_id,))
+    return result
+
+
+def publish_as(user: accounts.User | None, con: duckdb.DuckDBPyConnection, note: str = "", seen=None):
+    """Publish exactly what the approver was shown (`seen`, a Review; Changed when more
+    arrived) as a new version (approver or admin; else PermissionError). Four eyes: an approver who imported any of
+    the batches may not approve them while another approver or admin exists (OwnImport); when nobody else can, the
+    version records that it was self-approved."""
+    user = accounts.require("approver", user)
+    seen = seen or review(con)
+    own, others = four_eyes(user, pending(con, seen.pending))
+    if own and others:
+        raise OwnImport(user.name, own, others)
+    return publish(con, user.name, note, seen, self_approved=bool(own))
+
+
+def reject_as(user: accounts.User | None, con: duckdb.DuckDBPyConnection, reason: str, seen=None) -> list[str]:
+    """Undo exactly the pending imports the approver was shown (`seen`), with a reason (approver or admin; else
+    PermissionError)."""
+    user = accounts.require("approver", user)
+    return reject(con, user.name, reason, seen)
+
+
+def undo_as(user: accounts.User | None, con: duckdb.DuckDBPyConnection, batch_id: str) -> load.Effects:
+    """Undo a batch as `user` (admin only; else PermissionError). With no accounts the undo is published at once
+    when it was published before (publish_own)."""
+    user = accounts.require("admin", user)
+    effects = load.undo(con, batch_id, user=user.name)
+    publish_own(con, user.name, removed=(batch_id,))
+    return effects

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from i18n.style import Style, grouped, humane
@@ -916,6 +917,8 @@ STYLE = Style(
     parens=(" (", ")"),
     day=lambda d: f"{d.year:04d}-{d.month:02d}-{d.day:02d}",
     month=_month,
+    month_name=lambda m: calendar.month_name[m],
+    day_in_year=lambda d: f"{d.year:04d}-{d.month:02d}-{d.day:02d}",
     month_cell=lambda d: f"{d.year:04d}-{d.month:02d}",
     quarter=lambda year, q: f"{year} Q{q}",
     year=str,

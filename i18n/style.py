@@ -26,6 +26,8 @@ class Style:
     parens: tuple[str, str]  # a remark in brackets: （…） · " (…)"
     day: Callable[[date], str]  # 2024年1月31日 · 2024-01-31
     month: Callable[[date, bool], str]  # (month, with its year): 2023年4月 / 4月 · Apr 2023 / Apr
+    month_name: Callable[[int], str]  # a month named on its own in a sentence: 4月 · April
+    day_in_year: Callable[[date], str]  # a day of a year already named: 31日 / 4月30日 · 2024-04-30
     month_cell: Callable[[date], str]  # a month in a table's cell: 2023年4月 · 2023-04
     quarter: Callable[[int, int], str]  # (year, quarter): 2023年第3季度 · 2023 Q3
     year: Callable[[int], str]  # a year on its own: 2023年 · 2023

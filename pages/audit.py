@@ -8,7 +8,7 @@ from ui import signin, trail
 from ui.page import setup
 
 page = setup("audit.title")
-signin.require_role(page, "admin")
+signin.require_role("admin", page.lang)
 writer = page.writer()  # the run's own cursor reads a snapshot taken before this absorb
 audit.absorb(writer, accounts.journal_path())  # account changes made with the CLI while the app held the file
 

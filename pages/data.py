@@ -22,8 +22,8 @@ lang = page.t
 
 
 template_bytes = st.cache_data(show_spinner=False)(review.template_bytes)
-# Analysts and admins only (checked again by accounts.import_as / undo_as); the batch records the user's name.
-user = signin.require_role(page, "analyst")
+# Analysts and admins only (checked again by publish.import_as / undo_as); the batch records the user's name.
+user = signin.require_role("analyst", page.lang)
 
 
 # --- 1. the template
@@ -197,7 +197,7 @@ if results:
             st.caption(markdown.escape(name))
             bar = widgets.ImportProgress(page.lang)  # read, check and load, with rows per second
             try:
-                result = accounts.import_as(user, page.writer(), data, name, progress=bar)
+                result = publish.import_as(user, page.writer(), data, name, progress=bar)
             except OSError:  # its raw copy could not be kept (disk full, permissions): rolled back, nothing changed
                 after.append(lang("data.not_kept", file=name))
                 continue
@@ -234,7 +234,7 @@ with st.expander(lang("data.as_of.title"), icon=":material/event:"):
         note = st.text_input(lang("data.as_of.note"), max_chars=200)
         if st.form_submit_button(lang("data.as_of.button"), icon=":material/event_available:"):
             data = metadata_workbook(chosen, note.strip(), page.names.declared())  # the names stay declared
-            result = accounts.import_as(user, page.writer(), data, f"{lang('data.as_of.file')}-{chosen}.xlsx")
+            result = publish.import_as(user, page.writer(), data, f"{lang('data.as_of.file')}-{chosen}.xlsx")
             session.clear_caches()
             st.session_state["previews"] = {}
             st.session_state["import_done"] = [
@@ -269,7 +269,7 @@ with st.expander(lang("data.note.title"), icon=":material/sticky_note_2:"):
                 note_id = notes.new_id()
                 row = {"note_id": note_id, "date": first, "end_date": last, "metric": metric, "community": where}
                 data = notes.workbook(row | {"text_zh": text_zh, "text_en": text_en})
-                result = accounts.import_as(user, page.writer(), data, lang("data.note.file", note_id=note_id))
+                result = publish.import_as(user, page.writer(), data, lang("data.note.file", note_id=note_id))
                 if result.status == "rejected":
                     st.error(" ".join(e.message(page.lang) for e in result.errors), icon=":material/error:")
                 else:
@@ -298,7 +298,7 @@ else:
             sure = st.checkbox(lang("data.undo.confirm"), key=f"undo_sure_{latest}")
             if st.button(lang("data.undo.button", batch=latest), disabled=not sure, key=f"undo_{latest}"):
                 try:
-                    effects = accounts.undo_as(user, page.writer(), latest)
+                    effects = publish.undo_as(user, page.writer(), latest)
                 except load.UndoRefused as refused:  # another session changed the warehouse since this page was drawn
                     st.error(f"{lang('data.undo.refused')} {refused.message(page.lang)}", icon=":material/error:")
                 else:

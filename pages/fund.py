@@ -36,8 +36,8 @@ else:
         color_discrete_sequence=list(charts.FUND_COLOURS.values()),
     )
     fig.for_each_trace(lambda tr: tr.update(name=page.t(series[tr.name])))
-    charts.readable(fig, page, unit="yuan", months="x")
-    charts.mark_notes(fig, page, "fund_over_time")
+    charts.readable(fig, page.lang, unit="yuan", months="x")
+    charts.mark_notes(fig, page.q(queries.notes), "fund_over_time", page.lang)
     page.chart(fig, monthly, "fund_over_time", height=360, legend_rows=1)
     st.caption(page.t("fund.over_time_help"))
 
@@ -51,7 +51,7 @@ with left:
         quarters = quarters.assign(quarter=[numbers.quarter(q, page.lang) for q in quarters["quarter"]])
         fig = px.bar(quarters, x="quarter", y="amount", labels={"quarter": ""})
         fig.update_xaxes(type="category")
-        charts.readable(fig, page, unit="yuan", labels=True)
+        charts.readable(fig, page.lang, unit="yuan", labels=True)
         page.chart(fig, quarters, "donations_by_quarter", height=300)
 with right:
     st.header(page.t("fund.by_donor_type"))
@@ -61,7 +61,7 @@ with right:
     if donors.empty:
         page.empty("empty.no_donations")
     else:
-        fig = charts.donut(page, list(donors["donor_type"]), list(donors["amount"]), unit="yuan")
+        fig = charts.donut(page.lang, list(donors["donor_type"]), list(donors["amount"]), unit="yuan")
         page.chart(fig, donors, "donors_by_type", height=320, legend_rows=1)
 if page.community:
     st.caption(page.t("fund.donations_town_wide"))
@@ -94,7 +94,7 @@ else:
             color_discrete_sequence=[charts.FUND_COLOURS["used"]],
         )
         fig.update_yaxes(autorange="reversed", type="category")
-        charts.readable(fig, page, unit="yuan", labels=True)
+        charts.readable(fig, page.lang, unit="yuan", labels=True)
         page.chart(fig, page.filled(spending, "label"), f"spending_by_{by}", height=max(180, 28 * len(named) + 110))
     if unspecified:
         dimension = page.t(f"fund.dim.{by}")
@@ -113,7 +113,7 @@ flows = page.q(queries.fund_flows, **page.filters)
 if flows.empty:
     page.empty("empty.no_donations")
 else:
-    fig = charts.sankey(page, flows)
+    fig = charts.sankey(flows, page.lang, page.label)
     fig.data[0].link.customdata = [numbers.chart_money(a, page.lang) for a in flows["amount"]]  # one unit per chart
     page.chart(fig, flows, "fund_flows", height=420)
     st.caption(page.t("fund.flow_help"))

@@ -11,10 +11,10 @@ from etl import db
 from i18n import numbers, t
 from presenter import ledger, report
 from ui import markdown
+from ui.page import FOCUS_CSS
 from ui.routing import route_through_app
 from ui.session import reader, snapshot
 from ui.signin import for_reader, gate
-from ui.widgets import FOCUS_CSS
 
 route_through_app()
 st.html(FOCUS_CSS)

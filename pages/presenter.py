@@ -8,7 +8,7 @@ import queries
 from i18n import numbers
 from presenter import deck as pptx
 from presenter import report, screen, slides
-from ui import widgets
+from ui import projector, signin
 from ui.page import setup
 
 page = setup("presenter.title")
@@ -42,7 +42,7 @@ with st.container(key="presenter_settings"):
         )
         # Only signed-in staff may show names; for anyone else (a forum screen's visitor) they are always masked,
         # whatever the URL or the session's state holds: the switch is not drawn and its value not read.
-        staff, mask = widgets.names_shown(), True
+        staff, mask = signin.names_shown(), True
         if staff:
             mask = st.toggle(
                 page.t("presenter.mask"), value=True, key="presenter_mask", help=page.t("presenter.mask_help")
@@ -89,8 +89,8 @@ def go(to: int) -> None:
     st.session_state["presenter_slide"] = min(max(to, 1), count)
 
 
-screen.draw(deck, deck.slides[number - 1], number, theme)
-screen.preload(deck, deck.slides[number] if number < count else None, theme)
+projector.draw(deck, deck.slides[number - 1], number, theme)
+projector.preload(deck, deck.slides[number] if number < count else None, theme)
 with st.container(key="slide_nav", horizontal=True, vertical_alignment="center", gap="medium"):
     st.button(
         page.t("presenter.prev"),
@@ -112,7 +112,7 @@ with st.container(key="slide_nav", horizontal=True, vertical_alignment="center",
         icon_position="right",
         shortcut="Right",
     )
-    screen.fullscreen_button(
+    projector.fullscreen_button(
         page.t("presenter.fullscreen"), page.t("presenter.fullscreen_leave"), page.t("presenter.fullscreen_help")
     )
     st.toggle(page.t("presenter.fullscreen"), key="presenter_fullscreen")  # hidden: the layout the button switches

@@ -44,7 +44,7 @@ if not shown.empty:
     )
     fig.for_each_trace(lambda tr: tr.update(name=page.label("status", tr.name)))
     fig.update_yaxes(autorange="reversed", type="category")
-    charts.readable(fig, page)
+    charts.readable(fig, page.lang)
     page.chart(
         fig, page.filled(labelled, "key"), f"projects_by_{by}", height=max(280, 28 * len(shown) + 150), legend_rows=2
     )
@@ -86,10 +86,10 @@ with left:
             line_shape="hv",
             labels={"month": "", "cumulative": page.t("projects.cumulative")},
         )
-        charts.readable(fig, page, months="x")
+        charts.readable(fig, page.lang, months="x")
         if code:
             charts.of_metric(fig, code)
-        charts.mark_notes(fig, page, "completions_burnup")
+        charts.mark_notes(fig, page.q(queries.notes), "completions_burnup", page.lang)
         if target and code:
             charts.target_line(fig, target, code, page.t("projects.target_line", target=f"{target:,.0f}"))
         page.chart(fig, burnup.assign(program=named), "completions_burnup", height=320)
@@ -111,7 +111,7 @@ with right:
         st.info(page.t("projects.no_projects", programme=named), icon=":material/info:")
     else:
         fig = charts.donut(
-            page,
+            page.lang,
             list(statuses["status"]),
             list(statuses["projects"]),
             colours=page.colours("status", charts.STATUS_COLOURS),

@@ -8,7 +8,7 @@ import streamlit as st
 import i18n
 import metrics
 import queries
-from etl import accounts, publish
+from etl import publish
 from i18n import numbers
 from ui import markdown, review, session, signin
 from ui.page import setup
@@ -72,7 +72,7 @@ def _act(action) -> None:
 
 
 page = setup("review.title")
-user = signin.require_role(page, "approver")  # checked again by accounts.publish_as / reject_as
+user = signin.require_role("approver", page.lang)  # checked again by publish.publish_as / reject_as
 work = page.writer()
 st.caption(page.t("publish.help"))
 before_shown: publish.Review | None = st.session_state.get(SHOWN)
@@ -116,7 +116,7 @@ if not seen.empty:  # the rows, in business words: names, sessions, amounts
     st.markdown("\n".join(f"- {markdown.escape(line)}" for line in rows) or page.t("publish.no_rows"))
 
 # four eyes: an approver does not approve their own import while someone else can
-mine, others = accounts.four_eyes(user, waiting)  # the rule accounts.publish_as enforces
+mine, others = publish.four_eyes(user, waiting)  # the rule publish.publish_as enforces
 own = waiting[waiting["batch_id"].isin(mine)]
 if not own.empty and others:
     names = i18n.style(page.lang).list_sep.join(others)
@@ -157,7 +157,7 @@ if not seen.empty:
         ):
             _act(
                 lambda shown: page.t(
-                    "publish.done", version=accounts.publish_as(user, page.writer(), note.strip(), shown).version
+                    "publish.done", version=publish.publish_as(user, page.writer(), note.strip(), shown).version
                 )
             )
     if seen.pending:
@@ -169,7 +169,7 @@ if not seen.empty:
                 else:
                     _act(
                         lambda shown: page.t(
-                            "publish.rejected", n=len(accounts.reject_as(user, page.writer(), reason.strip(), shown))
+                            "publish.rejected", n=len(publish.reject_as(user, page.writer(), reason.strip(), shown))
                         )
                     )
 st.session_state[SHOWN] = seen  # what this run drew: the next run's Approve or Reject acts on exactly this

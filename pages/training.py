@@ -37,7 +37,7 @@ def coverage_bars(frame, dimension: str, height: int, data=None, target: float |
     detail = [
         f"{numbers.number(t)} / {numbers.number(r)}" for t, r in zip(frame["trained"], frame["roster"], strict=True)
     ]
-    charts.readable(fig, page, unit="percent", labels=True, detail=detail)
+    charts.readable(fig, page.lang, unit="percent", labels=True, detail=detail)
     charts.zeros_shown(fig)  # a community with nobody trained: a sliver and its 0.0 %, never nothing
     page.chart(fig, frame if data is None else data, f"coverage_by_{dimension}", height=height)
 
@@ -128,7 +128,7 @@ with right:
     if formats.empty:
         page.empty("empty.no_sessions")
     else:
-        fig = charts.donut(page, list(formats["format"]), list(formats["hours"]), unit="hours")
+        fig = charts.donut(page.lang, list(formats["format"]), list(formats["hours"]), unit="hours")
         page.chart(fig, formats, "training_formats", height=340, legend_rows=2)
         st.caption(page.t("training.formats_help"))
 
@@ -145,8 +145,8 @@ else:
             y="hours",
             labels={"month": "", "hours": metrics.METRICS["training_hours"].label(page.lang)},
         )
-        charts.readable(fig, page, unit="hours", months="x")
-        charts.mark_notes(fig, page, "training_hours_by_month")
+        charts.readable(fig, page.lang, unit="hours", months="x")
+        charts.mark_notes(fig, page.q(queries.notes), "training_hours_by_month", page.lang)
         page.chart(fig, monthly, "training_hours_by_month", height=300)
     with right:
         fig = px.bar(
@@ -156,8 +156,8 @@ else:
             labels={"month": "", "person_times": metrics.METRICS["person_times"].label(page.lang)},
             color_discrete_sequence=["#ff7f0e"],
         )
-        charts.readable(fig, page, months="x")
-        charts.mark_notes(fig, page, "person_times_by_month")
+        charts.readable(fig, page.lang, months="x")
+        charts.mark_notes(fig, page.q(queries.notes), "person_times_by_month", page.lang)
         page.chart(fig, monthly, "person_times_by_month", height=300)
 
 st.header(page.t("training.untrained", period=page.period()))

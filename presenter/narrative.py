@@ -6,12 +6,12 @@ templates. The Overview, the deck's cover notes, the printed report and `etl met
 
 from __future__ import annotations
 
-import calendar
 import re
 
 import pandas as pd
 
 import declared
+import i18n
 from metrics import ACTIVITIES_PER_PAIR, METRICS
 
 # --- the narrative (文字综述): sentence templates (i18n "narrative.*") filled from the figures, as a town would write
@@ -64,13 +64,12 @@ def narrative(
         if end < start:  # a year that has not begun by the as-of date
             return [t("narrative.not_begun", lang, year=start.year, date=numbers.day(end, lang))]
         if first["partial"]:
-            within = f"{end.day}日" if end.month == 1 else f"{end.month}月{end.day}日"
             lead = t(
                 "narrative.lead_month" if end.month == 1 else "narrative.lead_partial",
                 lang,
                 year=start.year,
-                month=str(end.month) if lang == "zh" else calendar.month_name[end.month],
-                end=within if lang == "zh" else numbers.day(end, lang),
+                month=i18n.style(lang).month_name(end.month),
+                end=i18n.style(lang).day_in_year(end),
             )
         else:
             lead = t("narrative.lead_year", lang, year=start.year)
@@ -157,4 +156,4 @@ def narrative(
 
 def joined(sentences: list[str], lang: str) -> str:
     """Sentences as one paragraph: run together in Chinese, spaced in English."""
-    return ("" if lang == "zh" else " ").join(sentences)
+    return i18n.style(lang).sentence_sep.join(sentences)

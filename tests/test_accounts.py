@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from visitors import PASSWORDS, ROLES, ROOT, by_url, sign_in
 from workbooks import ROSTER, workbook_bytes
 
-from etl import accounts, audit, db
-from etl.__main__ import main
+from cli import main
+from etl import accounts, audit, db, publish
 from i18n import t
 from ui import session
 
@@ -121,18 +121,18 @@ def test_a_viewer_cannot_import_or_undo_and_an_analyst_cannot_undo(warehouse):
         accounts.User(name, role) for name, role in (("vic", "viewer"), ("ann", "analyst"), ("ada", "admin"))
     )
     with pytest.raises(PermissionError):
-        accounts.import_as(viewer, warehouse, data, "roster.xlsx")
+        publish.import_as(viewer, warehouse, data, "roster.xlsx")
     with pytest.raises(PermissionError):
-        accounts.import_as(None, warehouse, data, "roster.xlsx")
+        publish.import_as(None, warehouse, data, "roster.xlsx")
     assert warehouse.execute("SELECT count(*) FROM workers").fetchone()[0] == 0
-    result = accounts.import_as(analyst, warehouse, data, "roster.xlsx")
+    result = publish.import_as(analyst, warehouse, data, "roster.xlsx")
     assert result.status == "loaded"
     assert warehouse.execute("SELECT user_name FROM import_batches").fetchone()[0] == "ann"
     for user in (viewer, analyst):
         with pytest.raises(PermissionError):
-            accounts.undo_as(user, warehouse, result.batch_id)
+            publish.undo_as(user, warehouse, result.batch_id)
     assert warehouse.execute("SELECT count(*) FROM workers").fetchone()[0] == 3
-    accounts.undo_as(admin, warehouse, result.batch_id)
+    publish.undo_as(admin, warehouse, result.batch_id)
     assert warehouse.execute("SELECT count(*) FROM workers").fetchone()[0] == 0
     events = audit.trail(warehouse)
     # no accounts file here: the import and the undo each publish what they committed (one person's computer)

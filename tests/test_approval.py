@@ -15,8 +15,8 @@ from test_publish import DONATION, PASSWORDS, a_town, open_as, raised
 from visitors import ROOT, sign_in
 from workbooks import workbook_bytes
 
+from cli import main
 from etl import accounts, backup, db, publish
-from etl.__main__ import main
 from etl.load import import_file
 from ui import session
 
@@ -148,8 +148,8 @@ def test_the_review_page_shows_every_year_the_pending_import_changes(town):
 def test_an_approver_cannot_approve_their_own_import_while_another_can(town):
     con = fresh(town)
     import_file(con, workbook_bytes({"捐赠": DONATION}), "mine.xlsx", user="abe")
-    with pytest.raises(accounts.OwnImport):
-        accounts.publish_as(accounts.User("abe", "approver"), con, "")
+    with pytest.raises(publish.OwnImport):
+        publish.publish_as(accounts.User("abe", "approver"), con, "")
     assert publish.current(town) == "v000001"
     con.close()
     own = open_as("abe", "review")

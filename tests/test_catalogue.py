@@ -20,7 +20,7 @@ from visitors import ROOT
 
 import metrics
 import queries
-from etl.__main__ import main
+from cli import main
 from i18n import numbers
 from presenter import deck as pptx
 from presenter import report, slides

@@ -22,8 +22,8 @@ from visitors import PASSWORDS, ROLES, ROOT, open_page
 from workbooks import workbook_bytes
 
 import metrics
+from cli import main
 from etl import accounts, kinds, publish
-from etl.__main__ import main
 from i18n import numbers, t
 from presenter import deck as pptx
 from presenter import ledger, report, slides

@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 from workbooks import ATTENDANCE, ROSTER, SESSIONS, held_by_another_process, workbook_bytes
 
+from cli import main
 from etl import backup
-from etl.__main__ import main
 from i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,7 +179,7 @@ def test_load_starts_the_first_file_before_importing_duckdb_and_pandas(tmp_path)
     code = f"""
 import json, sys
 from etl import read
-from etl.__main__ import main
+from cli import main
 seen = []
 class Spy(read.Reading):
     def __init__(self, data, **options):

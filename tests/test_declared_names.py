@@ -18,8 +18,8 @@ from pptx import Presentation
 from visitors import open_page
 
 import declared
+from cli import main
 from etl import db, load, publish
-from etl.__main__ import main
 from etl.export import export
 from etl.kinds import KINDS
 from etl.load import import_file

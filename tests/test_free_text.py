@@ -12,8 +12,8 @@ from workbooks import ROSTER, workbook_bytes
 
 import declared
 import notes
+from cli import main
 from etl import db
-from etl.__main__ import main
 from etl.kinds import KINDS, NOTE_CHARS
 from etl.load import import_file
 from etl.validate import INVISIBLE

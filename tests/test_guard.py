@@ -141,7 +141,7 @@ def test_the_command_line_refuses_the_corner_cells_without_reading_them(tmp_path
     assert len(data) < 16_000 and key == "file.sheet_too_large"
     path = tmp_path / "corners.xlsx"
     path.write_bytes(data)
-    code = "import sys; from etl.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from cli import main; sys.exit(main(sys.argv[1:]))"
     args = ["load", str(path), "--db", str(tmp_path / "w.duckdb"), "--json", "--no-progress"]
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run([sys.executable, "-c", code, *args], cwd=root, capture_output=True, text=True, timeout=120)

@@ -19,8 +19,8 @@ import pytest
 from warehouses import snapshot
 from workbooks import GOOD, ROSTER, SHEET_PART, repack, sheet_xml, workbook_bytes
 
+from cli import main
 from etl import guard, read
-from etl.__main__ import main
 from etl.sample import write_samples
 from i18n import t
 

@@ -285,7 +285,7 @@ def test_a_forum_screen_still_opens_every_dashboard(staff, monkeypatch):
 
 
 def test_the_cli_writes_the_published_ledger(sample_file, tmp_path, capsys):
-    from etl.__main__ import main
+    from cli import main
 
     path = tmp_path / "w.duckdb"
     shutil.copy(sample_file, path)

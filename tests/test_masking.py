@@ -21,8 +21,8 @@ from warehouses import ROWS
 from workbooks import strings_in, workbook_bytes
 
 import metrics
+from cli import main
 from etl import accounts, db, publish
-from etl.__main__ import main
 from etl.load import import_file
 from i18n import t
 from presenter import ledger, slides
@@ -266,7 +266,7 @@ def test_the_drill_downs_downloads_hold_what_the_page_showed_not_pending_imports
     assert "JZ2023-P9" not in made(at, downloads, "csv_fund_raised_donations").decode("utf-8-sig")
 
 
-# --- every page table that names a person (page.table: a column headed 姓名, 师傅, 徒弟, … — widgets.PERSON_HEADERS)
+# --- every page table that names a person (page.table: a column headed 姓名, 师傅, 徒弟, … — ui.page.PERSON_HEADERS)
 
 
 def workers(path: Path) -> list[str]:

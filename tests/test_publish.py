@@ -14,8 +14,8 @@ from visitors import PASSWORDS, ROOT, sign_in
 from workbooks import workbook_bytes
 
 import queries
+from cli import main
 from etl import accounts, audit, db, publish
-from etl.__main__ import main
 from etl.load import import_file
 from i18n import t
 from ui import session
@@ -86,7 +86,7 @@ def test_an_import_waits_for_an_approver_and_viewers_see_the_published_version(t
     assert not [b for b in analyst.button if b.label == "Approve and publish"]
     assert "This page needs the approver role" in analyst.error[0].value
     with pytest.raises(PermissionError):
-        accounts.publish_as(accounts.User("ann", "analyst"), working())
+        publish.publish_as(accounts.User("ann", "analyst"), working())
 
     approver = open_as("abe", "review")
     changes = approver.dataframe[1].value
@@ -114,7 +114,7 @@ def test_reject_undoes_the_pending_imports_exactly(town):
     import_file(con, workbook_bytes({"捐赠": DONATION}), "d.xlsx", user="ann")
     with pytest.raises(ValueError, match="reason"):
         publish.reject(con, "abe", " ")
-    assert accounts.reject_as(accounts.User("abe", "approver"), con, "金额待核实") == ["B00006"]
+    assert publish.reject_as(accounts.User("abe", "approver"), con, "金额待核实") == ["B00006"]
     assert con.execute("SELECT count(*), sum(amount_yuan) FROM donations").fetchall() == before
     rejected = [json.loads(r.details) for r in audit.trail(con).itertuples() if r.action == "reject"]
     assert rejected == [{"batch_id": "B00006", "reason": "金额待核实"}]

@@ -20,8 +20,8 @@ import pytest
 from pptx import Presentation
 from workbooks import held_by_another_process
 
+from cli import main
 from etl import db, publish
-from etl.__main__ import main
 from presenter import report, slides
 
 CHROMIUM = "/usr/bin/chromium"

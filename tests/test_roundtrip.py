@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cli import main
 from etl import db, export
-from etl.__main__ import main
 from etl.changes import compare
 from etl.kinds import KINDS, LOAD_ORDER
 from etl.load import import_file

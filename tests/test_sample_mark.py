@@ -20,8 +20,8 @@ import openpyxl
 import pytest
 from rendered import needs_office, pages, to_pdf
 
+from cli import main
 from etl import publish
-from etl.__main__ import main
 from etl.bootstrap import SAMPLE_FILES_AT_MOST, SAMPLE_USER, is_sample_only, sample_hashes
 from etl.sample import write_samples
 from i18n import t

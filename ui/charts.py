@@ -6,18 +6,16 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections.abc import Callable
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
 import i18n
-from i18n import numbers
-
-if TYPE_CHECKING:
-    from ui.page import Page
+from i18n import numbers, t
 
 # Colours that mean the same thing on every page.
 STATUS_COLOURS = {"completed": "#2e7d32", "in_progress": "#1f77b4", "planned": "#9e9e9e", "cancelled": "#d62728"}
@@ -39,7 +37,7 @@ def legible(fig: go.Figure) -> go.Figure:
 
 def readable(
     fig: go.Figure,
-    page: Page,
+    lang: str,
     *,
     unit: str = "count",
     months: str | None = None,
@@ -56,7 +54,7 @@ def readable(
     detail: a further text per point for the hover (one series), e.g. '6 / 7'.
     Hover reads '<category>: <value>', with the series' name when there are several.
     """
-    lang, scale = page.lang, numbers.money_scale(page.lang) if unit == "yuan" else 1
+    scale = numbers.money_scale(lang) if unit == "yuan" else 1
 
     def say(x: float | None) -> str:
         return numbers.chart_money(x, lang) if unit == "yuan" else numbers.by_unit(unit, x, lang)
@@ -92,7 +90,7 @@ def readable(
             fig.layout[value_axis].update(ticksuffix=unit_word, tickprefix="", tickformat=",.2~f")
         else:
             fig.layout[value_axis].update(tickprefix="¥", ticksuffix="", tickformat=",.0f")
-        fig.layout[value_axis].title.text = page.t("chart.money_axis")
+        fig.layout[value_axis].title.text = t("chart.money_axis", lang)
     elif unit == "percent":
         fig.layout[value_axis].update(tickformat=".0%")
     if months:
@@ -150,7 +148,7 @@ def zeros_shown(fig: go.Figure, stub: float = ZERO_BAR) -> go.Figure:
 
 
 def donut(
-    page: Page,
+    lang: str,
     labels: list[str],
     values: list[float],
     *,
@@ -165,10 +163,10 @@ def donut(
     total = float(sum(values)) or 1.0
 
     def say(x: float) -> str:
-        return numbers.chart_money(x, page.lang) if unit == "yuan" else numbers.by_unit(unit, x, page.lang)
+        return numbers.chart_money(x, lang) if unit == "yuan" else numbers.by_unit(unit, x, lang)
 
     shares = [float(v) / total for v in values]
-    opening, closing = i18n.style(page.lang).parens
+    opening, closing = i18n.style(lang).parens
     legend = [
         f"{n} {say(v)}{opening}{numbers.percent(s)}{closing}" for n, v, s in zip(labels, values, shares, strict=True)
     ]
@@ -194,20 +192,21 @@ def donut(
     )
 
 
-def sankey(page: Page, flows: pd.DataFrame) -> go.Figure:
-    """Donor types -> spending categories (and the unspent balance), drawn from queries.fund_flows."""
-    sources = [page.label("donor_type", s) for s in flows["source"]]
+def sankey(flows: pd.DataFrame, lang: str, label: Callable[[str, object], str]) -> go.Figure:
+    """Donor types -> spending categories (and the unspent balance), drawn from queries.fund_flows; `label` words a
+    stored code as the page does (Page.label)."""
+    unspent = t("fund.unspent", lang)
+    sources = [label("donor_type", s) for s in flows["source"]]
     targets = [
-        page.t("fund.unspent") if b else page.label("category", c)
-        for c, b in zip(flows["target"], flows["is_balance"], strict=True)
+        unspent if b else label("category", c) for c, b in zip(flows["target"], flows["is_balance"], strict=True)
     ]
     nodes = list(dict.fromkeys(sources)) + [n for n in dict.fromkeys(targets) if n not in sources]
     index = {n: i for i, n in enumerate(nodes)}
-    money = [page.money(a) for a in flows["amount"]]
+    money = [numbers.yuan(a, lang) for a in flows["amount"]]
     palette = px.colors.qualitative.Safe
     colours = [palette[i % len(palette)] for i in range(len(nodes))]
-    if page.t("fund.unspent") in index:
-        colours[index[page.t("fund.unspent")]] = "#9e9e9e"
+    if unspent in index:
+        colours[index[unspent]] = "#9e9e9e"
 
     def faint(hex_colour: str) -> str:
         r, g, b = px.colors.hex_to_rgb(hex_colour) if hex_colour.startswith("#") else px.colors.unlabel_rgb(hex_colour)
@@ -290,22 +289,18 @@ def alternative(key: str, title: str, frame: pd.DataFrame, kinds: dict[str, str]
 NOTE_COLOUR = "#6a3d9a"  # notes (说明备注): one colour on every chart, apart from the series' own
 
 
-def mark_notes(fig: go.Figure, page: Page, chart: str) -> go.Figure:
-    """The notes (说明备注) that explain the figures of monthly chart `chart` (notes.CHARTS) in the page's period and
-    community: a dotted line at each note's month and a marker above the data whose hover is the note's line
-    (returns the same figure). Call it after `readable`, which rewrites every trace's hover."""
+def mark_notes(fig: go.Figure, found: pd.DataFrame, chart: str, lang: str) -> go.Figure:
+    """The notes (说明备注) that explain the figures of monthly chart `chart` (notes.CHARTS) among `found` (the page's
+    queries.notes: its period and community): a dotted line at each note's month and a marker above the data whose
+    hover is the note's line (returns the same figure). Call it after `readable`, which rewrites every trace's hover."""
     import notes as notes_module
-    import queries
 
-    return draw_notes(
-        fig, notes_module.for_metrics(page.q(queries.notes, **page.filters), notes_module.CHARTS[chart]), page.lang
-    )
+    return draw_notes(fig, notes_module.for_metrics(found, notes_module.CHARTS[chart]), lang)
 
 
 def draw_notes(fig: go.Figure, found: pd.DataFrame, lang: str) -> go.Figure:
     """Notes (rows of notes.in_period) drawn on a monthly chart whose x axis holds dates (see mark_notes)."""
     import notes as notes_module
-    from i18n import t
 
     if found.empty:
         return fig

@@ -3,8 +3,6 @@ gate every page passes first."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import streamlit as st
 
 import i18n
@@ -13,10 +11,6 @@ from i18n import LANGUAGES, t
 from ui import markdown
 from ui.filters import choice, current_lang, default_lang
 from ui.session import working
-
-if TYPE_CHECKING:
-    from ui.page import Page
-
 
 PUBLIC_PAGES = ("ledger",)  # what $DASHBOARD_PUBLIC=1 opens to anyone: the fund's public ledger (基金公示)
 
@@ -81,11 +75,18 @@ def for_reader(key: str) -> str:
     return key if user is not None and user.may("analyst") else f"{key}.reader"
 
 
-def require_role(page: Page, role: str) -> accounts.User:
+def names_shown() -> bool:
+    """Whether this run may show people's names in full: to a signed-in user (with no accounts, the local operator),
+    never to a visitor who has not signed in ($DASHBOARD_PUBLIC's forum screen). Decided on the server on every run
+    from the session's sign-in alone, so no URL or widget state can unmask a name."""
+    return current_user() is not None
+
+
+def require_role(role: str, lang: str) -> accounts.User:
     """Stop the page unless the session's user holds `role` (a page reached by URL is checked here too)."""
     user = current_user()
     if user is None or not user.may(role):
-        st.error(page.t("auth.forbidden", role=page.t(f"role.{role}")), icon=":material/lock:")
+        st.error(t("auth.forbidden", lang, role=t(f"role.{role}", lang)), icon=":material/lock:")
         st.stop()
     return user
 

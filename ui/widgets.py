@@ -1,5 +1,5 @@
 """What the overview and the other pages draw beside their charts: the KPI tiles, the drill-down to the rows behind a
-figure (查看明细), the "needs attention" list, and the tiles' stylesheet."""
+figure (查看明细) and the "needs attention" list (their stylesheet is drawn by ui.page.setup)."""
 
 from __future__ import annotations
 
@@ -18,55 +18,10 @@ from notes import lines as note_lines
 from presenter.slides import donor_name, mask_name
 from ui import export, markdown
 from ui.session import opened
-from ui.signin import current_user
+from ui.signin import names_shown
 
 if TYPE_CHECKING:
     from ui.page import Page
-
-
-# Keyboard focus seen at a glance (issue 19): Streamlit rings a focused button, box or expander, but marks a focused
-# checkbox, toggle, radio option or sidebar page link only with a faint tint (about 1.1:1 against its background),
-# and a table's toolbar (columns, download, search, full screen) stays transparent while the keyboard is on its
-# buttons; those get a ring in the primary colour (5.8:1 on white) and the toolbar is shown. Every page draws it
-# first (ui.page.setup; the ledger).
-FOCUS_CSS = """<style>
-[data-testid="stSidebarNavLink"]:focus-visible,
-[data-testid="stCheckbox"] label:has(input:focus-visible),
-[data-testid="stRadioOption"]:has(input:focus-visible),
-[data-testid="stBaseButton-elementToolbar"]:focus-visible {
-  outline: 2px solid #1a6aa3; outline-offset: 2px; border-radius: 0.25rem; }
-[data-testid="stBaseButton-elementToolbar"]:focus-visible { outline-offset: -2px; }
-[data-testid="stElementToolbar"]:has(:focus-visible) { opacity: 1 !important; }
-</style>"""
-
-
-# Tiles read from a phone and from the back of a meeting room: two to a line on a phone (the fund within two
-# screens), labels that wrap instead of being cut, larger type on a 1920 px screen. Streamlit's own classes are
-# the only hooks: the keys of kpi_tiles' containers (st-key-kpis_<n>_…, st-key-tile_<code>) scope every rule.
-TILE_CSS = """<style>
-/* a chart's text alternative (ui.charts.alternative): read by screen readers, out of sight and out of the layout */
-div[data-testid="stElementContainer"]:has(.chart-alt) { position: absolute !important; width: 1px !important;
-  height: 1px !important; overflow: hidden !important; clip-path: inset(50%); white-space: nowrap; margin: -1px; }
-div[class*="st-key-kpis_"] > div { flex: 1 1 calc(25% - 0.75rem) !important; min-width: 11rem !important; }
-div[class*="st-key-kpis_3_"] > div { flex-basis: calc(33% - 0.75rem) !important; }
-div[class*="st-key-kpis_5_"] > div { flex-basis: calc(20% - 0.75rem) !important; min-width: 8.5rem !important; }
-div[class*="st-key-tile_"] [data-testid="stMetricLabel"] p { white-space: normal; overflow: visible; }
-@media (max-width: 640px) {
-  div[class*="st-key-kpis_"] > div { flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important; }
-  div[class*="st-key-tile_"] { padding: 0.6rem 0.7rem !important; gap: 0.3rem !important; }
-  div[class*="st-key-tile_"] [data-testid="stMetricValue"] { font-size: 1.5rem; }
-  div[class*="st-key-tile_"] [data-testid="stProgress"] { display: none; }
-  div[data-testid="stLayoutWrapper"]:has(> div.st-key-narrative) { order: 99; }  /* phone: figures first, words after */
-  [data-testid="stMain"] h1 { font-size: 1.75rem; }
-  [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 1.2rem; }
-  [data-testid="stMain"] [data-testid="stAlertContainer"] p { font-size: 0.875rem; }
-}
-@media (min-width: 1600px) {
-  div[class*="st-key-tile_"] [data-testid="stMetricLabel"] p { font-size: 1.1rem; }
-  div[class*="st-key-tile_"] [data-testid="stMetricValue"] { font-size: 2.6rem; }
-  div[class*="st-key-tile_"] [data-testid="stCaptionContainer"] p { font-size: 1rem; }
-}
-</style>"""
 
 
 def _change(page: Page, unit: str, change: float) -> str:
@@ -150,13 +105,6 @@ def _headers(table: str, columns: list[str], lang: str) -> dict[str, str]:
     return {c: names.get(c) or extra.get(c) or c for c in columns}
 
 
-def names_shown() -> bool:
-    """Whether this run may show people's names in full: to a signed-in user (with no accounts, the local operator),
-    never to a visitor who has not signed in ($DASHBOARD_PUBLIC's forum screen). Decided on the server on every run
-    from the session's sign-in alone, so no URL or widget state can unmask a name."""
-    return current_user() is not None
-
-
 PEOPLE = {"workers": ("name",)}  # stored columns that name a person, by table (a donor: donor_name's rule)
 
 
@@ -169,22 +117,6 @@ def public_rows(table: str, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         out["donor"] = [donor_name(d, k, lang) for d, k in zip(out["donor"], types, strict=True)]
     for column in PEOPLE.get(table, ()):
         if column in out:
-            out[column] = [mask_name(n) for n in out[column]]
-    return out
-
-
-# The headers (text keys) of a page table's columns that name a person: a column of page.table headed with one of
-# them is a person's name, masked for a visitor who has not signed in on the page and in its downloads. A table of
-# people heads its names so (姓名 table.person_name, not 名称 table.name: a project's or a community's name).
-PERSON_HEADERS = frozenset({"table.person_name", "table.mentor", "table.mentee"})
-
-
-def public_table(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """A page table's rows (columns: field -> header key) as a visitor who has not signed in sees them: each column
-    headed as a person (PERSON_HEADERS) holds 张*, never the name."""
-    out = frame.copy()
-    for column, key in columns.items():
-        if key in PERSON_HEADERS and column in out:
             out[column] = [mask_name(n) for n in out[column]]
     return out
 

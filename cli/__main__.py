@@ -1,0 +1,5 @@
+"""`python -m cli`: the same command line as `python -m etl`."""
+
+from cli import run
+
+run()

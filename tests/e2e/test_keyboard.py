@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from test_accessibility import FOCUSED, tab_to
@@ -27,7 +26,6 @@ from i18n import t
 if TYPE_CHECKING:
     from conftest import App, Server
 
-pytestmark = pytest.mark.e2e
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

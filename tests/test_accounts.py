@@ -17,7 +17,6 @@ from etl.__main__ import main
 from i18n import t
 from ui import session
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LOCAL = {"client": accounts.LOCAL_CLIENT}  # sign-ins from this computer (AppTest has no remote address)
 
 

@@ -146,7 +146,7 @@ def bench_queries(warehouse: Path, runs: int, threads: int | None = None, ranges
         if required - set(fixed) - {"by"}:
             print(f"skipped {name}: needs {sorted(required - set(fixed))}", file=sys.stderr)
             continue
-        variants = [{}]
+        variants: list[dict[str, object]] = [{}]
         if "year" in params:
             variants.append({"year": 2023})
         if "community" in params:

@@ -87,10 +87,12 @@ class UndoRefused(Exception):
         return t(self.key, lang, **self.params)
 
 
-class Effects(dict):
+class Effects(dict[str, dict[str, int]]):
     """What undo did, {kind: {"removed": n, "restored": n}}, plus warnings about work after its COMMIT."""
 
-    def __init__(self, effects: dict, warnings: list[Problem]):
+    warnings: list[Problem]
+
+    def __init__(self, effects: dict[str, dict[str, int]], warnings: list[Problem]):
         super().__init__(effects)
         self.warnings = warnings
 

@@ -1,5 +1,6 @@
 """Data: analysts download the template, upload workbooks, review every problem, import, and undo."""
 
+import functools
 import hashlib
 
 import streamlit as st
@@ -138,7 +139,7 @@ for upload in uploads or []:
             # the file itself opened: offer it back with the problems marked
             st.download_button(
                 lang("data.annotated"),
-                lambda data=data, errors=result.errors: annotate(data, errors, page.lang),
+                functools.partial(annotate, data, result.errors, page.lang),
                 file_name=upload.name.rsplit(".", 1)[0] + lang("data.annotated_suffix") + ".xlsx",
                 mime=XLSX,
                 icon=":material/download:",

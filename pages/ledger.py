@@ -31,9 +31,10 @@ if source == path:  # nothing published yet: the working data are never shown he
     st.stop()
 
 ALL = "all"
+periods: list[int | str] = [ALL, *ledger.years(con)]
 chosen = st.segmented_control(
     t("ledger.period_choice", lang),
-    [ALL, *ledger.years(con)],
+    periods,
     default=ALL,
     format_func=lambda v: t("filter.all_years", lang) if v == ALL else str(v),
     key="ledger_year",

@@ -37,5 +37,5 @@ if [ "$(node -p "$_installed")" != "$(node -p "$_locked")" ]; then
 fi
 "$PY" -m ruff check .
 "$PY" -m ruff format --check .
-"$PY" -m mypy  # [tool.mypy] in pyproject.toml: the ETL, the catalogue, the deck and the pure ui modules
+"$PY" -m mypy  # [tool.mypy] in pyproject.toml: every module but the tests, untyped functions included
 exec "$PY" -m pytest "$@"

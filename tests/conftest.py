@@ -1,8 +1,12 @@
-"""Shared fixtures; the workbooks themselves come from tests/workbooks.py."""
+"""Shared fixtures; the workbooks themselves come from tests/workbooks.py. No browser outside the e2e tests."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import tempfile
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -101,3 +105,94 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str, object]]:
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", record)
     return registered
+
+
+# --- no browser outside the e2e tests: `pytest -m "not e2e"` (the fast loop) never starts Chromium
+#
+# Every test not marked e2e (tests/e2e/conftest.py marks everything in that folder) runs with the browsers refused:
+# a Playwright launch and a Chromium started from this process raise, and a chromium found on PATH (what
+# presenter.report.chromium looks for, in this process and in the command-line processes a test starts) is a stub
+# that fails. Either way the test fails, saying so: a test that prints a PDF or drives a page goes in tests/e2e or is
+# marked @pytest.mark.e2e.
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")  # presenter.report.BROWSERS
+NO_BROWSER = "a test not marked e2e started a browser: move it to tests/e2e or mark it @pytest.mark.e2e"
+
+
+class BrowserOutsideE2E(AssertionError):
+    pass
+
+
+def _stubs() -> Path:
+    """A folder of stub browsers (made once per run): each leaves a mark in the folder and fails."""
+    folder = Path(tempfile.mkdtemp(prefix="no-browser-"))
+    for name in BROWSERS:
+        stub = folder / name
+        stub.write_text(f'#!/bin/sh\necho "$0" >> "{folder}/started"\necho "{NO_BROWSER}" >&2\nexit 3\n')
+        stub.chmod(0o755)
+    return folder
+
+
+def _started(folder: Path) -> str | None:
+    """The stub browsers started since the last look, if any."""
+    mark = folder / "started"
+    if not mark.exists():
+        return None
+    text = mark.read_text()
+    mark.unlink()
+    return text.strip()
+
+
+_STUBS = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_STUBS] = _stubs()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(config.stash.get(_STUBS, None) or "", ignore_errors=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """Around a test not marked e2e (its fixtures' setup and teardown included): no browser."""
+    if item.get_closest_marker("e2e"):
+        return (yield)
+    stubs = item.config.stash[_STUBS]
+
+    def refused(*args, **kwargs):
+        raise BrowserOutsideE2E(NO_BROWSER)
+
+    popen = subprocess.Popen.__init__
+
+    def no_browser_popen(self, args, *rest, **kwargs):
+        program = args if isinstance(args, str | bytes | os.PathLike) else args[0]
+        if not kwargs.get("shell") and Path(os.fsdecode(program)).name in BROWSERS:
+            raise BrowserOutsideE2E(f"{NO_BROWSER} ({os.fsdecode(program)})")
+        popen(self, args, *rest, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{stubs}{os.pathsep}{os.environ.get('PATH', '')}")
+        patch.setattr(subprocess.Popen, "__init__", no_browser_popen)
+        try:
+            from playwright.sync_api import BrowserType
+        except ImportError:
+            pass
+        else:
+            for launch in ("launch", "launch_persistent_context"):
+                patch.setattr(BrowserType, launch, refused)
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A stub browser started by a test not marked e2e (in a process of its own) fails the test."""
+    report = yield
+    started = None if item.get_closest_marker("e2e") else _started(item.config.stash[_STUBS])
+    if started and report.passed:
+        report.outcome = "failed"
+        report.longrepr = f"{NO_BROWSER}: {started}"
+    return report

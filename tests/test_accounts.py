@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from visitors import PASSWORDS, ROLES, ROOT, by_url, sign_in
+from visitors import PASSWORDS, ROLES, ROOT, by_url, sign_in, start, upload
 from workbooks import ROSTER, workbook_bytes
 
 from cli import main
@@ -17,7 +17,6 @@ from etl import accounts, audit, db, publish
 from i18n import t
 from ui import session
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LOCAL = {"client": accounts.LOCAL_CLIENT}  # sign-ins from this computer (AppTest has no remote address)
 
 
@@ -63,22 +62,6 @@ def trail() -> list[tuple[str, str, dict]]:
     """The audit trail oldest first: (user, action, details)."""
     frame = audit.trail(warehouse()).iloc[::-1]
     return [(r.user_name, r.action, json.loads(r.details)) for r in frame.itertuples()]
-
-
-def start(page: str | None = None) -> AppTest:
-    """A new session on the default page, or on `page` as a link to it would open it."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if page:
-        at.switch_page(f"pages/{page}.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def upload(at: AppTest, name: str, data: bytes) -> AppTest:
-    at.file_uploader[0].upload(name, data, XLSX).run()
-    assert not at.exception, at.exception
-    return at
 
 
 # --- the accounts file and the role checks (no Streamlit)

@@ -11,8 +11,8 @@ import sys
 import duckdb
 import pytest
 import streamlit as st
-from test_publish import DONATION, PASSWORDS, a_town, open_as, raised
-from visitors import ROOT, sign_in
+from town import DONATION, PASSWORDS, a_town, open_as, raised
+from visitors import ROOT, sign_in, start, upload
 from workbooks import workbook_bytes
 
 from cli import main
@@ -334,8 +334,6 @@ def test_a_failed_sign_in_leaves_the_warehouse_free(town):
 
 
 def test_the_data_page_says_whether_an_import_is_published_or_waits(sample_file, tmp_path, app_env):
-    from test_accounts import start, upload
-
     path = tmp_path / "w.duckdb"
     shutil.copy(sample_file, path)
     app_env.setenv("DASHBOARD_DB", str(path))

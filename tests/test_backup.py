@@ -353,6 +353,49 @@ def test_the_data_page_shows_a_warning_after_commit(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
+def test_the_data_page_shows_a_warning_after_an_undo_commits(tmp_path, monkeypatch):
+    """accounts.undo_as returns load.Effects, whose .warnings the Data page shows once the undo stands."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from etl import accounts
+    from ui import markdown
+
+    monkeypatch.setenv("DASHBOARD_DB", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("DASHBOARD_NO_SAMPLE", "1")
+    monkeypatch.setenv("DASHBOARD_LANG", "en")
+    con = db.connect(tmp_path / "w.duckdb")
+    import_file(con, workbook_bytes({"社工名册": ROSTER}), "roster.xlsx")
+    con.close()
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup, "snapshot", broken)
+    undone: list[load.Effects] = []
+    undo_as = accounts.undo_as
+
+    def seen(*args):  # what the page was given
+        undone.append(undo_as(*args))
+        return undone[-1]
+
+    monkeypatch.setattr(accounts, "undo_as", seen)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/data.py").run()
+    next(c for c in at.checkbox if c.key == "undo_sure_B00001").check().run()
+    next(b for b in at.button if b.label == "Undo B00001").click().run()
+    assert not at.exception, at.exception
+    [effects] = undone
+    assert isinstance(effects, load.Effects) and effects == {"workers": {"removed": 3, "restored": 0}}
+    [warning] = effects.warnings
+    assert any("Batch B00001 was undone" in s.value for s in at.success)
+    shown = [markdown.unescape(w.value) for w in at.warning if "No space left on device" in w.value]
+    assert shown == [warning.message("en")] and "the backup copy" in shown[0]
+    st.cache_resource.clear()
+
+
 # --- the audit trail keeps everything (issue 12)
 
 

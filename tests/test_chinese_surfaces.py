@@ -13,12 +13,11 @@ import unicodedata
 import duckdb
 import pandas as pd
 import pytest
+from english import english_words
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
-from test_chinese import english_words
-from test_pages import open_drilldown
-from test_publish import DONATION
-from visitors import PASSWORDS, ROLES, ROOT, open_page
+from town import DONATION
+from visitors import PASSWORDS, ROLES, ROOT, open_drilldown, open_page
 from workbooks import workbook_bytes
 
 import metrics

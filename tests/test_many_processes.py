@@ -2,7 +2,9 @@
 imports and publishes; a killed publish leaves the previous version current and readable.
 
 The readers here are plain processes doing what every page run does (publish.current_file, a read-only open,
-queries.kpis), many times a second, not browsers: what is tested is the file protocol the pages rely on.
+queries.kpis), many times a second, not browsers: what is tested is the file protocol the pages rely on. They read
+from before the first publish until after the last one, however long that takes: the test waits for each event,
+never for a fixed time.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from pathlib import Path
 import duckdb
 import queries
 from etl import publish
-db_file, out, seconds = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
-seen, errors, end = [], [], time.monotonic() + seconds
-while time.monotonic() < end:
+db_file, out, ready, stop = (Path(arg) for arg in sys.argv[1:5])
+seen, errors, deadline = [], [], time.monotonic() + 600  # a guard against hanging, not a measurement
+while time.monotonic() < deadline:
+    stopping = stop.exists()  # one more run once told to stop: it reads what the last publish left
     try:
         version = publish.current_file(db_file)
         con = duckdb.connect(str(version), read_only=True)  # what a page run opens
@@ -42,8 +45,12 @@ while time.monotonic() < end:
         again = con.execute("SELECT version FROM publication").fetchone()[0]
         con.close()
         seen.append([name, again, raised])
+        if not ready.exists():
+            ready.write_text(name)  # the first version this reader read
     except Exception as exc:  # a failure to open or read: recorded, never expected
         errors.append(repr(exc))
+    if stopping:
+        break
 out.write_text(json.dumps({"seen": seen, "errors": errors}))
 """
 
@@ -71,16 +78,28 @@ def test_readers_in_three_processes_see_whole_versions_while_a_fourth_publishes(
     publish.ensure_published(con)
     con.close()
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}", "DASHBOARD_DB": str(path)}
+    stop = tmp_path / "stop"
+    ready = [tmp_path / f"r{i}.ready" for i in range(3)]
     readers = [
         subprocess.Popen(
-            [sys.executable, "-c", READER, str(path), str(tmp_path / f"r{i}.json"), "12"], cwd=ROOT, env=env
+            [sys.executable, "-c", READER, str(path), str(tmp_path / f"r{i}.json"), str(ready[i]), str(stop)],
+            cwd=ROOT,
+            env=env,
         )
         for i in range(3)
     ]
-    time.sleep(1)  # the readers are reading version 1
-    writer = subprocess.run(
-        [sys.executable, "-c", PUBLISHER, str(path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
+    deadline = time.monotonic() + 120  # a guard against hanging, not a measurement
+    while not all(r.exists() for r in ready):  # every reader has read once
+        assert all(r.poll() is None for r in readers), "a reader ended before it read"
+        assert time.monotonic() < deadline, "the readers never read"
+        time.sleep(0.05)
+    assert [r.read_text() for r in ready] == ["v000001"] * 3  # the readers are reading version 1
+    try:
+        writer = subprocess.run(
+            [sys.executable, "-c", PUBLISHER, str(path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+    finally:
+        stop.touch()  # read once more, then stop
     assert writer.returncode == 0, writer.stderr
     for reader in readers:
         assert reader.wait(timeout=300) == 0

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from visitors import open_page
+from visitors import open_drilldown, open_page
 from warehouses import ROWS
 
 import metrics
 import queries
 from etl import db, derived, publish
 from i18n import t
-from ui import markdown, widgets
+from ui import markdown
 
 PAGES = ("overview", "projects", "training", "fund")
 TITLES = {
@@ -198,13 +198,6 @@ def test_kpis_show_the_change_against_the_year_before(app_env, tmp_path):
     assert (tiles["training_coverage"].value, tiles["training_coverage"].delta) == ("66.7%", "+33.3 pts")
     assert tiles["fund_raised"].delta in (None, "")  # the fund did not exist in 2022: nothing to compare
     assert "Target 3 (2023)" in texts(at) and "**花园** (东方) has been in progress for 325 days." in texts(at)
-
-
-def open_drilldown(at: AppTest) -> AppTest:
-    """The drill-down opened, as a click on its expander does (it runs only when open)."""
-    assert not [s for s in at.selectbox if s.key == "drill_metric"]  # closed, it runs no queries
-    at.session_state[widgets.DRILLDOWN] = True
-    return at.run()
 
 
 def test_every_figure_shows_the_rows_it_counts_and_their_files(sample_app):

@@ -301,6 +301,7 @@ def _pdf_pages(html_by_lang: dict[str, str]) -> dict[str, int]:
     return counts
 
 
+@pytest.mark.e2e  # printed by Chromium
 def test_report_prints_on_at_most_two_a4_pages(con):
     """Leadership gets one to two pages: the report printed by Chromium, as a browser prints it."""
     from concurrent.futures import ThreadPoolExecutor

@@ -115,6 +115,7 @@ def con(sample_file):
     con.close()
 
 
+@pytest.mark.e2e  # measured and printed in Chromium
 def test_report_charts_are_proportional_whole_and_inside_their_cards(con):
     """Issue 14: columns were all drawn full height (3 looked like 185), the monthly chart spilled out of its card
     over the mentors' names, and month labels broke as '2 / 月'."""
@@ -247,6 +248,7 @@ def test_cli_deck_pptx(warehouse, tmp_path):
     assert all(n in text for n in names)  # --no-mask: names in full (masked is the default)
 
 
+@pytest.mark.e2e  # printed by Chromium
 def test_cli_report_pdf_prints_on_at_most_two_a4_pages(warehouse, tmp_path):
     out = tmp_path / "report.pdf"
     assert main(["report", str(out), "--lang", "zh", "--mask-names"]) == 0

@@ -11,9 +11,12 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+from ui import widgets
+
 ROOT = Path(__file__).resolve().parent.parent  # the repository: app.py for AppTest, the working folder for the CLI
 PASSWORDS = {"ada": "admin-secret-1", "ann": "analyst-secret-2", "vic": "viewer-secret-3"}
 ROLES = {"ada": "admin", "ann": "analyst", "vic": "viewer"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def open_page(page: str, **params: str) -> AppTest:
@@ -24,6 +27,29 @@ def open_page(page: str, **params: str) -> AppTest:
     at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def start(page: str | None = None) -> AppTest:
+    """A new session on the default page, or on `page` as a link to it would open it."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if page:
+        at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader[0].upload(name, data, XLSX).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_drilldown(at: AppTest) -> AppTest:
+    """The drill-down opened, as a click on its expander does (it runs only when open)."""
+    assert not [s for s in at.selectbox if s.key == "drill_metric"]  # closed, it runs no queries
+    at.session_state[widgets.DRILLDOWN] = True
+    return at.run()
 
 
 def by_url(at: AppTest, page: str) -> AppTest:

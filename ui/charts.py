@@ -20,7 +20,8 @@ from i18n import numbers, t
 # Colours that mean the same thing on every page.
 STATUS_COLOURS = {"completed": "#2e7d32", "in_progress": "#1f77b4", "planned": "#9e9e9e", "cancelled": "#d62728"}
 FUND_COLOURS = {"raised": "#1f77b4", "used": "#ff7f0e", "balance": "#2e7d32"}
-PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+PNG_OPTIONS = {"format": "png", "scale": 2}  # the chart toolbar's PNG download
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": PNG_OPTIONS}
 
 
 CHART_TEXT_SIZE, CHART_TEXT_COLOUR = 14, "#31333f"  # ≥ 14 px and dark: read from the back of a meeting room

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import streamlit as st
 
@@ -41,12 +42,16 @@ if (window.matchMedia("(max-width: 640px)").matches) {
 ALL = "all"  # the "no filter" choice (a selectbox shows None as an empty placeholder)
 
 
+T = TypeVar("T")
+
+
 def choice(
-    key: str, options: list, default: object, label: str, fmt: Callable[[object], str], *, keep_default: bool = False
-) -> object:
+    key: str, options: Sequence[T], default: T, label: str, fmt: Callable[[T], str], *, keep_default: bool = False
+) -> T | None:
     """A sidebar selectbox whose value lives in st.session_state[key] and in the URL's ?key=.
 
-    The default is left out of the URL unless keep_default (for a default that depends on the data).
+    The default is left out of the URL unless keep_default (for a default that depends on the data). Returns the
+    chosen option, None for ALL.
     """
     if key not in st.session_state:  # first run of a session: the link decides
         wanted = st.query_params.get(key)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -19,7 +20,7 @@ from etl import db, publish
 from i18n import numbers, t
 from presenter.slides import mask_name
 from ui import export, markdown
-from ui.charts import PLOTLY_CONFIG, alternative, legible
+from ui.charts import PLOTLY_CONFIG, PNG_OPTIONS, alternative, legible
 from ui.filters import ALL, CLOSE_SIDEBAR_ON_PHONE, choice
 from ui.routing import route_through_app
 from ui.session import query, reader, snapshot, working
@@ -86,6 +87,10 @@ def public_table(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     return out
 
 
+if TYPE_CHECKING:  # what st.column_config's functions return (Streamlit exports the type only from here)
+    from streamlit.elements.lib.column_types import ColumnConfig
+
+
 @dataclass
 class Page:
     """What a page needs: the run's cursor, language and filters, and helpers that draw consistently."""
@@ -95,7 +100,7 @@ class Page:
     lang: str
     year: int | None
     community: str | None
-    counts: dict[str, int] | None = None  # rows per table (queries.has_data)
+    counts: dict[str, int] = field(default_factory=dict)  # rows per table (queries.has_data)
     version: str = ""  # which imports the snapshot holds; part of every cached query's key
     source: str = ""  # what the run reads (the published version's file, or the working warehouse)
     draft: bool = False  # the run reads the working data (unpublished imports included)
@@ -209,8 +214,9 @@ class Page:
 
         def built() -> export.Export:
             data = frame() if callable(frame) else frame
-            options = {"heading": title, "headers": headers, "formats": formats, "scope": scope}
-            return export.build(data, name, about, label=self.label, **options)
+            return export.build(
+                data, name, about, label=self.label, heading=title, headers=headers, formats=formats, scope=scope
+            )
 
         with st.container(horizontal=True, gap="small"):
             st.download_button(
@@ -248,7 +254,7 @@ class Page:
         legible(fig)
         about = self.about()
         png = export.file_stem(name, about, export.spec(name).scope)  # the PNG is named like the data files
-        config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"], "filename": png}}
+        config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PNG_OPTIONS, "filename": png}}
         st.plotly_chart(markdown.plotly_safe(fig), width="stretch", config=config, key=f"chart_{name}")
         # what a screen reader reads instead: the chart named by its title, its figures as a table (issue 19)
         shown, kinds = export.table(data, name, about, label=self.label)
@@ -256,7 +262,7 @@ class Page:
         st.html(alternative(f"chart_{name}", title, shown, kinds, self.lang), unsafe_allow_javascript=True)
         self.downloads(data, name)
 
-    def table(self, frame: pd.DataFrame, name: str, columns: dict[str, str], **config: object) -> None:
+    def table(self, frame: pd.DataFrame, name: str, columns: dict[str, str], **config: ColumnConfig) -> None:
         """A sortable table with translated headers (columns: field -> text key) and its downloads.
 
         A column headed as a person (PERSON_HEADERS: 姓名, 师傅, 徒弟, …) names one: a visitor who has not
@@ -268,7 +274,7 @@ class Page:
         shown = frame[list(columns)].rename(columns={c: self.t(k) for c, k in columns.items()})
         text = [c for c in shown.columns if shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])]
         shown[text] = shown[text].fillna("")  # a blank cell, not the word "None"
-        dates = {
+        dates: dict[str, ColumnConfig] = {
             c: st.column_config.DateColumn(format=numbers.date_format(self.lang)) for c in columns if c.endswith("date")
         }
         st.dataframe(
@@ -289,7 +295,7 @@ def setup(title_key: str) -> Page:
     source, con, draft = reader(path, lang, current_user())
     version = snapshot(con)
     years = query(source, "years", (), version, con)["year"].astype(int).tolist()
-    year = choice(
+    chosen_year = choice(
         "year",
         [*years, ALL],
         int(query(source, "default_year", (), version, con)["year"].iloc[0]) if years else ALL,
@@ -297,6 +303,7 @@ def setup(title_key: str) -> Page:
         lambda v: t("filter.all_years", lang) if v == ALL else str(v),
         keep_default=True,
     )
+    year = None if chosen_year is None else int(chosen_year)  # a year of `years` (None: all of them)
     names = query(source, "communities", (), version, con)["community"].tolist()
     community = choice(
         "community",

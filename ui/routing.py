@@ -23,8 +23,9 @@ def _ledger_page(lang: str, *, default: bool = False) -> st.Page:
     return st.Page("pages/ledger.py", title=t("nav.ledger", lang), icon=":material/receipt_long:", default=default)
 
 
-def navigation() -> st.navigation:
-    """The page list for this session's role. Data (issue 4) and Presenter appear once their files exist."""
+def navigation() -> st.Page:
+    """The page list for this session's role, as st.navigation returns it: the page chosen. Data (issue 4) and
+    Presenter appear once their files exist."""
     lang = current_lang()
     user = current_user()
     st.session_state["_routed_by_app"] = True  # this session has been through app.py (route_through_app)
@@ -65,7 +66,7 @@ def navigation() -> st.navigation:
     return st.navigation(sections)
 
 
-def run(page: st.navigation) -> None:
+def run(page: st.Page) -> None:
     """Run the page; when the working warehouse stays busy (an import or publish in another process) beyond the
     bounded wait, say so instead of failing; close the run's working connection whatever happened."""
     try:

@@ -147,7 +147,8 @@ def gate(page: str | None = None) -> str:
     """The language switch and sign-in, first on every page: a page that needs a user and has none stops here
     (as does every page for a visitor the app may not serve). `page`: a page of PUBLIC_PAGES says which, so
     $DASHBOARD_PUBLIC can open it. Returns the run's language."""
-    lang = choice("lang", list(LANGUAGES), default_lang(), "语言 / Language", lambda v: i18n.style(v).native)
+    chosen = choice("lang", list(LANGUAGES), default_lang(), "语言 / Language", lambda v: i18n.style(v).native)
+    lang = chosen or default_lang()  # (choice says None only for ALL, which is no language)
     if open_access_refusal():  # a page reached by URL is refused here too
         refused()
         st.stop()

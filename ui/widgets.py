@@ -21,6 +21,8 @@ from ui.session import opened
 from ui.signin import names_shown
 
 if TYPE_CHECKING:
+    from streamlit.elements.lib.column_types import ColumnConfig  # what st.column_config's functions return
+
     from ui.page import Page
 
 
@@ -58,7 +60,7 @@ def kpi_tiles(page: Page, frame: pd.DataFrame, codes: tuple[str, ...], per_row: 
                 label,
                 numbers.by_unit(metric.unit, value, page.lang),
                 delta=None if change is None else (0 if change == 0 else _change(page, metric.unit, change)),
-                delta_description=None if change is None else page.t(versus, year=page.year - 1),
+                delta_description=None if change is None or page.year is None else page.t(versus, year=page.year - 1),
                 delta_color="normal" if metric.better == "up" else "off",
                 help=metric.explain(page.lang),
             )
@@ -150,7 +152,7 @@ DRILL_WIDE = {
 
 def drill_table(
     rows: pd.DataFrame, table: str, name: str, about: export.About, label: export.Label
-) -> tuple[pd.DataFrame, dict[str, object]]:
+) -> tuple[pd.DataFrame, dict[str, ColumnConfig]]:
     """A figure's stored rows as the page shows them: (table, column_config).
 
     The table's key columns (DRILL_COLUMNS; one with nothing in it left out) in the words of the Excel download
@@ -164,7 +166,7 @@ def drill_table(
     for column in shown.columns:
         if shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column]):
             shown[column] = shown[column].astype(object).where(shown[column].notna(), "")
-    config: dict[str, object] = {}
+    config: dict[str, ColumnConfig] = {}
     for field, header in zip(keep, shown.columns, strict=True):  # export.table keeps the order (its own headers)
         kind = kinds_.get(header)
         if kind == "date":

@@ -451,6 +451,17 @@ def phone(tab: Callable[..., App], server: Server) -> App:
     return tab(server, PHONE)
 
 
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test in this folder drives a real browser: all of them are marked e2e (`pytest -m "not e2e"`, the fast
+    loop, leaves them out), whether or not the file says so."""
+    for item in items:
+        if item.path.resolve().is_relative_to(HERE):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fresh_screenshots() -> None:
     """test-output/e2e shows this run only."""

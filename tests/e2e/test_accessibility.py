@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import streamlit
+from focus import tab_to
 from playwright.sync_api import expect
 from workbooks import workbook_bytes
 
@@ -27,7 +28,6 @@ from i18n import t
 if TYPE_CHECKING:
     from conftest import App, Server
 
-pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -178,28 +178,6 @@ def test_every_allowlist_entry_is_streamlits_and_still_needed() -> None:
     used = {v["allowed"] for found in AUDITS.values() for v in found}
     stale = [f"{e['rule']} in {e['within']}" for i, e in enumerate(entries) if i not in used]
     assert stale == [], f"allow-list entries no longer needed (Streamlit fixed them: delete them): {stale}"
-
-
-# The focused element: its name, and whether the browser draws a focus ring (an outline or a box shadow).
-FOCUSED = """() => {
-    const el = document.activeElement;
-    if (!el || el === document.body) return null;
-    const style = getComputedStyle(el);
-    const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
-    return {name: (el.getAttribute('aria-label') || el.innerText || el.value || '').trim().slice(0, 80), ring};
-}"""
-
-
-def tab_to(app: App, name: re.Pattern, presses: int = 120) -> dict:
-    """Press Tab until the focused element's name matches; return it (with whether its focus is visible)."""
-    seen = []
-    for _ in range(presses):
-        app.page.keyboard.press("Tab")
-        focused = app.page.evaluate(FOCUSED)
-        if focused and name.search(focused["name"]):
-            return focused
-        seen.append(focused and focused["name"])
-    raise AssertionError(f"{name.pattern!r} not reached with Tab; focus went through {seen[:60]}")
 
 
 def test_an_analyst_imports_with_the_keyboard_alone(own_server: Callable[..., Server], tab: Callable[..., App]) -> None:

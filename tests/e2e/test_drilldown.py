@@ -6,15 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import pytest
-
 import metrics
 from etl import kinds
 
 if TYPE_CHECKING:
     from conftest import App, Server
 
-pytestmark = pytest.mark.e2e
 
 LAPTOP = {"width": 1280, "height": 900}
 DRILL = '[data-testid="stExpander"]:has([data-testid="stSelectbox"])'

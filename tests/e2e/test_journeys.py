@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import openpyxl
-import pytest
 from playwright.sync_api import expect
 from workbooks import workbook_bytes
 
@@ -27,7 +26,6 @@ from i18n import t
 if TYPE_CHECKING:
     from conftest import App, Server
 
-pytestmark = pytest.mark.e2e
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD = '[data-testid="stFileUploaderDropzoneInput"]'

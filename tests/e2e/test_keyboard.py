@@ -3,7 +3,7 @@ slides and full screen, undoing an import, and an approver signing in and publis
 move, Enter, Space and arrow keys to act. Each control reached must show where the keyboard is: its ring (outline,
 box shadow or border, on a visible part of the control) differs from how it looks when the focus has moved on.
 
-The analyst's import with the keyboard is in test_accessibility.py (its `tab_to` is used here). Journeys that only
+The analyst's import with the keyboard is in test_accessibility.py (both press Tab with tests/e2e/focus.py). Journeys that only
 read share the module's server; undo and publish change the warehouse and start their own.
 """
 
@@ -15,10 +15,9 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import pytest
+from focus import FOCUSED, tab_to
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
-from test_accessibility import FOCUSED, tab_to
 from workbooks import workbook_bytes
 
 import metrics as catalogue
@@ -27,7 +26,6 @@ from i18n import t
 if TYPE_CHECKING:
     from conftest import App, Server
 
-pytestmark = pytest.mark.e2e
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

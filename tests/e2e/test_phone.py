@@ -12,7 +12,6 @@ from conftest import DESKTOP, PHONE
 if TYPE_CHECKING:
     from conftest import App, Server
 
-pytestmark = pytest.mark.e2e
 
 SIDEBAR_OPEN = """() => { const s = document.querySelector('[data-testid="stSidebar"]');
     return !!s && s.getBoundingClientRect().width > 0 && s.getBoundingClientRect().right > 0; }"""

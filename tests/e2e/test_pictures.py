@@ -22,7 +22,6 @@ from i18n import t
 if TYPE_CHECKING:
     from conftest import App, Server
 
-pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 PICTURES = ROOT / "test-output" / "pictures"

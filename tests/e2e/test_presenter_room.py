@@ -6,14 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import pytest
-
 from i18n import t
 
 if TYPE_CHECKING:
     from conftest import App, Server
 
-pytestmark = pytest.mark.e2e
 
 ROOM = {"width": 1920, "height": 1080}
 LAYOUT = """() => {

@@ -92,10 +92,12 @@ def bracketed(text: object, remark: object, lang: str) -> str:
 
 @functools.cache
 def _neutral(lang: str) -> dict[str, str]:
-    """The name placeholders where nothing is declared (declared.NEUTRAL)."""
-    from declared import Names
-
-    return Names().params(lang if lang in CATALOGUES else DEFAULT)
+    """The name placeholders where nothing is declared ({town}, {place}, {fund}, … and {Town}, … for a title): the
+    language's own words (Style.neutral); declared.Names.params fills the declared ones."""
+    out = dict(style(lang).neutral)
+    out["place"] = out["town"]
+    out.update({key.capitalize(): value[:1].upper() + value[1:] for key, value in list(out.items())})
+    return out
 
 
 def _placeholders(text: str) -> list[str]:

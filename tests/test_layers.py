@@ -23,8 +23,8 @@ PACKAGES = ("i18n", "etl", "ui", "presenter", "pages", "cli")
 # The house, bottom to top. A module imports only from its own layer or lower ones.
 PRESENTATION_IN_UI = ("ui.charts", "ui.export", "ui.markdown", "ui.trail", "ui.review")
 LAYERS = (
-    "text",  # i18n/ and declared.py (the names a town declares, and the neutral words where it declares none)
-    "pipeline",  # etl/
+    "text",  # i18n/: every word and how it is written, the neutral names where a town declares none
+    "pipeline",  # etl/ and declared.py (the names a town declares in its data)
     "figures",  # metrics.py, queries.py, notes.py
     "presentation",  # presenter/ and ui's charts, export, markdown, trail, review: no Streamlit
     "plumbing",  # the rest of ui/: Streamlit's session, sign-in, routing, filters, page, widgets, projector
@@ -41,9 +41,10 @@ ENTRY_POINTS = {("etl.__main__", "cli")}
 def layer(module: str) -> str:
     """The layer of a module of the house ("etl.load", "ui.page", "metrics", …)."""
     top = module.split(".")[0]
-    if top in ("i18n", "declared"):  # i18n fills a text with the neutral names (declared.NEUTRAL)
+    if top == "i18n":
         return "text"
-    if top == "etl":
+    if top in ("etl", "declared"):  # declared.py: the names a town declares in its data
+        return "pipeline"
         return "pipeline"
     if top in ("metrics", "queries", "notes"):
         return "figures"

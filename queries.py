@@ -733,6 +733,51 @@ def fund_ledger(con: Con, *, year: int | None = None) -> pd.DataFrame:
     )
 
 
+def fund_ledger_page(con: Con, *, year: int | None = None, offset: int = 0, limit: int = 50) -> pd.DataFrame:
+    """A page of the period's entries newest first (fund_ledger's order reversed): `limit` entries from the
+    `offset`-th, the same columns as fund_ledger, each with the balance since the fund began after it (the running
+    balance over every entry, not the page's)."""
+    span = period(con, year=year)
+    return _df_large(
+        con,
+        _LEDGER
+        + """
+        SELECT date, entry, ref, donor, donor_type, project_id, project, community, purpose, category,
+               income::DOUBLE AS income, spending::DOUBLE AS spending, balance::DOUBLE AS balance
+        FROM running WHERE date >= $start::DATE ORDER BY date DESC, o DESC, ref DESC
+        LIMIT $limit OFFSET $offset
+        """,
+        start=span.start,
+        end=span.end,
+        limit=max(int(limit), 0),
+        offset=max(int(offset), 0),
+    )
+
+
+def fund_ledger_totals(con: Con, *, year: int | None = None) -> pd.DataFrame:
+    """What fund_ledger's entries of the period add up to, without reading them out (one row): entries (how many),
+    raised (their income), used (their spending), and first: the date of the fund's first entry up to the as-of
+    date (NaT when it has none), whatever the period."""
+    as_of = as_of_date(con)
+    span = period(con, year=year, as_of=as_of)
+    return _df(
+        con,
+        """
+        WITH d AS (SELECT date, amount_yuan FROM donations WHERE date <= $end::DATE),
+             x AS (SELECT date, amount_yuan FROM disbursements WHERE date <= $end::DATE)
+        SELECT (SELECT count(*) FROM d WHERE date >= $start::DATE)
+             + (SELECT count(*) FROM x WHERE date >= $start::DATE) AS entries,
+               (SELECT coalesce(sum(amount_yuan), 0) FROM d WHERE date >= $start::DATE)::DOUBLE AS raised,
+               (SELECT coalesce(sum(amount_yuan), 0) FROM x WHERE date >= $start::DATE)::DOUBLE AS used,
+               least((SELECT min(date) FROM donations WHERE date <= $end0::DATE),
+                     (SELECT min(date) FROM disbursements WHERE date <= $end0::DATE)) AS first
+        """,
+        start=span.start,
+        end=span.end,
+        end0=as_of,
+    )
+
+
 def fund_opening(con: Con, *, year: int | None = None) -> pd.DataFrame:
     """The balance brought into the period (everything raised less everything used before its first day; 0 for
     all years) and the period's start and end (one row: opening, start, end)."""

@@ -46,7 +46,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = [*CHROMIUM_FLAGS, "--disable-dev-shm-usage"]
 VIEWPORT = {"width": 1400, "height": 900}
 # the pages in the order a round visits them (the overview is where a tab starts, so it is visited last)
-PAGES = ["projects", "training", "fund", "presenter", "data", "review", "audit", "overview"]
+PAGES = ["projects", "training", "fund", "ledger", "presenter", "data", "review", "audit", "overview"]
 
 # the same signs as the browser tests' (tests/e2e/conftest.py): idle, nothing unsettled, every chart with marks
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
@@ -63,6 +63,7 @@ DRAWN = """([idle, unsettled, marks, path, old]) => {
     });
 }"""
 TIMEOUT_MS = 120_000
+APP = ROOT  # the tree whose app is served (--app: another checkout, e.g. the code before a change, side by side)
 
 
 def add_untrained(db_file: Path, workers: int) -> None:
@@ -96,8 +97,8 @@ LAUNCHES = {  # how a server is started: as scripts/start.sh does (after its .ve
 
 @contextlib.contextmanager
 def serve(db_file: Path, *, sample: bool, launch: str = "serve") -> Iterator[tuple[str, float]]:
-    """The app on `db_file`, started by `launch` (LAUNCHES): yields (base URL, time.perf_counter() when the process
-    was started)."""
+    """The app on `db_file`, started by `launch` (LAUNCHES) from APP (this tree, or --app): yields (base URL,
+    time.perf_counter() when the process was started)."""
     port = _free_port()
     env = {**os.environ, "DASHBOARD_DB": str(db_file), "DASHBOARD_LANG": "zh", "DASHBOARD_BACKUPS": "0"}
     env.pop("DASHBOARD_NO_SAMPLE", None)
@@ -107,7 +108,7 @@ def serve(db_file: Path, *, sample: bool, launch: str = "serve") -> Iterator[tup
     command += ["--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false"]
     command += ["--server.fileWatcherType=none"]
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=APP, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -152,9 +153,10 @@ def cold_start(browser, db_file: Path, *, sample: bool, launch: str = "serve", a
             context.close()
 
 
-def warm_rounds(browser, db_file: Path, rounds: int) -> dict[str, list[float]]:
+def warm_rounds(browser, db_file: Path, rounds: int, pages: list[str] | None = None) -> dict[str, list[float]]:
     """Seconds from a click on each page's sidebar link to that page drawn; the first round is the first visit."""
-    times: dict[str, list[float]] = {name: [] for name in PAGES}
+    pages = pages or PAGES
+    times: dict[str, list[float]] = {name: [] for name in pages}
     with serve(db_file, sample=False) as (base, _):
         context = browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
@@ -164,7 +166,7 @@ def warm_rounds(browser, db_file: Path, rounds: int) -> dict[str, list[float]]:
         links.first.wait_for(state="attached")
         hrefs = {urlparse(a.get_attribute("href")).path: a for a in links.all()}
         for _ in range(rounds + 1):
-            for name in PAGES:
+            for name in pages:
                 path = "/" if name == "overview" else f"/{name}"
                 link = hrefs.get(path)
                 if link is None:
@@ -188,13 +190,25 @@ def spread(values: list[float]) -> dict[str, float]:
 
 
 def measure(
-    browser, label: str, db_file: Path, runs: int, *, sample: bool, launches: list[str], warm: bool, after: float = 0
+    browser,
+    label: str,
+    db_file: Path,
+    runs: int,
+    *,
+    sample: bool,
+    launches: list[str],
+    warm: bool,
+    after: float = 0,
+    cold: bool = True,
+    servers: int = 1,
+    pages: list[str] | None = None,
 ) -> dict:
-    """Cold starts (each in a fresh server; with several launches, interleaved) and warm rounds on one warehouse."""
+    """Cold starts (each in a fresh server; with several launches, interleaved) and warm rounds on one warehouse
+    (`servers` fresh servers in turn: each page's first visit once per server)."""
     colds: dict[str, list[float]] = {launch: [] for launch in launches}
     result: dict = {"pages_s": {}, "first_visit_s": {}}
     folder = db_file.parent
-    for _ in range(runs):
+    for _ in range(runs if cold else 0):
         for launch in launches:
             if sample:  # a fresh install every time: the first start loads and publishes the sample
                 fresh = Path(tempfile.mkdtemp(dir=folder))  # the warehouse, its published versions, its kept files
@@ -206,16 +220,25 @@ def measure(
             load = os.getloadavg()[0]
             print(f"{label} cold ({launch}): {seconds:.2f} s, load {load:.1f}", file=sys.stderr, flush=True)
     for launch, values in colds.items():
-        key = "cold_first_page_s" if launch == "serve" else f"cold_first_page_s_{launch}"
-        result[key] = spread(values)
+        if values:
+            key = "cold_first_page_s" if launch == "serve" else f"cold_first_page_s_{launch}"
+            result[key] = spread(values)
     if not warm:
         return result
     if sample:  # the warm rounds read a sample warehouse that stays
         cold_start(browser, db_file, sample=True)
-    times = warm_rounds(browser, db_file, runs)
-    for name, values in times.items():
-        result["first_visit_s"][name] = round(values[0], 2)
-        result["pages_s"][name] = spread(values[1:])
+    firsts: dict[str, list[float]] = {}
+    warms: dict[str, list[float]] = {}
+    for _ in range(servers):
+        for name, values in warm_rounds(browser, db_file, runs, pages).items():
+            firsts.setdefault(name, []).append(values[0])
+            warms.setdefault(name, []).extend(values[1:])
+            print(
+                f"{label} {name}: first {values[0]:.2f} s, load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True
+            )
+    for name in warms:
+        result["first_visit_s"][name] = round(firsts[name][0], 2) if servers == 1 else spread(firsts[name])
+        result["pages_s"][name] = spread(warms[name])
         print(f"{label} {name}: {result['pages_s'][name]}", file=sys.stderr, flush=True)
     return result
 
@@ -236,12 +259,21 @@ def main() -> None:
     parser.add_argument(
         "--untrained", type=int, default=25_000, help="never-trained workers added to the city (0: as built)"
     )
+    parser.add_argument("--warm-only", action="store_true", help="warm rounds only, no cold starts")
+    parser.add_argument("--servers", type=int, default=1, help="fresh servers for the warm rounds (first visits)")
+    parser.add_argument("--pages", help="the pages visited, comma-separated (default: every page)")
+    parser.add_argument("--app", type=Path, help="serve the app of this checkout (e.g. the code before a change)")
     args = parser.parse_args()
+    global APP
+    APP = (args.app or ROOT).resolve()
+    pages = args.pages.split(",") if args.pages else None
     from playwright.sync_api import sync_playwright
 
     chosen = args.only or ["city", "sample"]
     results: dict = {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}", "runs": args.runs}
     results["untrained_added"] = args.untrained
+    results["app"] = str(args.app or ROOT)
+    results["city_warehouse"] = str(args.city) if args.city else "built by bench/warehouse.py"
     launches = args.launch.split(",")
     if unknown := set(launches) - set(LAUNCHES):
         parser.error(f"--launch: {', '.join(sorted(unknown))} (choose from {', '.join(LAUNCHES)})")
@@ -270,6 +302,9 @@ def main() -> None:
                 launches=launches,
                 warm=not args.cold_only,
                 after=args.after,
+                cold=not args.warm_only,
+                servers=args.servers,
+                pages=pages,
             )
         if "sample" in chosen:
             sample = folder / "sample" / "warehouse.duckdb"
@@ -283,6 +318,9 @@ def main() -> None:
                 launches=launches,
                 warm=not args.cold_only,
                 after=args.after,
+                cold=not args.warm_only,
+                servers=args.servers,
+                pages=pages,
             )
         browser.close()
     results["load_average"] = {

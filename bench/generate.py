@@ -21,10 +21,8 @@ def session_ids(n: int) -> list[str]:
     return [f"S{i:05d}" for i in range(1, n + 1)]
 
 
-def write_roster_and_sessions(path: Path, workers: int = 50_000, sessions: int = 5_000) -> Path:
-    """The roster and the training sessions that the attendance workbooks reference."""
+def _roster_and_sessions(book: xlsxwriter.Workbook, workers: int, sessions: int) -> None:
     rng = random.Random(1)
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = book.add_worksheet("社工名册")
     sheet.write_row(0, 0, ["人员编号", "姓名", "社区", "岗位", "入职日期", "在岗"])
     for r, wid in enumerate(worker_ids(workers), start=1):
@@ -35,6 +33,12 @@ def write_roster_and_sessions(path: Path, workers: int = 50_000, sessions: int =
     for r, sid in enumerate(session_ids(sessions), start=1):
         day = start + timedelta(days=rng.randrange(0, 6 * 365))
         sheet.write_row(r, 0, [sid, f"培训{r}", day.isoformat(), rng.choice([1, 1.5, 2, 3]), "授课"])
+
+
+def write_roster_and_sessions(path: Path, workers: int = 50_000, sessions: int = 5_000) -> Path:
+    """The roster and the training sessions that the attendance workbooks reference."""
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    _roster_and_sessions(book, workers, sessions)
     book.close()
     return path
 
@@ -42,10 +46,7 @@ def write_roster_and_sessions(path: Path, workers: int = 50_000, sessions: int =
 SHEET_ROWS = 1_000_000  # attendance rows per sheet: an Excel sheet holds 1,048,576 rows
 
 
-def write_attendance(path: Path, rows: int, workers: int = 50_000, sessions: int = 5_000) -> Path:
-    """`rows` distinct (session, worker) pairs, with a title row above the header as analysts keep them; beyond a
-    sheet's worth, the next sheet (签到表2, 签到表3 …, recognised by their headers) goes on."""
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+def _attendance(book: xlsxwriter.Workbook, rows: int, workers: int, sessions: int) -> None:
     wids, sids = worker_ids(workers), session_ids(sessions)
     step = 7919  # prime: walks the worker list without repeating a pair within a session
     for first in range(0, max(rows, 1), SHEET_ROWS):
@@ -57,6 +58,22 @@ def write_attendance(path: Path, rows: int, workers: int = 50_000, sessions: int
             worker = wids[(r // sessions * step + r) % workers]
             sheet.write_string(r - first + 3, 0, session)
             sheet.write_string(r - first + 3, 1, worker)
+
+
+def write_attendance(path: Path, rows: int, workers: int = 50_000, sessions: int = 5_000) -> Path:
+    """`rows` distinct (session, worker) pairs, with a title row above the header as analysts keep them; beyond a
+    sheet's worth, the next sheet (签到表2, 签到表3 …, recognised by their headers) goes on."""
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    _attendance(book, rows, workers, sessions)
+    book.close()
+    return path
+
+
+def write_first_workbook(path: Path, rows: int, workers: int = 50_000, sessions: int = 5_000) -> Path:
+    """A town's first workbook: the roster, the sessions and `rows` attendance rows, one file."""
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    _roster_and_sessions(book, workers, sessions)
+    _attendance(book, rows, workers, sessions)
     book.close()
     return path
 

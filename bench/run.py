@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.generate import write_attendance, write_roster_and_sessions  # noqa: E402
+from bench.generate import write_attendance, write_first_workbook, write_roster_and_sessions  # noqa: E402
 from bench.warehouse import build  # noqa: E402
 
 PAGES = ["overview", "projects", "training", "fund", "data", "presenter"]
@@ -247,6 +247,85 @@ def bench_cold_start(folder: Path) -> dict:
     return out
 
 
+BARE_READ_ALL = (
+    "import sys, fastexcel; r = fastexcel.read_excel(open(sys.argv[1], 'rb').read()); "
+    "[r.load_sheet(n, header_row=None, dtypes='string').to_arrow() for n in r.sheet_names]"
+)
+
+
+def _tree_peak_mb(process: subprocess.Popen) -> float:
+    """Poll /proc every 10 ms until `process` ends: the largest sum of resident memory of it and its children
+    (the reading child included) seen at one moment, in MB."""
+    peak = 0
+    while process.poll() is None:
+        pids = [process.pid]
+        try:
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+            pids += [int(c) for c in children]
+        except OSError:
+            pass
+        total = 0
+        for pid in pids:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                pass
+        peak = max(peak, total)
+        time.sleep(0.01)
+    return peak / 1024
+
+
+def _first_once(workbook: Path, target: Path, rows: int, app: Path) -> tuple[float, float]:
+    """`python -m etl load` of a whole first workbook into an empty warehouse, in a fresh process run from `app`:
+    (seconds, peak resident memory of the process tree in MB, polled)."""
+    target.unlink(missing_ok=True)
+    accounts = target.with_name("bench-accounts.json")
+    accounts.write_text("{}", encoding="utf-8")  # as on a server with accounts: the import alone, not a publish
+    env = {**os.environ, "DASHBOARD_BACKUPS": "0", "DASHBOARD_ACCOUNTS": str(accounts)}
+    command = [sys.executable, "-m", "etl", "load", str(workbook), "--db", str(target), "--user", "bench"]
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [*command, "--no-progress"], cwd=app, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    peak = _tree_peak_mb(process)
+    seconds = time.perf_counter() - start
+    out = process.stdout.read() if process.stdout else ""
+    assert process.returncode == 0 and f"{rows + 55_000} inserted" in out, out
+    target.unlink()
+    return seconds, peak
+
+
+def bench_first(folder: Path, rows: int, runs: int, apps: list[Path]) -> dict:
+    """A town's first workbook (roster 50,000, sessions 5,000 and `rows` attendance rows in one file) imported into
+    an empty warehouse, against the bare fastexcel read of all its sheets in a fresh process; interleaved, and with
+    several `apps` (checkouts: e.g. before and after a change) each one's import in turn within a round."""
+    workbook = write_first_workbook(folder / f"first_{rows}.xlsx", rows)
+    times: dict[str, list[float]] = {str(a): [] for a in apps}
+    peaks: dict[str, list[float]] = {str(a): [] for a in apps}
+    bares, loads = [], []
+    for _ in range(runs):
+        for app in apps:
+            seconds, peak = _first_once(workbook, folder / "first.duckdb", rows, app)
+            times[str(app)].append(seconds)
+            peaks[str(app)].append(peak)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", BARE_READ_ALL, str(workbook)], check=True, cwd=ROOT)
+        bares.append(time.perf_counter() - start)
+        loads.append(round(os.getloadavg()[0], 1))
+    result: dict = {"file_mb": round(workbook.stat().st_size / 2**20, 1), "rounds": runs, "load_average": loads}
+    result["fastexcel_read_all_s"] = _spread(bares)
+    for app in apps:
+        ratios = [i / b for i, b in zip(times[str(app)], bares, strict=True)]
+        result[str(app)] = {
+            "import_s": _spread(times[str(app)]),
+            "import_vs_fastexcel": _spread(ratios),
+            "peak_tree_memory_mb": round(max(peaks[str(app)])),
+        }
+    return result
+
+
 LIMIT_ROWS = 3_800_000  # attendance rows of a workbook just under the 50 MB upload limit (48.6 MB, four sheets)
 
 
@@ -279,19 +358,26 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--pairs", type=int, default=5, help="interleaved import/read pairs per size (at least 5)")
-    parser.add_argument("--only", choices=["import", "limit", "queries", "pages", "cold"], action="append")
+    parser.add_argument("--only", choices=["import", "first", "limit", "queries", "pages", "cold"], action="append")
+    parser.add_argument(
+        "--app", type=Path, action="append", help="with --only first: import with this checkout too (before/after)"
+    )
     parser.add_argument("--threads", type=int, help="DuckDB threads for the query timings (e.g. 1)")
     parser.add_argument("--runs", type=int, default=5, help="runs per query (median and range)")
     parser.add_argument("--warehouse", type=Path, help="time queries and pages on this warehouse (bench/warehouse.py)")
     args = parser.parse_args()
     rows, runs = (100_000, 3) if args.quick else (1_000_000, 3)
-    chosen = set(args.only or ["import", "limit", "queries", "pages", "cold"])
+    chosen = set(args.only or ["import", "first", "limit", "queries", "pages", "cold"])
     results: dict = {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if "import" in chosen:
             results["import"] = bench_import(folder, rows, runs=max(runs, args.pairs), openpyxl_runs=1)
             print(json.dumps(results["import"], indent=1), flush=True)
+        if "first" in chosen:
+            apps = [ROOT, *(a.resolve() for a in args.app or [])]
+            results["first"] = bench_first(folder, rows, runs=max(runs, args.pairs), apps=apps)
+            print(json.dumps(results["first"], indent=1), flush=True)
         if "limit" in chosen:
             results["limit"] = bench_limit(folder, runs=max(runs, args.pairs))
             print(json.dumps(results["limit"], indent=1), flush=True)

@@ -392,12 +392,16 @@ class Reading:
         passed = _Passed(data, [], None, [], found, CellScan(data) if found is None else None)
         try:
             passed.largest, passed.order = _largest_sheet(data)
-            if child is not None and (data is not self.data or child.sheet != passed.largest):
+            if child is not None and (
+                data is not self.data
+                or child.sheet != passed.largest
+                or {child.sheet, *child.others} != set(passed.order)
+            ):
                 child.cancel()  # it read other bytes than the reader's (renamed parts): read here
                 child = None
-            big = child.result() if child is not None else None
+            big = child.results() if child is not None else None
             if big is not None:
-                passed.big = [big]
+                passed.big = big
             elif passed.largest is not None:  # no child, or one that failed on a bug: read here, where it shows
                 passed.big = _load_sheets(data, [passed.largest])
         except BaseException:
@@ -435,7 +439,8 @@ class Reading:
         UnreadableWorkbook when the libraries cannot make sense of the file); any other exception is a bug."""
         passed = self._first.result()
         try:
-            others = [name for name in passed.order if name != passed.largest]
+            done = {sheet.name for sheet in passed.big}  # the largest, or every sheet (the child's)
+            others = [name for name in passed.order if name not in done]
             rest = _load_sheets(passed.data, others) if others else []  # no other sheet: no second reader
         except BaseException:
             passed.cancel()
@@ -565,11 +570,13 @@ class _Isolated:
     BASE_SECONDS = 60.0
     SECONDS_PER_MB = 0.5
 
-    def __init__(self, data: bytes, sheet: str, unpacked: int = 0) -> None:
+    def __init__(self, data: bytes, sheet: str, unpacked: int = 0, others: tuple[str, ...] = ()) -> None:
         self.sheet = sheet
+        self.others = tuple(o for o in others if o != sheet)  # the workbook's other sheets, read beside it
         self.limit = self.time_limit(unpacked)
         self._deadline = time.monotonic() + self.limit
-        self._fd = os.memfd_create("etl-sheet", os.MFD_CLOEXEC)
+        self._fds = {name: os.memfd_create("etl-sheet", os.MFD_CLOEXEC) for name in (sheet, *self.others)}
+        self._fd = self._fds[sheet]
         self._status: int | None = None
         self.pid = os.fork()
         if self.pid == 0:  # the child: reads, writes, and leaves without running any of the parent's clean-up
@@ -594,12 +601,13 @@ class _Isolated:
         if not (hasattr(os, "fork") and hasattr(os, "memfd_create")):
             return None
         try:  # the zip directory and two small parts, read capped (as _Watch does before the guard)
-            sheet, _ = _largest_sheet(data)
+            sheet, order = _largest_sheet(data)
             with _package(data) as archive:  # the sizes its directory declares (the guard checks them)
                 unpacked = sum(info.file_size for info in archive.infolist())
         except Exception:  # a damaged or odd package: the guard judges it, the reader reads it in process
             return None
-        return cls(data, sheet, unpacked) if sheet is not None else None
+        # every sheet: a town's first workbook holds the roster and the sessions beside the attendance
+        return cls(data, sheet, unpacked, tuple(order)) if sheet is not None else None
 
     @classmethod
     def time_limit(cls, unpacked: int) -> float:
@@ -619,23 +627,45 @@ class _Isolated:
         # goes on
         arrow = threading.Thread(target=importlib.import_module, args=("pyarrow",), daemon=True)
         arrow.start()
+        # the other sheets by a reader of their own, in a thread beside the largest (fastexcel releases the GIL):
+        # for the import their read overlaps the largest one's instead of following it
+        codes: dict[str, int] = {}
+        rest = threading.Thread(target=self._write_all, args=(data, self.others, codes, arrow), daemon=True)
+        if self.others:
+            rest.start()
+        self._write_all(data, (self.sheet,), codes, arrow)
+        if self.others:
+            rest.join()
+        return max(codes.values(), default=self.OK)
+
+    def _write_all(self, data: bytes, names: tuple[str, ...], codes: dict[str, int], arrow: threading.Thread) -> None:
+        """In the child: each sheet named, as an Arrow IPC stream into its memory file; its code in `codes`."""
         try:
             reader = fastexcel.read_excel(data)
-            sheet = _load_sheet(reader, self.sheet)
-            arrow.join()
-            batch = sheet.to_arrow()
         except _FASTEXCEL_ERRORS:
-            return self.DAMAGED
-        import pyarrow as pa
+            codes.update(dict.fromkeys(names, self.DAMAGED))
+            return
+        for name in names:
+            try:
+                sheet = _load_sheet(reader, name)
+                arrow.join()
+                batch = sheet.to_arrow()
+            except _FASTEXCEL_ERRORS:
+                codes[name] = self.DAMAGED
+                return
+            except BaseException:
+                codes[name] = self.FAILED
+                return
+            import pyarrow as pa
 
-        about = {
-            "letters": [column_letter(c.absolute_index) for c in sheet.selected_columns],
-            "visible": sheet.visible == "visible",
-        }
-        schema = batch.schema.with_metadata({b"etl": json.dumps(about).encode()})
-        with open(self._fd, "wb", closefd=False) as out, pa.ipc.new_stream(out, schema) as stream:
-            stream.write_batch(batch)
-        return self.OK
+            about = {
+                "letters": [column_letter(c.absolute_index) for c in sheet.selected_columns],
+                "visible": sheet.visible == "visible",
+            }
+            schema = batch.schema.with_metadata({b"etl": json.dumps(about).encode()})
+            with open(self._fds[name], "wb", closefd=False) as out, pa.ipc.new_stream(out, schema) as stream:
+                stream.write_batch(batch)
+            codes[name] = self.OK
 
     def _wait(self, deadline: float | None = None) -> int | None:
         """The child's exit code, once it has ended and been reaped; None when it still runs at `deadline`."""
@@ -667,15 +697,22 @@ class _Isolated:
                 return False
 
     def _close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        for fd in self._fds.values():
+            if fd >= 0:
+                os.close(fd)
+        self._fds = dict.fromkeys(self._fds, -1)
+        self._fd = -1
 
     def result(self) -> RawSheet | None:
-        """The sheet (raises UnreadableWorkbook when fastexcel refused it or the child ended on a signal, e.g. out
-        of its memory; FileRefused, file.read_timeout, when it was still reading at its time limit: it is killed);
-        None when the child failed otherwise: the caller reads the sheet in process, where a bug shows with its
-        traceback."""
+        """The largest sheet (see results)."""
+        sheets = self.results()
+        return None if sheets is None else sheets[0]
+
+    def results(self) -> list[RawSheet] | None:
+        """The sheets, the largest first (raises UnreadableWorkbook when fastexcel refused one or the child ended
+        on a signal, e.g. out of its memory; FileRefused, file.read_timeout, when it was still reading at its time
+        limit: it is killed); None when the child failed otherwise: the caller reads the sheets in process, where a
+        bug shows with its traceback."""
         status = self._wait(self._deadline)
         if status is None:  # out of time: killed, and the file refused (not read here instead, see the class)
             self.cancel()
@@ -685,14 +722,18 @@ class _Isolated:
                 raise UnreadableWorkbook()
             if status != self.OK:
                 return None
-            view = mmap.mmap(self._fd, os.fstat(self._fd).st_size, prot=mmap.PROT_READ)  # the rows point into it
+            # the rows point into the mapped memory files
+            views = {n: mmap.mmap(fd, os.fstat(fd).st_size, prot=mmap.PROT_READ) for n, fd in self._fds.items()}
         finally:
             self._close()
         import pyarrow as pa
 
-        stream = pa.ipc.open_stream(pa.py_buffer(view))
-        about = json.loads(stream.schema.metadata[b"etl"])
-        return _raw_sheet(self.sheet, stream.read_next_batch(), about["letters"], about["visible"])
+        sheets = []
+        for name, view in views.items():
+            stream = pa.ipc.open_stream(pa.py_buffer(view))
+            about = json.loads(stream.schema.metadata[b"etl"])
+            sheets.append(_raw_sheet(name, stream.read_next_batch(), about["letters"], about["visible"]))
+        return sheets
 
     def cancel(self) -> None:
         """Stop the child (if it still runs) and reap it; its rows are never used."""

@@ -2,6 +2,9 @@
 reconcile to the catalogue's fund figures, and printable copies. Public when $DASHBOARD_PUBLIC=1; published data only.
 """
 
+from pathlib import Path
+
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +16,7 @@ from presenter import ledger, report
 from ui import markdown
 from ui.page import FOCUS_CSS
 from ui.routing import route_through_app
-from ui.session import reader, snapshot
+from ui.session import opened, reader, snapshot
 from ui.signin import for_reader, gate
 
 route_through_app()
@@ -31,15 +34,89 @@ if source == path:  # nothing published yet: the working data are never shown he
     st.stop()
 
 ALL = "all"
-periods: list[int | str] = [ALL, *ledger.years(con)]
+PAGE = "ledger_page"  # the page of entries shown (from 1), per session
+PAGE_SIZE = 50  # entries a page: a phone scrolls through them, a laptop shows them in one table
+
+
+def _version(source: str) -> tuple[str, int]:
+    """What the cached results below are keyed on: the published version file read (immutable once written; its
+    modification time too, in case a folder is ever reused), never the working data."""
+    try:
+        return source, Path(source).stat().st_mtime_ns
+    except OSError:
+        return source, 0
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _years(version: tuple[str, int], _con: duckdb.DuckDBPyConnection) -> list[int]:
+    return ledger.years(_con)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _summary(version: tuple[str, int], year: int | None, lang: str, _con: duckdb.DuckDBPyConnection) -> ledger.Ledger:
+    """The ledger's head and totals for a period of one published version (its entries are read a page at a time)."""
+    return ledger.summary(_con, year=year, lang=lang)
+
+
+def _details(row: dict, col: dict[str, str], lang: str) -> str:
+    """Who gave, or which project, community and purpose: one column on screen."""
+    donor, kind = row[col["donor"]], row[col["donor_type"]]
+    if isinstance(donor, str) and donor:
+        if not (isinstance(kind, str) and kind):
+            return donor
+        return i18n.bracketed(donor, kind, lang)
+    parts = [row[col[c]] for c in ("project", "community", "purpose")]
+    return " · ".join(p for p in parts if isinstance(p, str) and p)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _screen(
+    version: tuple[str, int],
+    year: int | None,
+    lang: str,
+    number: int,
+    size: int,
+    _book: ledger.Ledger,
+    _con: duckdb.DuckDBPyConnection,
+) -> pd.DataFrame:
+    """One page of entries as the screen shows them (newest first; `_book` is the summary of the same version,
+    period and language): one line per entry that fits a laptop, who gave or which project, community and purpose
+    read as one "details" column, money exact to the fen with blanks where an entry has none."""
+    shown = ledger.page(_con, _book, number, size)
+    col = {c: t(key, lang) for c, (key, _) in ledger.COLUMNS.items()}
+    money = [col[c] for c in ("income", "spending", "balance")]
+    records = shown.to_dict("records")
+    return pd.DataFrame(
+        {
+            col["date"]: shown[col["date"]],
+            col["entry"]: shown[col["entry"]].fillna(""),
+            col["ref"]: shown[col["ref"]].fillna(""),
+            t("ledger.col.details", lang): [_details(r, col, lang) for r in records],
+            **{c: [("" if pd.isna(v) else f"{float(v):,.2f}") for v in shown[c]] for c in money},
+        }
+    )
+
+
+def _reset_page() -> None:
+    st.session_state[PAGE] = 1
+
+
+def _turn(step: int, pages: int) -> None:
+    st.session_state[PAGE] = min(max(int(st.session_state.get(PAGE) or 1) + step, 1), pages)
+
+
+version = _version(source)
+periods: list[int | str] = [ALL, *_years(version, con)]
 chosen = st.segmented_control(
     t("ledger.period_choice", lang),
     periods,
     default=ALL,
     format_func=lambda v: t("filter.all_years", lang) if v == ALL else str(v),
     key="ledger_year",
+    on_change=_reset_page,
 )
-book = ledger.build(con, year=None if chosen in (None, ALL) else int(chosen), lang=lang)
+year = None if chosen in (None, ALL) else int(chosen)
+book = _summary(version, year, lang, con)
 
 st.caption(" · ".join((ledger.period(book), ledger.version_line(book))))
 if book.sample:
@@ -60,34 +137,14 @@ else:
 st.caption(ledger.masking_note(book))
 
 st.header(t("ledger.entries", lang))
-shown = ledger.table(book)
-if book.entries.empty:
+if not book.count:
     st.info(t("ledger.no_entries", lang), icon=":material/info:")
-# On screen, one line per entry that fits a laptop: who gave, or which project, community and purpose, read as one
-# "details" column; money exact to the fen with blanks where an entry has none. The downloads keep every column.
+# A page of entries at a time, newest first: the balance after each is over every entry since the fund began.
+pages = book.pages(PAGE_SIZE)
+st.session_state[PAGE] = min(max(int(st.session_state.get(PAGE) or 1), 1), pages)  # before its widget is made
+number = st.session_state[PAGE]
+screen = _screen(version, year, lang, number - 1, PAGE_SIZE, book, con)
 col = {c: t(key, lang) for c, (key, _) in ledger.COLUMNS.items()}
-money = [col[c] for c in ("income", "spending", "balance")]
-
-
-def _details(row: pd.Series) -> str:
-    donor, kind = row[col["donor"]], row[col["donor_type"]]
-    if isinstance(donor, str) and donor:
-        if not (isinstance(kind, str) and kind):
-            return donor
-        return i18n.bracketed(donor, kind, lang)
-    parts = [row[col[c]] for c in ("project", "community", "purpose")]
-    return " · ".join(p for p in parts if isinstance(p, str) and p)
-
-
-screen = pd.DataFrame(
-    {
-        col["date"]: shown[col["date"]],
-        col["entry"]: shown[col["entry"]].fillna(""),
-        col["ref"]: shown[col["ref"]].fillna(""),
-        t("ledger.col.details", lang): shown.apply(_details, axis=1) if len(shown) else [],
-        **{c: [("" if pd.isna(v) else f"{float(v):,.2f}") for v in shown[c]] for c in money},
-    }
-)
 st.dataframe(
     screen,
     hide_index=True,
@@ -95,29 +152,87 @@ st.dataframe(
     column_config={
         col["date"]: st.column_config.DateColumn(format=numbers.date_format(lang), width=110),
         t("ledger.col.details", lang): st.column_config.TextColumn(width="medium"),
-        **{c: st.column_config.TextColumn(alignment="right", width=100) for c in money},
+        **{
+            col[c]: st.column_config.TextColumn(alignment="right", width=100) for c in ("income", "spending", "balance")
+        },
     },
 )
-st.caption(t("ledger.entries_help", lang))
+if pages > 1:  # buttons a thumb can reach, and a page number to jump to (wrapping onto two lines on a phone)
+    first = (number - 1) * PAGE_SIZE + 1
+    st.caption(
+        t(
+            "ledger.page.showing",
+            lang,
+            first=numbers.number(first),
+            last=numbers.number(min(number * PAGE_SIZE, book.rows)),
+            rows=numbers.number(book.rows),
+        )
+    )
+    with st.container(horizontal=True, gap="small", vertical_alignment="bottom"):
+        st.button(
+            t("ledger.page.first", lang),
+            key="ledger_first",
+            on_click=_turn,
+            args=(-pages, pages),
+            disabled=number == 1,
+            icon=":material/first_page:",
+        )
+        st.button(
+            t("ledger.page.prev", lang),
+            key="ledger_prev",
+            on_click=_turn,
+            args=(-1, pages),
+            disabled=number == 1,
+            icon=":material/chevron_left:",
+        )
+        st.number_input(
+            t("ledger.page.number", lang, pages=numbers.number(pages)), 1, pages, step=1, key=PAGE, width=150
+        )
+        st.button(
+            t("ledger.page.next", lang),
+            key="ledger_next",
+            on_click=_turn,
+            args=(1, pages),
+            disabled=number == pages,
+            icon=":material/chevron_right:",
+        )
+        st.button(
+            t("ledger.page.last", lang),
+            key="ledger_last",
+            on_click=_turn,
+            args=(pages, pages),
+            disabled=number == pages,
+            icon=":material/last_page:",
+        )
+st.caption(t("ledger.entries_help", lang, size=PAGE_SIZE))
+
+
+def _full() -> ledger.Ledger:
+    """Every entry of the period shown, read when a download is clicked (through a cursor of its own: the run has
+    ended) from the same published version."""
+    with opened(source, path) as c:
+        return ledger.build(c, year=year, lang=lang)
+
 
 stem = ledger.stem(book)
 printer = report.chromium()
-# (label, what makes the file, suffix, type, icon): the PDF only where this server can print one
+# (label, what makes the file, suffix, type, icon): the PDF only where this server can print one; each file built
+# only when its button is clicked, from every entry
 copies = [
-    ("download.csv", lambda: ledger.to_csv(book), "csv", "text/csv", "download"),
+    ("download.csv", lambda: ledger.to_csv(_full()), "csv", "text/csv", "download"),
     (
         "download.xlsx",
-        lambda: ledger.to_xlsx(book),
+        lambda: ledger.to_xlsx(_full()),
         "xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "download",
     ),
     *(
-        [("ledger.download.pdf", lambda: ledger.to_pdf(book), "pdf", "application/pdf", "picture_as_pdf")]
+        [("ledger.download.pdf", lambda: ledger.to_pdf(_full()), "pdf", "application/pdf", "picture_as_pdf")]
         if printer
         else []
     ),
-    ("ledger.download.html", lambda: ledger.to_html(book).encode("utf-8"), "html", "text/html", "print"),
+    ("ledger.download.html", lambda: ledger.to_html(_full()).encode("utf-8"), "html", "text/html", "print"),
 ]
 with st.container(horizontal=True, gap="small"):
     for label, make, suffix, mime, icon in copies:

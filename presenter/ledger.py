@@ -58,12 +58,22 @@ class Ledger:
     sample: bool
     masked: bool
     opening: float  # the balance brought into the period
-    entries: pd.DataFrame  # see COLUMNS (donor already masked), plus category
+    entries: pd.DataFrame | None  # see COLUMNS (donor already masked), plus category; None: not read (summary)
     raised: float
     used: float
     closing: float
     catalogue: dict[str, float]  # the catalogue's fund_raised, fund_used and balance for the same period
     names: declared.Names = field(default_factory=declared.Names)  # the fund and the town as the data declare them
+    count: int = 0  # the period's entries (len(entries) when they were read)
+
+    @property
+    def rows(self) -> int:
+        """The rows of the reader's table: every entry, and for a year the balance brought forward."""
+        return self.count + (self.year is not None)
+
+    def pages(self, size: int) -> int:
+        """How many pages of `size` rows the reader's table takes (at least one)."""
+        return max(1, -(-self.rows // size))
 
     def t(self, key: str, **params: object) -> str:
         return t(key, self.lang, **{**self.names.params(self.lang), **params})
@@ -91,37 +101,54 @@ def _label(enum: str, code: object, lang: str) -> str | None:
     return i18n.label(enum, code, lang)
 
 
-def build(con: queries.Con, *, year: int | None = None, lang: str = "zh", mask: bool = True) -> Ledger:
-    """The ledger of `year` (None: since the fund began) from what `con` holds, with the catalogue's figures."""
+def _entries(rows: pd.DataFrame, lang: str, mask: bool) -> pd.DataFrame:
+    """queries.fund_ledger's rows (or a page of them) as the reader sees them: words for codes, donors masked."""
+    entry = {e: t(f"ledger.entry.{e}", lang) for e in ("donation", "disbursement")}
+
+    def labels(enum: str, codes: pd.Series) -> list[str | None]:
+        known = {code: _label(enum, code, lang) for code in codes.dropna().unique()}
+        return [None if pd.isna(code) else known[code] for code in codes]
+
+    return pd.DataFrame(
+        {
+            "date": [pd.Timestamp(d).date() for d in rows["date"]],
+            "entry": [entry.get(e) or t(f"ledger.entry.{e}", lang) for e in rows["entry"]],
+            "ref": rows["ref"],
+            "donor": [
+                donor_name(d, k, lang, mask) if e == "donation" else None
+                for d, k, e in zip(rows["donor"], rows["donor_type"], rows["entry"], strict=True)
+            ],
+            "donor_type": labels("donor_type", rows["donor_type"]),
+            "project": rows["project"],
+            "community": rows["community"],
+            "purpose": rows["purpose"],
+            "category": labels("category", rows["category"]),
+            "income": rows["income"],
+            "spending": rows["spending"],
+            "balance": rows["balance"],
+        },
+        index=pd.RangeIndex(len(rows)),
+    )
+
+
+def _ledger(
+    con: queries.Con,
+    year: int | None,
+    lang: str,
+    mask: bool,
+    entries: pd.DataFrame | None,
+    totals: tuple[int, float, float],
+) -> Ledger:
+    """The ledger with its head (period, opening balance, version, catalogue figures) read from `con`."""
     as_of = queries.as_of_date(con)
-    rows = queries.fund_ledger(con, year=year)
     head = queries.fund_opening(con, year=year).iloc[0]
     figures = metrics.figures(con, year=year, as_of=as_of)
     catalogue = {
         code: float(v or 0) for code, v in zip(figures["code"], figures["value"], strict=True) if code in FIGURES
     }
     publication = queries.publication(con)
-    entries = pd.DataFrame(
-        {
-            "date": [pd.Timestamp(d).date() for d in rows["date"]],
-            "entry": [t(f"ledger.entry.{e}", lang) for e in rows["entry"]],
-            "ref": rows["ref"],
-            "donor": [
-                donor_name(d, k, lang, mask) if e == "donation" else None
-                for d, k, e in zip(rows["donor"], rows["donor_type"], rows["entry"], strict=True)
-            ],
-            "donor_type": [_label("donor_type", k, lang) for k in rows["donor_type"]],
-            "project": rows["project"],
-            "community": rows["community"],
-            "purpose": rows["purpose"],
-            "category": [_label("category", c, lang) for c in rows["category"]],
-            "income": rows["income"],
-            "spending": rows["spending"],
-            "balance": rows["balance"],
-        }
-    )
     opening = float(head["opening"])
-    raised, used = float(rows["income"].sum()), float(rows["spending"].sum())
+    count, raised, used = totals
     published = publication.iloc[0] if len(publication) else None
     return Ledger(
         lang=lang,
@@ -140,15 +167,47 @@ def build(con: queries.Con, *, year: int | None = None, lang: str = "zh", mask: 
         closing=round(opening + raised - used, 2),
         catalogue=catalogue,
         names=declared.of(con),
+        count=count,
     )
+
+
+def build(con: queries.Con, *, year: int | None = None, lang: str = "zh", mask: bool = True) -> Ledger:
+    """The ledger of `year` (None: since the fund began) from what `con` holds, with the catalogue's figures and
+    every entry (what the downloads hold)."""
+    rows = queries.fund_ledger(con, year=year)
+    entries = _entries(rows, lang, mask)
+    totals = (len(entries), float(rows["income"].sum()), float(rows["spending"].sum()))
+    return _ledger(con, year, lang, mask, entries, totals)
+
+
+def summary(con: queries.Con, *, year: int | None = None, lang: str = "zh", mask: bool = True) -> Ledger:
+    """The ledger's head and totals without its entries (entries None; count says how many there are): what the
+    page shows above its table, whose entries it reads a page at a time (page)."""
+    totals = queries.fund_ledger_totals(con, year=year).iloc[0]
+    return _ledger(
+        con, year, lang, mask, None, (int(totals["entries"]), float(totals["raised"]), float(totals["used"]))
+    )
+
+
+def page(con: queries.Con, ledger: Ledger, number: int, size: int) -> pd.DataFrame:
+    """Page `number` (from 0) of the reader's table newest first, `size` rows a page, with the reader's headers: the
+    latest entries first, each with the balance after it (over every entry since the fund began, whatever the page),
+    and for a year the balance brought forward last (on the last page)."""
+    first = max(number, 0) * size
+    rows = queries.fund_ledger_page(con, year=ledger.year, offset=first, limit=min(size, max(ledger.count - first, 0)))
+    frame = _entries(rows, ledger.lang, ledger.masked)
+    if ledger.year is not None and first + size > ledger.count >= first:  # the page reaches past the last entry
+        carried = _carried(ledger, frame.columns)
+        frame = pd.concat([frame, carried], ignore_index=True) if len(frame) else carried
+    return _reader(ledger, frame)
 
 
 def years(con: queries.Con) -> list[int]:
     """The years from the fund's first entry to the as-of date's, newest first (none before the first entry)."""
-    dates = queries.fund_ledger(con)["date"]
-    if dates.empty:
+    first = queries.fund_ledger_totals(con).iloc[0]["first"]
+    if first is None or pd.isna(first):
         return []
-    return list(range(queries.as_of_date(con).year, pd.Timestamp(dates.min()).year - 1, -1))
+    return list(range(queries.as_of_date(con).year, pd.Timestamp(first).year - 1, -1))
 
 
 # --- words around the table
@@ -210,18 +269,30 @@ def lines(ledger: Ledger) -> list[str]:
 # --- the reader's table and the files
 
 
+def _carried(ledger: Ledger, columns: pd.Index) -> pd.DataFrame:
+    """The balance brought forward into a year, as a row of the entries."""
+    carried = {c: None for c in columns} | {
+        "date": ledger.start,
+        "entry": ledger.t("ledger.entry.opening"),
+        "balance": ledger.opening,
+    }
+    return pd.DataFrame([carried])
+
+
+def _reader(ledger: Ledger, frame: pd.DataFrame) -> pd.DataFrame:
+    """Entries with the reader's headers, in COLUMNS' order."""
+    return frame[list(COLUMNS)].rename(columns={c: ledger.t(key) for c, (key, _) in COLUMNS.items()})
+
+
 def table(ledger: Ledger) -> pd.DataFrame:
-    """The entries with the reader's headers; for a year, the balance brought forward first."""
+    """Every entry with the reader's headers, oldest first (as the downloads hold them); for a year, the balance
+    brought forward first. Needs a ledger with its entries (build, not summary)."""
+    if ledger.entries is None:
+        raise ValueError("a summary holds no entries: build the ledger to write them out")
     frame = ledger.entries
     if ledger.year is not None:
-        carried = {c: None for c in frame.columns} | {
-            "date": ledger.start,
-            "entry": ledger.t("ledger.entry.opening"),
-            "balance": ledger.opening,
-        }
-        frame = pd.concat([pd.DataFrame([carried]), frame], ignore_index=True)
-    frame = frame[list(COLUMNS)]
-    return frame.rename(columns={c: ledger.t(key) for c, (key, _) in COLUMNS.items()})
+        frame = pd.concat([_carried(ledger, frame.columns), frame], ignore_index=True)
+    return _reader(ledger, frame)
 
 
 def stem(ledger: Ledger) -> str:

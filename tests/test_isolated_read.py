@@ -77,6 +77,9 @@ def test_the_child_reads_what_the_process_reads(tmp_path):
         assert reading._child is not None  # the largest sheet was handed to a child
         got = reading.sheets()
         assert reading._child._status == read._Isolated.OK  # and the child's rows were used
+        # every sheet, not only the largest: a first workbook's roster and sessions are read beside its attendance
+        assert [s.name for s in reading._first.result().big] == [reading._child.sheet, *reading._child.others]
+        assert {s.name for s in reading._first.result().big} == {s.name for s in got}
         assert_same(got, sheets_of(data, isolated=False))
     odd = sheets_of(workbooks[0], isolated=True)
     assert odd[0].error_cells == {"D9": "#N/A"} and odd[0].formula_cells == {"B9"}

@@ -9,6 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 import streamlit as st
 from openpyxl import load_workbook
@@ -178,6 +180,99 @@ def test_masking_rules():
     assert ledger.shown_donor("上海某某有限公司", "enterprise", "zh") == "上海某某有限公司"
     assert ledger.shown_donor("张三", "individual", "zh", mask=False) == "张三"
     assert ledger.money(1234.5) == "¥1,234.50" and ledger.money(-0.05) == "-¥0.05"
+
+
+# --- a page at a time: a ledger of many entries (a small bench city: 130 donations and 61 payments in 2019)
+
+CITY = {"communities": 5, "workers": 100, "sessions": 400, "attendance": 800, "projects": 30}
+CITY |= {"donations": 130, "disbursements": 61}  # every entry in 2019; the data run to 2024
+
+
+@pytest.fixture(scope="module")
+def city_file(tmp_path_factory) -> Path:
+    from bench.warehouse import build
+
+    return build(tmp_path_factory.mktemp("ledger_city") / "city.duckdb", **CITY)
+
+
+@pytest.fixture
+def city(city_file: Path, app_env, tmp_path: Path) -> Path:
+    """The app on a copy of the city (published at its first open, as a warehouse with no accounts is), in English."""
+    path = tmp_path / "city.duckdb"
+    shutil.copy(city_file, path)
+    app_env.setenv("DASHBOARD_DB", str(path))
+    app_env.setenv("DASHBOARD_NO_SAMPLE", "1")
+    return path
+
+
+def newest_first(book: ledger.Ledger) -> pd.DataFrame:
+    """The whole reader's table (every entry, as the downloads hold it), turned newest first: the opening row last."""
+    frame = ledger.table(book)
+    if book.year is not None:  # the balance brought forward stays where the period begins: last
+        return pd.concat([frame.iloc[1:].iloc[::-1], frame.iloc[:1]], ignore_index=True)
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("year", [None, 2019, 2020])
+@pytest.mark.parametrize("size", [7, 50, 500])
+def test_the_pages_together_are_every_entry_newest_first_with_the_true_balance(city_file, year, size):
+    con = duckdb.connect(str(city_file), read_only=True)
+    full, head = ledger.build(con, year=year, lang="zh"), ledger.summary(con, year=year, lang="zh")
+    assert head.entries is None and head.count == len(full.entries) == {None: 191, 2019: 191, 2020: 0}[year]
+    for field in ("opening", "raised", "used", "closing", "reconciled", "rows", "version", "start", "end"):
+        assert getattr(head, field) == pytest.approx(getattr(full, field)), field
+    pages = [ledger.page(con, head, n, size) for n in range(head.pages(size))]
+    assert all(len(p) == size for p in pages[:-1]) and 0 < len(pages[-1]) <= size
+    together = pd.concat(pages, ignore_index=True)
+    pd.testing.assert_frame_equal(together, newest_first(full), check_dtype=False)
+    # the balance after each entry is the running balance over every entry since the fund began, across the
+    # pages' boundaries: the next (older) row's balance is this one's less what this entry added
+    money = {c: t(f"ledger.col.{c}", "zh") for c in ("income", "spending", "balance")}
+    entries = together.iloc[: head.count].astype(
+        {money["income"]: float, money["spending"]: float, money["balance"]: float}
+    )
+    if entries.empty:  # 2020: the balance brought forward alone, what 2019 ended with
+        assert list(together[money["balance"]]) == [full.opening] and full.opening == full.closing > 0
+        return
+    moved = entries[money["income"]].fillna(0) - entries[money["spending"]].fillna(0)
+    before = (entries[money["balance"]] - moved).iloc[:-1].to_numpy()
+    assert before == pytest.approx(entries[money["balance"]].iloc[1:].to_numpy())
+    assert entries[money["balance"]].iloc[0] == pytest.approx(full.closing)
+    assert ledger.page(con, head, head.pages(size), size).empty  # past the last page: nothing
+    con.close()
+
+
+def test_the_page_shows_a_page_at_a_time_and_the_downloads_every_entry(city, downloads):
+    at = open_ledger("en")
+    con = published(city)
+    full = ledger.build(con, lang="en")
+    table = newest_first(full)
+    shown = at.dataframe[0].value
+    assert len(shown) == 50 and full.count == 191
+    refs = list(table[t("ledger.col.ref", "en")])
+    assert list(shown[t("ledger.col.ref", "en")]) == refs[:50]  # the latest entries first
+    assert t("ledger.page.showing", "en", first="1", last="50", rows="191") in page_text(at)
+    balance = t("ledger.col.balance", "en")
+    assert shown[balance].iloc[0] == f"{full.closing:,.2f}"
+    at.button(key="ledger_next").click().run()
+    shown = at.dataframe[0].value
+    assert list(shown[t("ledger.col.ref", "en")]) == refs[50:100]
+    assert list(shown[balance]) == [f"{v:,.2f}" for v in table[balance].iloc[50:100]]
+    at.number_input(key="ledger_page").set_value(4).run()
+    assert list(at.dataframe[0].value[t("ledger.col.ref", "en")]) == refs[150:]
+    assert at.button(key="ledger_next").disabled and not at.button(key="ledger_prev").disabled
+    text = page_text(at)
+    people = individuals(con)
+    # masked on every page (the city's donors are 捐赠方1, 捐赠方10, …: a name as a whole, before its type)
+    assert "捐* (Individual)" in text and not [p for p in people if f"{p} (" in text]
+    at.segmented_control(key="ledger_year").set_value(2019).run()  # another period starts at its newest page
+    assert at.number_input(key="ledger_page").value == 1
+    assert list(at.dataframe[0].value[t("ledger.col.ref", "en")]) == refs[:50]
+    files = {name: make for name, make in downloads.values()}
+    csv = next(make for name, make in files.items() if name.endswith("All_years_" + full.version + ".csv"))()
+    text = csv.decode("utf-8-sig")
+    assert text.count("\n") == 1 + 191 and not [p for p in people if f",{p}," in text]  # every entry, masked
+    assert ",捐*," in text
 
 
 # --- the page

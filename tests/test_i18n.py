@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import string
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
-from visitors import open_page
+from visitors import chart_labels, open_page, shown_text
 
 import declared
 from etl import kinds
@@ -78,42 +75,6 @@ def test_template_headers_are_chinese_in_zh(tmp_path):
 
 
 # --- every page, both languages
-
-
-def walk(node):
-    yield node
-    for child in getattr(node, "children", {}).values():
-        yield from walk(child)
-
-
-def shown_text(at: AppTest) -> list[str]:
-    """Every label, value, option and table header the page shows (main area and sidebar)."""
-    out: list[str] = []
-    for node in walk(at._tree):
-        for attr in ("label", "value", "options", "placeholder", "help"):
-            try:
-                value = getattr(node, attr)
-            except Exception:  # an element without that attribute, or one AppTest cannot read
-                continue
-            if isinstance(value, pd.DataFrame):
-                out += [str(c) for c in value.columns]
-            elif isinstance(value, list | tuple):
-                out += [v for v in value if isinstance(v, str)]
-            elif isinstance(value, str):
-                out.append(value)
-    return out
-
-
-def chart_labels(at: AppTest) -> list[str]:
-    """Trace names and category labels of every Plotly chart."""
-    out: list[str] = []
-    for chart in at.get("plotly_chart"):
-        for trace in json.loads(chart.proto.spec)["data"]:
-            out += [trace.get("name") or ""]
-            for axis in ("x", "y", "labels"):
-                if isinstance(trace.get(axis), list):
-                    out += [v for v in trace[axis] if isinstance(v, str)]
-    return out
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
@@ -84,3 +85,42 @@ def array(value: object) -> list:
     if isinstance(value, dict) and "bdata" in value:
         return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"])).tolist()
     return list(value)
+
+
+# --- what a page shows, as AppTest reads it
+
+
+def walk(node):
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from walk(child)
+
+
+def shown_text(at: AppTest) -> list[str]:
+    """Every label, value, option and table header the page shows (main area and sidebar)."""
+    out: list[str] = []
+    for node in walk(at._tree):
+        for attr in ("label", "value", "options", "placeholder", "help"):
+            try:
+                value = getattr(node, attr)
+            except Exception:  # an element without that attribute, or one AppTest cannot read
+                continue
+            if isinstance(value, pd.DataFrame):
+                out += [str(c) for c in value.columns]
+            elif isinstance(value, list | tuple):
+                out += [v for v in value if isinstance(v, str)]
+            elif isinstance(value, str):
+                out.append(value)
+    return out
+
+
+def chart_labels(at: AppTest) -> list[str]:
+    """Trace names and category labels of every Plotly chart."""
+    out: list[str] = []
+    for chart in at.get("plotly_chart"):
+        for trace in json.loads(chart.proto.spec)["data"]:
+            out += [trace.get("name") or ""]
+            for axis in ("x", "y", "labels"):
+                if isinstance(trace.get(axis), list):
+                    out += [v for v in trace[axis] if isinstance(v, str)]
+    return out

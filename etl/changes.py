@@ -1,6 +1,6 @@
 """What changes, row by row, and how people know each row: the rows a checked upload would add and update against
 the working data (`compare`), and the rows added, changed and removed between the current published version and the
-working data (`between`, for the review before publishing). ui.review writes them for people.
+working data (`between`, for the review before publishing). presenter.review writes them for people.
 
 Compared the way the import compares (etl.load._upsert): matched on the kind's key, a row changed when any of the
 kind's columns `IS DISTINCT FROM` the stored one (`_batch_id` is not compared). Set-based: a kind is counted first
@@ -35,7 +35,7 @@ _aliases = itertools.count(1)  # each comparison its own alias: connections to o
 
 @dataclass(frozen=True)
 class Fact:
-    """One thing people know a row by, written as `column` is written (ui.review.cell: labels, dates, ¥). `sql` reads
+    """One thing people know a row by, written as `column` is written (presenter.review.cell: labels, dates, ¥). `sql` reads
     the row as `r`; a table it looks a name up in is written `{workers}`, read from the database the row is in.
     `donor`: the value is a struct of the donor and the donor's type, shown as the public ledger shows donors."""
 
@@ -47,7 +47,7 @@ class Fact:
 
 @dataclass(frozen=True)
 class Description:
-    """How the rows of a kind are named: their facts, joined by `sep` (ui.review puts the key before them). A kind
+    """How the rows of a kind are named: their facts, joined by `sep` (presenter.review puts the key before them). A kind
     with `group` is described by group (its rows counted per value of those key columns, a few named): the group by
     `group_facts`, the group's noun is the kind `group_kind`'s."""
 
@@ -134,7 +134,7 @@ def name_column(kind: Kind) -> str | None:
 
 @dataclass
 class Named:
-    """A row as people know it: its key and its description's facts (raw values; ui.review writes them). For a kind
+    """A row as people know it: its key and its description's facts (raw values; presenter.review writes them). For a kind
     described by group, a group: the group's key and facts, how many rows it has, the first few of them."""
 
     key: dict[str, object]

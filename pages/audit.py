@@ -4,7 +4,8 @@ import streamlit as st
 
 from etl import accounts, audit
 from i18n import numbers
-from ui import signin, trail
+from presenter import trail
+from ui import signin
 from ui.page import setup
 
 page = setup("audit.title")

@@ -13,7 +13,8 @@ from etl import accounts, checks, guard, kinds, load, publish
 from etl.annotate import annotate
 from etl.template import metadata_workbook
 from i18n import numbers
-from ui import markdown, review, session, signin, widgets
+from presenter import markdown, review
+from ui import session, signin, widgets
 from ui.page import setup
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

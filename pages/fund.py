@@ -7,7 +7,8 @@ import streamlit as st
 import i18n
 import queries
 from i18n import numbers
-from ui import charts, widgets
+from presenter import charts
+from ui import widgets
 from ui.page import setup
 
 page = setup("fund.title")

@@ -12,8 +12,7 @@ import declared
 import i18n
 from etl import db
 from i18n import numbers, t
-from presenter import ledger, report
-from ui import markdown
+from presenter import ledger, markdown, report
 from ui.page import FOCUS_CSS
 from ui.routing import route_through_app
 from ui.session import opened, reader, snapshot

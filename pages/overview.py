@@ -6,8 +6,8 @@ import streamlit as st
 import metrics
 import queries
 from i18n import numbers
-from presenter import narrative
-from ui import markdown, widgets
+from presenter import markdown, narrative
+from ui import widgets
 from ui.page import setup
 
 page = setup("overview.title")

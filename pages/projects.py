@@ -8,7 +8,7 @@ import streamlit as st
 import i18n
 import metrics
 import queries
-from ui import charts
+from presenter import charts
 from ui.page import setup
 
 STATUSES = ("completed", "in_progress", "planned", "cancelled")

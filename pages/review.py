@@ -10,7 +10,8 @@ import metrics
 import queries
 from etl import publish
 from i18n import numbers
-from ui import markdown, review, session, signin
+from presenter import markdown, review
+from ui import session, signin
 from ui.page import setup
 
 SHOWN = "_review_shown"  # the publish.Review the last run of this page drew: what Approve and Reject act on

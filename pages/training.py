@@ -6,8 +6,9 @@ import streamlit as st
 import metrics
 import queries
 from i18n import numbers
+from presenter import charts
 from presenter.slides import same_value
-from ui import charts, widgets
+from ui import widgets
 from ui.page import setup
 
 page = setup("training.title")

@@ -1,1 +1,2 @@
-"""The forum presenter: slides built from the queries, drawn on screen, as a .pptx deck and as a printed report."""
+"""Presentation without Streamlit: the forum deck (slides, screen, .pptx, report), the public ledger, charts, the
+CSV and Excel downloads, the narrative, and the words for uploads, changes and the audit trail."""

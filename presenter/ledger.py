@@ -21,10 +21,10 @@ import i18n
 import metrics
 import queries
 from i18n import numbers, t
+from presenter import export
 from presenter.report import print_pdf
 from presenter.slides import ANONYMOUS as ANONYMOUS  # re-exported: what analysts write for a donor with no name
 from presenter.slides import donor_name
-from ui import export
 
 FIGURES = ("fund_raised", "fund_used", "balance")  # the catalogue's fund figures the totals reconcile to
 TOLERANCE = 0.005  # half a fen
@@ -303,7 +303,7 @@ def stem(ledger: Ledger) -> str:
 
 
 def to_export(ledger: Ledger) -> export.Export:
-    """The ledger as a download (ui.export): the table, exact money, and the header block above it."""
+    """The ledger as a download (presenter.export): the table, exact money, and the header block above it."""
     frame = table(ledger)
     kinds_ = {ledger.t(key): kind for key, kind in COLUMNS.values()}
     return export.Export(

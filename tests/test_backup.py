@@ -359,7 +359,7 @@ def test_the_data_page_shows_a_warning_after_an_undo_commits(tmp_path, monkeypat
     from streamlit.testing.v1 import AppTest
 
     from etl import accounts
-    from ui import markdown
+    from presenter import markdown
 
     monkeypatch.setenv("DASHBOARD_DB", str(tmp_path / "w.duckdb"))
     monkeypatch.setenv("DASHBOARD_NO_SAMPLE", "1")

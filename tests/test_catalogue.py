@@ -23,8 +23,8 @@ import queries
 from cli import main
 from i18n import numbers
 from presenter import deck as pptx
-from presenter import report, slides
-from ui import markdown, session
+from presenter import markdown, report, slides
+from ui import session
 
 START, END = date(2023, 1, 1), date(2024, 1, 31)
 

@@ -1,5 +1,5 @@
 """What publishing would change, row by row, in business words (issue 23): etl.changes.between compares the working
-data with the published version file; ui.review.row_lines writes the rows added, changed and removed as people know
+data with the published version file; presenter.review.row_lines writes the rows added, changed and removed as people know
 them (names, sessions, amounts, donors masked as the public ledger masks them), and attendance by session."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from workbooks import workbook_bytes
 from etl import load, publish
 from etl.changes import LISTED, between, compare
 from etl.kinds import KINDS, LOAD_ORDER, ROLES
-from ui.review import row_lines
+from presenter.review import row_lines
 
 DONATIONS = [
     ["捐赠编号", "捐赠日期", "捐赠方", "捐赠方类型", "金额(元)"],

@@ -23,8 +23,7 @@ import queries
 from etl import derived, publish
 from i18n import numbers, t
 from presenter import deck as pptx
-from presenter import slides
-from ui import markdown
+from presenter import markdown, slides
 
 ROOT = Path(__file__).resolve().parent.parent
 LATIN_DATES = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b|\bQ[1-4]\b")

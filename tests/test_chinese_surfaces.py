@@ -25,8 +25,8 @@ from cli import main
 from etl import accounts, kinds, publish
 from i18n import numbers, t
 from presenter import deck as pptx
-from presenter import ledger, report, slides
-from ui import trail, widgets
+from presenter import ledger, report, slides, trail
+from ui import widgets
 
 # --- 查看明细
 
@@ -77,7 +77,7 @@ def test_the_drill_down_shows_labels_blanks_and_fewer_columns_than_its_download(
             "resident_proposed": [True, False],
         }
     )
-    from ui import export
+    from presenter import export
 
     shown, config = widgets.drill_table(
         rows, "projects", "projects_completed_projects", export.About("zh"), lambda e, c: kinds.ENUMS[e][c]

@@ -17,7 +17,8 @@ from etl import db
 from etl.kinds import KINDS
 from etl.load import import_file
 from i18n import t
-from ui import markdown, review, session
+from presenter import markdown, review
+from ui import session
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -80,7 +81,7 @@ def test_good_file_previews_then_imports_only_on_click(app):
 
 def test_preview_names_each_kinds_rows_as_the_review_does(app):
     """The preview describes the rows of every kind, not only the fund's, in the words of the Review page
-    (ui.review.row_lines): workers by name and community, attendance by session with the names of those who came
+    (presenter.review.row_lines): workers by name and community, attendance by session with the names of those who came
     (new in the same file), donors masked as the public ledger masks them."""
     data = workbook_bytes({"社工名册": ROSTER, "培训场次": SESSIONS, "培训签到": ATTENDANCE, "捐赠": DONATIONS})
     upload(app, "all.xlsx", data)

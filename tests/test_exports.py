@@ -21,7 +21,7 @@ import queries
 from etl import kinds
 from etl.sample import NAMES
 from i18n import t
-from ui import export
+from presenter import export
 from ui.page import Page
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,8 +17,7 @@ from visitors import ROOT
 from workbooks import strings_in
 
 from presenter import deck as pptx
-from presenter import slides
-from ui import markdown
+from presenter import markdown, slides
 
 HOSTILE = [
     "[Session expired](https://evil.example/login) ![x](https://evil.example/b.png)",

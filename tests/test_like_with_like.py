@@ -19,7 +19,7 @@ import queries
 from etl import kinds
 from i18n import t
 from presenter import slides
-from ui.charts import NOTE_COLOUR
+from presenter.charts import NOTE_COLOUR
 
 PAGES = ("overview", "projects", "training", "fund")
 RADIOS = {  # each radio button of a page that changes its charts, and the values it may offer

@@ -25,8 +25,7 @@ from etl import db, kinds, publish, validate
 from etl.load import import_file, undo
 from i18n import t
 from presenter import deck as pptx
-from presenter import report, slides
-from ui import markdown
+from presenter import markdown, report, slides
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,7 @@ import metrics
 import queries
 from etl import db, derived, publish
 from i18n import t
-from ui import markdown
+from presenter import markdown
 
 PAGES = ("overview", "projects", "training", "fund")
 TITLES = {

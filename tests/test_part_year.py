@@ -19,8 +19,7 @@ from visitors import array, charts, open_page
 import metrics
 import queries
 from i18n import t
-from presenter import report, slides
-from ui import markdown
+from presenter import markdown, report, slides
 
 
 def texts(at: AppTest) -> str:

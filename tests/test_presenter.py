@@ -20,8 +20,7 @@ from workbooks import strings_in
 
 import metrics
 from presenter import deck as pptx
-from presenter import report, slides
-from ui import markdown
+from presenter import markdown, report, slides
 
 ROOT = Path(__file__).resolve().parent.parent
 CODES = {m.label(lang): m.code for m in metrics.CATALOGUE for lang in ("zh", "en")}

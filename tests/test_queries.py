@@ -15,7 +15,7 @@ import queries
 from etl import derived
 from etl.db import connect
 from i18n import numbers
-from ui import export
+from presenter import export
 
 
 @pytest.fixture

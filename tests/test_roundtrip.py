@@ -19,7 +19,7 @@ from etl.changes import compare
 from etl.kinds import KINDS, LOAD_ORDER
 from etl.load import import_file
 from etl.template import header, sheet_name, write_template
-from ui.review import change_lines, summary_sentences
+from presenter.review import change_lines, summary_sentences
 
 LANGS = ["zh", "en"]
 
@@ -353,7 +353,7 @@ def test_the_data_page_offers_the_download_and_reviews_an_edited_upload_row_by_r
     from streamlit.testing.v1 import AppTest
     from visitors import ROOT
 
-    from ui import markdown, review
+    from presenter import markdown, review
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "zh"

@@ -16,8 +16,7 @@ from visitors import array, charts, open_page
 
 from i18n import t
 from presenter import deck as pptx
-from presenter import report, slides
-from ui import markdown
+from presenter import markdown, report, slides
 
 
 def test_same_value_is_the_value_every_bar_shares():

@@ -17,8 +17,9 @@ from visitors import array, charts
 from workbooks import workbook_bytes
 
 import queries
-from ui import charts as chart_module
-from ui import markdown, widgets
+from presenter import charts as chart_module
+from presenter import markdown
+from ui import widgets
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -18,9 +18,9 @@ import i18n
 import queries
 from etl import db, publish
 from i18n import numbers, t
+from presenter import export, markdown
+from presenter.charts import PLOTLY_CONFIG, PNG_OPTIONS, alternative, legible
 from presenter.slides import mask_name
-from ui import export, markdown
-from ui.charts import PLOTLY_CONFIG, PNG_OPTIONS, alternative, legible
 from ui.filters import ALL, CLOSE_SIDEBAR_ON_PHONE, choice
 from ui.routing import route_through_app
 from ui.session import query, reader, snapshot, working
@@ -46,7 +46,7 @@ FOCUS_CSS = """<style>
 # screens), labels that wrap instead of being cut, larger type on a 1920 px screen. Streamlit's own classes are
 # the only hooks: the keys of kpi_tiles' containers (st-key-kpis_<n>_…, st-key-tile_<code>) scope every rule.
 TILE_CSS = """<style>
-/* a chart's text alternative (ui.charts.alternative): read by screen readers, out of sight and out of the layout */
+/* a chart's text alternative (presenter.charts.alternative): read by screen readers, out of sight and out of the layout */
 div[data-testid="stElementContainer"]:has(.chart-alt) { position: absolute !important; width: 1px !important;
   height: 1px !important; overflow: hidden !important; clip-path: inset(50%); white-space: nowrap; margin: -1px; }
 div[class*="st-key-kpis_"] > div { flex: 1 1 calc(25% - 0.75rem) !important; min-width: 11rem !important; }
@@ -200,7 +200,7 @@ class Page:
         formats: dict[str, str] | None = None,
         scope: str | None = None,
     ) -> None:
-        """CSV and Excel downloads of `frame` that stand alone (ui/export.py): headers and labels in the reader's
+        """CSV and Excel downloads of `frame` that stand alone (presenter/export.py): headers and labels in the reader's
         language, a header block with the title, filters, as-of date, source and sample notice in the Excel file,
         and a file name that says what it is (杨行镇_各社区培训覆盖率_2023_丰宁苑.xlsx).
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from presenter import markdown
+from presenter.charts import alternative
 from presenter.screen import escape, figure
 from presenter.slides import Deck, Slide, describe
-from ui import markdown
-from ui.charts import alternative
 
 EMPTY = pd.DataFrame()  # no table: a slide's chart is described in a sentence
 

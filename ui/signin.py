@@ -8,7 +8,7 @@ import streamlit as st
 import i18n
 from etl import accounts
 from i18n import LANGUAGES, t
-from ui import markdown
+from presenter import markdown
 from ui.filters import choice, current_lang, default_lang
 from ui.session import working
 

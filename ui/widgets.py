@@ -15,8 +15,8 @@ import queries
 from etl import kinds
 from i18n import numbers, t
 from notes import lines as note_lines
+from presenter import export, markdown
 from presenter.slides import donor_name, mask_name
-from ui import export, markdown
 from ui.session import opened
 from ui.signin import names_shown
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 import i18n
 from etl import db, publish
-from etl.changes import DESCRIPTIONS, Changes, Fact, Rows, between, compare
+from etl.changes import DESCRIPTIONS, Changes, Fact, RowChange, Rows, between, compare
 from etl.export import export_bytes
 from etl.kinds import AMOUNT, BOOL, DATE, ENUM, INT, KINDS, LOAD_ORDER, NUMBER, TARGET, YEAR, Column
 from etl.load import FileResult
@@ -193,6 +193,21 @@ def _key_text(kind: str, key: dict, lang: str) -> str:
     return " / ".join(cell(columns.column(k), v, lang, key) for k, v in key.items())
 
 
+def _fields_changed(change: RowChange, lang: str, blank: str) -> str:
+    """A changed row's fields as '字段：旧 → 新' clauses, in the reader's language (a blank for an empty value)."""
+    columns = KINDS[change.kind]
+    return i18n.style(lang).clause_sep.join(
+        t(
+            "roundtrip.field",
+            lang,
+            field=_field_name(columns.column(name), lang),
+            old=cell(columns.column(name), old, lang, change.row) or blank,
+            new=cell(columns.column(name), new, lang, change.row) or blank,
+        )
+        for name, old, new in change.fields
+    )
+
+
 def _field_name(column: Column, lang: str) -> str:
     return i18n.header(column.name.replace("_", " "), column.zh, lang)
 
@@ -212,17 +227,7 @@ def change_lines(changes: Changes, lang: str) -> list[str]:
         lines.append(t("roundtrip.added", lang, kind=kind_name(kind, lang), keys=shown))
     blank = t("roundtrip.blank", lang)
     for change in changes.updated:
-        changed = KINDS[change.kind]
-        fields = i18n.style(lang).clause_sep.join(
-            t(
-                "roundtrip.field",
-                lang,
-                field=_field_name(changed.column(name), lang),
-                old=cell(changed.column(name), old, lang, change.row) or blank,
-                new=cell(changed.column(name), new, lang, change.row) or blank,
-            )
-            for name, old, new in change.fields
-        )
+        fields = _fields_changed(change, lang, blank)
         key = _key_text(change.kind, change.key, lang)
         if change.name:
             key += i18n.bracketed("", change.name, lang)
@@ -303,18 +308,8 @@ def row_lines(changes: Changes, lang: str) -> list[str]:
             lines += _rows_lines(kind, changes.added[kind], "added", lang)
         if kind in changes.removed:
             lines += _rows_lines(kind, changes.removed[kind], "removed", lang)
-        columns = KINDS[kind]
         for change in (c for c in changes.updated if c.kind == kind):
-            fields = i18n.style(lang).clause_sep.join(
-                t(
-                    "roundtrip.field",
-                    lang,
-                    field=_field_name(columns.column(name), lang),
-                    old=cell(columns.column(name), old, lang, change.row) or blank,
-                    new=cell(columns.column(name), new, lang, change.row) or blank,
-                )
-                for name, old, new in change.fields
-            )
+            fields = _fields_changed(change, lang, blank)
             key = named_row(kind, change.key, change.facts, lang)
             lines.append(t("roundtrip.row", lang, kind=kind_name(kind, lang), key=key, changes=fields))
             more[kind] -= 1

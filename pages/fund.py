@@ -38,7 +38,7 @@ else:
     )
     fig.for_each_trace(lambda tr: tr.update(name=page.t(series[tr.name])))
     charts.readable(fig, page.lang, unit="yuan", months="x")
-    charts.mark_notes(fig, page.q(queries.notes), "fund_over_time", page.lang)
+    charts.mark_notes(fig, page.q(queries.notes, **page.filters), "fund_over_time", page.lang)
     page.chart(fig, monthly, "fund_over_time", height=360, legend_rows=1)
     st.caption(page.t("fund.over_time_help"))
 

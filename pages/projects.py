@@ -89,7 +89,7 @@ with left:
         charts.readable(fig, page.lang, months="x")
         if code:
             charts.of_metric(fig, code)
-        charts.mark_notes(fig, page.q(queries.notes), "completions_burnup", page.lang)
+        charts.mark_notes(fig, page.q(queries.notes, **page.filters), "completions_burnup", page.lang)
         if target and code:
             charts.target_line(fig, target, code, page.t("projects.target_line", target=f"{target:,.0f}"))
         page.chart(fig, burnup.assign(program=named), "completions_burnup", height=320)

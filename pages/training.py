@@ -147,7 +147,7 @@ else:
             labels={"month": "", "hours": metrics.METRICS["training_hours"].label(page.lang)},
         )
         charts.readable(fig, page.lang, unit="hours", months="x")
-        charts.mark_notes(fig, page.q(queries.notes), "training_hours_by_month", page.lang)
+        charts.mark_notes(fig, page.q(queries.notes, **page.filters), "training_hours_by_month", page.lang)
         page.chart(fig, monthly, "training_hours_by_month", height=300)
     with right:
         fig = px.bar(
@@ -158,7 +158,7 @@ else:
             color_discrete_sequence=["#ff7f0e"],
         )
         charts.readable(fig, page.lang, months="x")
-        charts.mark_notes(fig, page.q(queries.notes), "person_times_by_month", page.lang)
+        charts.mark_notes(fig, page.q(queries.notes, **page.filters), "person_times_by_month", page.lang)
         page.chart(fig, monthly, "person_times_by_month", height=300)
 
 st.header(page.t("training.untrained", period=page.period()))

@@ -354,11 +354,11 @@ def test_the_data_page_shows_a_warning_after_commit(tmp_path, monkeypatch):
 
 
 def test_the_data_page_shows_a_warning_after_an_undo_commits(tmp_path, monkeypatch):
-    """accounts.undo_as returns load.Effects, whose .warnings the Data page shows once the undo stands."""
+    """publish.undo_as returns load.Effects, whose .warnings the Data page shows once the undo stands."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from etl import accounts
+    from etl import publish
     from presenter import markdown
 
     monkeypatch.setenv("DASHBOARD_DB", str(tmp_path / "w.duckdb"))
@@ -373,13 +373,13 @@ def test_the_data_page_shows_a_warning_after_an_undo_commits(tmp_path, monkeypat
 
     monkeypatch.setattr(backup, "snapshot", broken)
     undone: list[load.Effects] = []
-    undo_as = accounts.undo_as
+    undo_as = publish.undo_as
 
     def seen(*args):  # what the page was given
         undone.append(undo_as(*args))
         return undone[-1]
 
-    monkeypatch.setattr(accounts, "undo_as", seen)
+    monkeypatch.setattr(publish, "undo_as", seen)
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from visitors import array, charts, open_page
 
+import i18n
 import metrics
 import queries
 from etl import kinds
@@ -169,7 +170,7 @@ def test_the_decks_charts_and_targets_are_their_slides_own(sample_file, lang):
     assert total("group_governance") == figures.at["projects_completed", "value"]
     levels = by_key["beautiful_community"].chart
     assert levels is not None
-    upper = [slides._label(lang, kinds.LEVELS, level) for level in ("district", "municipal")]
+    upper = [i18n.label("level", level, lang) for level in ("district", "municipal")]
     drawn = dict(zip(levels.categories, levels.series[0].values, strict=True))
     assert sum(drawn.get(c, 0) for c in upper) == figures.at["beautiful_community_district_plus", "value"]
     running = by_key["micro_renewal"].chart

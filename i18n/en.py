@@ -319,6 +319,7 @@ TEXT: dict[str, str] = {
     "overview.fund": "{Fund}",
     "overview.programme": "The programmes, as the town reports them",
     "overview.mentoring": "{Mentoring}",
+    "overview.voices": "From residents' voices to projects",
     "overview.partial_note": "{year} is not over: figures run from 1 January to {end} (year to date), are compared with the same dates of {before}, and full-year targets are shown with the pace expected by now.",
     "overview.partial_note_early": "{year} is not over: figures run from 1 January to {end} (year to date) and are compared with the same dates of {before}; they are measured against the full-year targets once the first quarter is over.",
     "narrative.title": "In words",

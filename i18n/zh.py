@@ -316,6 +316,7 @@ TEXT: dict[str, str] = {
     "overview.fund": "{Fund}",
     "overview.programme": "各项工作（按全镇公布口径）",
     "overview.mentoring": "{Mentoring}",
+    "overview.voices": "民意到实事",
     "overview.partial_note": "{year} 年尚未结束：数据为 1 月 1 日至 {end}（年初至今），与 {before} 年同期比较，全年目标按截至目前的进度折算。",
     "overview.partial_note_early": "{year} 年尚未结束：数据为 1 月 1 日至 {end}（年初至今），与 {before} 年同期比较；第一季度结束后再对照全年目标评估进度。",
     "narrative.title": "文字综述",

@@ -89,13 +89,13 @@ _VOICES = (
     + " AND "
     + _COMMUNITY.format(col="v.community")
 )
-_PROMISE = (
+PROMISE = (
     f"(SELECT coalesce(max(t.target), {VOICE_PROMISE_DAYS})::INTEGER FROM targets t "
     "WHERE t.metric = 'voice_promise_days' AND t.year = year($end::DATE))"
 )
 # Answered by the period's last day within the promise; due: answered by then, or its promise over by then.
-_ON_TIME = f"v.answered_date <= $end::DATE AND date_diff('day', v.collected_date, v.answered_date) <= {_PROMISE}"
-_DUE = f"(v.answered_date <= $end::DATE OR date_diff('day', v.collected_date, $end::DATE) > {_PROMISE})"
+_ON_TIME = f"v.answered_date <= $end::DATE AND date_diff('day', v.collected_date, v.answered_date) <= {PROMISE}"
+_DUE = f"(v.answered_date <= $end::DATE OR date_diff('day', v.collected_date, $end::DATE) > {PROMISE})"
 _ASKED = "v.satisfaction IS NOT NULL"
 _SATISFIED = "v.satisfaction IN ('satisfied', 'basically')"
 # Projects some voice became, completed in the period (for a community: its projects), with the first voice's date.
@@ -651,7 +651,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "decimal",
         "stock",
         "town",
-        f"SELECT {_PROMISE}::DOUBLE",
+        f"SELECT {PROMISE}::DOUBLE",
         "resident_voices",
         target="voice_promise_days",
         shown=False,

@@ -205,16 +205,7 @@ DRILL_COLUMNS: dict[str, tuple[str, ...]] = {
     "meetings": ("meeting_id", "date", "type", "topic", "attendees"),
     "donations": ("donation_id", "date", "donor", "donor_type", "amount_yuan", "channel"),
     "disbursements": ("disbursement_id", "date", "amount_yuan", "purpose", "category", "community", "project_id"),
-    "resident_voices": (
-        "voice_id",
-        "collected_date",
-        "community",
-        "category",
-        "status",
-        "answered_date",
-        "project_id",
-        "satisfaction",
-    ),
+    "resident_voices": ("voice_id", "collected_date", "community", "channel", "category", "status", "project_id"),
 }
 # Long text, in px (a longer cell is cut; the downloads hold it whole): a project's name, a session's title, …
 DRILL_WIDE = {

@@ -33,12 +33,14 @@ COVERAGE_ALERT = 0.9  # communities below this coverage need attention when no c
 BALANCE_MONTHS_ALERT = 3.0  # the fund balance needs attention when it covers fewer months of recent spending
 
 PROJECT_DIMENSIONS = ("program", "theme", "level", "community")
+VOICE_DIMENSIONS = ("community", "category", "channel")
 COVERAGE_DIMENSIONS = ("community", "role")
 SPENDING_DIMENSIONS = ("category", "community", "project")
 GROUPINGS = {  # the `by` values each grouping function accepts
     "projects_by": PROJECT_DIMENSIONS,
     "coverage_by": COVERAGE_DIMENSIONS,
     "spending_by": SPENDING_DIMENSIONS,
+    "voices_by": VOICE_DIMENSIONS,
 }
 
 _PARAM = re.compile(r"\$(\w+)")
@@ -331,6 +333,85 @@ def needs_attention(con: Con, *, year: int | None = None, community: str | None 
     if not rows:
         return pd.DataFrame(columns=["issue", "subject", "community", "value", "threshold"])
     return pd.concat(rows, ignore_index=True)
+
+
+# --- residents' voices (民意到实事)
+
+# The figures voices_by gives per group: the catalogue's voice metrics (and the counts its rates divide).
+VOICE_FIGURES = (
+    "voices_collected",
+    "voices_due",
+    "voices_on_time",
+    "voices_answered_in_time",
+    "voices_became_projects",
+    "voices_to_projects",
+    "voices_asked",
+    "voices_satisfied",
+    "voices_satisfaction",
+)
+
+
+def voices_by(
+    con: Con, *, by: str, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """The voice figures of the catalogue per community, category or channel (a code; NULL when blank) for the period
+    of `year` as of the data's as-of date: one row per group with a voice collected in the period, the columns of
+    VOICE_FIGURES (rates divided in their group, None where nothing is due, asked, …), most voices first. Each is the
+    catalogue's own SQL with its group's rows: the figure a page shows for a group is the catalogue's."""
+    _check(by, VOICE_DIMENSIONS)
+    span = period(con, year=year, as_of=as_of)
+    counts = [c for c in VOICE_FIGURES if metrics.METRICS[c].kind != "rate"]
+    # each count's SQL, its rows those of the group (v.<by> = g.value): the catalogue's WHERE with one more term
+    columns = ", ".join(
+        f"({metrics.METRICS[c].sql.replace('WHERE ', f'WHERE v.{by} IS NOT DISTINCT FROM g.value AND ', 1)}) AS {c}"
+        for c in counts
+    )
+    frame = _df(
+        con,
+        f"""
+        SELECT g.value AS {by}, {columns}
+        FROM (SELECT DISTINCT v.{by} AS value FROM resident_voices v WHERE {metrics.VOICES}) g
+        ORDER BY voices_collected DESC, {by}
+        """,
+        start=span.start,
+        end=span.end,
+        community=community,
+    )
+    for code in VOICE_FIGURES:
+        m = metrics.METRICS[code]
+        if m.kind == "rate":
+            num, den = frame[m.numerator].astype(float), frame[m.denominator].astype(float)
+            frame[code] = (num / den).where(den > 0, None)
+    return frame[[by, *VOICE_FIGURES]]
+
+
+def voices_overdue(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Open voices past the town's promise on the data's as-of date (for the Overview's needs-attention list and
+    the 民意到实事 page): not answered by then (no answer date, or a later one), not declined, collected more than the
+    promise's days before it (the targets sheet's voice_promise_days for the as-of year, else 15). `year` keeps
+    those collected in that year.
+
+    Columns: voice_id, community, category, channel, collected_date, days (since collection), promise (days),
+    status; the longest waiting first."""
+    day = as_of_date(con)
+    return _df(
+        con,
+        f"""
+        SELECT v.voice_id, v.community, v.category, v.channel, v.collected_date,
+               date_diff('day', v.collected_date, $end::DATE)::BIGINT AS days, p.promise, v.status
+        FROM resident_voices v, (SELECT {metrics.PROMISE} AS promise) p
+        WHERE v.collected_date <= $end::DATE
+          AND (v.answered_date IS NULL OR v.answered_date > $end::DATE)
+          AND v.status <> 'declined'
+          AND date_diff('day', v.collected_date, $end::DATE) > p.promise
+          AND ($year::INTEGER IS NULL OR year(v.collected_date) = $year::INTEGER)
+          AND {_COMMUNITY.format(col="v.community")}
+        ORDER BY days DESC, v.voice_id
+        """,
+        end=day,
+        year=year,
+        community=community,
+    )
 
 
 # --- projects

@@ -36,6 +36,7 @@ GROUPINGS = {  # the `by` values each grouping function accepts
     "projects_by": PROJECT_DIMENSIONS,
     "coverage_by": COVERAGE_DIMENSIONS,
     "spending_by": SPENDING_DIMENSIONS,
+    "voices_by": ("community", "category"),
 }
 
 _PARAM = re.compile(r"\$(\w+)")
@@ -871,3 +872,258 @@ def presenter_sources(con: Con, *, day: date, year: int) -> pd.DataFrame:
         day=day,
         year=year,
     ).drop(columns="seq")
+
+
+# --- residents' voices (民意到实事, issue 26): the page, the public page 居民提案进展 and the deck's slide
+#
+# A voice (resident_voices) is counted in the period it was collected in (collected_date), as a cohort: what became of
+# the voices of 2023 — answered (answered_date by the period's end), became a project (linked to one), that project
+# completed (its completed_date by the period's end). Open voices (none answered yet) are judged on the data's as-of
+# date against the promise, like open projects: those collected in the chosen year or before.
+
+VOICE_PROMISE_DAYS = 15  # days within which the town promises to answer a voice (a target row may set another)
+VOICE_PROMISE_METRIC = "voice_promise_days"  # the targets row that sets the promise for a year, when the town does
+VOICE_STAGES = ("collected", "answered", "project", "completed")  # the funnel, in order
+VOICE_FIGURES = (*VOICE_STAGES, "in_time", "late", "open_late", "declined")  # what voices_rows can list
+VOICE_DIMENSIONS = GROUPINGS["voices_by"]
+
+# The voices of the period (collected in `year` by `end`; with a community, that community's), with what became of
+# them by `end`: answered, days to the answer, the project and whether it was completed.
+_VOICES = f"""
+    SELECT v.*, v.answered_date IS NOT NULL AND v.answered_date <= $end::DATE AS answered,
+           CASE WHEN v.answered_date <= $end::DATE THEN date_diff('day', v.collected_date, v.answered_date) END AS days,
+           v.project_id IS NOT NULL AS became_project,
+           p.name AS project, p.status AS project_status, p.start_date AS project_start,
+           p.completed_date AS project_completed,
+           coalesce(p.status = 'completed' AND p.completed_date <= $end::DATE, FALSE) AS completed
+    FROM resident_voices v LEFT JOIN projects p ON p.project_id = v.project_id
+    WHERE v.collected_date <= $end::DATE AND {_YEAR.format(col="v.collected_date")}
+      AND {_COMMUNITY.format(col="v.community")}
+"""
+# Voices not answered on $now (the data's as-of date, or a deck's day), collected in the year or before, waiting
+# longer than the promise.
+_VOICES_OPEN_LATE = f"""
+    SELECT v.*, date_diff('day', v.collected_date, $now::DATE) AS waiting
+    FROM resident_voices v
+    WHERE ((v.answered_date IS NULL AND v.status = 'received') OR v.answered_date > $now::DATE)
+      AND v.collected_date <= $now::DATE
+      AND ($year::INTEGER IS NULL OR year(v.collected_date) <= $year::INTEGER)
+      AND {_COMMUNITY.format(col="v.community")}
+      AND date_diff('day', v.collected_date, $now::DATE) > $promise::INTEGER
+"""
+
+
+def _voices_end(con: Con, year: int | None, day: date | None) -> date:
+    """The last day the voices' figures count: `day` (a deck's as-of day) or the period's end on the as-of date."""
+    return day or period(con, year=year).end
+
+
+def voices_promise(con: Con, *, year: int | None = None) -> pd.DataFrame:
+    """The days within which a voice is to be answered (one row: days, set): the town's target for `year` when it set
+    one (targets row VOICE_PROMISE_METRIC), else VOICE_PROMISE_DAYS."""
+    found = _df(
+        con,
+        "SELECT target FROM targets WHERE metric = $metric AND year = $year::INTEGER",
+        metric=VOICE_PROMISE_METRIC,
+        year=year,
+    )
+    if len(found) and not pd.isna(found.iloc[0]["target"]):
+        return pd.DataFrame({"days": [int(found.iloc[0]["target"])], "set": [True]})
+    return pd.DataFrame({"days": [VOICE_PROMISE_DAYS], "set": [False]})
+
+
+def _promise(con: Con, year: int | None) -> int:
+    return int(voices_promise(con, year=year).iloc[0]["days"])
+
+
+def voices_count(con: Con) -> pd.DataFrame:
+    """How many voices the warehouse holds, whatever the filters (one row: voices)."""
+    return _df(con, "SELECT count(*) AS voices FROM resident_voices")
+
+
+def voices_funnel(
+    con: Con, *, year: int | None = None, community: str | None = None, day: date | None = None
+) -> pd.DataFrame:
+    """The funnel of the period's voices: one row per stage (VOICE_STAGES: collected, answered, became a project,
+    that project completed) with its voices; and the period's declined, answered within the promise and open ones
+    past it as columns of every row (declined, in_time, open_late, promise). `day`: as of that day (the deck)."""
+    end = _voices_end(con, year, day)
+    promise = _promise(con, year)
+    row = _one(
+        con,
+        f"""
+        SELECT count(*) AS collected, count(*) FILTER (WHERE answered) AS answered,
+               count(*) FILTER (WHERE became_project) AS project, count(*) FILTER (WHERE completed) AS completed,
+               count(*) FILTER (WHERE status = 'declined') AS declined,
+               count(*) FILTER (WHERE days <= $promise::INTEGER) AS in_time,
+               (SELECT count(*) FROM ({_VOICES_OPEN_LATE})) AS open_late
+        FROM ({_VOICES})
+        """,
+        year=year,
+        community=community,
+        end=end,
+        now=day or as_of_date(con),
+        promise=promise,
+    )
+    return pd.DataFrame(
+        {
+            "stage": list(VOICE_STAGES),
+            "voices": [int(row[s] or 0) for s in VOICE_STAGES],
+            "declined": int(row["declined"] or 0),
+            "in_time": int(row["in_time"] or 0),
+            "open_late": int(row["open_late"] or 0),
+            "promise": promise,
+        }
+    )
+
+
+def voices_answer_times(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Answered voices of the period per number of days from collection to answer: days, voices, within (the
+    promise kept: days <= the promise)."""
+    return _df(
+        con,
+        f"""
+        SELECT days, count(*) AS voices, days <= $promise::INTEGER AS within
+        FROM ({_VOICES}) WHERE answered GROUP BY ALL ORDER BY days
+        """,
+        year=year,
+        community=community,
+        end=_voices_end(con, year, None),
+        promise=_promise(con, year),
+    )
+
+
+def voices_by(con: Con, *, by: str, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """The period's voices per community or category: key, collected, answered, in_time, project, completed,
+    declined, answered_only (answered, neither a project nor declined), waiting (none of these yet), median_days (to
+    the answer). project + declined + answered_only + waiting = collected."""
+    col = _check(by, VOICE_DIMENSIONS)
+    return _df(
+        con,
+        f"""
+        SELECT {col} AS key, count(*) AS collected, count(*) FILTER (WHERE answered) AS answered,
+               count(*) FILTER (WHERE days <= $promise::INTEGER) AS in_time,
+               count(*) FILTER (WHERE became_project) AS project, count(*) FILTER (WHERE completed) AS completed,
+               count(*) FILTER (WHERE status = 'declined') AS declined,
+               count(*) FILTER (WHERE answered AND NOT became_project AND status <> 'declined') AS answered_only,
+               count(*) FILTER (WHERE NOT answered AND NOT became_project AND status <> 'declined') AS waiting,
+               median(days)::DOUBLE AS median_days
+        FROM ({_VOICES}) GROUP BY ALL ORDER BY collected DESC, key NULLS LAST
+        """,
+        year=year,
+        community=community,
+        end=_voices_end(con, year, None),
+        promise=_promise(con, year),
+    )
+
+
+def voices_open_past_promise(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Voices not answered by the as-of date that have waited longer than the promise, longest first: voice_id,
+    collected_date, community, channel, category, summary, publishable, waiting (days), promise."""
+    promise = _promise(con, year)
+    return _df(
+        con,
+        f"""
+        SELECT voice_id, collected_date, community, channel, category, summary, publishable, waiting,
+               $promise::INTEGER AS promise
+        FROM ({_VOICES_OPEN_LATE}) ORDER BY waiting DESC, voice_id
+        """,
+        year=year,
+        community=community,
+        now=as_of_date(con),
+        promise=promise,
+    )
+
+
+def voices_rows(
+    con: Con,
+    *,
+    figure: str,
+    year: int | None = None,
+    community: str | None = None,
+    key: str | None = None,
+    by: str = "category",
+) -> pd.DataFrame:
+    """The voices behind a figure of the page (VOICE_FIGURES: a funnel stage, answered within the promise or late,
+    open past the promise, declined), of one community or category (`by`, `key`) when given: voice_id,
+    collected_date, community, channel, category, summary, publishable, status, answered_date, days, resolved_date,
+    project_id, project, project_status, decline_reason, satisfaction."""
+    if figure not in VOICE_FIGURES:
+        raise ValueError(f"no figure {figure!r}; choose one of {VOICE_FIGURES}")
+    col = _check(by, VOICE_DIMENSIONS)
+    promise = _promise(con, year)
+    if figure == "open_late":
+        rows = f"""
+            SELECT *, NULL::BIGINT AS days, NULL::VARCHAR AS project, NULL::VARCHAR AS project_status
+            FROM ({_VOICES_OPEN_LATE})"""
+    else:
+        where = {
+            "collected": "TRUE",
+            "answered": "answered",
+            "project": "became_project",
+            "completed": "completed",
+            "in_time": "days <= $promise::INTEGER",
+            "late": "days > $promise::INTEGER",
+            "declined": "status = 'declined'",
+        }[figure]
+        rows = f"SELECT * FROM ({_VOICES}) WHERE {where}"
+    return _df(
+        con,
+        f"""
+        SELECT voice_id, collected_date, community, channel, category, summary, publishable, status, answered_date,
+               days, resolved_date, project_id, project, project_status, decline_reason, satisfaction
+        FROM ({rows}) r WHERE $key::VARCHAR IS NULL OR r.{col} = $key::VARCHAR
+        ORDER BY collected_date DESC, voice_id
+        """,
+        year=year,
+        community=community,
+        end=_voices_end(con, year, None),
+        now=as_of_date(con),
+        promise=promise,
+        key=key,
+    )
+
+
+def voices_public(con: Con, *, year: int | None = None) -> pd.DataFrame:
+    """The public page's voices (居民提案进展): every voice of the period that became a project, with the project's
+    name, status and dates, and every declined voice with its reason; collected in `year` (None: all) by the as-of
+    date, newest first. Summaries as stored with `publishable`: blank them unless it is true before showing them
+    (presenter.proposals). No person is named in these columns."""
+    return _df(
+        con,
+        f"""
+        SELECT voice_id, collected_date, community, category, status, answered_date, resolved_date, summary,
+               coalesce(publishable, FALSE) AS publishable, project_id, project, project_status, project_start,
+               project_completed, decline_reason
+        FROM ({_VOICES})
+        WHERE became_project OR status = 'declined'
+        ORDER BY collected_date DESC, voice_id
+        """,
+        year=year,
+        community=None,
+        end=_voices_end(con, year, None),
+    )
+
+
+def voices_statuses(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """The period's voices per status (received, answered, project, resolved, declined; those with none left out)."""
+    return _df(
+        con,
+        f"""
+        SELECT status, count(*) AS voices FROM ({_VOICES}) GROUP BY status
+        ORDER BY CASE status WHEN 'received' THEN 1 WHEN 'answered' THEN 2 WHEN 'project' THEN 3
+                             WHEN 'resolved' THEN 4 WHEN 'declined' THEN 5 ELSE 6 END, status
+        """,
+        year=year,
+        community=community,
+        end=_voices_end(con, year, None),
+    )
+
+
+def voices_years(con: Con) -> pd.DataFrame:
+    """The years voices were collected in, newest first."""
+    return _df(
+        con,
+        "SELECT DISTINCT year(collected_date) AS year FROM resident_voices WHERE collected_date IS NOT NULL "
+        "ORDER BY year DESC",
+    )

@@ -545,7 +545,7 @@ TEXT: dict[str, str] = {
     "voices.dim.community": "Community",
     "voices.dim.category": "Category",
     "voices.part.project": "Became projects",
-    "voices.part.answered": "Answered (no project)",
+    "voices.part.answered_only": "Answered (no project)",
     "voices.part.declined": "Declined",
     "voices.part.waiting": "Not answered yet",
     "voices.open": "Waiting past the promise",

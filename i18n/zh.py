@@ -542,7 +542,7 @@ TEXT: dict[str, str] = {
     "voices.dim.community": "社区",
     "voices.dim.category": "类别",
     "voices.part.project": "转为项目",
-    "voices.part.answered": "已答复（未立项）",
+    "voices.part.answered_only": "已答复（未立项）",
     "voices.part.declined": "不予采纳",
     "voices.part.waiting": "尚未答复",
     "voices.open": "超过时限尚未答复",

@@ -242,7 +242,7 @@ _VOICE_COLUMNS: dict[str, tuple[str | Callable[[str, Label], str], str]] = {
     "completed": ("voices.stage.completed", "int"),
     "declined": ("voices.part.declined", "int"),
     "waiting": ("voices.part.waiting", "int"),
-    "answered_only": ("voices.part.answered", "int"),
+    "answered_only": ("voices.part.answered_only", "int"),
     "median_days": ("voices.col.median_days", "decimal"),
 }
 _VOICE_SPECS = {

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import voices_fixture as vf
 from streamlit.testing.v1 import AppTest
 from visitors import ROOT, array, charts, open_page
 
 import queries
-import voices_fixture as vf
 from etl import publish
 from i18n import t
 
@@ -169,7 +169,9 @@ def test_every_figure_drills_to_its_rows(voices_app, downloads):
     assert set(rows[t("voices.col.status", "zh")]) == {"已立项", "已办结"}
     names = {name for name, _ in downloads.values()}
     assert any("明细" in n and n.endswith(".xlsx") for n in names)
-    csv = next(make for name, make in downloads.values() if "转为项目" not in name and name.endswith(".csv") and "明细" in name)
+    csv = next(
+        make for name, make in downloads.values() if "转为项目" not in name and name.endswith(".csv") and "明细" in name
+    )
     assert "V01" in csv().decode("utf-8-sig")
 
 

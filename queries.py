@@ -851,6 +851,10 @@ _PRESENTER_ROWS = (
     ("fund", "SELECT * FROM donations WHERE date <= $day::DATE"),
     ("fund", "SELECT * FROM disbursements WHERE date <= $day::DATE"),
     ("targets", "SELECT * FROM targets WHERE year = $year::INTEGER"),
+    (
+        "voices",
+        "SELECT * FROM resident_voices WHERE collected_date <= $day::DATE AND year(collected_date) = $year::INTEGER",
+    ),
 )
 
 

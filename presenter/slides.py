@@ -340,6 +340,58 @@ class _Builder:
             self.source("projects"),
         )
 
+    def voices(self) -> Slide | None:
+        """民意到实事: the report year's residents' voices as of the day, from collected to completed projects, in one
+        funnel and one sentence; None when the year has no voices (the slide is left out)."""
+        funnel = self.run(queries.voices_funnel, year=self.year, day=self.as_of)
+        counts = dict(zip(funnel["stage"], (int(v) for v in funnel["voices"]), strict=True))
+        if not counts.get("collected"):
+            return None
+        first = funnel.iloc[0]
+        promise, in_time, answered = int(first["promise"]), int(first["in_time"]), counts["answered"]
+        share = in_time / answered if answered else None
+        words = {"collected": counts["collected"], "answered": answered, "projects": counts["project"]}
+        return Slide(
+            "voices",
+            self.t("presenter.voices.title"),
+            self.t(
+                "presenter.voices.message",
+                **{k: numbers.number(v) for k, v in words.items()},
+                completed=numbers.number(counts["completed"]),
+            ),
+            (
+                Figure(
+                    "voices_collected",
+                    self.t("presenter.fig.voices_collected"),
+                    numbers.number(counts["collected"]),
+                    float(counts["collected"]),
+                    definition=self.t("presenter.def.voices_collected", year=self.year),
+                ),
+                Figure(
+                    "voices_project",
+                    self.t("presenter.fig.voices_project"),
+                    numbers.number(counts["project"]),
+                    float(counts["project"]),
+                    definition=self.t("presenter.def.voices_project"),
+                ),
+                Figure(
+                    "voices_in_time",
+                    self.t("presenter.fig.voices_in_time"),
+                    numbers.percent(share) if share is not None else "—",
+                    share,
+                    self.t("presenter.voices.in_time", days=promise),
+                    self.t("presenter.def.voices_in_time", days=promise),
+                ),
+            ),
+            self.chart(
+                "bar",
+                self.t("presenter.chart.voices_funnel"),
+                tuple(self.t(f"voices.stage.{s}") for s in queries.VOICE_STAGES),
+                (Series(self.t("presenter.series.voices"), tuple(float(counts[s]) for s in queries.VOICE_STAGES)),),
+            ),
+            self.source("voices", "projects"),
+        )
+
     def same(self, values: tuple[float, ...], key: str, unit: str) -> str:
         """`key`'s line (count, value) when two or more bars would all show one value, else ''."""
         shared = same_value(values) if len(values) > 1 else None
@@ -541,6 +593,7 @@ def build(
             b.group_governance(),
             b.beautiful_community(),
             b.micro_renewal(),
+            *filter(None, (b.voices(),)),  # only when the report year has residents' voices
             b.coverage(),
             b.training_volume(),
             b.mentoring(),

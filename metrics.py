@@ -104,8 +104,8 @@ PROMISE = (
     "WHERE t.metric = 'voice_promise_days' AND t.year = year($end::DATE))"
 )
 # Answered by the period's last day within the promise; due: answered by then, or its promise over by then.
-_ON_TIME = f"v.answered_date <= $end::DATE AND date_diff('day', v.collected_date, v.answered_date) <= {PROMISE}"
-_DUE = f"(v.answered_date <= $end::DATE OR date_diff('day', v.collected_date, $end::DATE) > {PROMISE})"
+ON_TIME = f"v.answered_date <= $end::DATE AND date_diff('day', v.collected_date, v.answered_date) <= {PROMISE}"
+DUE = f"(v.answered_date <= $end::DATE OR date_diff('day', v.collected_date, $end::DATE) > {PROMISE})"
 _ASKED = "v.satisfaction IS NOT NULL"
 _SATISFIED = "v.satisfaction IN ('satisfied', 'basically')"
 # Projects some voice became, completed in the period (for a community: its projects), with the first voice's date.
@@ -478,7 +478,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "count",
         "flow",
         "community",
-        f"SELECT count(*) FROM {_VOICES} AND {_ON_TIME}",
+        f"SELECT count(*) FROM {_VOICES} AND {ON_TIME}",
         "resident_voices",
         shown=False,
     ),
@@ -493,7 +493,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "count",
         "flow",
         "community",
-        f"SELECT count(*) FROM {_VOICES} AND {_DUE}",
+        f"SELECT count(*) FROM {_VOICES} AND {DUE}",
         "resident_voices",
         shown=False,
     ),
@@ -951,7 +951,7 @@ RECORDS: dict[str, tuple[Records, ...]] = {
         ),
     ),
     "voices_collected": (Records(*_VOICES_KEY, _VOICE_ROWS.format(where="TRUE")),),
-    "voices_answered_in_time": (Records(*_VOICES_KEY, _VOICE_ROWS.format(where=_DUE)),),
+    "voices_answered_in_time": (Records(*_VOICES_KEY, _VOICE_ROWS.format(where=DUE)),),
     "voices_to_projects": (Records(*_VOICES_KEY, _VOICE_ROWS.format(where="TRUE")),),
     "voice_projects_completed": (Records(*_PROJECTS, _VOICE_PROJECT_ROWS),),
     "voice_days_to_completion": (Records(*_PROJECTS, _VOICE_PROJECT_ROWS),),

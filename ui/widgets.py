@@ -234,7 +234,13 @@ def _drilldown(page: Page, codes: tuple[str, ...]) -> None:
     st.caption(markdown.escape(page.t("drill.sources") + i18n.joined(files or ["—"], page.lang, "clause")))
 
 
-ATTENTION_ORDER = {"low_balance": 0, "stalled": 1, "late": 2, "low_coverage": 3}  # the most urgent kinds first
+ATTENTION_ORDER = {
+    "low_balance": 0,
+    "stalled": 1,
+    "late": 2,
+    "voice_overdue": 3,
+    "low_coverage": 4,
+}  # the most urgent kinds first
 ATTENTION_LINES = 8  # issues written out as sentences; every issue is in the table and the downloads below them
 ATTENTION_TABLE = "attention_table"  # the key of the expander holding every issue (its state: open or not)
 

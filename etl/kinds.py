@@ -112,8 +112,8 @@ class AtMost:
 
 @dataclass(frozen=True)
 class NoPersonalData:
-    """A warning (not an error) at each cell of `column` holding something like personal data: an 11-digit mobile
-    number or an ID-card-like number (PERSONAL_PATTERNS)."""
+    """An error at each cell of `column` holding something like personal data: an 11-digit mobile number or an
+    ID-card-like number (PERSONAL_PATTERNS). Nothing of the file is stored until it is removed."""
 
     column: str
     key: str
@@ -219,7 +219,7 @@ def voice_programs() -> tuple[str, ...]:
 
 
 # Personal data a summary must not hold: an 11-digit mobile number, an ID-card-like number (17 digits and a check
-# digit or X). Found, they are a warning at the cell (a number in a summary may be something else).
+# digit or X). Found, they are an error at the cell (issue 26: "a phone number in a summary ... stores nothing").
 PERSONAL_PATTERNS = (
     ("phone", re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")),
     ("id_card", re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")),

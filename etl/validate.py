@@ -545,7 +545,7 @@ def _apply(rule: Rule, result: SheetResult, report: Report) -> None:
             for what, pattern in PERSONAL_PATTERNS:
                 found = text.str.contains(pattern).to_numpy(dtype=bool)
                 params = {"what": _words(f"cell.personal.{what}")}
-                _row_problems(report.warnings, result, frame.loc[found], column, key, params)
+                _row_problems(report.errors, result, frame.loc[found], column, key, params)
 
 
 def _row_problems(

@@ -88,7 +88,7 @@ TEXT: dict[str, str] = {
     "cell.voice_resolved_before_answered": "The resolved date is before the answer date. Correct one of the two dates.",
     "cell.voice_after_as_of": "The date is after the data's as-of date {as_of}. Correct it; if the data now run later, declare the new as-of date in the metadata sheet.",
     "cell.voice_summary_long": "A summary holds at most {limit} characters (this one has {length:,}). Shorten it in the workbook.",
-    "cell.voice_personal_data": "The summary seems to hold {what}. A summary holds no personal data: remove it and upload again (if it is not personal data, ignore this warning).",
+    "cell.voice_personal_data": "The summary holds {what}. A summary may hold no personal data: remove it from the workbook and upload again (nothing of this file was stored).",
     "cell.personal.phone": "a mobile phone number",
     "cell.personal.id_card": "an ID card number",
     "cell.voice_community": "Not a community the town knows (neither the roster nor the projects name it). Write it as the roster does, e.g. {known}.",

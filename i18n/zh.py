@@ -84,7 +84,7 @@ TEXT: dict[str, str] = {
     "cell.voice_resolved_before_answered": "办结日期早于答复日期。请更正其中一个日期。",
     "cell.voice_after_as_of": "日期晚于数据截至日期 {as_of}。请更正日期；如数据确已更新到更晚，请在“数据说明”表中填写新的数据截至日期。",
     "cell.voice_summary_long": "内容摘要最多 {limit} 个字（此处 {length:,} 个）。请在工作簿中精简。",
-    "cell.voice_personal_data": "内容摘要中似乎有{what}。摘要不应含个人信息，请删去后重新上传（如确非个人信息，可忽略此提醒）。",
+    "cell.voice_personal_data": "内容摘要中有{what}。摘要不得含个人信息：请在工作簿中删去后重新上传（本文件未导入任何数据）。",
     "cell.personal.phone": "手机号码",
     "cell.personal.id_card": "身份证号码",
     "cell.voice_community": "不是已知的社区（名册和项目中都没有）。请按名册中的写法填写社区名称，如：{known}。",

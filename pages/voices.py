@@ -56,7 +56,10 @@ ROW_COLUMNS = {
 }
 
 page = setup("voices.title")
-if page.empty_warehouse or not int(page.q(queries.voices_count).iloc[0]["voices"]):
+if page.empty_warehouse:
+    page.empty("empty.warehouse")
+    st.stop()
+if not int(page.q(queries.voices_count).iloc[0]["voices"]):
     st.info(page.t("voices.empty"), icon=":material/info:")
     st.stop()
 st.caption(page.t("voices.intro"))

@@ -13,6 +13,7 @@ import metrics
 import queries
 from etl.load import import_file, undo
 from etl.sample import build_projects, build_voices
+from ui import widgets
 
 HEADERS = [
     "诉求编号",
@@ -269,17 +270,19 @@ def test_many_voices_may_become_one_project(town):
 
 
 @pytest.mark.parametrize(("summary", "what"), [("请联系13812345678", "phone"), ("身份证31011519800101123X", "id_card")])
-def test_personal_data_in_a_summary_is_a_warning_not_an_error(warehouse, summary, what):
+def test_personal_data_in_a_summary_is_an_error_that_stores_nothing(warehouse, summary, what):
     result = import_file(warehouse, book([row(内容摘要=summary)]), "v.xlsx", user="t")
-    assert result.status == "loaded" and result.errors == []
-    [warning] = result.warnings
-    assert (warning.key, warning.field, warning.row) == ("cell.voice_personal_data", "summary", 2)
-    assert ("手机号码" if what == "phone" else "身份证号码") in warning.message("zh")
+    assert result.status != "loaded" and result.warnings == []
+    [error] = result.errors
+    assert (error.key, error.field, error.row) == ("cell.voice_personal_data", "summary", 2)
+    assert ("手机号码" if what == "phone" else "身份证号码") in error.message("zh") and "删去" in error.message("zh")
+    assert ("phone" if what == "phone" else "ID card") in error.message("en") and "remove" in error.message("en")
+    assert warehouse.execute("SELECT count(*) FROM resident_voices").fetchone()[0] == 0
 
 
 def test_a_number_that_is_no_phone_is_not_flagged(warehouse):
     result = import_file(warehouse, book([row(内容摘要="12345热线转来，涉及2栋3单元")]), "v.xlsx", user="t")
-    assert result.warnings == []
+    assert result.status == "loaded" and result.errors == [] and result.warnings == []
 
 
 def test_publishable_defaults_to_no_and_the_row_is_updated_with_history_and_undo(town):
@@ -371,6 +374,17 @@ def test_open_voices_past_the_promise(town):
     assert overdue["voice_id"].tolist() == ["V07"]  # V08 is six days old: within the promise
     assert overdue.iloc[0]["days"] == 30 and overdue.iloc[0]["promise"] == 15
     assert queries.voices_overdue(town, community="富杨苑").empty
+
+
+def test_the_overviews_needs_attention_lists_the_open_voices_past_the_promise(town):
+    town.execute("DELETE FROM metadata; INSERT INTO metadata (as_of) VALUES ('2023-12-31')")
+    issues = queries.needs_attention(town, year=2023)
+    voices = issues[issues["issue"] == "voice_overdue"]
+    assert voices[["subject", "value", "threshold"]].values.tolist() == [["V07", 30.0, 15.0]]
+    assert voices.iloc[0]["community"] == queries.voices_overdue(town).iloc[0]["community"]
+    assert "voice_overdue" not in set(queries.needs_attention(town, year=2023, community="富杨苑")["issue"])
+    table = widgets.attention_table(issues, "zh")
+    assert "诉求超时未答复" in set(table["issue"])
 
 
 def test_the_sample_links_every_resident_proposed_micro_renewal_to_a_voice():

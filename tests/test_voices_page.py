@@ -12,6 +12,7 @@ import voices_fixture as vf
 from streamlit.testing.v1 import AppTest
 from visitors import ROOT, array, charts, open_page
 
+import metrics
 import queries
 from etl import publish
 from i18n import t
@@ -48,14 +49,17 @@ def test_the_funnel_counts_each_stage(voices_app):
         funnel = queries.voices_funnel(con, year=year)
         assert dict(zip(funnel["stage"], funnel["voices"], strict=True)) == expected
     row = queries.voices_funnel(con, year=2023).iloc[0]
-    assert (row["declined"], row["in_time"], row["open_late"], row["promise"]) == (1, 3, 1, 15)
+    assert (row["declined"], row["promise"]) == (1, 15)
+    # collected and became projects are the catalogue's figures (metrics.py), counted once
+    figures = queries.kpis(con, year=2023).set_index("metric")
+    assert figures.at["voices_collected", "value"] == 6 and figures.at["voices_to_projects", "numerator"] == 3
     east = queries.voices_funnel(con, year=2023, community="东方")
     assert list(east["voices"]) == [3, 2, 1, 0]  # V03, V04, V05; V03's project is still in progress
     # as of a day (the deck's): V07, collected on 20 December, was answered on the 28th, not yet on the 27th
-    early = queries.voices_funnel(con, year=2023, day=date(2023, 12, 27))
+    early = queries.voices_funnel(con, year=2023, as_of=date(2023, 12, 27))
     assert list(early["voices"]) == [6, 4, 3, 2]
     # an open voice of an earlier year still waits in a later one (V05); V06 has waited 5 days only
-    assert queries.voices_funnel(con, year=2024).iloc[0]["open_late"] == 1
+    assert list(queries.voices_overdue(con, year=2024)["voice_id"]) == ["V05"]
 
 
 def test_answer_times_by_group_and_open_voices(voices_app):
@@ -64,18 +68,21 @@ def test_answer_times_by_group_and_open_voices(voices_app):
     assert list(zip(times["days"], times["voices"], times["within"], strict=True)) == [
         (8, 1, True), (9, 1, True), (10, 1, True), (21, 1, False), (30, 1, False)
     ]  # fmt: skip
-    by = queries.voices_by(con, by="community", year=2023).set_index("key")
-    assert by.loc["西方", ["collected", "answered", "in_time", "project", "completed"]].tolist() == [3, 3, 2, 2, 2]
+    by = queries.voices_outcomes_by(con, by="community", year=2023).set_index("key")
+    assert by.loc["西方", ["collected", "project", "answered_only"]].tolist() == [3, 2, 1]
     assert by.loc["东方", ["collected", "project", "declined", "waiting"]].tolist() == [3, 1, 1, 1]
+    # the catalogue's figures per community: 西方's voices answered within the promise (V01, V07; V02 took 21 days)
+    west = queries.voices_by(con, by="community", year=2023).set_index("community").loc["西方"]
+    assert (west["voices_collected"], west["voices_on_time"], west["voices_due"]) == (3, 2, 3)
     parts = by[["project", "declined", "answered_only", "waiting"]].sum(axis=1)
     assert (parts == by["collected"]).all()
-    categories = queries.voices_by(con, by="category", year=2023).set_index("key")
+    categories = queries.voices_outcomes_by(con, by="category", year=2023).set_index("key")
     assert categories.loc["elderly", "collected"] == 2 and categories.loc["elderly", "median_days"] == 15.5
     with pytest.raises(ValueError):
-        queries.voices_by(con, by="summary")
-    late = queries.voices_open_past_promise(con, year=2023)
-    assert list(late["voice_id"]) == ["V05"] and late.iloc[0]["waiting"] == 61  # 2023-11-20 to 2024-01-20
-    assert queries.voices_open_past_promise(con, year=2022).empty
+        queries.voices_outcomes_by(con, by="summary")
+    late = queries.voices_overdue(con, year=2023)
+    assert list(late["voice_id"]) == ["V05"] and late.iloc[0]["days"] == 61  # 2023-11-20 to 2024-01-20
+    assert queries.voices_overdue(con, year=2022).empty
 
 
 def test_each_figure_lists_its_rows(voices_app):
@@ -99,10 +106,12 @@ def test_each_figure_lists_its_rows(voices_app):
 
 def test_a_promise_the_town_sets_replaces_the_default(voices_app, tmp_path):
     con = duckdb.connect(str(voices_app))
-    con.execute("INSERT INTO targets VALUES ($m, 2023, 25, NULL)", {"m": queries.VOICE_PROMISE_METRIC})
+    con.execute("INSERT INTO targets VALUES ('voice_promise_days', 2023, 25, NULL)")
     assert queries.voices_promise(con, year=2023).iloc[0].tolist() == [25, True]
-    assert queries.voices_promise(con, year=2024).iloc[0].tolist() == [queries.VOICE_PROMISE_DAYS, False]
-    assert queries.voices_funnel(con, year=2023).iloc[0]["in_time"] == 4  # V02 (21 days) is now in time
+    assert queries.voices_promise(con, year=2024).iloc[0].tolist() == [metrics.VOICE_PROMISE_DAYS, False]
+    times = queries.voices_answer_times(con, year=2023)
+    assert times.loc[times["within"], "voices"].sum() == 4  # V02 (21 days) is now in time
+    assert queries.kpis(con, year=2023).set_index("metric").at["voices_answered_in_time", "numerator"] == 4
     con.close()
 
 
@@ -122,8 +131,10 @@ def test_the_page_draws_the_funnel_answer_times_groups_and_open_voices(voices_ap
     assert at.title[0].value == t("voices.title", lang)
     tiles = {m.label: m.value for m in at.metric}
     assert tiles[t("voices.tile.collected", lang)] == "6"
-    assert tiles[t("voices.tile.in_time", lang)] == "60.0%"  # 3 of 5 answered within 15 days
-    assert tiles[t("voices.tile.project", lang)] == "3" and tiles[t("voices.tile.completed", lang)] == "2"
+    # the catalogue's rate: 3 answered within 15 days of the 6 due (5 answered, and V05 past the promise unanswered)
+    assert tiles[t("voices.tile.in_time", lang)] == "50.0%"
+    # 3 voices became projects; of their projects P2 was completed in 2023 (P3 is in progress): the catalogue's count
+    assert tiles[t("voices.tile.project", lang)] == "3" and tiles[t("voices.tile.completed", lang)] == "1"
     drawn = charts(at)
     funnel = drawn["voices_funnel"]["data"][0]
     assert funnel["type"] == "funnel" and array(funnel["x"]) == [6, 5, 3, 2]

@@ -5,14 +5,18 @@ reads what became of the residents' voices, and downloads them as CSV and Excel:
 from __future__ import annotations
 
 import io
+import re
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
 import voices_fixture as vf  # tests/voices_fixture.py: the hand-made voices
 from openpyxl import load_workbook
 
-from etl import accounts
+from etl import accounts, publish
 from i18n import t
+from presenter import proposals
 
 if TYPE_CHECKING:
     from conftest import App, Server
@@ -60,3 +64,17 @@ def test_an_anonymous_visitor_never_sees_an_unpublishable_summary(own_server, ta
             copy = "\n".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None)
         assert "V01" in copy and vf.SHOWN in copy and vf.REASON in copy
         assert vf.SECRET not in copy and "13812345678" not in copy and vf.SECRET_TOO not in copy
+
+
+def test_the_printed_proposals_hold_no_secret(tmp_path) -> None:
+    """The printable page printed to PDF by Chromium, as the ledger's: the publishable summary, not the secret."""
+    path = vf.build(tmp_path / "w.duckdb")
+    con = duckdb.connect(str(publish.current_file(path)), read_only=True)
+    try:
+        pdf = proposals.to_pdf(proposals.build(con, lang="zh"))
+    finally:
+        con.close()
+    (tmp_path / "p.pdf").write_bytes(pdf)
+    done = subprocess.run(["pdftotext", "-raw", str(tmp_path / "p.pdf"), "-"], capture_output=True, check=True)
+    printed = re.sub(r"\s+", "", done.stdout.decode("utf-8"))
+    assert vf.SHOWN in printed and vf.SECRET not in printed and "13812345678" not in printed

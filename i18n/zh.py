@@ -88,7 +88,7 @@ TEXT: dict[str, str] = {
     "cell.personal.phone": "手机号码",
     "cell.personal.id_card": "身份证号码",
     "cell.voice_community": "不是已知的社区（名册和项目中都没有）。请按名册中的写法填写社区名称，如：{known}。",
-    "cell.voice_program": "此项目的类型是“{program}”，诉求只能转化为以下类型的项目：{allowed}。请更正项目编号（镇里如允许其他类型，由管理员设置 DASHBOARD_VOICE_PROGRAMS）。",
+    "cell.voice_program": "此项目的类型是“{program}”，诉求只能转化为以下类型的项目：{allowed}。请更正项目编号（镇里如允许其他类型的项目，请管理员在运行设置中添加）。",
     "problems.sheet": "工作表",
     "problems.row": "行",
     "problems.column": "列",

@@ -1,4 +1,4 @@
-"""Residents' voices written by hand (until the resident-voices kind can import them): the small warehouse of
+"""Residents' voices written by hand (the figures of a few voices worked out one by one, beside the sample's): the small warehouse of
 tests/warehouses.py (two communities, 东方 and 西方, projects P1-P5, as of 2024-01-20) with eight voices whose every
 figure is worked out below, and the same voices for a copy of the sample warehouse.
 
@@ -67,8 +67,9 @@ def build(path: Path, *, voices: bool = True) -> Path:
 
 
 def add_to_sample(path: Path) -> list[str]:
-    """The voices added to a copy of the sample warehouse at `path`, linked to two of its micro-renewals (V01, V02
-    to the first; V03 to the second) instead of P2 and P3; published. Returns those two projects' ids."""
+    """The voices put in a copy of the sample warehouse at `path` in place of the sample's own (so a browser finds
+    them in a short table), linked to two of its micro-renewals (V01, V02 to the first; V03 to the second) instead of
+    P2 and P3; published. Returns those two projects' ids."""
     con = duckdb.connect(str(path))
     try:
         ids = [
@@ -78,6 +79,7 @@ def add_to_sample(path: Path) -> list[str]:
                 "project_id LIMIT 2"
             ).fetchall()
         ]
+        con.execute("DELETE FROM resident_voices")
         con.execute(VOICES.replace("'P2'", f"'{ids[0]}'").replace("'P3'", f"'{ids[1]}'"))
     finally:
         con.close()

@@ -93,10 +93,30 @@ PAIRS = (
 _PERSON_TIMES = f"(SELECT coalesce(sum(person_times), 0) FROM ({PERSON_TIMES}))"
 
 
+# Resident voices (居民诉求) collected in the period (alias v; for a community: its own), and the town's promise to
+# answer within so many days: the targets sheet's voice_promise_days for the period's year, else VOICE_PROMISE_DAYS.
+# The catalogue's voice figures, the 民意到实事 page's breakdowns and the deck's funnel all read these.
+VOICE_PROMISE_DAYS = 15
+VOICES = IN_PERIOD.format(col="v.collected_date") + " AND " + COMMUNITY.format(col="v.community")
+_VOICES = "resident_voices v WHERE " + VOICES
+PROMISE = (
+    f"(SELECT coalesce(max(t.target), {VOICE_PROMISE_DAYS})::INTEGER FROM targets t "
+    "WHERE t.metric = 'voice_promise_days' AND t.year = year($end::DATE))"
+)
+# Answered by the period's last day within the promise; due: answered by then, or its promise over by then.
+ON_TIME = f"v.answered_date <= $end::DATE AND date_diff('day', v.collected_date, v.answered_date) <= {PROMISE}"
+DUE = f"(v.answered_date <= $end::DATE OR date_diff('day', v.collected_date, $end::DATE) > {PROMISE})"
+_ASKED = "v.satisfaction IS NOT NULL"
+_SATISFIED = "v.satisfaction IN ('satisfied', 'basically')"
+# Projects some voice became, completed in the period (for a community: its projects), with the first voice's date.
+_FROM_VOICES = "p.project_id IN (SELECT project_id FROM resident_voices WHERE project_id IS NOT NULL)"
+_VOICE_PROJECTS = f"projects p WHERE {_FROM_VOICES} AND {DONE} AND {COMMUNITY.format(col='p.community')}"
+
+
 @dataclass(frozen=True)
 class Metric:
     code: str
-    group: str  # programme | training | mentoring | fund: where it is shown
+    group: str  # programme | training | mentoring | fund | voices: where it is shown
     definition: dict[str, str]  # 口径, for a leader
     unit: str  # count | percent | hours | yuan | decimal
     kind: str  # flow (summed over the period) | stock (a level on its last day) | rate (numerator ÷ denominator)
@@ -433,10 +453,195 @@ CATALOGUE: tuple[Metric, ...] = (
         "- (SELECT coalesce(sum(amount_yuan), 0) FROM disbursements WHERE date <= $end::DATE))::DOUBLE",
         "donations",
     ),
+    # --- residents' voices (民意到实事): what residents asked for and what became of it
+    Metric(
+        "voices_collected",
+        "voices",
+        {
+            "zh": "收集日期在所选期间内的居民诉求条数（四百走访、居民议事会、12345热线、线上等渠道；选择社区时：该社区的诉求）。",
+            "en": "Resident voices collected in the period (四百走访 visits, residents' councils, the 12345 hotline, "
+            "online, …; for a community: its own).",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM {_VOICES}",
+        "resident_voices",
+    ),
+    Metric(
+        "voices_on_time",
+        "voices",
+        {
+            "zh": "期间内收集的诉求中，期间最后一天前已答复、且答复日期距收集日期不超过承诺时限的条数。",
+            "en": "Voices collected in the period answered by its last day, within the promise of their collection.",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM {_VOICES} AND {ON_TIME}",
+        "resident_voices",
+        shown=False,
+    ),
+    Metric(
+        "voices_due",
+        "voices",
+        {
+            "zh": "期间内收集的诉求中，到期间最后一天已答复或已超过承诺时限的条数（仍在时限内、尚未答复的不计）。",
+            "en": "Voices collected in the period that were answered by its last day or whose promise had run out by "
+            "then (those still within the promise and unanswered are not judged yet).",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM {_VOICES} AND {DUE}",
+        "resident_voices",
+        shown=False,
+    ),
+    Metric(
+        "voices_answered_in_time",
+        "voices",
+        {
+            "zh": f"按时答复诉求数 ÷ 应答复诉求数：期间内收集的诉求中，在承诺时限（默认{VOICE_PROMISE_DAYS}天，"
+            "可在目标表中按年设定“诉求答复承诺时限（天）”）内答复的比例。仍在时限内、尚未答复的诉求不计入；"
+            "未填答复日期的视为未答复。",
+            "en": "Voices answered within the promise ÷ voices due an answer: of the voices collected in the period, "
+            f"the share answered within the town's promise ({VOICE_PROMISE_DAYS} days unless the targets sheet sets "
+            "voice_promise_days for the year). Voices still within the promise and unanswered are not judged yet; "
+            "a voice with no answer date is not answered.",
+        },
+        "percent",
+        "rate",
+        "community",
+        source="resident_voices",
+        numerator="voices_on_time",
+        denominator="voices_due",
+        target="voices_answered_in_time",
+    ),
+    Metric(
+        "voices_became_projects",
+        "voices",
+        {
+            "zh": "期间内收集、已填写所转化项目编号的诉求条数。",
+            "en": "Voices collected in the period that name the project they became.",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM {_VOICES} AND v.project_id IS NOT NULL",
+        "resident_voices",
+        shown=False,
+    ),
+    Metric(
+        "voices_to_projects",
+        "voices",
+        {
+            "zh": "期间内收集的诉求中，已转化为项目（填写了项目编号）的比例（取最新记录，不随截至日期回溯）。",
+            "en": "Of the voices collected in the period, the share that became a project (they name it; the latest "
+            "record, not rolled back to the as-of date).",
+        },
+        "percent",
+        "rate",
+        "community",
+        source="resident_voices",
+        numerator="voices_became_projects",
+        denominator="voices_collected",
+    ),
+    Metric(
+        "voice_projects_completed",
+        "voices",
+        {
+            "zh": "至少一条居民诉求转化而成、状态为“已完成”且完成日期在所选期间内的项目数（多条诉求对应同一项目只计一次；"
+            "选择社区时：该社区的项目）。",
+            "en": "Projects that at least one resident voice became, completed in the period (one project however "
+            "many voices it came from; for a community: its projects).",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM {_VOICE_PROJECTS}",
+        "resident_voices",
+    ),
+    Metric(
+        "voice_days_to_completion",
+        "voices",
+        {
+            "zh": "上述项目从最早一条相关诉求的收集日期到项目完成日期的天数的中位数。",
+            "en": "For those projects, the median number of days from the collection of the first voice behind each "
+            "to its completion.",
+        },
+        "decimal",
+        "stock",
+        "community",
+        "SELECT median(date_diff('day', f.first_date, p.completed_date))::DOUBLE FROM projects p JOIN "
+        "(SELECT project_id, min(collected_date) AS first_date FROM resident_voices WHERE project_id IS NOT NULL "
+        f"GROUP BY ALL) f USING (project_id) WHERE {DONE} AND {COMMUNITY.format(col='p.community')}",
+        "resident_voices",
+        better="down",
+    ),
+    Metric(
+        "voices_asked",
+        "voices",
+        {
+            "zh": "期间内收集、已填写回访满意度的诉求条数。",
+            "en": "Voices collected in the period whose follow-up satisfaction is recorded.",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM {_VOICES} AND {_ASKED}",
+        "resident_voices",
+        shown=False,
+    ),
+    Metric(
+        "voices_satisfied",
+        "voices",
+        {
+            "zh": "上述诉求中回访满意度为“满意”或“基本满意”的条数。",
+            "en": "Of those, the voices whose follow-up said satisfied or basically satisfied.",
+        },
+        "count",
+        "flow",
+        "community",
+        f"SELECT count(*) FROM {_VOICES} AND {_SATISFIED}",
+        "resident_voices",
+        shown=False,
+    ),
+    Metric(
+        "voices_satisfaction",
+        "voices",
+        {
+            "zh": "期间内收集并已回访的诉求中，回访满意度为“满意”或“基本满意”的比例（未回访的不计）。",
+            "en": "Of the voices collected in the period and followed up, the share satisfied or basically satisfied "
+            "(voices nobody asked are not counted).",
+        },
+        "percent",
+        "rate",
+        "community",
+        source="resident_voices",
+        numerator="voices_satisfied",
+        denominator="voices_asked",
+        target="voices_satisfaction",
+    ),
+    Metric(
+        "voice_promise_days",
+        "voices",
+        {
+            "zh": f"镇里承诺答复居民诉求的天数：目标表中该年的“诉求答复承诺时限（天）”，未设定时为{VOICE_PROMISE_DAYS}天。",
+            "en": "The days within which the town promises to answer a voice: the targets sheet's "
+            f"voice_promise_days for the year, else {VOICE_PROMISE_DAYS}.",
+        },
+        "decimal",
+        "stock",
+        "town",
+        f"SELECT {PROMISE}::DOUBLE",
+        "resident_voices",
+        target="voice_promise_days",
+        shown=False,
+    ),
 )
 
 METRICS: dict[str, Metric] = {m.code: m for m in CATALOGUE}
-GROUPS = ("programme", "training", "mentoring", "fund")
+GROUPS = ("programme", "training", "mentoring", "fund", "voices")
 TARGET_CODES = tuple(m.target for m in CATALOGUE if m.target)  # = the targets sheet's metric codes
 _SOURCE_DATES = {  # which dates put a table's records in a period
     "projects": ("completed_date", "start_date"),
@@ -446,6 +651,7 @@ _SOURCE_DATES = {  # which dates put a table's records in a period
     "mentorships": ("start_date",),
     "donations": ("date",),
     "disbursements": ("date",),
+    "resident_voices": ("collected_date",),
 }
 
 
@@ -694,6 +900,9 @@ class Records:
     first: str | None = None  # the first $limit rows, cheaply
 
 
+_VOICE_ROWS = "SELECT v.* FROM " + _VOICES + " AND {where} ORDER BY v.collected_date, v.voice_id"
+_VOICE_PROJECT_ROWS = _PROJECT_ROWS.format(where=_FROM_VOICES) + " ORDER BY p.completed_date, p.project_id"
+_VOICES_KEY = ("resident_voices", ("voice_id",))
 _PROJECTS = ("projects", ("project_id",))
 RECORDS: dict[str, tuple[Records, ...]] = {
     "projects_completed": (Records(*_PROJECTS, _PROJECT_ROWS.format(where="program = 'group_governance'")),),
@@ -741,6 +950,12 @@ RECORDS: dict[str, tuple[Records, ...]] = {
             "disbursements", ("disbursement_id",), "SELECT * FROM disbursements WHERE date <= $end::DATE ORDER BY date"
         ),
     ),
+    "voices_collected": (Records(*_VOICES_KEY, _VOICE_ROWS.format(where="TRUE")),),
+    "voices_answered_in_time": (Records(*_VOICES_KEY, _VOICE_ROWS.format(where=DUE)),),
+    "voices_to_projects": (Records(*_VOICES_KEY, _VOICE_ROWS.format(where="TRUE")),),
+    "voice_projects_completed": (Records(*_PROJECTS, _VOICE_PROJECT_ROWS),),
+    "voice_days_to_completion": (Records(*_PROJECTS, _VOICE_PROJECT_ROWS),),
+    "voices_satisfaction": (Records(*_VOICES_KEY, _VOICE_ROWS.format(where=_ASKED)),),
 }
 assert set(RECORDS) == {m.code for m in shown()}, "every shown metric names the rows behind it"
 

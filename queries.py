@@ -33,12 +33,15 @@ COVERAGE_ALERT = 0.9  # communities below this coverage need attention when no c
 BALANCE_MONTHS_ALERT = 3.0  # the fund balance needs attention when it covers fewer months of recent spending
 
 PROJECT_DIMENSIONS = ("program", "theme", "level", "community")
+VOICE_DIMENSIONS = ("community", "category", "channel")
 COVERAGE_DIMENSIONS = ("community", "role")
 SPENDING_DIMENSIONS = ("category", "community", "project")
 GROUPINGS = {  # the `by` values each grouping function accepts
     "projects_by": PROJECT_DIMENSIONS,
     "coverage_by": COVERAGE_DIMENSIONS,
     "spending_by": SPENDING_DIMENSIONS,
+    "voices_by": VOICE_DIMENSIONS,
+    "voices_outcomes_by": VOICE_DIMENSIONS,
 }
 
 _PARAM = re.compile(r"\$(\w+)")
@@ -273,9 +276,10 @@ def targets(con: Con, *, year: int | None = None) -> pd.DataFrame:
 
 
 def needs_attention(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
-    """What leadership should look at: stalled or late projects, low-coverage communities, a low fund balance.
+    """What leadership should look at: stalled or late projects, low-coverage communities, a low fund balance,
+    residents' voices open past the promise (voices_overdue).
 
-    Columns: issue (stalled | late | low_coverage | low_balance), subject, community, value, threshold.
+    Columns: issue (stalled | late | low_coverage | low_balance | voice_overdue), subject, community, value, threshold.
     Dates are judged against the latest date in the warehouse (`as_of`), not today.
     """
     day = as_of_date(con)
@@ -318,7 +322,17 @@ def needs_attention(con: Con, *, year: int | None = None, community: str | None 
         """,
         as_of=day,
     )
-    rows = [projects, low]
+    overdue = voices_overdue(con, year=year, community=community)
+    voices = pd.DataFrame(
+        {
+            "issue": "voice_overdue",
+            "subject": overdue["voice_id"],
+            "community": overdue["community"],
+            "value": overdue["days"].astype(float),
+            "threshold": overdue["promise"].astype(float),
+        }
+    )
+    rows = [projects, low, voices]
     if balance["monthly"] > 0 and balance["balance"] / balance["monthly"] < BALANCE_MONTHS_ALERT:
         months = balance["balance"] / balance["monthly"]
         rows.append(
@@ -331,6 +345,290 @@ def needs_attention(con: Con, *, year: int | None = None, community: str | None 
     if not rows:
         return pd.DataFrame(columns=["issue", "subject", "community", "value", "threshold"])
     return pd.concat(rows, ignore_index=True)
+
+
+# --- residents' voices (民意到实事, issue 26): the catalogue's figures per group, the open voices past the promise,
+# the page's breakdowns (the funnel, answer times, outcomes per group, a figure's rows), the public page 居民提案进展
+#
+# A voice (resident_voices) is counted in the period it was collected in (metrics.VOICES: collected_date in $start ..
+# $end, for a community its own), as a cohort: what became of the voices of 2023 by the period's end — answered
+# (answered_date by then), became a project (linked to one), that project completed (by then). The promise is the
+# catalogue's (metrics.PROMISE: the targets sheet's voice_promise_days, else metrics.VOICE_PROMISE_DAYS); answered in
+# time is the catalogue's rule (metrics.ON_TIME). Open voices are judged on the data's as-of date against the promise.
+
+# The figures voices_by gives per group: the catalogue's voice metrics (and the counts its rates divide).
+VOICE_FIGURES = (
+    "voices_collected",
+    "voices_due",
+    "voices_on_time",
+    "voices_answered_in_time",
+    "voices_became_projects",
+    "voices_to_projects",
+    "voices_asked",
+    "voices_satisfied",
+    "voices_satisfaction",
+)
+VOICE_STAGES = ("collected", "answered", "project", "completed")  # the funnel, in order
+VOICE_LISTS = (*VOICE_STAGES, "in_time", "late", "open_late", "declined")  # the rows voices_rows can list
+
+
+def voices_by(
+    con: Con, *, by: str, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """The voice figures of the catalogue per community, category or channel (a code; NULL when blank) for the period
+    of `year` as of the data's as-of date: one row per group with a voice collected in the period, the columns of
+    VOICE_FIGURES (rates divided in their group, None where nothing is due, asked, …), most voices first. Each is the
+    catalogue's own SQL with its group's rows: the figure a page shows for a group is the catalogue's."""
+    _check(by, VOICE_DIMENSIONS)
+    counts = [c for c in VOICE_FIGURES if metrics.METRICS[c].kind != "rate"]
+    # each count's SQL, its rows those of the group (v.<by> = g.value): the catalogue's WHERE with one more term
+    columns = ", ".join(
+        f"({metrics.METRICS[c].sql.replace('WHERE ', f'WHERE v.{by} IS NOT DISTINCT FROM g.value AND ', 1)}) AS {c}"
+        for c in counts
+    )
+    frame = _in_period(
+        con,
+        f"""
+        SELECT g.value AS {by}, {columns}
+        FROM (SELECT DISTINCT v.{by} AS value FROM resident_voices v WHERE {metrics.VOICES}) g
+        ORDER BY voices_collected DESC, {by}
+        """,
+        year=year,
+        community=community,
+        as_of=as_of,
+    )
+    for code in VOICE_FIGURES:
+        m = metrics.METRICS[code]
+        if m.kind == "rate":
+            num, den = frame[m.numerator].astype(float), frame[m.denominator].astype(float)
+            frame[code] = (num / den).where(den > 0, None)
+    return frame[[by, *VOICE_FIGURES]]
+
+
+# Voices open past the promise on $end (the data's as-of date): not answered by then (no answer date, or a later
+# one), not declined, collected more than the promise's days before it; with a year, those collected in it or before
+# (an old voice still waiting still needs attention, like an old project still open).
+_OVERDUE = f"""
+    SELECT v.*, date_diff('day', v.collected_date, $end::DATE)::BIGINT AS days, {metrics.PROMISE} AS promise
+    FROM resident_voices v
+    WHERE v.collected_date <= $end::DATE
+      AND (v.answered_date IS NULL OR v.answered_date > $end::DATE)
+      AND v.status <> 'declined'
+      AND date_diff('day', v.collected_date, $end::DATE) > {metrics.PROMISE}
+      AND ($year::INTEGER IS NULL OR year(v.collected_date) <= $year::INTEGER)
+      AND {_COMMUNITY.format(col="v.community")}
+"""
+
+
+def voices_overdue(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Open voices past the town's promise on the data's as-of date (the Overview's needs-attention list, the
+    民意到实事 page): see _OVERDUE; the promise is the as-of year's.
+
+    Columns: voice_id, community, category, channel, collected_date, days (since collection), promise (days),
+    status, summary, publishable; the longest waiting first."""
+    return _df(
+        con,
+        f"""
+        SELECT voice_id, community, category, channel, collected_date, days, promise, status, summary, publishable
+        FROM ({_OVERDUE}) ORDER BY days DESC, voice_id
+        """,
+        end=as_of_date(con),
+        year=year,
+        community=community,
+    )
+
+
+# The voices of the period with what became of them by $end: answered, days to the answer, the project and whether
+# it was completed, and the period's promise.
+_VOICES = f"""
+    SELECT v.*, coalesce(v.answered_date <= $end::DATE, FALSE) AS answered,
+           CASE WHEN v.answered_date <= $end::DATE THEN date_diff('day', v.collected_date, v.answered_date) END AS days,
+           coalesce({metrics.ON_TIME}, FALSE) AS in_time,
+           v.project_id IS NOT NULL AS became_project,
+           p.name AS project, p.status AS project_status, p.start_date AS project_start,
+           p.completed_date AS project_completed,
+           coalesce(p.status = 'completed' AND p.completed_date <= $end::DATE, FALSE) AS completed
+    FROM resident_voices v LEFT JOIN projects p ON p.project_id = v.project_id
+    WHERE {metrics.VOICES}
+"""
+
+
+def voices_promise(con: Con, *, year: int | None = None, as_of: date | None = None) -> pd.DataFrame:
+    """The days within which a voice of the period is to be answered (one row: days, set): metrics.PROMISE, the
+    targets sheet's voice_promise_days for the period's year when the town set it (set), else the default."""
+    return _in_period(
+        con,
+        f"""
+        SELECT {metrics.PROMISE} AS days, EXISTS (SELECT 1 FROM targets t WHERE t.metric = 'voice_promise_days'
+               AND t.year = year($end::DATE) AND t.target IS NOT NULL) AS set
+        """,
+        year=year,
+        as_of=as_of,
+    )
+
+
+def voices_count(con: Con) -> pd.DataFrame:
+    """How many voices the warehouse holds, whatever the filters (one row: voices)."""
+    return _df(con, "SELECT count(*) AS voices FROM resident_voices")
+
+
+def voices_funnel(
+    con: Con, *, year: int | None = None, community: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """The funnel of the period's voices: one row per stage (VOICE_STAGES: collected — the catalogue's
+    voices_collected —, answered, became a project — voices_became_projects —, that project completed) with its
+    voices; the period's declined voices and the promise as columns of every row (declined, promise)."""
+    row = _in_period(
+        con,
+        f"""
+        SELECT count(*) AS collected, count(*) FILTER (WHERE answered) AS answered,
+               count(*) FILTER (WHERE became_project) AS project, count(*) FILTER (WHERE completed) AS completed,
+               count(*) FILTER (WHERE status = 'declined') AS declined, {metrics.PROMISE} AS promise
+        FROM ({_VOICES})
+        """,
+        year=year,
+        community=community,
+        as_of=as_of,
+    ).iloc[0]
+    return pd.DataFrame(
+        {
+            "stage": list(VOICE_STAGES),
+            "voices": [int(row[s] or 0) for s in VOICE_STAGES],
+            "declined": int(row["declined"] or 0),
+            "promise": int(row["promise"]),
+        }
+    )
+
+
+def voices_answer_times(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """Answered voices of the period per number of days from collection to answer: days, voices, within (the
+    promise kept, metrics.ON_TIME)."""
+    return _in_period(
+        con,
+        f"SELECT days, count(*) AS voices, in_time AS within FROM ({_VOICES}) WHERE answered GROUP BY ALL ORDER BY days",
+        year=year,
+        community=community,
+    )
+
+
+def voices_outcomes_by(con: Con, *, by: str, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """What became of the period's voices per community, category or channel: key, collected, project, declined,
+    answered_only (answered, neither a project nor declined), waiting (none of these yet), median_days (to the
+    answer). project + declined + answered_only + waiting = collected."""
+    col = _check(by, VOICE_DIMENSIONS)
+    return _in_period(
+        con,
+        f"""
+        SELECT {col} AS key, count(*) AS collected,
+               count(*) FILTER (WHERE became_project) AS project,
+               count(*) FILTER (WHERE status = 'declined' AND NOT became_project) AS declined,
+               count(*) FILTER (WHERE answered AND NOT became_project AND status <> 'declined') AS answered_only,
+               count(*) FILTER (WHERE NOT answered AND NOT became_project AND status <> 'declined') AS waiting,
+               median(days)::DOUBLE AS median_days
+        FROM ({_VOICES}) GROUP BY ALL ORDER BY collected DESC, key NULLS LAST
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def voices_rows(
+    con: Con,
+    *,
+    figure: str,
+    year: int | None = None,
+    community: str | None = None,
+    key: str | None = None,
+    by: str = "category",
+) -> pd.DataFrame:
+    """The voices behind a figure of the page (VOICE_LISTS: a funnel stage, answered within the promise or late,
+    open past the promise, declined), of one community or category (`by`, `key`) when given: voice_id,
+    collected_date, community, channel, category, summary, publishable, status, answered_date, days, resolved_date,
+    project_id, project, project_status, decline_reason, satisfaction."""
+    if figure not in VOICE_LISTS:
+        raise ValueError(f"no figure {figure!r}; choose one of {VOICE_LISTS}")
+    col = _check(by, VOICE_DIMENSIONS)
+    columns = (
+        "voice_id, collected_date, community, channel, category, summary, publishable, status, answered_date, days, "
+        "resolved_date, project_id, project, project_status, decline_reason, satisfaction"
+    )
+    if figure == "open_late":  # on the as-of date, as the list of the page and the Overview's needs attention
+        open_late = voices_overdue(con, year=year, community=community)
+        open_late = open_late[open_late[col] == key] if key is not None else open_late
+        rows = _df(
+            con,
+            """
+            SELECT r.voice_id, r.collected_date, r.community, r.channel, r.category, r.summary, r.publishable,
+                   r.status, r.answered_date, NULL::BIGINT AS days, r.resolved_date, r.project_id,
+                   NULL::VARCHAR AS project, NULL::VARCHAR AS project_status, r.decline_reason, r.satisfaction
+            FROM resident_voices r WHERE list_contains($ids::VARCHAR[], r.voice_id)
+            ORDER BY r.collected_date DESC, r.voice_id
+            """,
+            ids=open_late["voice_id"].tolist(),
+        )
+        return rows
+    where = {
+        "collected": "TRUE",
+        "answered": "answered",
+        "project": "became_project",
+        "completed": "completed",
+        "in_time": "in_time",
+        "late": "answered AND NOT in_time",
+        "declined": "status = 'declined'",
+    }[figure]
+    return _in_period(
+        con,
+        f"""
+        SELECT {columns} FROM ({_VOICES}) r WHERE {where} AND ($key::VARCHAR IS NULL OR r.{col} = $key::VARCHAR)
+        ORDER BY collected_date DESC, voice_id
+        """,
+        year=year,
+        community=community,
+        key=key,
+    )
+
+
+def voices_public(con: Con, *, year: int | None = None) -> pd.DataFrame:
+    """The public page's voices (居民提案进展): every voice of the period that became a project, with the project's
+    name, status and dates, and every declined voice with its reason; collected in `year` (None: all) by the as-of
+    date, newest first. Summaries as stored with `publishable`: blank them unless it is true before showing them
+    (presenter.proposals). No person is named in these columns."""
+    return _in_period(
+        con,
+        f"""
+        SELECT voice_id, collected_date, community, category, status, answered_date, resolved_date, summary,
+               coalesce(publishable, FALSE) AS publishable, project_id, project, project_status, project_start,
+               project_completed, decline_reason
+        FROM ({_VOICES})
+        WHERE became_project OR status = 'declined'
+        ORDER BY collected_date DESC, voice_id
+        """,
+        year=year,
+        community=None,
+    )
+
+
+def voices_statuses(con: Con, *, year: int | None = None, community: str | None = None) -> pd.DataFrame:
+    """The period's voices per status (received, answered, project, resolved, declined; those with none left out)."""
+    return _in_period(
+        con,
+        f"""
+        SELECT status, count(*) AS voices FROM ({_VOICES}) GROUP BY status
+        ORDER BY CASE status WHEN 'received' THEN 1 WHEN 'answered' THEN 2 WHEN 'project' THEN 3
+                             WHEN 'resolved' THEN 4 WHEN 'declined' THEN 5 ELSE 6 END, status
+        """,
+        year=year,
+        community=community,
+    )
+
+
+def voices_years(con: Con) -> pd.DataFrame:
+    """The years voices were collected in, newest first."""
+    return _df(
+        con,
+        "SELECT DISTINCT year(collected_date) AS year FROM resident_voices WHERE collected_date IS NOT NULL "
+        "ORDER BY year DESC",
+    )
 
 
 # --- projects
@@ -808,6 +1106,7 @@ _TOPIC_ROWS = (
     ("fund", "SELECT * FROM donations WHERE date <= $end::DATE"),
     ("fund", "SELECT * FROM disbursements WHERE date <= $end::DATE"),
     ("targets", "SELECT * FROM targets WHERE year = $year::INTEGER"),
+    ("voices", f"SELECT * FROM resident_voices v WHERE {metrics.VOICES}"),
 )
 
 

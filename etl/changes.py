@@ -113,6 +113,14 @@ DESCRIPTIONS: dict[str, Description] = {
     "targets": Description(),  # its key is its name: the metric and the year
     "metadata": Description((_own("metadata", "note"),)),
     "notes": Description((_own("notes", "metric"), _own("notes", "date"), _own("notes", "text_zh"))),
+    "resident_voices": Description(
+        (
+            _own("resident_voices", "community"),
+            _own("resident_voices", "collected_date"),
+            _own("resident_voices", "category"),
+            _own("resident_voices", "status"),
+        )
+    ),
 }
 assert set(DESCRIPTIONS) == set(KINDS)
 # the kinds whose tables names are looked up in (compare looks there in the file too)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from i18n import t
@@ -86,7 +89,70 @@ class Percent:
     equals: str
 
 
-Rule = RequiredWhen | NotBefore | Percent
+@dataclass(frozen=True)
+class OnlyWhen:
+    """`column` may be filled only in rows whose `when` column holds one of `equals` (the error, `key`, is put at
+    `column`)."""
+
+    column: str
+    when: str
+    equals: tuple[str, ...]
+    key: str
+
+
+@dataclass(frozen=True)
+class AtMost:
+    """`column`'s text may hold at most `chars` characters (an error at the cell, nothing cut: a summary is the
+    analyst's to shorten)."""
+
+    column: str
+    chars: int
+    key: str
+
+
+@dataclass(frozen=True)
+class NoPersonalData:
+    """An error at each cell of `column` holding something like personal data: an 11-digit mobile number or an
+    ID-card-like number (PERSONAL_PATTERNS). Nothing of the file is stored until it is removed."""
+
+    column: str
+    key: str
+
+
+@dataclass(frozen=True)
+class NotAfterAsOf:
+    """The dates of `columns` may not be later than the data's as-of date: the 数据截至 declared in the same workbook
+    (its metadata sheet), else today (checked across the workbook's sheets, etl.validate.check_across)."""
+
+    columns: tuple[str, ...]
+    key: str
+
+
+@dataclass(frozen=True)
+class Known:
+    """`column`'s value must be one the town already knows: a value of one of `among` ((kind, column) pairs), in the
+    file or the warehouse. Not judged while nothing is known (a first file of this kind alone)."""
+
+    column: str
+    among: tuple[tuple[str, str], ...]
+    key: str
+
+
+@dataclass(frozen=True)
+class ReferencedAs:
+    """The row that `column` references (a key of `kind`, see Reference) must hold, in its `attribute`, one of the
+    codes `allowed()` gives (read when checked: the town can widen it, see VOICE_PROGRAMS)."""
+
+    column: str
+    kind: str
+    attribute: str
+    allowed: Callable[[], tuple[str, ...]]
+    key: str
+
+
+Rule = RequiredWhen | NotBefore | Percent | OnlyWhen | AtMost | NoPersonalData
+# Rules that need the other sheets of the file or the warehouse: etl.validate.check_across applies them.
+AcrossRule = NotAfterAsOf | Known | ReferencedAs
 
 
 @dataclass(frozen=True)
@@ -100,6 +166,7 @@ class Kind:
     key: tuple[str, ...]
     references: tuple[Reference, ...] = ()
     rules: tuple[Rule, ...] = ()
+    across: tuple[AcrossRule, ...] = ()
 
     @property
     def required(self) -> tuple[Column, ...]:
@@ -129,6 +196,35 @@ MEETING_TYPES = LABELS["type"]
 DONOR_TYPES = LABELS["donor_type"]
 CATEGORIES = LABELS["category"]
 
+# Resident voices (居民诉求): how a voice came in, what it is about, what became of it, and the follow-up.
+VOICE_CHANNELS = LABELS["voice_channel"]
+VOICE_CHANNEL_ALIASES = {"走访": "visit", "议事会": "council", "热线": "hotline", "12345": "hotline", "网上": "online"}
+# The categories a voice is filed under. The town extends them by adding a code and its label to i18n/zh.py LABELS
+# ["voice_category"] (one line, and its English in i18n/en.py LABELS; the template's dropdown, the validator, the
+# exports and the pages all read them); until then 其他 (other) holds the rest.
+VOICE_CATEGORIES = LABELS["voice_category"]
+VOICE_STATUSES = LABELS["voice_status"]
+SATISFACTION = LABELS["satisfaction"]
+SUMMARY_CHARS = 200  # a voice's summary at most
+# A voice may become a project of these programmes: micro-renewals, unless the town allows more by setting
+# DASHBOARD_VOICE_PROGRAMS to programme codes separated by commas (e.g. "micro_renewal,beautiful_community").
+VOICE_PROGRAMS_ENV = "DASHBOARD_VOICE_PROGRAMS"
+VOICE_PROGRAMS_DEFAULT = ("micro_renewal",)
+
+
+def voice_programs() -> tuple[str, ...]:
+    """The programmes a voice may become a project of (VOICE_PROGRAMS_ENV, else micro-renewals only)."""
+    given = [p.strip() for p in os.environ.get(VOICE_PROGRAMS_ENV, "").split(",") if p.strip() in PROGRAMS]
+    return tuple(given) or VOICE_PROGRAMS_DEFAULT
+
+
+# Personal data a summary must not hold: an 11-digit mobile number, an ID-card-like number (17 digits and a check
+# digit or X). Found, they are an error at the cell (issue 26: "a phone number in a summary ... stores nothing").
+PERSONAL_PATTERNS = (
+    ("phone", re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")),
+    ("id_card", re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")),
+)
+
 
 def _named(*codes: str) -> dict[str, str]:
     """Metric codes with their Chinese names, as the metric catalogue names them (i18n "metric.<code>.name")."""
@@ -145,6 +241,9 @@ METRICS = _named(
     "person_times",
     "fund_raised",
     "fund_used",
+    "voices_answered_in_time",
+    "voices_satisfaction",
+    "voice_promise_days",
 )
 
 # The figures a note (说明备注) can explain: every metric the catalogue shows (metrics.shown; the catalogue checks
@@ -169,6 +268,12 @@ NOTE_METRICS = _named(
     "fund_used",
     "usage_rate",
     "balance",
+    "voices_collected",
+    "voices_answered_in_time",
+    "voices_to_projects",
+    "voice_projects_completed",
+    "voice_days_to_completion",
+    "voices_satisfaction",
 )
 
 KINDS: dict[str, Kind] = {
@@ -330,7 +435,11 @@ KINDS: dict[str, Kind] = {
                 Column("target", "目标值", TARGET, required=True, min=0),
             ),
             ("metric", "year"),
-            rules=(Percent("target", when="metric", equals="training_coverage"),),
+            rules=(
+                Percent("target", when="metric", equals="training_coverage"),
+                Percent("target", when="metric", equals="voices_answered_in_time"),
+                Percent("target", when="metric", equals="voices_satisfaction"),
+            ),
         ),
         # What the data declares about itself: 数据截至, the date its figures are as of (the figures the town
         # published are as of 2024-01-31, though the last record is dated the 19th). The most recently imported
@@ -381,6 +490,61 @@ KINDS: dict[str, Kind] = {
             ("note_id",),
             rules=(NotBefore("end_date", other="date", key="cell.end_before_date"),),
         ),
+        # What residents asked for (四百走访, 居民议事会, 12345 hotline, online) and what became of it: answered, a
+        # project (a micro-renewal unless the town allows more: voice_programs), resolved or declined. One voice
+        # becomes at most one project (a column); many voices may become the same project.
+        Kind(
+            "resident_voices",
+            "居民诉求",
+            ("居民诉求", "诉求", "民意诉求", "诉求台账"),
+            (
+                Column("voice_id", "诉求编号", ID, required=True),
+                Column("collected_date", "收集日期", DATE, required=True, aliases=("受理日期",)),
+                Column("community", "社区", TEXT, required=True, aliases=("居委", "居民区")),
+                Column(
+                    "channel",
+                    "渠道",
+                    ENUM,
+                    choices=VOICE_CHANNELS,
+                    choice_aliases=VOICE_CHANNEL_ALIASES,
+                    aliases=("来源",),
+                ),
+                Column("category", "类别", ENUM, choices=VOICE_CATEGORIES, aliases=("诉求类别",)),
+                Column("summary", "内容摘要", TEXT, aliases=("诉求内容", "摘要")),
+                Column("publishable", "摘要可公开", BOOL, default=False, aliases=("可公开",)),
+                Column("status", "状态", ENUM, required=True, choices=VOICE_STATUSES, aliases=("办理状态",)),
+                Column("answered_date", "答复日期", DATE),
+                Column("resolved_date", "办结日期", DATE),
+                Column("project_id", "项目编号", ID),
+                Column("decline_reason", "不予采纳理由", TEXT, aliases=("不采纳理由",)),
+                Column("satisfaction", "回访满意度", ENUM, choices=SATISFACTION, aliases=("满意度",)),
+            ),
+            ("voice_id",),
+            (Reference("project_id", "projects"),),
+            rules=(
+                RequiredWhen("answered_date", when="status", equals="answered", key="cell.voice_answered_needs_date"),
+                RequiredWhen("project_id", when="status", equals="project", key="cell.voice_project_needs_id"),
+                RequiredWhen("resolved_date", when="status", equals="resolved", key="cell.voice_resolved_needs_date"),
+                RequiredWhen(
+                    "decline_reason", when="status", equals="declined", key="cell.voice_declined_needs_reason"
+                ),
+                OnlyWhen("project_id", when="status", equals=("project", "resolved"), key="cell.voice_project_status"),
+                OnlyWhen("resolved_date", when="status", equals=("resolved",), key="cell.voice_resolved_status"),
+                OnlyWhen("decline_reason", when="status", equals=("declined",), key="cell.voice_reason_status"),
+                NotBefore("answered_date", other="collected_date", key="cell.voice_answered_before_collected"),
+                NotBefore("resolved_date", other="collected_date", key="cell.voice_resolved_before_collected"),
+                NotBefore("resolved_date", other="answered_date", key="cell.voice_resolved_before_answered"),
+                AtMost("summary", SUMMARY_CHARS, key="cell.voice_summary_long"),
+                NoPersonalData("summary", key="cell.voice_personal_data"),
+            ),
+            across=(
+                NotAfterAsOf(("collected_date", "answered_date", "resolved_date"), key="cell.voice_after_as_of"),
+                Known(
+                    "community", among=(("workers", "community"), ("projects", "community")), key="cell.voice_community"
+                ),
+                ReferencedAs("project_id", "projects", "program", voice_programs, key="cell.voice_program"),
+            ),
+        ),
     )
 }
 
@@ -394,6 +558,12 @@ ENUMS: dict[str, dict[str, str]] = {
     "donor_type": DONOR_TYPES,
     "category": CATEGORIES,
     "metric": METRICS,
+    # resident voices' columns "channel", "category" and "status" share their names with other kinds' columns:
+    # their enumerations go by these names (Page.label("voice_status", code)); satisfaction is theirs alone
+    "voice_channel": VOICE_CHANNELS,
+    "voice_category": VOICE_CATEGORIES,
+    "voice_status": VOICE_STATUSES,
+    "satisfaction": SATISFACTION,
 }
 
 # Load order inside one file: a kind comes after every kind it references.
@@ -409,5 +579,6 @@ LOAD_ORDER = (
     "targets",
     "metadata",
     "notes",
+    "resident_voices",
 )
 assert set(LOAD_ORDER) == set(KINDS)

@@ -131,6 +131,11 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
 
 def _stored_keys(con: duckdb.DuckDBPyConnection):
     def keys(kind: str) -> pd.Series:
+        if "." in kind:  # a column of the stored rows, by their key (etl.validate.lookup: "projects.program")
+            table, column = kind.split(".")
+            key = KINDS[table].key[0]
+            got = con.execute(f'SELECT "{key}", "{column}" FROM {table}').fetchnumpy()
+            return pd.Series(got[column], index=pd.Index(got[key], dtype="string"), dtype="string")
         key = KINDS[kind].key[0]
         return pd.Series(con.execute(f"SELECT {key} FROM {kind}").fetchnumpy()[key], dtype="string")
 

@@ -18,6 +18,7 @@ import xlsxwriter
 from etl.kinds import BOOL, ENUM, ID, KINDS
 
 SAMPLE_AS_OF = date(2024, 1, 31)
+SAMPLE_LAST_DAY = date(2024, 1, 19)  # the last record's date (the figures are declared as of the 31st)
 SEED = 20240131
 CREATED = datetime(2024, 1, 31, 9, 0, 0)  # fixed workbook timestamp, so bytes never change
 
@@ -635,6 +636,144 @@ def build_fund(projects: dict[str, list[Row]]) -> tuple[list[Row], list[Row]]:
     return donations, disbursements
 
 
+# Resident voices (居民诉求): the category each micro-renewal answers, and what residents asked that became no project.
+RENEWAL_CATEGORIES = {
+    "楼道扶手加装": "elderly",
+    "非机动车棚改造": "parking",
+    "口袋花园营造": "greening",
+    "休憩座椅增设": "elderly",
+    "晾衣架改造": "other",
+    "健身步道修缮": "culture",
+    "电瓶车充电桩安装": "safety",
+    "路灯补光": "safety",
+    "信报箱更新": "other",
+    "垃圾厢房美化": "sanitation",
+    "楼道墙面粉刷": "sanitation",
+    "无障碍坡道建设": "elderly",
+    "小区道路平整": "parking",
+    "宣传栏更新": "culture",
+    "儿童游乐设施修缮": "culture",
+    "单元门雨棚加装": "other",
+    "绿化补种": "greening",
+    "单元门禁维修": "safety",
+    "停车位划线": "parking",
+    "休闲长廊修缮": "greening",
+    "快递柜点位优化": "other",
+    "健身器材更新": "culture",
+    "排水沟疏通": "sanitation",
+    "微景观营造": "greening",
+    "楼道照明改造": "safety",
+}
+VOICE_ASKS = {
+    "sanitation": ("楼道堆物清理", "垃圾桶满溢未及时清运", "小区污水井异味", "宠物粪便无人清理"),
+    "parking": ("夜间停车难", "消防通道被占用", "外来车辆乱停放", "非机动车乱停"),
+    "elderly": ("希望增加老年助餐点供餐品种", "独居老人上门探访", "楼道缺少休息凳", "老年活动室开放时间延长"),
+    "greening": ("树木遮挡低层采光", "绿化带缺株", "草坪被踩踏", "树枝伸入阳台需修剪"),
+    "safety": ("楼道电瓶车充电隐患", "小区围墙破损", "路灯不亮", "高空抛物隐患"),
+    "culture": ("希望开设周末亲子活动", "广场舞噪音扰民", "希望增加读书角", "社区运动场地不足"),
+    "other": ("快递包装垃圾多", "物业服务态度", "小区公告不及时", "希望开通社区微信群"),
+}
+DECLINE_REASONS = (
+    "涉及产权单位，已转交物业公司处理",
+    "不属于社区可办理范围，已向居民解释",
+    "经居民议事会讨论未获多数同意",
+    "所需资金超出年度预算，纳入下年度项目储备",
+)
+VOICE_CHANNEL_WEIGHTS = (("visit", 45), ("council", 25), ("hotline", 15), ("online", 10), ("other", 5))
+
+
+def _as_date(value: object) -> date:
+    """A sample date back from the forms build_projects writes some in (2023/3/5, 2023年3月5日)."""
+    if isinstance(value, date):
+        return value
+    y, m, d = (int(x) for x in str(value).replace("年", "/").replace("月", "/").rstrip("日").split("/"))
+    return date(y, m, d)
+
+
+def build_voices(projects: dict[str, list[Row]]) -> list[Row]:
+    """Resident voices: every micro-renewal residents proposed comes from at least one (the 185 completed in 2023
+    from 215 voices, the two open ones from voices of late 2023), and about 280 more that became no project:
+    answered, resolved at once, declined with a reason, and a few still waiting past the promise in January 2024."""
+    rng = _rng("voices")
+    channels = [c for c, w in VOICE_CHANNEL_WEIGHTS for _ in range(w)]
+
+    def answer_after() -> int:  # days: most within the promise of 15, some later
+        return rng.randint(2, 14) if rng.random() < 0.88 else rng.randint(16, 30)
+
+    def satisfaction() -> str | None:
+        x = rng.random()
+        return "satisfied" if x < 0.66 else "basically" if x < 0.88 else "unsatisfied" if x < 0.94 else None
+
+    voices: list[Row] = []
+    for row in projects["micro_renewal"]:
+        if not row["resident_proposed"]:
+            continue
+        item = row["name"].removeprefix(row["community"])
+        done = row["status"] == "completed"
+        start = _as_date(row["start_date"]) if row["start_date"] else date(2024, 1, 8)
+        for _ in range(1 + (rng.random() < 0.16)):
+            collected = max(start - timedelta(days=rng.randint(12, 45)), date(2023, 1, 3))
+            if not done:
+                collected = _day(rng, date(2023, 11, 1), date(2023, 12, 15))
+            answered = collected + timedelta(days=answer_after())
+            voices.append(
+                {
+                    "collected_date": collected,
+                    "community": row["community"],
+                    "channel": rng.choice(channels),
+                    "category": RENEWAL_CATEGORIES[item],
+                    "summary": f"居民希望{item}",
+                    "publishable": rng.random() < 0.7,
+                    "status": "resolved" if done else "project",
+                    "answered_date": answered,
+                    "resolved_date": _as_date(row["completed_date"]) if done else None,
+                    "project_id": row["project_id"],
+                    "satisfaction": satisfaction() if done else None,
+                }
+            )
+    for n in range(280):
+        category = rng.choice(list(VOICE_ASKS))
+        january = n >= 255  # the last ones collected in January 2024
+        collected = (
+            _day(rng, date(2024, 1, 2), date(2024, 1, 19))
+            if january
+            else _day(rng, date(2023, 1, 3), date(2023, 12, 20))
+        )
+        answered = collected + timedelta(days=rng.randint(1, 6) if january else answer_after())
+        status = rng.choice(("resolved", "resolved", "resolved", "answered", "answered", "declined"))
+        voice: Row = {
+            "collected_date": collected,
+            "community": rng.choice(COMMUNITIES),
+            "channel": rng.choice(channels),
+            "category": category,
+            "summary": rng.choice(VOICE_ASKS[category]),
+            "publishable": rng.random() < 0.5,
+            "status": status,
+            "answered_date": answered,
+        }
+        if status == "resolved":
+            voice["resolved_date"] = answered + timedelta(days=rng.randint(0, 20))
+            voice["satisfaction"] = satisfaction()
+        elif status == "declined":
+            voice["decline_reason"] = rng.choice(DECLINE_REASONS)
+            voice["satisfaction"] = rng.choice(("basically", "unsatisfied", None))
+        if (
+            n in (120, 250) or (january and n % 8 == 0) or voice["answered_date"] > SAMPLE_LAST_DAY
+        ):  # still waiting: a few past the promise by 31 January
+            voice |= {"status": "received", "answered_date": None, "resolved_date": None, "satisfaction": None}
+            voice.pop("decline_reason", None)
+        elif voice.get("resolved_date", date.min) > SAMPLE_LAST_DAY:  # answered, not yet resolved
+            voice |= {"status": "answered", "resolved_date": None, "satisfaction": None}
+        voices.append(voice)
+    voices.sort(key=lambda v: (v["collected_date"], v["community"], v["summary"]))
+    numbers: Counter[int] = Counter()
+    for voice in voices:
+        year = voice["collected_date"].year
+        numbers[year] += 1
+        voice["voice_id"] = f"MY{year}-{numbers[year]:04d}"
+    return voices
+
+
 def build_targets() -> list[Row]:
     """The programme's yearly targets."""
     return [{"metric": m, "year": y, "target": t} for m, y, t in TARGETS]
@@ -726,7 +865,10 @@ def write_samples(out_dir: Path) -> list[Path]:
             ("培训签到", "attendance", attendance, {}),
             ("师徒结对", "mentorships", build_mentorships(workers), {}),
         ],
-        "02_项目.xlsx": [("项目", "projects", [p for rows in projects.values() for p in rows], {})],
+        "02_项目.xlsx": [
+            ("项目", "projects", [p for rows in projects.values() for p in rows], {}),
+            ("居民诉求", "resident_voices", build_voices(projects), {}),
+        ],
         "03_会议.xlsx": [("会议", "meetings", build_meetings(), {})],
         "04_基金.xlsx": [
             ("捐赠", "donations", donations, {"title": f"“{NAMES['fund']}”社区基金捐赠记录", "total": "amount_yuan"}),

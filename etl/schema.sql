@@ -90,6 +90,25 @@ CREATE TABLE IF NOT EXISTS disbursements (
     _batch_id       VARCHAR
 );
 
+-- Resident voices (居民诉求): what residents asked for through the 四百走访 visits, the residents' councils, the
+-- 12345 hotline and online, and what became of it: answered, a project (project_id), resolved or declined.
+CREATE TABLE IF NOT EXISTS resident_voices (
+    voice_id       VARCHAR PRIMARY KEY,  -- 诉求编号
+    collected_date DATE NOT NULL,        -- 收集日期
+    community      VARCHAR NOT NULL,     -- 社区
+    channel        VARCHAR,              -- 渠道: visit | council | hotline | online | other
+    category       VARCHAR,              -- 类别: sanitation | parking | elderly | greening | safety | culture | other
+    summary        VARCHAR,              -- 内容摘要 (≤ 200 characters, no personal data)
+    publishable    BOOLEAN,              -- 摘要可公开 (default no)
+    status         VARCHAR NOT NULL,     -- 状态: received | answered | project | resolved | declined
+    answered_date  DATE,                 -- 答复日期
+    resolved_date  DATE,                 -- 办结日期
+    project_id     VARCHAR,              -- 项目编号 (a project in projects)
+    decline_reason VARCHAR,              -- 不予采纳理由 (required when declined)
+    satisfaction   VARCHAR,              -- 回访满意度: satisfied | basically | unsatisfied
+    _batch_id      VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS targets (
     metric VARCHAR NOT NULL,
     year   INTEGER NOT NULL,

@@ -20,13 +20,22 @@ from etl.kinds import (
     INT,
     KINDS,
     NUMBER,
+    PERSONAL_PATTERNS,
+    PROGRAMS,
     TARGET,
     TEXT,
     YEAR,
+    AcrossRule,
+    AtMost,
     Column,
     Kind,
+    Known,
+    NoPersonalData,
+    NotAfterAsOf,
     NotBefore,
+    OnlyWhen,
     Percent,
+    ReferencedAs,
     RequiredWhen,
     Rule,
 )
@@ -511,6 +520,53 @@ def _apply(rule: Rule, result: SheetResult, report: Report) -> None:
                     )
                 )
 
+        case OnlyWhen(column=column, when=when, equals=equals, key=key) if column in frame and when in frame:
+            stray = frame[column].notna().to_numpy(dtype=bool) & ~frame[when].isin(list(equals)).to_numpy(dtype=bool)
+            stray &= frame[when].notna().to_numpy(dtype=bool)  # a blank status is an error of its own
+            _row_problems(report.errors, result, frame.loc[stray], column, key)
+        case AtMost(column=column, chars=chars, key=key) if column in frame:
+            long = (frame[column].str.len() > chars).fillna(False).to_numpy(dtype=bool)
+            letter, header = columns[column]
+            for _, item in frame.loc[long, ["_row", column]].iterrows():
+                report.errors.append(
+                    Problem(
+                        key=key,
+                        params={"limit": chars, "length": len(item[column])},
+                        sheet=result.sheet,
+                        row=int(item["_row"]),
+                        column=letter,
+                        header=header,
+                        field=column,
+                        value=str(item[column]),
+                    )
+                )
+        case NoPersonalData(column=column, key=key) if column in frame:
+            text = frame[column].fillna("").astype(str)
+            for what, pattern in PERSONAL_PATTERNS:
+                found = text.str.contains(pattern).to_numpy(dtype=bool)
+                params = {"what": _words(f"cell.personal.{what}")}
+                _row_problems(report.errors, result, frame.loc[found], column, key, params)
+
+
+def _row_problems(
+    into: list[Problem], result: SheetResult, rows: pd.DataFrame, column: str, key: str, params: dict | None = None
+) -> None:
+    """One problem (`key`) at `column` of each of `rows` (a slice of the result's frame), quoting the cell."""
+    letter, header = result.columns[column]
+    for _, item in rows[["_row", column]].iterrows():
+        into.append(
+            Problem(
+                key=key,
+                params=params or {},
+                sheet=result.sheet,
+                row=int(item["_row"]),
+                column=letter,
+                header=header,
+                field=column,
+                value=_shown(item[column]),
+            )
+        )
+
 
 def _shown(value: object) -> str:
     """A parsed value as the error quotes it (a date without its time)."""
@@ -680,10 +736,114 @@ def check_sheets(raw_sheets: list[RawSheet]) -> Report:
     return report
 
 
+def _check_rules_across(report: Report, stored_keys: Callable[[str], pd.Series]) -> None:
+    """Each kind's rules that need the other sheets of the file or the warehouse (Kind.across)."""
+    for kind in KINDS.values():
+        results = report.frames(kind.name)
+        for rule in kind.across if results else ():
+            for result in results:
+                _apply_across(rule, result, report, stored_keys)
+
+
+def _declared_as_of(report: Report) -> pd.Timestamp:
+    """The as-of date the workbook declares (its metadata sheet's latest 数据截至), else today."""
+    days = [r.frame["as_of"].dropna() for r in report.frames("metadata") if "as_of" in r.frame]
+    declared = pd.concat(days) if days else pd.Series([], dtype="datetime64[us]")
+    return pd.Timestamp(declared.max()) if not declared.empty else pd.Timestamp.today().normalize()
+
+
+def _known(report: Report, stored_keys: Callable[[str], pd.Series], among: tuple[tuple[str, str], ...]) -> pd.Series:
+    """The values of (kind, column) pairs in the file and the warehouse."""
+    parts = [
+        r.frame[column].dropna().astype("string")
+        for kind, column in among
+        for r in report.frames(kind)
+        if column in r.frame
+    ]
+    parts += [stored_keys(lookup(kind, column)).astype("string") for kind, column in among]
+    return pd.concat([p.reset_index(drop=True) for p in parts], ignore_index=True).dropna()
+
+
+def _apply_across(
+    rule: AcrossRule, result: SheetResult, report: Report, stored_keys: Callable[[str], pd.Series]
+) -> None:
+    frame = result.frame
+    match rule:
+        case NotAfterAsOf(columns=dates, key=key):
+            limit = _declared_as_of(report)
+            for column in (c for c in dates if c in frame):
+                late = (frame[column] > limit).fillna(False).to_numpy(dtype=bool)
+                _row_problems(report.errors, result, frame.loc[late], column, key, {"as_of": str(limit.date())})
+        case Known(column=column, among=among, key=key) if column in frame:
+            known = _known(report, stored_keys, among)
+            if known.empty:
+                return  # nothing known yet: not judged
+            unknown = frame[column].notna().to_numpy(dtype=bool) & ~values.isin(frame[column], known)
+            if unknown.any():
+                some = "、".join(sorted(known.unique())[:5])
+                _row_problems(report.errors, result, frame.loc[unknown], column, key, {"known": some})
+        case ReferencedAs(column=column, kind=target, attribute=attribute, allowed=allowed, key=key) if column in frame:
+            programmes: dict[str, str] = {}
+            stored = stored_keys(lookup(target, attribute))
+            if len(stored):
+                programmes.update(zip(stored.index.astype(str), stored.astype(str), strict=True))
+            key_column = KINDS[target].key[0]
+            for r in report.frames(target):  # the file's own rows count over the warehouse's
+                if attribute in r.frame and key_column in r.frame:
+                    pairs = r.frame[[key_column, attribute]].dropna()
+                    programmes.update(zip(pairs[key_column].astype(str), pairs[attribute].astype(str), strict=True))
+            ok = set(allowed())
+            linked = frame[column].astype("string")
+            wrong = np.array(
+                [pd.notna(v) and str(v) in programmes and programmes[str(v)] not in ok for v in linked], dtype=bool
+            )
+            if wrong.any():
+                names = {
+                    "en": ", ".join(p.replace("_", " ") for p in ok),
+                    "zh": "、".join(PROGRAMS.get(p, p) for p in ok),
+                }
+                for _, item in frame.loc[wrong, ["_row", column]].iterrows():
+                    letter, header = result.columns[column]
+                    program = programmes[str(item[column])]
+                    report.errors.append(
+                        Problem(
+                            key=key,
+                            params={
+                                "program": {"en": program.replace("_", " "), "zh": PROGRAMS.get(program, program)},
+                                "allowed": names,
+                            },
+                            sheet=result.sheet,
+                            row=int(item["_row"]),
+                            column=letter,
+                            header=header,
+                            field=column,
+                            value=str(item[column]),
+                        )
+                    )
+
+
+def lookup(kind: str, column: str) -> str:
+    """The name `stored_keys` is asked for the stored values of a kind's column ("projects.program"): a Series of
+    them, indexed by the kind's key."""
+    return f"{kind}.{column}"
+
+
 # The kinds identified by one ID column, whose IDs are checked against each other for lost leading zeros.
 ID_KEYED = [kind.name for kind in KINDS.values() if len(kind.key) == 1 and kind.column(kind.key[0]).type == "id"]
-# The kinds whose keys check_across asks `stored_keys` for.
-STORED = sorted({ref.kind for kind in KINDS.values() for ref in kind.references} | set(ID_KEYED))
+# The kinds whose keys check_across asks `stored_keys` for, and the columns of stored rows its rules read (lookup).
+_LOOKUPS = {
+    lookup(k, c)
+    for kind in KINDS.values()
+    for rule in kind.across
+    for k, c in (
+        rule.among
+        if isinstance(rule, Known)
+        else ((rule.kind, rule.attribute),)
+        if isinstance(rule, ReferencedAs)
+        else ()
+    )
+}
+STORED = sorted({ref.kind for kind in KINDS.values() for ref in kind.references} | set(ID_KEYED) | _LOOKUPS)
 
 
 def check_across(report: Report, stored_keys: Callable[[str], pd.Series]) -> None:
@@ -694,6 +854,7 @@ def check_across(report: Report, stored_keys: Callable[[str], pd.Series]) -> Non
     _check_duplicates(report)
     _check_references(report, stored_keys)
     _check_key_zeros(report, stored_keys)
+    _check_rules_across(report, stored_keys)
     if not report.sheets and not report.errors:
         report.errors.append(Problem(key="file.no_sheets"))
     report.errors.sort(key=lambda p: (p.sheet, p.row or 0, len(p.column), p.column))

@@ -158,6 +158,7 @@ def parse_enum(
         lookup[normalize_one(code)] = code
         lookup[normalize_one(code.replace("_", " "))] = code
         lookup[normalize_one(label)] = code
+        lookup[re.sub(r"\s+", "", label.casefold())] = code  # as written, full-width brackets and all: 时限（天）
     keys = s.str.casefold().str.replace(r"[\s\-]+", "_", regex=True)
     keys_nospace = s.str.casefold().str.replace(r"\s+", "", regex=True)
     values = keys.map(lookup).fillna(keys_nospace.map(lookup))

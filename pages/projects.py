@@ -68,6 +68,8 @@ present = [k for k in page.q(queries.projects_by, by="program", **page.filters)[
 programmes = {page.label("program", p): p for p in dict.fromkeys([*PROGRAMMES, *sorted(present)])}
 named = st.radio(page.t("projects.programme"), list(programmes), horizontal=True, key="projects_programme")
 program = programmes[named]
+if program == "micro_renewal" and int(page.q(queries.voices_count).iloc[0]["voices"]):  # the voices behind them
+    st.page_link("pages/voices.py", label=page.t("voices.to_page"), icon=":material/record_voice_over:")
 code = metrics.COMPLETED.get(program)
 figures = page.q(queries.kpis, **page.filters).set_index("metric")
 target = None if code is None or pd.isna(figures.at[code, "target"]) else float(figures.at[code, "target"])

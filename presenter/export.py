@@ -224,6 +224,30 @@ def _flows(frame: pd.DataFrame, about: About, label: Label) -> tuple[pd.DataFram
     return out, {}
 
 
+# The 民意到实事 page's figures (pages/voices.py): their frames' columns, headed in the reader's words.
+_VOICE_COLUMNS: dict[str, tuple[str | Callable[[str, Label], str], str]] = {
+    "stage": ("voices.col.stage", "text"),
+    "voices": ("voices.col.voices", "int"),
+    "share": ("voices.col.share", "percent"),
+    "days": ("voices.col.days", "int"),
+    "within": ("voices.col.within", "text"),
+    "collected": ("voices.col.collected", "int"),
+    "answered": ("voices.col.answered", "int"),
+    "in_time": ("voices.col.in_time", "int"),
+    "project": ("voices.part.project", "int"),
+    "completed": ("voices.stage.completed", "int"),
+    "declined": ("voices.part.declined", "int"),
+    "waiting": ("voices.part.waiting", "int"),
+    "answered_only": ("voices.part.answered_only", "int"),
+    "median_days": ("voices.col.median_days", "decimal"),
+}
+_VOICE_SPECS = {
+    "voices_funnel": Spec(_titled("export.title.voices_funnel"), columns=_VOICE_COLUMNS),
+    "voices_answer_times": Spec(_titled("export.title.voices_answer_times"), columns=_VOICE_COLUMNS),
+    "voices_open": Spec(_titled("export.title.voices_open")),
+}
+
+
 def spec(name: str) -> Spec:
     """The spec of the download called `name` (the name a page gives page.downloads / page.chart / page.table)."""
     fixed = {
@@ -243,10 +267,20 @@ def spec(name: str) -> Spec:
         "donors_by_type": Spec(_titled("export.title.donors_by_type"), scope="town"),
         "fund_flows": Spec(_titled("export.title.fund_flows"), prepare=_flows),
         "audit_trail": Spec(_titled("audit.title"), scope="none"),
+        **_VOICE_SPECS,
     }
     if name in fixed:
         return fixed[name]
+    if name.startswith("voices_rows_"):  # the rows behind a figure of the 民意到实事 page
+        return Spec(
+            _titled("export.title.voices_rows", figure=_titled(f"voices.figure.{name.removeprefix('voices_rows_')}"))
+        )
     head, _, by = name.rpartition("_by_")
+    if head == "voices" and by:
+        return Spec(
+            _titled("export.title.voices_by", by=_word(f"voices.dim.{by}")),
+            columns={"key": (f"voices.dim.{by}", "text"), **_VOICE_COLUMNS},
+        )
     if head == "projects" and by:
         return Spec(
             _titled("export.title.projects_by", by=_word(f"projects.dim.{by}")),
@@ -291,7 +325,7 @@ def _enum_label(enum: str, choices: Mapping[str, str], value: object, lang: str,
     """A stored code as the reader's word; a value that is no code (already a label, free text) stays."""
     if _missing(value) or str(value) not in choices:
         return value
-    if enum in ENUMS:
+    if enum in ENUMS and ENUMS[enum] is choices:  # resident voices' status is not a project's (another enumeration)
         return label(enum, value)
     return i18n.label(enum, value, lang)
 

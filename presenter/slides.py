@@ -356,6 +356,39 @@ class _Builder:
             self.source("projects"),
         )
 
+    def voices(self) -> Slide | None:
+        """民意到实事: the report year's residents' voices as of the day, from collected to completed projects, in one
+        funnel and one sentence, with the catalogue's voice figures; None when the year has no voices (the slide is
+        left out)."""
+        funnel = self.period(queries.voices_funnel)
+        counts = dict(zip(funnel["stage"], (int(v) for v in funnel["voices"]), strict=True))
+        if not counts.get("collected"):
+            return None
+        promise = int(funnel.iloc[0]["promise"])
+        return Slide(
+            "voices",
+            self.t("presenter.voices.title"),
+            self.t(
+                "presenter.voices.message",
+                collected=numbers.number(counts["collected"]),
+                answered=numbers.number(counts["answered"]),
+                projects=numbers.number(counts["project"]),
+                completed=numbers.number(counts["completed"]),
+            ),
+            (
+                self.figure("voices_collected"),
+                self.figure("voices_to_projects"),
+                self.figure("voices_answered_in_time", self.t("presenter.voices.in_time", days=promise)),
+            ),
+            self.chart(
+                "bar",
+                self.t("presenter.chart.voices_funnel"),
+                tuple(self.t(f"voices.stage.{s}") for s in queries.VOICE_STAGES),
+                (Series(self.t("presenter.series.voices"), tuple(float(counts[s]) for s in queries.VOICE_STAGES)),),
+            ),
+            self.source("voices", "projects"),
+        )
+
     def same(self, values: tuple[float, ...], key: str, unit: str) -> str:
         """`key`'s line (count, value) when two or more bars would all show one value, else ''."""
         shared = same_value(values) if len(values) > 1 else None
@@ -564,6 +597,7 @@ def build(
             b.group_governance(),
             b.beautiful_community(),
             b.micro_renewal(),
+            *filter(None, (b.voices(),)),  # only when the report year has residents' voices
             b.coverage(),
             b.training_volume(),
             b.mentoring(),

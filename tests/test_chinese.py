@@ -18,7 +18,19 @@ from streamlit.testing.v1 import AppTest
 from i18n import zh
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("overview", "projects", "training", "fund", "presenter", "data", "review", "audit", "ledger")
+PAGES = (
+    "overview",
+    "projects",
+    "voices",
+    "training",
+    "fund",
+    "presenter",
+    "data",
+    "review",
+    "audit",
+    "ledger",
+    "proposals",
+)
 
 
 def test_the_check_finds_english():

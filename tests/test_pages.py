@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from visitors import open_drilldown, open_page
+from visitors import charts, open_drilldown, open_page
 from warehouses import ROWS
 
 import metrics
@@ -14,10 +14,11 @@ from etl import db, derived, publish
 from i18n import t
 from presenter import markdown
 
-PAGES = ("overview", "projects", "training", "fund")
+PAGES = ("overview", "projects", "voices", "training", "fund")
 TITLES = {
     "overview": "overview.title",
     "projects": "projects.title",
+    "voices": "voices.title",
     "training": "training.title",
     "fund": "fund.title",
 }
@@ -150,6 +151,10 @@ def test_pages_show_their_sample_figures(sample_app):
     assert shown_by_code(training)["trained"] == "278"
     assert "278 / 278 workers trained" in texts(training)
     assert "10 mentors paired with 42 mentees" in texts(training)
+    voices = open_page("voices", year="2023")  # the sample's voices (02_项目.xlsx, sheet 居民诉求)
+    tiles = {m.label: m.value for m in voices.metric}
+    assert tiles[t("voices.tile.collected", "en")] == "467"
+    assert {"voices_funnel", "voices_answer_times", "voices_by_community"} <= set(charts(voices))
     fund = open_page("fund")
     assert shown_by_code(fund)["fund_raised"] == "¥650,000"
     assert "in proportion to what each type gave" in texts(fund)

@@ -5,6 +5,7 @@ Expected figures are computed here with independent SQL, not with the queries th
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -31,6 +32,7 @@ TITLES = [
     "Group governance",
     "Beautiful Community action",
     "Resident-proposed micro-renewal",
+    "From residents' voices to projects",  # the sample's 2023 voices (issue 26)
     "Social-worker growth plan: who was trained",
     "Social-worker growth plan: training delivered",
     "Head Goose mentoring",
@@ -113,7 +115,7 @@ def walk(at: AppTest) -> list[tuple[str, dict[str, str], str]]:
     seen = []
     while True:
         text = slide_text(at)
-        title = re.search(r'class="slide-(?:title|cover)">([^<]+)<', text).group(1)
+        title = html.unescape(re.search(r'class="slide-(?:title|cover)">([^<]+)<', text).group(1))
         seen.append((title, shown(at), text))
         if at.button(key="presenter_next").disabled:
             return seen
@@ -153,10 +155,11 @@ def test_every_slide_shows_the_published_2023_figures(sample_app, con):
     want = expected(con, LATEST, 2023)  # and they come from the data
     assert {k: figures[k] for k in want} == want
     assert "Source: 02_项目.xlsx, 03_会议.xlsx" in seen[1][2]
-    assert "Source: 04_基金.xlsx" in seen[7][2]
+    assert "Source: 04_基金.xlsx" in seen[8][2]
+    assert "Source: 02_项目.xlsx" in seen[4][2]  # the voices: sheet 居民诉求 of the projects' workbook
     assert at.button(key="presenter_next").disabled
     at.button(key="presenter_prev").click().run()
-    assert "Slide 8 / 9" in slide_text(at)
+    assert "Slide 9 / 10" in slide_text(at)
 
 
 def test_an_earlier_as_of_date_freezes_the_figures(sample_app, con):
@@ -186,7 +189,7 @@ def test_chinese_slides_and_masked_names(sample_app, con):
     figures = {label: value for _, metrics, _ in seen for label, value in metrics.items()}
     assert figures["fund_raised"] == "¥65万" and figures["fund_used"] == "¥33万"
     assert figures["micro_renewal_completed"] == "185"
-    assert "第 9 / 9 页" in seen[-1][2]
+    assert "第 10 / 10 页" in seen[-1][2]
     at.button(key="presenter_prev").click().run()
     at.button(key="presenter_prev").click().run()  # the mentoring slide: masking is on by default
     assert "“头雁”带教" in slide_text(at)
@@ -228,9 +231,9 @@ def test_deck_has_every_slide_native_charts_and_notes(con):
         assert any(f"\n{figure}\n" in f"\n{text}\n" for text in texts), figure
 
     charts = {i: [s.chart for s in slide.shapes if s.has_chart] for i, slide in enumerate(prs.slides)}
-    # slide 5's five roles all at 100 %: one line where the chart would be, not five equal bars
-    assert [len(c) for c in charts.values()] == [0, 1, 1, 1, 0, 1, 1, 1, 1]
-    assert "All 5 roles have 100.0% coverage" in texts[4]
+    # slide 6's five roles all at 100 %: one line where the chart would be, not five equal bars (slide 5: the voices)
+    assert [len(c) for c in charts.values()] == [0, 1, 1, 1, 1, 0, 1, 1, 1, 1]
+    assert "All 5 roles have 100.0% coverage" in texts[5]
     themes = charts[1][0]
     want = con.execute(
         "SELECT theme, count(*) FROM projects WHERE program = 'group_governance' AND status = 'completed' "
@@ -238,17 +241,17 @@ def test_deck_has_every_slide_native_charts_and_notes(con):
     ).fetchall()
     assert list(themes.plots[0].categories) == [t for t, _ in want]
     assert list(themes.series[0].values) == [float(n) for _, n in want]
-    fund = charts[7][0]
+    fund = charts[8][0]
     assert [s.name for s in fund.series] == ["Raised", "Used"]
     assert sum(fund.series[0].values) == 650_000 and sum(fund.series[1].values) == 330_000
     monthly = con.execute(
         "SELECT count(*) FROM attendance a JOIN training_sessions s USING (session_id) WHERE year(s.date) = 2023 "
         "GROUP BY month(s.date) ORDER BY month(s.date)"
     ).fetchall()
-    assert list(charts[5][0].series[0].values) == [float(n) for (n,) in monthly]
+    assert list(charts[6][0].series[0].values) == [float(n) for (n,) in monthly]
     for slide in prs.slides:
         assert slide.has_notes_slide and "As of 2024-01-31" in slide.notes_slide.notes_text_frame.text
-    notes = prs.slides[4].notes_slide.notes_text_frame.text
+    notes = prs.slides[5].notes_slide.notes_text_frame.text
     assert "Workers trained: 278." in notes and "attended at least one session" in notes
 
 

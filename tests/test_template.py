@@ -134,6 +134,21 @@ ROWS = {
     "targets": [{"metric": "training_coverage", "year": 2023, "target": "100%"}],
     "metadata": [{"as_of": date(2024, 1, 31), "note": "论坛公布数据"}],
     "notes": [{"note_id": "N01", "date": date(2023, 8, 1), "metric": "person_times", "text_zh": "8月暑期停课"}],
+    "resident_voices": [
+        {
+            "voice_id": "V01",
+            "collected_date": date(2023, 1, 5),
+            "community": "杨行一村",
+            "channel": "visit",
+            "category": "elderly",
+            "summary": "楼道加装扶手",
+            "publishable": True,
+            "status": "project",
+            "answered_date": "2023/1/12",
+            "project_id": "P001",
+            "satisfaction": "satisfied",
+        }
+    ],
 }
 
 

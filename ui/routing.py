@@ -23,6 +23,12 @@ def _ledger_page(lang: str, *, default: bool = False) -> st.Page:
     return st.Page("pages/ledger.py", title=t("nav.ledger", lang), icon=":material/receipt_long:", default=default)
 
 
+def _proposals_page(lang: str) -> st.Page:
+    """Residents' proposals (居民提案进展): what became of the residents' voices, beside the fund ledger — a dashboard
+    for signed-in users, open to anyone with it when $DASHBOARD_PUBLIC=1."""
+    return st.Page("pages/proposals.py", title=t("nav.proposals", lang), icon=":material/campaign:")
+
+
 def navigation() -> st.Page:
     """The page list for this session's role, as st.navigation returns it: the page chosen. Data (issue 4) and
     Presenter appear once their files exist."""
@@ -32,8 +38,8 @@ def navigation() -> st.Page:
     if open_access_refusal():
         return st.navigation([st.Page(refused, title=t("app.title", lang), icon=":material/lock:")])
     if user is None and sign_in_required():
-        if not sign_in_required("ledger"):  # $DASHBOARD_PUBLIC=1: the ledger only (sign-in is in its sidebar)
-            return st.navigation([_ledger_page(lang, default=True)])
+        if not sign_in_required("ledger"):  # $DASHBOARD_PUBLIC=1: the public pages only (sign-in is in their sidebar)
+            return st.navigation([_ledger_page(lang, default=True), _proposals_page(lang)])
         return st.navigation(
             [st.Page(_sign_in_page, title=t("auth.sign_in", lang), icon=":material/login:", url_path="sign-in")]
         )
@@ -46,9 +52,11 @@ def navigation() -> st.Page:
     dashboard = [
         st.Page("pages/overview.py", title=t("nav.overview", lang), icon=":material/dashboard:", default=True),
         st.Page("pages/projects.py", title=t("nav.projects", lang), icon=":material/assignment:"),
+        st.Page("pages/voices.py", title=t("nav.voices", lang), icon=":material/record_voice_over:"),
         st.Page("pages/training.py", title=t("nav.training", lang), icon=":material/school:"),
         st.Page("pages/fund.py", title=t("nav.fund", lang), icon=":material/savings:"),
         _ledger_page(lang),
+        _proposals_page(lang),
     ]
     extra = [
         st.Page(f"pages/{name}.py", title=t(f"nav.{name}", lang), icon=icon)

@@ -12,7 +12,8 @@ from presenter import markdown
 from ui.filters import choice, current_lang, default_lang
 from ui.session import working
 
-PUBLIC_PAGES = ("ledger",)  # what $DASHBOARD_PUBLIC=1 opens to anyone: the fund's public ledger (基金公示)
+# what $DASHBOARD_PUBLIC=1 opens to anyone: the fund's public ledger (基金公示) and the residents' proposals (居民提案进展)
+PUBLIC_PAGES = ("ledger", "proposals")
 
 
 def sign_in_required(page: str | None = None) -> bool:

@@ -120,6 +120,9 @@ def public_rows(table: str, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     for column in PEOPLE.get(table, ()):
         if column in out:
             out[column] = [mask_name(n) for n in out[column]]
+    if table == "resident_voices" and "summary" in out:  # a voice's summary only where the analyst marked it so
+        shown = out["publishable"].fillna(False).astype(bool) if "publishable" in out else False
+        out["summary"] = out["summary"].where(shown, None)
     return out
 
 
@@ -138,6 +141,7 @@ DRILL_COLUMNS: dict[str, tuple[str, ...]] = {
     "meetings": ("meeting_id", "date", "type", "topic", "attendees"),
     "donations": ("donation_id", "date", "donor", "donor_type", "amount_yuan", "channel"),
     "disbursements": ("disbursement_id", "date", "amount_yuan", "purpose", "category", "community", "project_id"),
+    "resident_voices": ("voice_id", "collected_date", "community", "channel", "category", "status", "project_id"),
 }
 # Long text, in px (a longer cell is cut; the downloads hold it whole): a project's name, a session's title, …
 DRILL_WIDE = {
@@ -230,7 +234,13 @@ def _drilldown(page: Page, codes: tuple[str, ...]) -> None:
     st.caption(markdown.escape(page.t("drill.sources") + i18n.joined(files or ["—"], page.lang, "clause")))
 
 
-ATTENTION_ORDER = {"low_balance": 0, "stalled": 1, "late": 2, "low_coverage": 3}  # the most urgent kinds first
+ATTENTION_ORDER = {
+    "low_balance": 0,
+    "stalled": 1,
+    "late": 2,
+    "voice_overdue": 3,
+    "low_coverage": 4,
+}  # the most urgent kinds first
 ATTENTION_LINES = 8  # issues written out as sentences; every issue is in the table and the downloads below them
 ATTENTION_TABLE = "attention_table"  # the key of the expander holding every issue (its state: open or not)
 

@@ -40,7 +40,11 @@ def test_an_anonymous_visitor_reads_and_downloads_the_public_ledger(own_server, 
     app.open()
     assert app.page.locator("h1").first.inner_text() == title("en")
     assert app.errors() == []
-    assert app.page.locator('[data-testid="stSidebarNavLink"]').count() == 0  # one page: no navigation at all
+    links = app.page.locator('[data-testid="stSidebarNavLink"]')  # the public pages only: ledger and proposals
+    assert [links.nth(i).inner_text().strip().splitlines()[-1] for i in range(links.count())] == [  # after the icon
+        t("nav.ledger", "en"),
+        t("nav.proposals", "en"),
+    ]
     values = app.kpis()
     assert list(values.values()) == ["¥650,000.00", "¥330,000.00", "¥320,000.00"]
     assert "the same as the dashboard's fund figures" in app.main_text()

@@ -16,7 +16,19 @@ from i18n import t
 if TYPE_CHECKING:
     from conftest import App
 
-NAV = ("overview", "projects", "training", "fund", "ledger", "presenter", "data", "review", "audit")
+NAV = (
+    "overview",
+    "projects",
+    "voices",
+    "training",
+    "fund",
+    "ledger",
+    "proposals",
+    "presenter",
+    "data",
+    "review",
+    "audit",
+)
 
 
 def test_a_deep_link_on_a_fresh_server_shows_the_page_under_the_app_navigation(app: App) -> None:

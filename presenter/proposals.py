@@ -1,0 +1,327 @@
+"""Residents' proposals (居民提案进展): what became of the voices residents raised, for residents to read — each voice
+that became a project with its category, community, dates, status and the project's own status, each declined
+voice with the reason, and the voices counted by status; as the public page shows them, as CSV and Excel, and as
+a printable page (HTML, printed to PDF by headless Chromium like the fund ledger).
+
+No personal data ever: a voice's summary is shown only when the analyst marked it publishable (default no), and
+even then any phone or ID-card-like number in it (or in a reason) is blanked; no column names a person. Read it
+from a published version (the page does): it shows whatever the connection holds. A voice's codes are written by
+i18n.label with their own lists (ENUMS: voice_status, voice_category, …; i18n/zh.py LABELS). Never imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from html import escape
+
+import pandas as pd
+
+import declared
+import i18n
+import queries
+from i18n import numbers, t
+from presenter import export
+from presenter.report import print_pdf
+
+# A voice's columns whose codes share their names with other kinds' columns, and the lists that write them.
+ENUMS = {
+    "status": "voice_status",
+    "category": "voice_category",
+    "channel": "voice_channel",
+    "satisfaction": "satisfaction",
+}
+
+# An 11-digit mobile number, an 18-character ID-card number (or 15 digits), however spaced or hyphenated: never on a
+# public surface, even in a summary marked publishable or in a reason (the validator warns; this is the last guard).
+_PERSONAL = re.compile(r"(?<![0-9A-Za-z])(?:1[3-9]\d(?:[ -]?\d){8}|\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+HIDDEN = "＊＊＊"
+
+
+def worded(column: str, code: object, lang: str) -> str:
+    """A voice's code in `column` (status, category, channel, satisfaction) as i18n.label writes it with the voices'
+    own list (ENUMS); '' for nothing."""
+    return "" if _blank(code) else i18n.label(ENUMS[column], code, lang)
+
+
+def scrubbed(text: object) -> str:
+    """Free text fit for the public: '' for nothing, any phone or ID-card-like number replaced by ＊＊＊."""
+    if text is None or text is pd.NA or (isinstance(text, float) and pd.isna(text)):
+        return ""
+    return _PERSONAL.sub(HIDDEN, str(text)).strip()
+
+
+def public_summary(summary: object, publishable: object) -> str:
+    """A voice's summary as the public may read it: only when marked publishable (True; a blank is no), scrubbed."""
+    return scrubbed(summary) if publishable is True else ""
+
+
+def _blank(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and pd.isna(value))
+
+
+def _day(value: object) -> date | None:
+    if _blank(value) or value == "":
+        return None
+    return pd.Timestamp(value).date()
+
+
+# The reader's columns: internal name -> (text key of its header, export kind). Nothing here names a person.
+COLUMNS = {
+    "voice_id": ("proposals.col.voice_id", "text"),
+    "collected_date": ("proposals.col.collected_date", "date"),
+    "community": ("proposals.col.community", "text"),
+    "category": ("proposals.col.category", "text"),
+    "status": ("proposals.col.status", "text"),
+    "answered_date": ("proposals.col.answered_date", "date"),
+    "summary": ("proposals.col.summary", "text"),
+    "project": ("proposals.col.project", "text"),
+    "project_status": ("proposals.col.project_status", "text"),
+    "progress_date": ("proposals.col.progress_date", "date"),
+    "resolved_date": ("proposals.col.resolved_date", "date"),
+}
+DECLINED_COLUMNS = {
+    "voice_id": ("proposals.col.voice_id", "text"),
+    "collected_date": ("proposals.col.collected_date", "date"),
+    "community": ("proposals.col.community", "text"),
+    "category": ("proposals.col.category", "text"),
+    "answered_date": ("proposals.col.answered_date", "date"),
+    "summary": ("proposals.col.summary", "text"),
+    "decline_reason": ("proposals.col.decline_reason", "text"),
+}
+
+
+@dataclass(frozen=True)
+class Proposals:
+    """What became of the residents' voices of a period (a year, or all), as the public reads it."""
+
+    lang: str
+    year: int | None
+    as_of: date
+    version: str | None
+    published_at: datetime | None
+    sample: bool
+    projects: pd.DataFrame  # COLUMNS: the voices that became projects (labels, public summaries)
+    declined: pd.DataFrame  # DECLINED_COLUMNS: the voices not taken up, with the reason
+    counts: pd.DataFrame  # status (label), voices: every voice of the period by status
+    names: declared.Names = field(default_factory=declared.Names)
+
+    def t(self, key: str, **params: object) -> str:
+        return t(key, self.lang, **{**self.names.params(self.lang), **params})
+
+    @property
+    def total(self) -> int:
+        return int(self.counts["voices"].sum()) if len(self.counts) else 0
+
+
+def build(con: queries.Con, *, year: int | None = None, lang: str = "zh") -> Proposals:
+    """The residents' proposals of `year` (None: every year) from what `con` holds."""
+    rows = queries.voices_public(con, year=year)
+    counts = queries.voices_statuses(con, year=year)
+    publication = queries.publication(con)
+    summaries = [public_summary(s, bool(p)) for s, p in zip(rows["summary"], rows["publishable"], strict=True)]
+    frame = pd.DataFrame(
+        {
+            "voice_id": rows["voice_id"].astype(object),
+            "collected_date": [_day(d) for d in rows["collected_date"]],
+            "community": rows["community"].astype(object),
+            "category": [worded("category", c, lang) for c in rows["category"]],
+            "status": [worded("status", s, lang) for s in rows["status"]],
+            "answered_date": [_day(d) for d in rows["answered_date"]],
+            "summary": summaries,
+            "project": [scrubbed(p) for p in rows["project"]],
+            "project_status": [_project_status(s, lang) for s in rows["project_status"]],
+            # the project's latest step: completed on, else started on
+            "progress_date": [
+                _day(c) if _day(c) else _day(s)
+                for c, s in zip(rows["project_completed"], rows["project_start"], strict=True)
+            ],
+            "resolved_date": [_day(d) for d in rows["resolved_date"]],
+            "decline_reason": [scrubbed(r) for r in rows["decline_reason"]],
+            "code": rows["status"].astype(object),
+            "linked": rows["project_id"].notna(),
+        }
+    )
+    published = publication.iloc[0] if len(publication) else None
+    return Proposals(
+        lang=lang,
+        year=year,
+        as_of=queries.as_of_date(con),
+        version=None if published is None else str(published["version"]),
+        published_at=None if published is None else pd.Timestamp(published["published_at"]).to_pydatetime(),
+        sample=bool(queries.sample_only(con).iloc[0]["sample"]),
+        projects=frame[frame["linked"]][list(COLUMNS)].reset_index(drop=True),
+        declined=frame[(frame["code"] == "declined") & ~frame["linked"]][list(DECLINED_COLUMNS)].reset_index(drop=True),
+        counts=pd.DataFrame(
+            {"status": [worded("status", s, lang) for s in counts["status"]], "voices": counts["voices"].astype(int)}
+        ),
+        names=declared.of(con),
+    )
+
+
+def _project_status(code: object, lang: str) -> str:
+    if code is None or (isinstance(code, float) and pd.isna(code)):
+        return ""
+    return i18n.label("status", code, lang)
+
+
+def years(con: queries.Con) -> list[int]:
+    """The years voices were collected in, newest first."""
+    return [int(y) for y in queries.voices_years(con)["year"]]
+
+
+# --- words around the tables
+
+
+def title(book: Proposals) -> str:
+    return book.t("proposals.title")
+
+
+def period(book: Proposals) -> str:
+    what = str(book.year) if book.year is not None else book.t("filter.all_years")
+    return book.t("proposals.period", period=what, date=numbers.day(book.as_of, book.lang))
+
+
+def version_line(book: Proposals) -> str:
+    if book.version is None:
+        return book.t("ledger.version_none")
+    stamp = numbers.day(book.published_at.date(), book.lang) if book.published_at else ""
+    return book.t("ledger.version", version=book.version, date=stamp)
+
+
+def counts_line(book: Proposals) -> str:
+    """'8 voices: 2 received · 1 answered · …' in the reader's words."""
+    items = (book.t("proposals.count_item", status=s, n=numbers.number(n)) for s, n in book.counts.values)
+    parts = i18n.joined(items, book.lang)
+    return book.t("proposals.counts", total=numbers.number(book.total), parts=parts)
+
+
+def lines(book: Proposals) -> list[str]:
+    """What every copy says above its tables: period and as-of date, version, privacy, counts, source."""
+    return [
+        period(book),
+        book.t("export.as_of", date=numbers.day(book.as_of, book.lang)),
+        version_line(book),
+        book.t("proposals.privacy"),
+        counts_line(book),
+        book.t("export.source"),
+    ]
+
+
+# --- the files
+
+
+def table(book: Proposals) -> pd.DataFrame:
+    """One table for the downloads: the voices that became projects, then the declined ones, reader's headers."""
+    both = pd.concat(
+        [
+            book.projects.assign(decline_reason=""),
+            book.declined.reindex(columns=[*COLUMNS, "decline_reason"]).assign(
+                status=worded("status", "declined", book.lang)
+            ),
+        ],
+        ignore_index=True,
+    )
+    every = {**COLUMNS, "decline_reason": DECLINED_COLUMNS["decline_reason"]}
+    both = both[list(every)].astype(object)
+    for column, (_, kind) in every.items():  # a blank for nothing: None in a date column, '' in a text one
+        both[column] = [_day(v) if kind == "date" else ("" if _blank(v) else v) for v in both[column]]
+    return both.rename(columns={c: book.t(key) for c, (key, _) in every.items()})
+
+
+def stem(book: Proposals) -> str:
+    what = str(book.year) if book.year is not None else t("filter.all_years", book.lang)
+    parts = [book.names.name("town", book.lang), title(book), what, book.version or ""]
+    return export.safe_name("_".join(export.safe_name(p) for p in parts if p))
+
+
+def to_export(book: Proposals) -> export.Export:
+    frame = table(book)
+    every = {**COLUMNS, "decline_reason": DECLINED_COLUMNS["decline_reason"]}
+    return export.Export(
+        frame,
+        {book.t(key): kind for key, kind in every.values()},
+        title=title(book),
+        lines=lines(book),
+        notice=t("export.sample", book.lang) if book.sample else "",
+        lang=book.lang,
+        stem=stem(book),
+    )
+
+
+def to_csv(book: Proposals) -> bytes:
+    return export.to_csv(to_export(book))
+
+
+def to_xlsx(book: Proposals) -> bytes:
+    return export.to_xlsx(to_export(book))
+
+
+CSS = """
+@page { size: A4; margin: 12mm 10mm 14mm; }
+* { box-sizing: border-box; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", system-ui, sans-serif;
+       color: #1b2a41; margin: 0 auto; max-width: 190mm; font-size: 8.5pt; line-height: 1.35; }
+header { border-left: 6px solid #c62828; padding: 2mm 0 2mm 5mm; margin: 3mm 0; }
+header .town { color: #5b6778; }
+h1 { font-size: 17pt; margin: 1mm 0; }
+h2 { font-size: 11pt; margin: 4mm 0 1.5mm; }
+.sample-mark { padding: 1.5mm 3mm; border: 0.6mm solid #b71c1c; color: #b71c1c; font-weight: 700; text-align: center; }
+.meta { color: #5b6778; margin: 0.5mm 0; }
+.counts { font-weight: 600; margin: 2mm 0; }
+table { width: 100%; border-collapse: collapse; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
+th, td { padding: 0.8mm 1.2mm; border-bottom: 1px solid #e3e6ea; text-align: left; vertical-align: top; }
+th { color: #5b6778; font-weight: 600; background: #f4f6f8; }
+td.d { white-space: nowrap; }
+.print-hint { color: #5b6778; }
+@media print { .print-hint { display: none; } }
+"""
+
+
+def _html_table(book: Proposals, frame: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> str:
+    head = "".join(f"<th>{escape(book.t(key))}</th>" for key, _ in columns.values())
+    rows = []
+    for record in frame.to_dict("records"):
+        cells = []
+        for column, (_, kind) in columns.items():
+            value = record.get(column)
+            if kind == "date":
+                cells.append(f'<td class="d">{escape(numbers.day(value, book.lang) if value else "")}</td>')
+            else:
+                cells.append(f"<td>{'' if value is None or value == '' else escape(str(value))}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def to_html(book: Proposals) -> str:
+    """The print layout: title, period, version, privacy note and counts, then both tables."""
+    sample = f'<p class="sample-mark">{escape(t("export.sample", book.lang))}</p>' if book.sample else ""
+    meta = "".join(f'<p class="meta">{escape(x)}</p>' for x in (period(book), version_line(book)))
+    projects = _html_table(book, book.projects, COLUMNS) if len(book.projects) else ""
+    declined = _html_table(book, book.declined, DECLINED_COLUMNS) if len(book.declined) else ""
+    none = f'<p class="meta">{escape(book.t("proposals.none"))}</p>'
+    return f"""<!DOCTYPE html>
+<html lang="{i18n.style(book.lang).html}"><head><meta charset="utf-8">
+<title>{escape(title(book))}</title><style>{CSS}</style></head>
+<body>
+<p class="print-hint">{escape(book.t("ledger.print_hint"))}</p>
+{sample}
+<header><div class="town">{escape(book.t("presenter.footer_town"))}</div>
+<h1>{escape(title(book))}</h1>{meta}</header>
+<p class="counts">{escape(counts_line(book))}</p>
+<p class="meta">{escape(book.t("proposals.privacy"))}</p>
+<h2>{escape(book.t("proposals.projects"))}</h2>
+{projects or none}
+<h2>{escape(book.t("proposals.declined"))}</h2>
+{declined or none}
+<p class="meta">{escape(book.t("export.source"))}</p>
+</body></html>
+"""
+
+
+def to_pdf(book: Proposals, browser: str | None = None) -> bytes:
+    """The print layout printed to PDF by headless Chromium. Raises OSError when no Chromium is found or it fails."""
+    return print_pdf(to_html(book), browser, "the residents' proposals")

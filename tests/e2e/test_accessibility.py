@@ -33,9 +33,10 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ALLOWLIST = Path(__file__).with_name("axe_allowlist.toml")
 REPORTS = ROOT / "test-output" / "axe"
-PAGES = {"overview": "", "projects": "projects", "training": "training", "fund": "fund", "presenter": "presenter",
-         "data": "data", "review": "review", "audit": "audit"}  # fmt: skip
-CHARTED = {"projects": 1, "training": 1, "fund": 1}
+PAGES = {"overview": "", "projects": "projects", "voices": "voices", "training": "training", "fund": "fund",
+         "ledger": "ledger", "proposals": "proposals", "presenter": "presenter", "data": "data", "review": "review",
+         "audit": "audit"}  # fmt: skip
+CHARTED = {"projects": 1, "voices": 1, "training": 1, "fund": 1}
 WIDTHS = {390: 844, 1280: 800}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FAILING = {"serious", "critical"}

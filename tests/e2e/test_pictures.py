@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 PICTURES = ROOT / "test-output" / "pictures"
 SCREENS = {390: 844, 1280: 800, 1920: 1080}
-PAGES = {"overview": "", "projects": "projects", "training": "training", "fund": "fund", "presenter": "presenter",
-         "data": "data", "audit": "audit"}  # fmt: skip
-CHARTED = {"projects": 1, "training": 1, "fund": 1, "presenter": 0}
+PAGES = {"overview": "", "projects": "projects", "voices": "voices", "training": "training", "fund": "fund",
+         "proposals": "proposals", "presenter": "presenter", "data": "data", "audit": "audit"}  # fmt: skip
+CHARTED = {"projects": 1, "voices": 1, "training": 1, "fund": 1, "presenter": 0}
 # Latin month and quarter names as Plotly and strftime write them ("Apr 2023", "2023 Q3")
 LATIN_DATES = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b|\bQ[1-4]\b")
 

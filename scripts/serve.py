@@ -59,11 +59,43 @@ def _warm_up_in_background() -> None:
         print(f"warm-up: {outcome}", file=sys.stderr, flush=True)
 
 
+def prepare() -> None:
+    """Before the server listens: the app's own once-per-process bootstrap (ui.session._bootstrap: a fresh install's
+    sample loaded and published, a never-published warehouse published as it was live; with accounts nothing else),
+    the very call the first run would make, whose result Streamlit's resource cache (one per process) then holds;
+    and the sample's hashes the pages' sample notice compares with. On a fresh install this is most of what the
+    first visitor used to wait for (the sample's five imports and the publish, ≈ 1.5-3 s); with a warehouse already
+    in use it opens and closes the file."""
+    import warnings
+
+    from etl import db
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Streamlit's "no runtime" notices: there is none yet, by design
+        import logging
+
+        quiet = logging.getLogger("streamlit")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            from ui import session
+
+            session._bootstrap(str(db.db_path()))
+        finally:
+            quiet.setLevel(level)
+
+
 def main(args: list[str]) -> int:
-    """`streamlit run app.py ARGS --server.scriptHealthCheckEnabled=false` with the warm-up beside it."""
+    """`streamlit run app.py ARGS --server.scriptHealthCheckEnabled=false`, the app's bootstrap done before it
+    listens, with the warm-up beside its start."""
     from streamlit.web import cli
 
     os.chdir(ROOT)  # Streamlit reads .streamlit/config.toml from the working directory
+    sys.path.insert(0, str(ROOT))
+    try:
+        prepare()
+    except Exception as exc:  # an optimisation only: the first visitor's run does this work instead, and shows why
+        print(f"bootstrap before start: failed ({exc!r})", file=sys.stderr, flush=True)
     threading.Thread(target=_warm_up_in_background, name="warm-up", daemon=True).start()
     end = args.index("--") if "--" in args else len(args)  # after "--": the app's own arguments
     sys.argv = ["streamlit", "run", "app.py", *args[:end], NO_SCRIPT_HEALTH_CHECK, *args[end:]]

@@ -66,23 +66,23 @@ def prepare() -> None:
     and the sample's hashes the pages' sample notice compares with. On a fresh install this is most of what the
     first visitor used to wait for (the sample's five imports and the publish, ≈ 1.5-3 s); with a warehouse already
     in use it opens and closes the file."""
-    import warnings
+    import logging
 
-    from etl import db
+    import streamlit  # noqa: F401  (its loggers, quieted below)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Streamlit's "no runtime" notices: there is none yet, by design
-        import logging
+    # Streamlit's notices that there is no runtime yet (a cache used before the server starts): by design here
+    quiet = [logging.getLogger(n) for n in list(logging.Logger.manager.loggerDict) if n.startswith("streamlit")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.ERROR)
+    try:
+        from etl import db
+        from ui import session
 
-        quiet = logging.getLogger("streamlit")
-        level = quiet.level
-        quiet.setLevel(logging.ERROR)
-        try:
-            from ui import session
-
-            session._bootstrap(str(db.db_path()))
-        finally:
-            quiet.setLevel(level)
+        session._bootstrap(str(db.db_path()))
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
 
 
 def main(args: list[str]) -> int:

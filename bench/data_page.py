@@ -98,8 +98,7 @@ def main() -> None:
     if args.child:
         sys.path.insert(0, str(Path.cwd()))
         with tempfile.TemporaryDirectory() as tmp:
-            times = in_process(Path(tmp), args.runs, args.profile)
-        print(json.dumps(times))
+            print(json.dumps(in_process(Path(tmp), args.runs, args.profile)))
         return
     apps = [ROOT, *(a.resolve() for a in args.app or [])]
     times: dict[str, list[float]] = {str(a): [] for a in apps}
@@ -114,7 +113,12 @@ def main() -> None:
             times[str(app)] += json.loads(done.stdout.strip().splitlines()[-1])
             loads.append(round(os.getloadavg()[0], 1))
     result = {
-        app: {"median": round(statistics.median(v), 3), "min": round(min(v), 3), "max": round(max(v), 3), "runs": len(v)}
+        app: {
+            "median": round(statistics.median(v), 3),
+            "min": round(min(v), 3),
+            "max": round(max(v), 3),
+            "runs": len(v),
+        }
         for app, v in times.items()
     }
     print(json.dumps({**result, "load_average": loads}, indent=1))

@@ -20,6 +20,7 @@ mapped). The larger of the two is not a bound either; `pss` is the memory the tr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -44,10 +45,8 @@ def _tree(pid: int) -> list[int]:
     while todo:
         p = todo.pop()
         pids.append(p)
-        try:
+        with contextlib.suppress(OSError):
             todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
-        except OSError:
-            pass
     return pids
 
 

@@ -62,10 +62,11 @@ def _warm_up_in_background() -> None:
 def prepare() -> None:
     """Before the server listens: the app's own once-per-process bootstrap (ui.session._bootstrap: a fresh install's
     sample loaded and published, a never-published warehouse published as it was live; with accounts nothing else),
-    the very call the first run would make, whose result Streamlit's resource cache (one per process) then holds;
-    and the sample's hashes the pages' sample notice compares with. On a fresh install this is most of what the
-    first visitor used to wait for (the sample's five imports and the publish, ≈ 1.5-3 s); with a warehouse already
-    in use it opens and closes the file."""
+    the very call the first run would make, whose result Streamlit's resource cache (one per process) then holds,
+    with the sample's hashes the pages' sample notice compares with; then the pages' imports and the current
+    version's connection. On a fresh install this is most of what the first visitor used to wait for (the sample's
+    five imports and the publish): bench/RESULTS.md, "Issue 27". Nothing is published here that the first run would
+    not publish: it is the same call."""
     import logging
 
     import streamlit  # noqa: F401  (its loggers, quieted below)
@@ -79,7 +80,20 @@ def prepare() -> None:
         from etl import db
         from ui import session
 
-        session._bootstrap(str(db.db_path()))
+        path = str(db.db_path())
+        session._bootstrap(path)
+        # what the first run imports and opens next: the pages' modules (Plotly, the metric catalogue) and the
+        # current published version's shared read-only connection (also a resource, one per process)
+        import plotly.express  # noqa: F401
+
+        import metrics  # noqa: F401
+        from etl import publish
+        from presenter import narrative  # noqa: F401
+        from ui import page, widgets  # noqa: F401
+
+        current = publish.source(Path(path), draft=False)
+        if current is not None:
+            session.published_cursor(current)
     finally:
         for logger, level in zip(quiet, levels, strict=True):
             logger.setLevel(level)

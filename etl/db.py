@@ -82,11 +82,39 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+# Catalogues (see _catalogue) seen right after apply_schema ran in full, in this process: a warehouse whose catalogue
+# is one of them is in today's shape already, and only the derived tables' freshness is looked at.
+_APPLIED: set[str] = set()
+
+
+def _catalogue(con: duckdb.DuckDBPyConnection) -> str:
+    """A digest of the warehouse's catalogue: every table (with its comment), column and type, sequence and view."""
+    return con.execute(
+        """
+        SELECT md5(coalesce(string_agg(item, chr(10) ORDER BY item), '')) FROM (
+            SELECT 'c ' || table_name || '.' || column_name || ' ' || data_type AS item FROM duckdb_columns()
+            WHERE database_name = current_database()
+            UNION ALL SELECT 't ' || schema_name || '.' || table_name || ' ' || coalesce(comment, '')
+            FROM duckdb_tables() WHERE database_name = current_database()
+            UNION ALL SELECT 's ' || schema_name || '.' || sequence_name FROM duckdb_sequences()
+            WHERE database_name = current_database()
+            UNION ALL SELECT 'v ' || schema_name || '.' || view_name FROM duckdb_views()
+            WHERE database_name = current_database() AND NOT internal
+        )
+        """
+    ).fetchall()[0][0]
+
+
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table that is missing and bring an older warehouse's tables to today's shape; history tables
-    mirror their kind's columns."""
+    mirror their kind's columns. A warehouse whose catalogue is one this process saw right after doing all that is
+    in today's shape: only its derived tables' freshness is looked at (each opening of the working warehouse, e.g.
+    every run of the Data page, saved ≈ 0.1 s)."""
     from etl import derived
 
+    if _APPLIED and _catalogue(con) in _APPLIED:
+        derived.ensure(con)
+        return
     con.execute(SCHEMA.read_text(encoding="utf-8"))
     migrate_batch_ids(con)
     for name, kind in KINDS.items():
@@ -97,6 +125,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
     _add_history_columns(con)
     derived.ensure(con)
+    _APPLIED.add(_catalogue(con))
 
 
 def _add_history_columns(con: duckdb.DuckDBPyConnection) -> None:

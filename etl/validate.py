@@ -280,7 +280,8 @@ def _check_sheet(raw: RawSheet, kind: Kind, header_row: int, report: Report) -> 
             Problem(key="sheet.header_repeated", params={"row": int(row)}, sheet=raw.name, row=int(row))
         )
     keep &= ~repeated
-    body, normal = body[keep], normal[keep]
+    if not keep.all():  # usually every row stays: no copy of the sheet's columns then
+        body, normal = body[keep], normal[keep]
     if normal.empty:
         report.warnings.append(Problem(key="sheet.no_rows", params={"sheet": raw.name}, sheet=raw.name, row=header_row))
 
@@ -578,13 +579,16 @@ def _check_duplicates(report: Report) -> None:
         results = report.frames(kind.name)
         if not results:
             continue
+        # the usual case, found set-wise on the key columns alone; the rows (with their sheets) only when not
+        alone = pd.concat([r.frame[list(kind.key)] for r in results], ignore_index=True)
+        if values.distinct(alone.dropna(subset=list(kind.key))):
+            continue
+        del alone
         keys = pd.concat(
             [r.frame[[*kind.key, "_row"]].assign(_sheet=r.sheet, _letter=r.columns[kind.key[-1]][0]) for r in results],
             ignore_index=True,
         )
         keys = keys.dropna(subset=list(kind.key))
-        if values.distinct(keys[list(kind.key)]):  # the usual case, found set-wise; the rows only when not
-            continue
         dup = keys.duplicated(subset=list(kind.key), keep="first")
         if not dup.any():
             continue

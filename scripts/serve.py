@@ -59,11 +59,57 @@ def _warm_up_in_background() -> None:
         print(f"warm-up: {outcome}", file=sys.stderr, flush=True)
 
 
+def prepare() -> None:
+    """Before the server listens: the app's own once-per-process bootstrap (ui.session._bootstrap: a fresh install's
+    sample loaded and published, a never-published warehouse published as it was live; with accounts nothing else),
+    the very call the first run would make, whose result Streamlit's resource cache (one per process) then holds,
+    with the sample's hashes the pages' sample notice compares with; then the pages' imports and the current
+    version's connection. On a fresh install this is most of what the first visitor used to wait for (the sample's
+    five imports and the publish): bench/RESULTS.md, "Issue 27". Nothing is published here that the first run would
+    not publish: it is the same call."""
+    import logging
+
+    import streamlit  # noqa: F401  (its loggers, quieted below)
+
+    # Streamlit's notices that there is no runtime yet (a cache used before the server starts): by design here
+    quiet = [logging.getLogger(n) for n in list(logging.Logger.manager.loggerDict) if n.startswith("streamlit")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.ERROR)
+    try:
+        from etl import db
+        from ui import session
+
+        path = str(db.db_path())
+        session._bootstrap(path)
+        # what the first run imports and opens next: the pages' modules (Plotly, the metric catalogue) and the
+        # current published version's shared read-only connection (also a resource, one per process)
+        import plotly.express  # noqa: F401
+
+        import metrics  # noqa: F401
+        from etl import publish
+        from presenter import narrative  # noqa: F401
+        from ui import page, widgets  # noqa: F401
+
+        current = publish.source(Path(path), draft=False)
+        if current is not None:
+            session.published_cursor(current)
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+
+
 def main(args: list[str]) -> int:
-    """`streamlit run app.py ARGS --server.scriptHealthCheckEnabled=false` with the warm-up beside it."""
+    """`streamlit run app.py ARGS --server.scriptHealthCheckEnabled=false`, the app's bootstrap done before it
+    listens, with the warm-up beside its start."""
     from streamlit.web import cli
 
     os.chdir(ROOT)  # Streamlit reads .streamlit/config.toml from the working directory
+    sys.path.insert(0, str(ROOT))
+    try:
+        prepare()
+    except Exception as exc:  # an optimisation only: the first visitor's run does this work instead, and shows why
+        print(f"bootstrap before start: failed ({exc!r})", file=sys.stderr, flush=True)
     threading.Thread(target=_warm_up_in_background, name="warm-up", daemon=True).start()
     end = args.index("--") if "--" in args else len(args)  # after "--": the app's own arguments
     sys.argv = ["streamlit", "run", "app.py", *args[:end], NO_SCRIPT_HEALTH_CHECK, *args[end:]]

@@ -32,9 +32,17 @@ def _get(url: str) -> str:
         return response.read().decode()
 
 
+def _answers(url: str) -> bool:
+    try:
+        return _get(url) == "ok"
+    except OSError:
+        return False
+
+
 def test_start_runs_the_app_in_the_server_before_any_visitor(tmp_path: Path) -> None:
     """A fresh install started by scripts/serve.py has its sample loaded and published with nobody visiting: only
-    the app's own run (the overview, through ui.session) does that. Nobody else can have the app run without a
+    the app's own bootstrap (ui.session, called by serve.py before the server listens, then the warm-up's run of the
+    overview) does that. Nobody else can have the app run without a
     session: Streamlit's script health check, which runs it for any caller, is off (even when asked for)."""
     assert "scripts/serve.py" in (ROOT / "scripts" / "start.sh").read_text(encoding="utf-8")
     port = _free_port()
@@ -52,6 +60,11 @@ def test_start_runs_the_app_in_the_server_before_any_visitor(tmp_path: Path) -> 
         while not current.exists():
             assert process.poll() is None, log.read_text(errors="replace")
             assert time.monotonic() < deadline, "nothing published without a visitor:\n" + log.read_text()
+            time.sleep(0.2)
+        # the bootstrap runs before the server listens (scripts/serve.py, prepare): the server comes up after it
+        while not _answers(f"http://127.0.0.1:{port}/_stcore/health"):
+            assert process.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, "the server did not start:\n" + log.read_text()
             time.sleep(0.2)
         # switched off, the endpoint is not there: the path gets the app's HTML page, as any unknown path does
         # (switched on, it runs the app and answers "ok" or "error" as text)

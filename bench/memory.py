@@ -8,7 +8,7 @@ Cases, built once in a temporary folder:
 - `limit`: the largest workbook the 50 MB upload limit lets in (bench/run.py's LIMIT_ROWS attendance rows on four
   sheets, 48.6 MB) into a warehouse holding the 50,000-worker roster and 5,000 sessions: accepted and loaded.
 - `inflating`: a 9 MB workbook whose one sheet unpacks to ≈ 540 MB of XML, 30,600,000 cells: just past the guard's
-  30,000,000-cell limit, so refused; its ratio (≈ 59:1) and total stay within the guard's other limits.
+  cell limit (10,000,000 since issue 27; 30,000,000 before), so refused; its ratio (≈ 59:1) and total stay within the guard's other limits.
 
 Memory is sampled every 10 ms from /proc while the command runs, over the process and its children (the reading
 child), two ways: `rss` (the sum of VmRSS, as bench/run.py --only first reports: pages the fork shares are

@@ -9,9 +9,11 @@ Limits (the first three are the design's "Import promises"; the cell limit is th
 
 - 50 MB on disk; every part at most 100:1 compressed (parts under 1 MB are exempt: tiny styles and
   empty sheets compress extremely well by nature); 1 GB uncompressed in all.
-- 30,000,000 cells: the cells written in the whole workbook, and each sheet's used area (rows ×
-  columns from A1 to its last cell, which is what the reader allocates). All 1,048,576 rows of
-  columns A–Z pass, and so does 1,000,000 rows × 30 columns; two cells at A1 and XFD1048576 do not.
+- 10,000,000 cells: the cells written in the whole workbook, and each sheet's used area (rows ×
+  columns from A1 to its last cell, which is what the reader allocates, ≈ 70 bytes a cell). All
+  1,048,576 rows of columns A–I pass, and so does 1,000,000 rows × 10 columns (a 1,000,000-row
+  attendance sheet has 2 or 3); A–Z down to the last row does not, nor two cells at A1 and
+  XFD1048576. The limit keeps any accepted workbook's import under 1 GB (bench/RESULTS.md).
 - Every XML part is UTF-8 (as Excel and WPS write it); no DOCTYPE or ENTITY declaration anywhere,
   also not hidden in a UTF-16 or UTF-32 part.
 
@@ -39,7 +41,7 @@ MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 # Small parts compress extremely well by nature (styles, empty sheets); the ratio only matters
 # for parts big enough to hurt.
 RATIO_MIN_BYTES = 1024 * 1024
-MAX_CELLS = 30_000_000
+MAX_CELLS = 10_000_000  # ≈ 900 MB at the reader's ≈ 70 bytes a cell, the import's whole peak under 1 GB
 MAX_ROWS = 1_048_576  # Excel's grid
 MAX_COLUMNS = 16_384
 

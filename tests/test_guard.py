@@ -181,10 +181,17 @@ def test_ratio_and_total_count_real_bytes(monkeypatch):
 
 
 def test_cell_limits_let_real_sheets_through(monkeypatch):
-    # A sheet reaching the last row in columns A-Z (the shape of a 1,000,000-row import) passes.
-    for last in ("C1048576", "Z1048576", "AD1000000"):
+    # A sheet reaching the last row in columns A-I (the shape of a 1,000,000-row import) passes ...
+    def spanning(last: str) -> bytes:
         xml = sheet_xml(f'<row r="1"><c r="A1"><v>1</v></c></row><row r="{last[-7:]}"><c r="{last}"><v>1</v></c></row>')
-        guard.check(repack(GOOD, replace={SHEET_PART: xml}))
+        return repack(GOOD, replace={SHEET_PART: xml})
+
+    for last in ("C1048576", "I1048576", "J1000000"):
+        guard.check(spanning(last))
+    # ... one that the reader could not hold in 1 GB (A-Z to the last row: 27,262,976 cells) does not.
+    with pytest.raises(guard.FileRefused) as wide_and_long:
+        guard.check(spanning("Z1048576"))
+    assert wide_and_long.value.key == "file.sheet_too_large"
     # ... and a wide sheet of a few thousand rows, whose bound needs the exact second look.
     wide = "".join(
         f'<row r="{r}">' + "".join(f'<c r="{c}{r}"><v>1</v></c>' for c in ("A", "AA", "AZ")) + "</row>"

@@ -8,6 +8,7 @@ import openpyxl
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
+import i18n
 from etl.validate import Problem
 from i18n import t
 
@@ -36,7 +37,7 @@ def annotate(data: bytes, problems: list[Problem], lang: str = "zh") -> bytes:
         if cell.comment is not None:
             text = f"{cell.comment.text}\n{text}"
         cell.comment = Comment(text, "Dashboard", width=320, height=140)
-    listing = wb.create_sheet(PROBLEMS_SHEET.get(lang, "_Problems"), 0)
+    listing = wb.create_sheet(str(i18n.worded(PROBLEMS_SHEET, lang)), 0)
     headers = [t(f"problems.{h}", lang) for h in ("sheet", "row", "column", "header", "value", "message")]
     listing.append(headers)
     for cell in listing[1]:

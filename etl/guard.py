@@ -63,9 +63,10 @@ class FileRefused(Exception):
     params: dict = field(default_factory=dict)
 
     def message(self, lang: str) -> str:
+        import i18n
         from i18n import t
 
-        params = {k: (v[lang] if isinstance(v, dict) else v) for k, v in self.params.items()}
+        params = {k: i18n.worded(v, lang) for k, v in self.params.items()}
         return t(self.key, lang, **params)
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+import i18n
 from etl import values
 from etl.kinds import (
     AMOUNT,
@@ -64,7 +65,7 @@ class Problem:
     value: str = ""
 
     def message(self, lang: str) -> str:
-        params = {k: (v[lang] if isinstance(v, dict) else v) for k, v in self.params.items()}
+        params = {k: i18n.worded(v, lang) for k, v in self.params.items()}
         return t(self.key, lang, **params)
 
     def as_dict(self) -> dict:

@@ -71,6 +71,15 @@ def label(enum: str, code: object, lang: str) -> str:
     return style(lang).label(enum, str(code))
 
 
+def worded(value: object, lang: str) -> object:
+    """A message parameter given in the spreadsheet contract's two forms ({"en": …, "zh": …}: a sheet's or column's
+    name, a list of accepted values) as `lang` reads it: its own form, else the form its template writes (Style's
+    contract); any other value as it is."""
+    if not isinstance(value, dict):
+        return value
+    return value[lang] if lang in value else value.get(style(lang).contract, value)
+
+
 def header(name: str, zh: str, lang: str) -> str:
     """A column or sheet of the spreadsheet contract as the reader calls it, from its own name and its Chinese
     header: 项目编号 (zh), project_id (en)."""

@@ -74,7 +74,7 @@ def _reason(key: object, fields: dict, lang: str) -> str:
     if not isinstance(key, str):
         return str(key)
     given = {**{k: v for k, v in fields.items() if k != "reason"}, **(fields.get("reason_params") or {})}
-    params = {k: (v.get(lang, v) if isinstance(v, dict) else v) for k, v in given.items()}
+    params = {k: i18n.worded(v, lang) for k, v in given.items()}
     try:
         return t(key, lang, **params)
     except (KeyError, IndexError, ValueError):  # not a key, or its parameters were not recorded

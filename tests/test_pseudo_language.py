@@ -225,15 +225,20 @@ def _debug_where(texts: list[str]) -> list[str]:
 def test_an_imports_problems_in_the_pseudo_language(pseudo_language, tmp_path):
     """A refused file and a file's problems at their cells read in the registered language: its own words, the
     contract's names (sheets, columns, accepted values) in the form its template writes, never a KeyError."""
+    from workbooks import ROSTER, workbook_bytes
+
     from etl import db, guard
     from etl.load import import_file
-    from workbooks import ROSTER, workbook_bytes
 
     with pytest.raises(guard.FileRefused) as refused:
         guard.check(b"not a workbook at all")
     assert refused.value.message(LANG).startswith("⟦")
 
-    bad = [ROSTER[0], ["000101", "张三", "杨行一村", "园长", "2015-03-01", "是"], ["000102", "", "富杨苑", "社工", "", ""]]
+    bad = [
+        ROSTER[0],
+        ["000101", "张三", "杨行一村", "园长", "2015-03-01", "是"],
+        ["000102", "", "富杨苑", "社工", "", ""],
+    ]
     con = db.connect(tmp_path / "w.duckdb")
     result = import_file(con, workbook_bytes({"社工名册": bad}), "roster.xlsx")
     con.close()

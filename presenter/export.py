@@ -325,9 +325,9 @@ def _enum_label(enum: str, choices: Mapping[str, str], value: object, lang: str,
     """A stored code as the reader's word; a value that is no code (already a label, free text) stays."""
     if _missing(value) or str(value) not in choices:
         return value
-    if enum in ENUMS and ENUMS[enum] is choices:  # resident voices' status is not a project's (another enumeration)
-        return label(enum, value)
-    return i18n.label(enum, value, lang)
+    # the enumeration is the one the column's choices are (a voice's "status" is voice_status, not a project's)
+    own = next((name for name, listed in ENUMS.items() if listed is choices), enum)
+    return label(own, value)
 
 
 def _infer(series: pd.Series) -> str:

@@ -97,7 +97,7 @@ def _class(name: str) -> str:
 
 def shown(value: object) -> str:
     """A cell's text: '' for nothing (None, NA, NaN, '')."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":  # type: ignore[call-overload]
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
         return ""
     return str(value)
 

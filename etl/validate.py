@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -507,41 +508,17 @@ def _apply(rule: Rule, result: SheetResult, report: Report) -> None:
                     Problem(key=key, sheet=result.sheet, row=int(row), column=letter, header=header, field=column)
                 )
         case NotBefore(column=column, other=other, key=key) if column in frame and other in frame:
-            letter, header = columns[column]
-            early = (frame[column] < frame[other]).fillna(False)
-            for _, item in frame.loc[early, ["_row", column]].iterrows():
-                report.errors.append(
-                    Problem(
-                        key=key,
-                        sheet=result.sheet,
-                        row=int(item["_row"]),
-                        column=letter,
-                        header=header,
-                        field=column,
-                        value=_shown(item[column]),
-                    )
-                )
-
+            early = (frame[column] < frame[other]).fillna(False).to_numpy(dtype=bool)
+            _row_problems(report.errors, result, frame.loc[early], column, key)
         case OnlyWhen(column=column, when=when, equals=equals, key=key) if column in frame and when in frame:
             stray = frame[column].notna().to_numpy(dtype=bool) & ~frame[when].isin(list(equals)).to_numpy(dtype=bool)
             stray &= frame[when].notna().to_numpy(dtype=bool)  # a blank status is an error of its own
             _row_problems(report.errors, result, frame.loc[stray], column, key)
         case AtMost(column=column, chars=chars, key=key) if column in frame:
             long = (frame[column].str.len() > chars).fillna(False).to_numpy(dtype=bool)
-            letter, header = columns[column]
-            for _, item in frame.loc[long, ["_row", column]].iterrows():
-                report.errors.append(
-                    Problem(
-                        key=key,
-                        params={"limit": chars, "length": len(item[column])},
-                        sheet=result.sheet,
-                        row=int(item["_row"]),
-                        column=letter,
-                        header=header,
-                        field=column,
-                        value=str(item[column]),
-                    )
-                )
+            _row_problems(
+                report.errors, result, frame.loc[long], column, key, lambda text: {"limit": chars, "length": len(text)}
+            )
         case NoPersonalData(column=column, key=key) if column in frame:
             text = frame[column].fillna("").astype(str)
             for what, pattern in PERSONAL_PATTERNS:
@@ -551,15 +528,21 @@ def _apply(rule: Rule, result: SheetResult, report: Report) -> None:
 
 
 def _row_problems(
-    into: list[Problem], result: SheetResult, rows: pd.DataFrame, column: str, key: str, params: dict | None = None
+    into: list[Problem],
+    result: SheetResult,
+    rows: pd.DataFrame,
+    column: str,
+    key: str,
+    params: dict | Callable[[Any], dict] | None = None,
 ) -> None:
-    """One problem (`key`) at `column` of each of `rows` (a slice of the result's frame), quoting the cell."""
+    """One problem (`key`) at `column` of each of `rows` (a slice of the result's frame), quoting the cell; its
+    `params` the same for every row, or made from the cell's value (a callable)."""
     letter, header = result.columns[column]
     for _, item in rows[["_row", column]].iterrows():
         into.append(
             Problem(
                 key=key,
-                params=params or {},
+                params=params(item[column]) if callable(params) else params or {},
                 sheet=result.sheet,
                 row=int(item["_row"]),
                 column=letter,
@@ -807,24 +790,15 @@ def _apply_across(
                     "en": ", ".join(p.replace("_", " ") for p in ok),
                     "zh": "、".join(PROGRAMS.get(p, p) for p in ok),
                 }
-                for _, item in frame.loc[wrong, ["_row", column]].iterrows():
-                    letter, header = result.columns[column]
-                    program = programmes[str(item[column])]
-                    report.errors.append(
-                        Problem(
-                            key=key,
-                            params={
-                                "program": {"en": program.replace("_", " "), "zh": PROGRAMS.get(program, program)},
-                                "allowed": names,
-                            },
-                            sheet=result.sheet,
-                            row=int(item["_row"]),
-                            column=letter,
-                            header=header,
-                            field=column,
-                            value=str(item[column]),
-                        )
-                    )
+
+                def named(value: object) -> dict:
+                    program = programmes[str(value)]
+                    return {
+                        "program": {"en": program.replace("_", " "), "zh": PROGRAMS.get(program, program)},
+                        "allowed": names,
+                    }
+
+                _row_problems(report.errors, result, frame.loc[wrong], column, key, named)
 
 
 def lookup(kind: str, column: str) -> str:

@@ -12,7 +12,8 @@ import declared
 import i18n
 from etl import db
 from i18n import numbers, t
-from presenter import ledger, markdown, report
+from presenter import ledger, markdown
+from ui.downloads import copies_row
 from ui.page import FOCUS_CSS
 from ui.routing import route_through_app
 from ui.session import opened, reader, snapshot
@@ -213,36 +214,13 @@ def _full() -> ledger.Ledger:
         return ledger.build(c, year=year, lang=lang)
 
 
-stem = ledger.stem(book)
-printer = report.chromium()
-# (label, what makes the file, suffix, type, icon): the PDF only where this server can print one; each file built
-# only when its button is clicked, from every entry
-copies = [
-    ("download.csv", lambda: ledger.to_csv(_full()), "csv", "text/csv", "download"),
-    (
-        "download.xlsx",
-        lambda: ledger.to_xlsx(_full()),
-        "xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "download",
-    ),
-    *(
-        [("ledger.download.pdf", lambda: ledger.to_pdf(_full()), "pdf", "application/pdf", "picture_as_pdf")]
-        if printer
-        else []
-    ),
-    ("ledger.download.html", lambda: ledger.to_html(_full()).encode("utf-8"), "html", "text/html", "print"),
-]
-with st.container(horizontal=True, gap="small"):
-    for label, make, suffix, mime, icon in copies:
-        st.download_button(
-            t(label, lang),
-            make,
-            file_name=f"{stem}.{suffix}",
-            mime=mime,
-            key=f"ledger_{suffix}",
-            on_click="ignore",
-            icon=f":material/{icon}:",
-        )
-if not printer:
-    st.caption(t("ledger.no_pdf", lang))
+# each file built only when its button is clicked, from every entry
+copies_row(
+    lang,
+    ledger.stem(book),
+    "ledger",
+    csv=lambda: ledger.to_csv(_full()),
+    xlsx=lambda: ledger.to_xlsx(_full()),
+    pdf=lambda: ledger.to_pdf(_full()),
+    html=lambda: ledger.to_html(_full()),
+)

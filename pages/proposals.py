@@ -8,7 +8,8 @@ import streamlit as st
 
 from etl import db
 from i18n import numbers, t
-from presenter import proposals, report
+from presenter import proposals
+from ui.downloads import copies_row
 from ui.page import FOCUS_CSS
 from ui.routing import route_through_app
 from ui.session import NOTHING, reader, snapshot
@@ -75,34 +76,12 @@ _show(book.projects, proposals.COLUMNS, "proposals_projects")
 st.header(t("proposals.declined", lang))
 _show(book.declined, proposals.DECLINED_COLUMNS, "proposals_declined")
 
-stem = proposals.stem(book)
-printer = report.chromium()
-copies = [
-    ("download.csv", lambda: proposals.to_csv(book), "csv", "text/csv", "download"),
-    (
-        "download.xlsx",
-        lambda: proposals.to_xlsx(book),
-        "xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "download",
-    ),
-    *(
-        [("ledger.download.pdf", lambda: proposals.to_pdf(book), "pdf", "application/pdf", "picture_as_pdf")]
-        if printer
-        else []
-    ),
-    ("ledger.download.html", lambda: proposals.to_html(book).encode("utf-8"), "html", "text/html", "print"),
-]
-with st.container(horizontal=True, gap="small"):
-    for label, make, suffix, mime, icon in copies:
-        st.download_button(
-            t(label, lang),
-            make,
-            file_name=f"{stem}.{suffix}",
-            mime=mime,
-            key=f"proposals_{suffix}",
-            on_click="ignore",
-            icon=f":material/{icon}:",
-        )
-if not printer:
-    st.caption(t("ledger.no_pdf", lang))
+copies_row(
+    lang,
+    proposals.stem(book),
+    "proposals",
+    csv=lambda: proposals.to_csv(book),
+    xlsx=lambda: proposals.to_xlsx(book),
+    pdf=lambda: proposals.to_pdf(book),
+    html=lambda: proposals.to_html(book),
+)

@@ -54,6 +54,11 @@ ROW_COLUMNS = {
     "decline_reason": "voices.col.decline_reason",
     "satisfaction": "voices.col.satisfaction",
 }
+# the voices waiting past the promise: the first of those columns, and how long each has waited
+OPEN_COLUMNS = {
+    **{c: ROW_COLUMNS[c] for c in ("voice_id", "collected_date", "community", "category", "channel", "summary")},
+    "days": "voices.col.waiting",
+}
 
 page = setup("voices.title")
 if page.empty_warehouse:
@@ -204,15 +209,7 @@ else:
     page.table(
         worded(page, summaries(page, waiting)),
         "voices_open",
-        {
-            "voice_id": "voices.col.voice_id",
-            "collected_date": "voices.col.collected_date",
-            "community": "voices.col.community",
-            "category": "voices.col.category",
-            "channel": "voices.col.channel",
-            "summary": "voices.col.summary",
-            "days": "voices.col.waiting",
-        },
+        OPEN_COLUMNS,
     )
 
 # --- 查看明细: the voices behind each figure

@@ -21,7 +21,7 @@ import i18n
 import metrics
 import queries
 from i18n import numbers, t
-from presenter import export
+from presenter import export, printable
 from presenter.report import print_pdf
 from presenter.slides import ANONYMOUS as ANONYMOUS  # re-exported: what analysts write for a donor with no name
 from presenter.slides import donor_name
@@ -223,12 +223,7 @@ def period(ledger: Ledger) -> str:
     return ledger.t("ledger.period", period=what, date=numbers.day(ledger.end, ledger.lang))
 
 
-def version_line(ledger: Ledger) -> str:
-    if ledger.version is None:
-        return ledger.t("ledger.version_none")
-    when = ledger.published_at
-    stamp = numbers.day(when.date(), ledger.lang) if when else ""
-    return ledger.t("ledger.version", version=ledger.version, date=stamp)
+version_line = printable.version_line
 
 
 def masking_note(ledger: Ledger) -> str:
@@ -297,24 +292,13 @@ def table(ledger: Ledger) -> pd.DataFrame:
 
 def stem(ledger: Ledger) -> str:
     """杨行镇_基金收支公示_全部年份_v000003: what the file is, for which period, from which version."""
-    what = str(ledger.year) if ledger.year is not None else t("filter.all_years", ledger.lang)
-    parts = [ledger.names.name("town", ledger.lang), title(ledger), what, ledger.version or ""]
-    return export.safe_name("_".join(export.safe_name(p) for p in parts if p))
+    return printable.stem(ledger, title(ledger))
 
 
 def to_export(ledger: Ledger) -> export.Export:
     """The ledger as a download (presenter.export): the table, exact money, and the header block above it."""
-    frame = table(ledger)
     kinds_ = {ledger.t(key): kind for key, kind in COLUMNS.values()}
-    return export.Export(
-        frame,
-        kinds_,
-        title=title(ledger),
-        lines=lines(ledger),
-        notice=t("export.sample", ledger.lang) if ledger.sample else "",
-        lang=ledger.lang,
-        stem=stem(ledger),
-    )
+    return printable.to_export(ledger, table(ledger), kinds_, title(ledger), lines(ledger))
 
 
 def to_csv(ledger: Ledger) -> bytes:
@@ -325,34 +309,19 @@ def to_xlsx(ledger: Ledger) -> bytes:
     return export.to_xlsx(to_export(ledger))
 
 
+# the ledger's own rules, after the printable page's (presenter.printable.CSS)
 CSS = """
-@page { size: A4; margin: 12mm 10mm 14mm; }
-* { box-sizing: border-box; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", system-ui, sans-serif;
-       color: #1b2a41; margin: 0 auto; max-width: 190mm; font-size: 8.5pt; line-height: 1.35; }
-header { border-left: 6px solid #c62828; padding: 2mm 0 2mm 5mm; margin: 3mm 0; }
-header .town { color: #5b6778; }
-h1 { font-size: 17pt; margin: 1mm 0; }
-.sample-mark { padding: 1.5mm 3mm; border: 0.6mm solid #b71c1c; color: #b71c1c; font-weight: 700; text-align: center; }
-.meta { color: #5b6778; margin: 0.5mm 0; }
 .totals { display: flex; gap: 8mm; margin: 3mm 0 1mm; }
 .totals b { display: block; font-size: 13pt; color: #c62828; }
 .check { margin: 1mm 0 3mm; font-weight: 600; }
 .check.bad { color: #b71c1c; }
-table { width: 100%; border-collapse: collapse; }
-thead { display: table-header-group; }  /* the header row repeats on every printed page */
-tr { break-inside: avoid; }
-th, td { padding: 0.8mm 1.2mm; border-bottom: 1px solid #e3e6ea; text-align: left; vertical-align: top; }
-th { color: #5b6778; font-weight: 600; background: #f4f6f8; }
 td.n, th.n { text-align: right; white-space: nowrap; }
-td.d, td.e { white-space: nowrap; }
+td.e { white-space: nowrap; }
 tr.opening td { font-style: italic; color: #5b6778; }
-.print-hint { color: #5b6778; }
 /* on every printed page (a fixed element repeats on each page in print): that the figures are the sample's */
 .running { position: fixed; bottom: 0; right: 0; padding: 0.5mm 2mm; background: #fff; color: #b71c1c;
   border: 0.4mm solid #b71c1c; font-weight: 700; font-size: 8pt; }
 tfoot.room td { height: 6mm; padding: 0; border: 0; }  /* repeated at the foot of each page, under the mark */
-@media print { .print-hint { display: none; } }
 """
 
 _PRINTED = ("date", "entry", "donor", "project", "community", "purpose", "income", "spending", "balance")
@@ -371,16 +340,15 @@ def to_html(ledger: Ledger) -> str:
         for h in headers:
             value = record[h]
             if h in numeric:
-                cells.append(f'<td class="n">{escape(money(value))}</td>')
+                cells.append(printable.cell(money(value), "n"))
             elif h == entry:
-                cells.append(f'<td class="e">{escape(str(value))}</td>')
+                cells.append(printable.cell(str(value), "e"))
             elif h == day:
-                cells.append(f'<td class="d">{escape(numbers.day(value, ledger.lang) if value else "")}</td>')
+                cells.append(printable.cell(printable.day(value, ledger.lang), "d"))
             else:
-                cells.append(f"<td>{'' if value is None or pd.isna(value) else escape(str(value))}</td>")
-        opening = ' class="opening"' if ledger.year is not None and i == 0 else ""
-        rows.append(f"<tr{opening}>{''.join(cells)}</tr>")
-    head = "".join(f'<th class="n">{escape(h)}</th>' if h in numeric else f"<th>{escape(h)}</th>" for h in headers)
+                cells.append(printable.cell(printable.shown(value)))
+        rows.append(printable.row(cells, "opening" if ledger.year is not None and i == 0 else ""))
+    head = [(h, "n" if h in numeric else "") for h in headers]
     totals = "".join(
         f"<div><b>{escape(money(v))}</b>{escape(ledger.t(k))}</div>"
         for k, v in (
@@ -389,27 +357,15 @@ def to_html(ledger: Ledger) -> str:
             ("ledger.total.balance", ledger.closing),
         )
     )
-    meta = "".join(f'<p class="meta">{escape(x)}</p>' for x in (period(ledger), version_line(ledger)))
-    sample = f'<p class="sample-mark">{escape(t("export.sample", ledger.lang))}</p>' if ledger.sample else ""
-    room = ""  # the foot of the table on every printed page: room for the mark, so that it hides no row
+    marks = room = ""  # the foot of the table on every printed page: room for the mark, so that it hides no row
     if ledger.sample:  # and a mark of its own on every printed page
-        sample += f'\n<div class="running">{escape(t("presenter.sample_mark", ledger.lang))}</div>'
+        marks = f'\n<div class="running">{escape(t("presenter.sample_mark", ledger.lang))}</div>'
         room = f'<tfoot class="room"><tr><td colspan="{len(headers)}"></td></tr></tfoot>'
-    return f"""<!DOCTYPE html>
-<html lang="{i18n.style(ledger.lang).html}"><head><meta charset="utf-8">
-<title>{escape(title(ledger))}</title><style>{CSS}</style></head>
-<body>
-<p class="print-hint">{escape(ledger.t("ledger.print_hint"))}</p>
-{sample}
-<header><div class="town">{escape(ledger.t("presenter.footer_town"))}</div>
-<h1>{escape(title(ledger))}</h1>{meta}</header>
-<div class="totals">{totals}</div>
+    body = f"""<div class="totals">{totals}</div>
 <p class="check{"" if ledger.reconciled else " bad"}">{escape(reconciliation(ledger))}</p>
 <p class="meta">{escape(masking_note(ledger))}</p>
-<table><thead><tr>{head}</tr></thead>{room}<tbody>{"".join(rows)}</tbody></table>
-<p class="meta">{escape(ledger.t("export.source"))}</p>
-</body></html>
-"""
+{printable.table(head, rows, room)}"""
+    return printable.page(ledger, title(ledger), (period(ledger), version_line(ledger)), body, css=CSS, marks=marks)
 
 
 def to_pdf(ledger: Ledger, browser: str | None = None) -> bytes:

@@ -22,7 +22,7 @@ import declared
 import i18n
 import queries
 from i18n import numbers, t
-from presenter import export
+from presenter import export, printable
 from presenter.report import print_pdf
 
 # A voice's columns whose codes share their names with other kinds' columns, and the lists that write them.
@@ -183,11 +183,7 @@ def period(book: Proposals) -> str:
     return book.t("proposals.period", period=what, date=numbers.day(book.as_of, book.lang))
 
 
-def version_line(book: Proposals) -> str:
-    if book.version is None:
-        return book.t("ledger.version_none")
-    stamp = numbers.day(book.published_at.date(), book.lang) if book.published_at else ""
-    return book.t("ledger.version", version=book.version, date=stamp)
+version_line = printable.version_line
 
 
 def counts_line(book: Proposals) -> str:
@@ -231,23 +227,13 @@ def table(book: Proposals) -> pd.DataFrame:
 
 
 def stem(book: Proposals) -> str:
-    what = str(book.year) if book.year is not None else t("filter.all_years", book.lang)
-    parts = [book.names.name("town", book.lang), title(book), what, book.version or ""]
-    return export.safe_name("_".join(export.safe_name(p) for p in parts if p))
+    return printable.stem(book, title(book))
 
 
 def to_export(book: Proposals) -> export.Export:
-    frame = table(book)
     every = {**COLUMNS, "decline_reason": DECLINED_COLUMNS["decline_reason"]}
-    return export.Export(
-        frame,
-        {book.t(key): kind for key, kind in every.values()},
-        title=title(book),
-        lines=lines(book),
-        notice=t("export.sample", book.lang) if book.sample else "",
-        lang=book.lang,
-        stem=stem(book),
-    )
+    kinds = {book.t(key): kind for key, kind in every.values()}
+    return printable.to_export(book, table(book), kinds, title(book), lines(book))
 
 
 def to_csv(book: Proposals) -> bytes:
@@ -258,68 +244,39 @@ def to_xlsx(book: Proposals) -> bytes:
     return export.to_xlsx(to_export(book))
 
 
+# the page's own rules, after the printable page's (presenter.printable.CSS)
 CSS = """
-@page { size: A4; margin: 12mm 10mm 14mm; }
-* { box-sizing: border-box; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", system-ui, sans-serif;
-       color: #1b2a41; margin: 0 auto; max-width: 190mm; font-size: 8.5pt; line-height: 1.35; }
-header { border-left: 6px solid #c62828; padding: 2mm 0 2mm 5mm; margin: 3mm 0; }
-header .town { color: #5b6778; }
-h1 { font-size: 17pt; margin: 1mm 0; }
 h2 { font-size: 11pt; margin: 4mm 0 1.5mm; }
-.sample-mark { padding: 1.5mm 3mm; border: 0.6mm solid #b71c1c; color: #b71c1c; font-weight: 700; text-align: center; }
-.meta { color: #5b6778; margin: 0.5mm 0; }
 .counts { font-weight: 600; margin: 2mm 0; }
-table { width: 100%; border-collapse: collapse; }
-thead { display: table-header-group; }
-tr { break-inside: avoid; }
-th, td { padding: 0.8mm 1.2mm; border-bottom: 1px solid #e3e6ea; text-align: left; vertical-align: top; }
-th { color: #5b6778; font-weight: 600; background: #f4f6f8; }
-td.d { white-space: nowrap; }
-.print-hint { color: #5b6778; }
-@media print { .print-hint { display: none; } }
 """
 
 
 def _html_table(book: Proposals, frame: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> str:
-    head = "".join(f"<th>{escape(book.t(key))}</th>" for key, _ in columns.values())
-    rows = []
-    for record in frame.to_dict("records"):
-        cells = []
-        for column, (_, kind) in columns.items():
-            value = record.get(column)
-            if kind == "date":
-                cells.append(f'<td class="d">{escape(numbers.day(value, book.lang) if value else "")}</td>')
-            else:
-                cells.append(f"<td>{'' if value is None or value == '' else escape(str(value))}</td>")
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    head = [(book.t(key), "") for key, _ in columns.values()]
+    rows = (
+        printable.row(
+            printable.cell(printable.day(record.get(column), book.lang), "d")
+            if kind == "date"
+            else printable.cell(printable.shown(record.get(column)))
+            for column, (_, kind) in columns.items()
+        )
+        for record in frame.to_dict("records")
+    )
+    return printable.table(head, rows)
 
 
 def to_html(book: Proposals) -> str:
     """The print layout: title, period, version, privacy note and counts, then both tables."""
-    sample = f'<p class="sample-mark">{escape(t("export.sample", book.lang))}</p>' if book.sample else ""
-    meta = "".join(f'<p class="meta">{escape(x)}</p>' for x in (period(book), version_line(book)))
     projects = _html_table(book, book.projects, COLUMNS) if len(book.projects) else ""
     declined = _html_table(book, book.declined, DECLINED_COLUMNS) if len(book.declined) else ""
     none = f'<p class="meta">{escape(book.t("proposals.none"))}</p>'
-    return f"""<!DOCTYPE html>
-<html lang="{i18n.style(book.lang).html}"><head><meta charset="utf-8">
-<title>{escape(title(book))}</title><style>{CSS}</style></head>
-<body>
-<p class="print-hint">{escape(book.t("ledger.print_hint"))}</p>
-{sample}
-<header><div class="town">{escape(book.t("presenter.footer_town"))}</div>
-<h1>{escape(title(book))}</h1>{meta}</header>
-<p class="counts">{escape(counts_line(book))}</p>
+    body = f"""<p class="counts">{escape(counts_line(book))}</p>
 <p class="meta">{escape(book.t("proposals.privacy"))}</p>
 <h2>{escape(book.t("proposals.projects"))}</h2>
 {projects or none}
 <h2>{escape(book.t("proposals.declined"))}</h2>
-{declined or none}
-<p class="meta">{escape(book.t("export.source"))}</p>
-</body></html>
-"""
+{declined or none}"""
+    return printable.page(book, title(book), (period(book), version_line(book)), body, css=CSS)
 
 
 def to_pdf(book: Proposals, browser: str | None = None) -> bytes:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import duckdb
 import pytest
 import streamlit as st
 import voices_fixture as vf
@@ -22,10 +21,7 @@ from presenter import proposals
 
 @pytest.fixture
 def voices_app(app_env, tmp_path: Path) -> Path:
-    path = vf.build(tmp_path / "w.duckdb")
-    app_env.setenv("DASHBOARD_DB", str(path))
-    app_env.setenv("DASHBOARD_NO_SAMPLE", "1")
-    return path
+    return vf.serve(app_env, tmp_path / "w.duckdb")
 
 
 @pytest.fixture
@@ -38,8 +34,7 @@ def public(voices_app, monkeypatch) -> Path:
 
 
 def book(path: Path, lang: str = "zh", year: int | None = None) -> proposals.Proposals:
-    con = duckdb.connect(str(publish.current_file(path)), read_only=True)
-    return proposals.build(con, year=year, lang=lang)
+    return proposals.build(vf.published(path), year=year, lang=lang)
 
 
 def page_text(at: AppTest) -> str:

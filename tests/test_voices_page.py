@@ -14,30 +14,22 @@ from visitors import ROOT, array, charts, open_page
 
 import metrics
 import queries
-from etl import publish
 from i18n import t
 
 
 @pytest.fixture
 def voices_app(app_env, tmp_path: Path) -> Path:
     """The app on the small hand-made warehouse with its eight voices, published (no sample)."""
-    path = vf.build(tmp_path / "w.duckdb")
-    app_env.setenv("DASHBOARD_DB", str(path))
-    app_env.setenv("DASHBOARD_NO_SAMPLE", "1")
-    return path
+    return vf.serve(app_env, tmp_path / "w.duckdb")
 
 
 @pytest.fixture
 def silent_app(app_env, tmp_path: Path) -> Path:
     """The same warehouse without any voice."""
-    path = vf.build(tmp_path / "w.duckdb", voices=False)
-    app_env.setenv("DASHBOARD_DB", str(path))
-    app_env.setenv("DASHBOARD_NO_SAMPLE", "1")
-    return path
+    return vf.serve(app_env, tmp_path / "w.duckdb", voices=False)
 
 
-def published(path: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(publish.current_file(path)), read_only=True)
+published = vf.published
 
 
 # --- the queries, against the figures worked out by hand

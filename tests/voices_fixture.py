@@ -66,6 +66,20 @@ def build(path: Path, *, voices: bool = True) -> Path:
     return path
 
 
+def serve(app_env, path: Path, *, voices: bool = True) -> Path:
+    """The app (its environment `app_env`, the conftest's monkeypatch) on the small warehouse built at `path` (with
+    the voices, unless not `voices`), published, no sample."""
+    build(path, voices=voices)
+    app_env.setenv("DASHBOARD_DB", str(path))
+    app_env.setenv("DASHBOARD_NO_SAMPLE", "1")
+    return path
+
+
+def published(path: Path) -> duckdb.DuckDBPyConnection:
+    """The version published from the warehouse at `path`, read only."""
+    return duckdb.connect(str(publish.current_file(path)), read_only=True)
+
+
 def add_to_sample(path: Path) -> list[str]:
     """The voices put in a copy of the sample warehouse at `path` in place of the sample's own (so a browser finds
     them in a short table), linked to two of its micro-renewals (V01, V02 to the first; V03 to the second) instead of

@@ -8,6 +8,7 @@ import io
 from typing import TYPE_CHECKING
 
 import duckdb
+from public_pages import public_server  # tests/e2e/public_pages.py
 
 import declared
 from etl import accounts
@@ -27,15 +28,11 @@ def title(lang: str) -> str:
 
 
 def test_an_anonymous_visitor_reads_and_downloads_the_public_ledger(own_server, tab, monkeypatch) -> None:
-    serve_env = own_server.__globals__["_server_env"]  # the e2e conftest's server environment
-
-    def public(folder):
+    def signin(folder):
         """Sign-in on (an admin beside the warehouse, where the app looks) and the ledger public."""
         accounts.add_user("ada", "admin", PASSWORD, folder / "accounts.json")
-        return {**serve_env(folder), "DASHBOARD_PUBLIC": "1"}
 
-    monkeypatch.setitem(own_server.__globals__, "_server_env", public)
-    server: Server = own_server()
+    server: Server = public_server(own_server, monkeypatch, signin)
     app: App = tab(server)
     app.open()
     assert app.page.locator("h1").first.inner_text() == title("en")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import voices_fixture as vf  # tests/voices_fixture.py: the hand-made voices
 from openpyxl import load_workbook
+from public_pages import public_server  # tests/e2e/public_pages.py
 
 from etl import accounts, publish
 from i18n import t
@@ -25,17 +26,13 @@ PASSWORD = "admin-secret-1"
 
 
 def test_an_anonymous_visitor_never_sees_an_unpublishable_summary(own_server, tab, monkeypatch) -> None:
-    serve_env = own_server.__globals__["_server_env"]  # the e2e conftest's server environment
-
-    def public(folder):
+    def voices(folder):
         """The sample with the voices, published; sign-in on (an admin) and the public pages open."""
         if not (folder / "accounts.json").exists():
             vf.add_to_sample(folder / "warehouse.duckdb")
             accounts.add_user("ada", "admin", PASSWORD, folder / "accounts.json")
-        return {**serve_env(folder), "DASHBOARD_PUBLIC": "1"}
 
-    monkeypatch.setitem(own_server.__globals__, "_server_env", public)
-    server: Server = own_server()
+    server: Server = public_server(own_server, monkeypatch, voices)
     app: App = tab(server)
     app.open()
     links = app.page.locator('[data-testid="stSidebarNavLink"]')

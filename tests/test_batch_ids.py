@@ -99,7 +99,7 @@ def _old_shape(path) -> duckdb.DuckDBPyConnection:
     a copy of each inserted row's key ('insert') and each replaced row ('update')."""
     con = duckdb.connect(str(path))
     schema = db.SCHEMA.read_text(encoding="utf-8")
-    schema = re.sub(r",\n\s*_batch_id\s+VARCHAR\n", "\n", schema)
+    schema = re.sub(r",([ \t]*--[^\n]*)?\n\s*_batch_id\s+VARCHAR\n", r"\1\n", schema)  # the last column
     schema = re.sub(r"\n\s*_batch_id\s+VARCHAR,", "", schema)
     assert not re.search(r"_batch_id\s+VARCHAR", schema)
     con.execute(schema)

@@ -267,9 +267,11 @@ def to_html(deck: Deck) -> str:
         f'<td class="reached">{_meter(k.reached, reached(k))}</td></tr>'
         for k in deck.kpis
     )
-    shown = [s for s in deck.slides if s.key not in ("cover", "targets")]
+    # the voices' slide is on screen and in the .pptx; on paper it would be a third A4 page, and the leadership
+    # summary promises two (its card waits for a layout that makes room)
+    shown = [s for s in deck.slides if s.key not in ("cover", "targets", "voices")]
     cards = "".join(_card(deck, s, span) for s, span in zip(shown, _spans(shown), strict=True))
-    defined = {f.label: f.definition for s in deck.slides for f in s.figures if f.definition}  # each label once
+    defined = {f.label: f.definition for s in deck.slides if s.key != "voices" for f in s.figures if f.definition}
     definitions = "".join(f"<dd><b>{escape(label)}</b>: {escape(text)}</dd>" for label, text in defined.items())
     files = dict.fromkeys(f for s in deck.slides for f in s.sources)
     return f"""<!DOCTYPE html>

@@ -74,7 +74,7 @@ def test_the_slide_shows_the_funnel_after_the_micro_renewals(voiced):
     assert all("@" not in repr(f) for f in slide.figures)
 
 
-def test_the_pptx_and_the_report_carry_it(voiced):
+def test_the_pptx_carries_it_and_the_report_keeps_to_two_pages(voiced):
     deck = slides.build(voiced, lang="en")
     shown = Presentation(io.BytesIO(pptx.to_pptx(deck)))
     titles = [s.shapes.title.text if s.shapes.title else "" for s in shown.slides]
@@ -84,8 +84,9 @@ def test_the_pptx_and_the_report_carry_it(voiced):
     funnel = [c for c in charts if "Collected" in list(c.chart.plots[0].categories)]
     want = [float(c) for c in expected(voiced, deck.day, deck.year)]
     assert funnel and list(funnel[0].chart.plots[0].series[0].values) == want
+    # not on paper yet: its card would make the leadership summary a third A4 page (tests/test_report.py)
     html = report.to_html(deck)
-    assert escape(t("presenter.voices.title", "en")) in html and t("metric.voices_collected.name", "en") in html
+    assert escape(t("presenter.voices.title", "en")) not in html
 
 
 def test_no_voices_no_slide(sample_file, tmp_path):

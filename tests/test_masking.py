@@ -12,12 +12,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from openpyxl import load_workbook
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
-from visitors import PASSWORDS, ROOT, sign_in
+from visitors import PASSWORDS, ROOT, sign_in, slide_number
 from warehouses import ROWS
 from workbooks import strings_in, workbook_bytes
 
@@ -229,10 +228,7 @@ def test_signed_in_staff_see_the_names_behind_the_figures(forum):
 def mentoring_chart(at: AppTest, path: Path) -> set[str]:
     """Every string of the mentoring slide's chart (its categories: the mentors' names), found by its key in the
     deck of the published version (its place moves with the slides before it, the voices' one among them)."""
-    con = duckdb.connect(str(publish.current_file(path)), read_only=True)
-    keys = [s.key for s in slides.build(con, lang="en").slides]
-    con.close()
-    at.session_state["presenter_slide"] = keys.index("mentoring") + 1
+    at.session_state["presenter_slide"] = slide_number(path, "mentoring")
     at.run()
     assert not at.exception
     return strings_in(json.loads(at.get("plotly_chart")[0].proto.spec))

@@ -124,3 +124,18 @@ def chart_labels(at: AppTest) -> list[str]:
                 if isinstance(trace.get(axis), list):
                     out += [v for v in trace[axis] if isinstance(v, str)]
     return out
+
+
+def slide_number(path: Path, key: str, lang: str = "en") -> int:
+    """The Presenter's number (from 1) of the slide `key` in the deck of the warehouse's published version: its
+    place moves with the slides before it (the voices' one among them)."""
+    import duckdb
+
+    from etl import publish
+    from presenter import slides
+
+    con = duckdb.connect(str(publish.current_file(path)), read_only=True)
+    try:
+        return [s.key for s in slides.build(con, lang=lang).slides].index(key) + 1
+    finally:
+        con.close()

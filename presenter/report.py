@@ -39,7 +39,9 @@ td.reached { width: 34%; }
 .card { border: 1px solid #e3e6ea; border-radius: 2mm; padding: 2.4mm; break-inside: avoid; min-width: 0; }
 .card.span2 { grid-column: span 2; }
 .card.span3 { grid-column: span 3; }
-.card.span4 { grid-column: span 4; display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 2fr); gap: 5mm; }
+.card.span4 { grid-column: span 4; }
+.card.beside, .card.span4 { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 4mm; align-items: start; }
+.card.span4 { grid-template-columns: minmax(0, 1fr) minmax(0, 2fr); gap: 5mm; }
 .card h3 { margin: 0 0 1mm; font-size: 11pt; }
 .card .message { color: #5b6778; margin: 0 0 2mm; }
 .card .remark { grid-column: 1 / -1; margin: 1.5mm 0 0; font-size: 8.5pt; color: #6a3d9a; }
@@ -68,10 +70,11 @@ td.reached { width: 34%; }
                  padding-top: 0.5mm; }
 .notes { font-size: 8.5pt; color: #5b6778; }
 .card p.line { font-size: 9pt; font-weight: 600; color: #1b2a41; margin: 2mm 0 0; }
-dl.notes { columns: 2; column-gap: 6mm; font-size: 6.8pt; line-height: 1.25; margin: 0; }
+dl.notes { columns: 3; column-gap: 5mm; font-size: 6.8pt; line-height: 1.25; margin: 0; }
 dl.notes dt, dl.notes dd { break-inside: avoid; }
 .notes dt { font-weight: 600; color: #1b2a41; }
 .notes dd { margin: 0 0 0.6mm; }
+p.sources { margin: 2mm 0 0; }
 .print-hint { color: #5b6778; font-size: 9pt; }
 /* on every printed page (a fixed element repeats on each page in print): that the figures are a draft or the sample */
 .running { position: fixed; bottom: 0; right: 0; padding: 0.5mm 2mm; background: #fff; color: #b71c1c;
@@ -221,19 +224,36 @@ def _bars(chart: Chart, lang: str) -> str:
 
 def _spans(slides: list[Slide]) -> list[int]:
     """How many grid columns each card takes: two for a chart over months (its month labels need the room), one
-    otherwise; the last card of a row that would leave a hole is widened to close it, so no row ends half empty."""
+    otherwise. A row that would end half empty is closed by widening its cards with bar charts, a column each in
+    turn, the longest chart first (their bars then sit beside their text, so the row gets lower), else its last card."""
     spans = [2 if _as_columns(s.chart) else 1 for s in slides]
-    used, last = 0, None
+    row: list[int] = []
+
+    def close() -> None:
+        hole = COLUMNS - sum(spans[i] for i in row)
+        if row and hole:
+            beside = sorted((i for i in row if _beside(slides[i], 2)), key=lambda i: -_length(slides[i].chart))
+            for k in range(hole):  # a column each, the longest chart first
+                spans[beside[k % len(beside)] if beside else row[-1]] += 1
+
     for i, span in enumerate(spans):
-        if used + span > COLUMNS and last is not None:
-            spans[last] += COLUMNS - used
-            used = 0
-        used, last = used + span, i
-        if used == COLUMNS:
-            used, last = 0, None
-    if last is not None:
-        spans[last] += COLUMNS - used
+        if sum(spans[j] for j in row) + span > COLUMNS:
+            close()
+            row = []
+        row.append(i)
+    close()
     return spans
+
+
+def _beside(slide: Slide, span: int) -> bool:
+    """Whether a card of this span draws its chart beside its text rather than under it: a bar chart (not one over
+    months, nor a line said instead of a chart) on a card at least two columns wide."""
+    return span >= 2 and slide.chart is not None and not slide.line and not _as_columns(slide.chart)
+
+
+def _length(chart: Chart | None) -> int:
+    """How many bars a chart draws."""
+    return len(chart.categories) * len(chart.series) if chart is not None else 0
 
 
 def _card(deck: Deck, slide: Slide, span: int) -> str:
@@ -244,17 +264,41 @@ def _card(deck: Deck, slide: Slide, span: int) -> str:
     # the notes (说明备注) that explain the card's figures, under its chart
     remarks = "".join(f'<p class="remark">{escape(deck.t("note.speaker", line=r))}</p>' for r in slide.remarks)
     return (
-        f'<section class="card span{span}"><div class="text"><h3>{escape(slide.title)}</h3>'
+        f'<section class="card span{span}{" beside" if _beside(slide, span) else ""}"><div class="text"><h3>{escape(slide.title)}</h3>'
         f'<p class="message">{escape(slide.message)}</p><div class="figures">{figures}</div></div>{chart}{remarks}'
         "</section>"
     )
 
 
-def _running(deck: Deck) -> str:
-    """The mark every printed page carries when the figures are not the approved ones: draft, sample, or both."""
+def _marks(deck: Deck) -> str:
+    """What every printed page says when the figures are not the approved ones: draft, sample, or both."""
     marks = [deck.stamp] if deck.draft else []
     marks += [deck.sample_mark] if deck.sample else []
-    return f'<div class="running">{escape(" · ".join(marks))}</div>' if marks else ""
+    return " · ".join(marks)
+
+
+def _running(deck: Deck) -> str:
+    """The mark on screen, at the window's foot; in print it moves into each page's bottom margin (_page_mark)."""
+    return f'<div class="running">{escape(_marks(deck))}</div>' if _marks(deck) else ""
+
+
+def _css_string(text: str) -> str:
+    """`text` as a CSS string: every character but letters and digits written as a hex escape, so a name in the
+    approval stamp can neither end the string nor the style element."""
+    return '"' + "".join(c if c.isascii() and c.isalnum() else f"\\{ord(c):06x}" for c in text) + '"'
+
+
+def _page_mark(deck: Deck) -> str:
+    """The mark in every printed page's bottom-right margin box, clear of the page's text (a fixed element would
+    print over the last lines of each page)."""
+    if not _marks(deck):
+        return ""
+    return (
+        "@media print { .running { display: none; } }\n"
+        f"@page {{ @bottom-right {{ content: {_css_string(_marks(deck))}; color: #b71c1c; font-weight: 700; "
+        'font-size: 8pt; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; border: 0.4mm solid #b71c1c; '
+        "padding: 0.5mm 2mm; margin: 3mm 0; vertical-align: top; }} }}"
+    )
 
 
 def to_html(deck: Deck) -> str:
@@ -269,14 +313,14 @@ def to_html(deck: Deck) -> str:
     )
     # the voices' slide is on screen and in the .pptx; on paper it would be a third A4 page, and the leadership
     # summary promises two (its card waits for a layout that makes room)
-    shown = [s for s in deck.slides if s.key not in ("cover", "targets", "voices")]
+    shown = [s for s in deck.slides if s.key not in ("cover", "targets")]
     cards = "".join(_card(deck, s, span) for s, span in zip(shown, _spans(shown), strict=True))
-    defined = {f.label: f.definition for s in deck.slides if s.key != "voices" for f in s.figures if f.definition}
+    defined = {f.label: f.definition for s in deck.slides for f in s.figures if f.definition}
     definitions = "".join(f"<dd><b>{escape(label)}</b>: {escape(text)}</dd>" for label, text in defined.items())
     files = dict.fromkeys(f for s in deck.slides for f in s.sources)
     return f"""<!DOCTYPE html>
 <html lang="{i18n.style(deck.lang).html}"><head><meta charset="utf-8">
-<title>{escape(t("presenter.report.title", year=deck.year))}</title><style>{CSS}</style></head>
+<title>{escape(t("presenter.report.title", year=deck.year))}</title><style>{CSS}{_page_mark(deck)}</style></head>
 <body>
 <p class="print-hint">{escape(t("presenter.report.print"))}</p>
 {_running(deck)}
@@ -293,7 +337,6 @@ def to_html(deck: Deck) -> str:
 <div class="highlights">{cards}</div>
 <h2>{escape(t("presenter.report.definitions"))}</h2>
 <dl class="notes">{definitions}</dl>
-<h2>{escape(t("presenter.report.sources"))}</h2>
-<p class="notes">{escape(t("presenter.as_of", date=numbers.day(deck.day, deck.lang)))} · {escape(", ".join(files))}</p>
+<p class="notes sources"><b>{escape(t("presenter.report.sources"))}</b>{escape(i18n.style(deck.lang).colon)}{escape(t("presenter.as_of", date=numbers.day(deck.day, deck.lang)))} · {escape(", ".join(files))}</p>
 </body></html>
 """

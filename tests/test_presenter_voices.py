@@ -4,6 +4,7 @@ the .pptx and in the printed report; left out when the year has no voices. Expec
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from datetime import date
 from html import escape
@@ -84,9 +85,13 @@ def test_the_pptx_carries_it_and_the_report_keeps_to_two_pages(voiced):
     funnel = [c for c in charts if "Collected" in list(c.chart.plots[0].categories)]
     want = [float(c) for c in expected(voiced, deck.day, deck.year)]
     assert funnel and list(funnel[0].chart.plots[0].series[0].values) == want
-    # not on paper yet: its card would make the leadership summary a third A4 page (tests/test_report.py)
+    # on paper too, within the leadership summary's two A4 pages (tests/test_report.py prints and counts them)
     html = report.to_html(deck)
-    assert escape(t("presenter.voices.title", "en")) not in html
+    assert escape(t("presenter.voices.title", "en")) in html
+    [card] = [c for c in html.split('<section class="card')[1:] if escape(t("presenter.voices.title", "en")) in c]
+    assert [float(v) for v in re.findall(r'data-value="([\d.]+)"', card)] == want
+    slide = next(s for s in deck.slides if s.key == "voices")
+    assert all(escape(f.text) in card and escape(f.label) in card for f in slide.figures)
 
 
 def test_no_voices_no_slide(sample_file, tmp_path):

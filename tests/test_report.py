@@ -302,3 +302,37 @@ def test_cli_handout_refuses_an_empty_or_locked_warehouse(warehouse, tmp_path, m
         assert len(err.splitlines()) == 1 and "busy with another program" in err
         assert not (tmp_path / "r.html").exists() and not (tmp_path / "d.pptx").exists()
         assert main(["report", str(tmp_path / "r.html")]) == 0  # ... the published version is not: read it
+
+
+def _slide(key: str, kind: str | None, bars: int = 3) -> slides.Slide:
+    categories = tuple(f"m{i}" for i in range(bars))
+    chart = None if kind is None else slides.Chart(kind, key, categories, (slides.Series(key, (1.0,) * bars),))
+    return slides.Slide(key=key, title=key, message="", chart=chart)
+
+
+def test_a_row_left_half_empty_widens_its_longest_bar_chart_which_then_sits_beside_its_text():
+    """The report's grid has four columns; a chart over months takes two. A row with a hole is closed by widening its
+    cards with bar charts, a column each, the longest first (drawn beside their text, so the row gets lower), else
+    its last card."""
+    months = _slide("months", "column", bars=12)
+    short, long_, none = _slide("short", "bar", 2), _slide("long", "bar", 10), _slide("none", None)
+    assert report._spans([short, long_, months]) == [1, 1, 2]  # a full row: nothing to widen
+    assert report._spans([long_, months]) == [2, 2]  # the mentors' card beside the fund's months
+    assert report._spans([short, long_, none, months]) == [1, 2, 1, 4]  # the hole goes to the longest
+    assert report._spans([none, months]) == [1, 3]  # no bar chart: the last card closes the row
+    assert report._spans([short, long_]) == [2, 2]  # a column each (the mentors and the fund's three months)
+    assert report._spans([short, long_, none]) == [1, 2, 1]
+    assert report._spans([months, months, none]) == [2, 2, 4]
+    html = report.to_html(slides.Deck("t", "en", EARLY, 2023, EARLY, True, (long_, months)))
+    assert '<section class="card span2 beside"><div class="text"><h3>long' in html
+    assert '<section class="card span2"><div class="text"><h3>months' in html  # months stay under their text
+
+
+def test_the_page_mark_is_in_every_printed_pages_margin_and_cannot_break_out_of_the_style(con):
+    deck = slides.build(con, lang="en", mask=True)
+    hostile = '管理员"; } </style><script>alert(1)</script>'
+    html = report.to_html(slides.Deck(**{**deck.__dict__, "draft": True, "stamp": hostile}))
+    style = html[html.index("<style>") : html.index("</style>")]
+    assert "@bottom-right" in style and "<" not in style.split("@bottom-right")[1]
+    assert "<script>" not in html  # the stamp as text on the page is escaped as well
+    assert "\\000022" in style  # the quote as a CSS hex escape

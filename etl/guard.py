@@ -24,6 +24,7 @@ words is given in both languages, `{"en": …, "zh": …}`).
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import posixpath
 import re
@@ -128,12 +129,10 @@ _WIDE = (
     (b"<\x00", "utf-16-le"),
 )
 _ROOT_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?[A-Za-z_][\w.-]*[\s>/]")
-# Cell and row references that may reach far: two or more letters, or a row of 7+ digits.
-_FAR_REF = re.compile(rb' r="([A-Z]{2,}[0-9]+|[A-Z]?[0-9]{7,})"')
 _ANY_REF = re.compile(rb' r="([A-Z]*)([0-9]+)"')
 _REF = re.compile(rb"([A-Z]*)([0-9]+)")
-# Refs that pass _FAR_REF unseen hold one letter (column <= 26) and a row below 1,000,000.
-_NEAR_COLUMNS, _NEAR_ROWS = 26, 999_999
+# Near references hold at most one letter (column <= 26) and at most six digits (row < 1,000,000).
+_NEAR_COLUMNS = 26
 
 
 def _column_number(letters: bytes) -> int:
@@ -143,12 +142,29 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+@functools.cache
+def _further(column: int, digits: int, lead: int) -> re.Pattern[bytes]:
+    """A reference that may reach far (group 1: two or more letters, or a row of seven or more digits), or a near
+    one (one letter at most, six digits at most) reaching further than the near reach seen so far (group 2: a column
+    after `column`; group 3: a row of more than `digits` digits, or as many with a leading digit above `lead`). One
+    search moves from one such reference to the next, so a part costs one scan, not a look at every reference."""
+    far = rb"[A-Z]{2,}[0-9]+|[A-Z]?[0-9]{7,}"
+    never = rb"(?!)"  # no near reference reaches further than the furthest there is
+    wider = rb"[%c-Z][0-9]{1,6}" % (65 + column) if column < _NEAR_COLUMNS else never
+    rows = [rb"[0-9]{%d,6}" % (digits + 1)] if digits < 6 else []
+    rows += [rb"[%d-9][0-9]{%d}" % (lead + 1, digits - 1)] if digits and lead < 9 else []
+    longer = b"|".join(rows) or never
+    return re.compile(rb' r="(?:(' + far + rb")|(" + wider + rb")|[A-Z]?(" + longer + rb'))"')
+
+
 class _Cells:
     """Counts the cells of one part and how far their references reach, chunk by chunk.
 
     Conservative and cheap: `<c` tags are counted (a few other elements starting so are counted
-    too), and only references that may reach far (two or more letters, or a row of 7+ digits) are
-    read; the others lie within column Z and row 999,999.
+    too); references that may reach far (two or more letters, or a row of 7+ digits) are read
+    exactly; of the near ones (one letter, six digits at most) only the furthest column letter, and the
+    row's number of digits and leading digit, are kept: the near rows lie below (leading digit + 1) ×
+    10^(digits − 1), at most twice the last row.
     """
 
     def __init__(self, head: bytes) -> None:
@@ -156,7 +172,8 @@ class _Cells:
         self.tag = b"<" + ((root.group(1) or b"") if root else b"") + b"c"
         self.cells = 0
         self.rows = self.columns = 0
-        self.near = False  # some reference lies within the _NEAR_ bounds
+        self.near_column = 0  # the furthest near column (1–26)
+        self.digits = self.lead = 0  # the near rows' most digits, and the highest leading digit of those
 
     def feed(self, tail: bytes, chunk: bytes) -> None:
         """Scan a chunk, and the seam: the end of the previous chunk (`tail`) with this one's start."""
@@ -164,16 +181,27 @@ class _Cells:
         seam = tail + head
         tag = self.tag
         self.cells += chunk.count(tag) + seam.count(tag) - tail.count(tag) - head.count(tag)
-        if not self.cells:
-            return
-        if not self.near and chunk.find(b' r="') >= 0:
-            self.near = True
-        for ref in (*_FAR_REF.findall(chunk), *_FAR_REF.findall(seam)):
-            match = _REF.fullmatch(ref)
-            if match is None:  # _FAR_REF only finds references
+        if self.cells:
+            self._scan(chunk)
+            self._scan(seam)
+
+    def _scan(self, text: bytes) -> None:
+        pattern = _further(self.near_column, self.digits, self.lead)
+        position = 0
+        while found := pattern.search(text, position):
+            far, wider, rows = found.groups()
+            if far is not None:
+                match = _REF.fullmatch(far)
+                if match is not None:  # always: the pattern only finds references
+                    self._reach(int(match.group(2)), _column_number(match.group(1)))
+            elif wider is not None:  # tried first: the same reference is looked at again, for its row
+                self.near_column = wider[0] - 64
+                pattern = _further(self.near_column, self.digits, self.lead)
                 continue
-            letters, digits = match.groups()
-            self._reach(int(digits), _column_number(letters))
+            elif rows is not None:
+                self.digits, self.lead = len(rows), rows[0] - 48
+                pattern = _further(self.near_column, self.digits, self.lead)
+            position = found.end()
 
     def _reach(self, row: int, column: int) -> None:
         if row > MAX_ROWS or column > MAX_COLUMNS:
@@ -181,9 +209,9 @@ class _Cells:
         self.rows, self.columns = max(self.rows, row), max(self.columns, column)
 
     def bound(self) -> tuple[int, int]:
-        if not self.near:
-            return self.rows, self.columns
-        return max(self.rows, _NEAR_ROWS), max(self.columns, _NEAR_COLUMNS)
+        """Rows and columns at least as far as the part's references reach."""
+        near_rows = (self.lead + 1) * 10 ** (self.digits - 1) - 1 if self.digits else 0
+        return max(self.rows, near_rows), max(self.columns, self.near_column)
 
     @staticmethod
     def exact(chunks) -> tuple[int, int]:

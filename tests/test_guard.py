@@ -12,6 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from workbooks import (
     BILLION_LAUGHS,
     GOOD,
@@ -202,6 +204,68 @@ def test_cell_limits_let_real_sheets_through(monkeypatch):
     with pytest.raises(guard.FileRefused) as refused:
         guard.check(GOOD)  # 24 cells
     assert refused.value.key == "file.too_many_cells"
+
+
+def _letters(column: int) -> str:
+    text = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        text = chr(65 + rest) + text
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    refs=st.lists(
+        st.tuples(st.integers(1, 40), st.integers(1, guard.MAX_ROWS))
+        | st.tuples(st.integers(1, 26), st.integers(1, 99)),
+        min_size=1,
+        max_size=40,
+    ),
+    rows_too=st.booleans(),
+    cut=st.integers(2 * guard._OVERLAP, 400),
+)
+def test_the_reach_bound_covers_every_reference_and_stays_near_it(refs, rows_too, cut):
+    """The guard reads far references exactly and keeps of the near ones (one letter, six digits) only the furthest
+    letter and the row's digits and leading digit: its bound is never short of the exact reach (what the reader
+    allocates) and at most twice the last row — whatever the order, and wherever the chunks are cut."""
+    body = "".join(
+        (f'<row r="{r}">' if rows_too else "")
+        + f'<c r="{_letters(c)}{r}"><v>1</v></c>'
+        + ("</row>" if rows_too else "")
+        for c, r in refs
+    ).encode()
+    cells = guard._Cells(body[:4096])
+    tail = b""
+    for i in range(0, len(body), cut):  # small chunks (the overlap kept at least): references cut at every seam
+        chunk = body[i : i + cut]
+        cells.feed(tail, chunk)
+        tail = chunk[-(guard._OVERLAP - 1) :]
+    rows, columns = cells.bound()
+    exact_rows, exact_columns = max(r for _, r in refs), max(c for c, _ in refs)
+    assert (rows, columns) >= (exact_rows, exact_columns) and rows >= exact_rows and columns == exact_columns
+    assert rows < 2 * exact_rows or rows == exact_rows
+
+
+def test_a_million_row_sheet_needs_no_second_look(monkeypatch):
+    """The usual big sheet (1,000,000 rows of a few columns) is judged in one pass: the exact second pass over the
+    part is only for a sheet whose bound comes near the cell limit (it took 4 s of 6 at the 10,000,000 limit)."""
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}"><v>1</v></c><c r="C{r}"><v>2</v></c></row>' for r in range(1, 1_000_001, 997)
+    )
+    rows += '<row r="999999"><c r="C999999"><v>1</v></c></row><row r="1000001"><c r="C1000001"><v>1</v></c></row>'
+
+    def second_look(chunks):
+        raise AssertionError("the exact pass ran")
+
+    monkeypatch.setattr(guard._Cells, "exact", staticmethod(second_look))
+    guard.check(repack(GOOD, replace={SHEET_PART: sheet_xml(rows)}))
+    # a sparse sheet reaching Z999999 from A1 is still measured exactly, and refused for its 25,999,974 cells
+    monkeypatch.undo()
+    sparse = sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row><row r="999999"><c r="Z999999"><v>1</v></c></row>')
+    with pytest.raises(guard.FileRefused) as refused:
+        guard.check(repack(GOOD, replace={SHEET_PART: sparse}))
+    assert refused.value.key == "file.sheet_too_large" and refused.value.params["rows"] == 999_999
 
 
 # Words a Chinese message may carry in Latin letters: formats and products, never a library's words.

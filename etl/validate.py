@@ -19,6 +19,7 @@ from etl.kinds import (
     BOOL,
     DATE,
     ENUM,
+    ID,
     INT,
     KINDS,
     NUMBER,
@@ -190,7 +191,22 @@ def _missing_params(column: Column) -> dict:
 
 
 def _parse(column: Column, text: pd.Series) -> tuple[pd.Series, np.ndarray, str]:
-    """Typed values, the mask of unreadable cells and the message key for them."""
+    """Typed values, the mask of unreadable cells and the message key for them. A column of few distinct values
+    (a roster's roles, a sheet's dates) is parsed once per value and spread back to its rows."""
+    if column.type in (ID, TEXT) or len(text) < _DISTINCT_FROM:
+        return _parse_each(column, text)
+    codes, distinct = pd.factorize(text)  # a blank cell: -1
+    if not len(distinct) or len(distinct) * 4 > len(text):
+        return _parse_each(column, text)
+    typed, bad, message = _parse_each(column, pd.Series(distinct, dtype=text.dtype))
+    spread = typed.array.take(codes, allow_fill=True)  # -1: the column's missing value
+    return pd.Series(spread, index=text.index), (codes >= 0) & bad[np.maximum(codes, 0)], message
+
+
+_DISTINCT_FROM = 1_000  # rows; a shorter column is parsed as it is
+
+
+def _parse_each(column: Column, text: pd.Series) -> tuple[pd.Series, np.ndarray, str]:
     if column.type == DATE:
         return (*values.parse_date(text), "cell.date")
     if column.type == AMOUNT:

@@ -126,3 +126,35 @@ def test_distinct_finds_a_repeated_combination_of_columns(limit, monkeypatch):
     assert values.distinct(frame[["a", "b"]])
     assert not values.distinct(frame[["a", "c"]])
     assert values.distinct(frame.iloc[:1])
+
+
+# A column of few distinct values is parsed once per value and spread back (etl.validate._parse): every type gives
+# what parsing each cell gives, blanks and unreadable cells included.
+_SAMPLES = {
+    "date": ["2024-03-05", "2024/3/5", "2024年3月5日", "20240230", "明天", None, "2023.12.31"],
+    "amount": ["¥1,200.50", "3万", "abc", None, "0", "-5"],
+    "int": ["12", "12.0", "x", None, "007"],
+    "number": ["1,200.5", "1,20", None, ".5"],
+    "bool": ["是", "否", "yes", "maybe", None],
+    "year": ["2024", "2024年", "24", None],
+    "enum": ["队长", "member", "Team Leader", "??", None, "team-leader"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_SAMPLES))
+def test_a_column_parsed_once_per_value_is_the_column_parsed_cell_by_cell(kind):
+    import numpy as np
+
+    from etl import kinds, validate
+
+    typed = {"date": kinds.DATE, "amount": kinds.AMOUNT, "int": kinds.INT, "number": kinds.NUMBER}
+    typed |= {"bool": kinds.BOOL, "year": kinds.YEAR, "enum": kinds.ENUM}
+    choices = {"leader": "队长", "member": "队员", "team_leader": "Team Leader"}
+    column = kinds.Column("x", "某列", typed[kind], choices=choices if kind == "enum" else {})
+    rng = np.random.default_rng(7)
+    cells = [_SAMPLES[kind][i] for i in rng.integers(0, len(_SAMPLES[kind]), validate._DISTINCT_FROM * 3)]
+    text = pd.Series(cells, dtype="string[pyarrow]", index=range(5, 5 + len(cells)))
+    once, bad_once, key_once = validate._parse(column, text)
+    each, bad_each, key_each = validate._parse_each(column, text)
+    assert key_once == key_each and (bad_once == bad_each).all() and bad_each.any()
+    pd.testing.assert_series_equal(once, each, check_names=False)

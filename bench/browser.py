@@ -46,7 +46,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = [*CHROMIUM_FLAGS, "--disable-dev-shm-usage"]
 VIEWPORT = {"width": 1400, "height": 900}
 # the pages in the order a round visits them (the overview is where a tab starts, so it is visited last)
-PAGES = ["projects", "training", "fund", "ledger", "presenter", "data", "review", "audit", "overview"]
+PAGES = ["projects", "voices", "training", "fund", "ledger", "proposals", "presenter", "data", "review", "audit", "overview"]
 
 # the same signs as the browser tests' (tests/e2e/conftest.py): idle, nothing unsettled, every chart with marks
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'

@@ -15,6 +15,7 @@ SCALE = {
     "projects": 20_000,
     "donations": 100_000,
     "disbursements": 40_000,
+    "voices": 100_000,
 }
 
 SQL = """
@@ -65,6 +66,25 @@ SELECT printf('X%07d', i), DATE '2019-02-01' + CAST(i % 2150 AS INTEGER), 100 + 
        printf('P%06d', 1 + i % $projects), '社区' || printf('%04d', i % $communities), '基金管委会', 'B00013'
 FROM range(1, $disbursements + 1) t(i);
 
+-- residents' voices: every fifth became a micro-renewal project (P…1, P…6: program micro_renewal), some of those
+-- completed (resolved), a tenth declined; answered 3-29 days after collection, the satisfaction of most asked
+INSERT INTO resident_voices (voice_id, collected_date, community, channel, category, summary, publishable, status,
+                             answered_date, resolved_date, project_id, decline_reason, satisfaction, _batch_id)
+SELECT printf('V%07d', i), d, '社区' || printf('%04d', i % $communities),
+       ['visit', 'council', 'hotline', 'online', 'other'][1 + i % 5],
+       ['sanitation', 'parking', 'elderly', 'greening', 'safety', 'culture', 'other'][1 + i % 7],
+       '诉求摘要' || i, i % 2 = 0, status,
+       CASE WHEN status <> 'received' THEN d + CAST(3 + i % 27 AS INTEGER) END,
+       CASE WHEN status = 'resolved' THEN d + CAST(60 + i % 200 AS INTEGER) END,
+       CASE WHEN status IN ('project', 'resolved') THEN printf('P%06d', 1 + 5 * (i % ($projects // 5))) END,
+       CASE WHEN status = 'declined' THEN '不在职责范围' END,
+       CASE WHEN status IN ('answered', 'resolved') THEN ['satisfied', 'basically', 'unsatisfied'][1 + i % 3] END,
+       'B00014'
+FROM (SELECT i, DATE '2019-01-01' + CAST(i % 1800 AS INTEGER) AS d,
+             ['received', 'answered', 'answered', 'project', 'resolved', 'answered', 'declined', 'answered',
+              'resolved', 'answered'][1 + i % 10] AS status
+      FROM range(1, $voices + 1) t(i));
+
 INSERT INTO mentorships (mentor_id, mentee_id, start_date, activities_done, _batch_id)
 SELECT printf('%06d', 1 + i * 5), printf('%06d', 5 + i * 5), DATE '2023-01-01', i % 11, 'B00001'
 FROM range(0, 2000) t(i);
@@ -73,11 +93,12 @@ INSERT INTO targets (metric, year, target) VALUES
     ('projects_completed', 2023, 8000), ('training_coverage', 2023, 1.0), ('training_hours', 2023, 2000),
     ('person_times', 2023, 800000), ('fund_raised', 2023, 4000000), ('fund_used', 2023, 1500000);
 
--- the batches the rows carry: roster, sessions and projects; attendance in 10 files; donations; disbursements
+-- the batches the rows carry: roster, sessions and projects; attendance in 10 files; donations; disbursements;
+-- voices
 INSERT INTO import_batches
 SELECT printf('B%05d', i), i, now()::TIMESTAMP, 'bench', printf('bench/warehouse-%02d.xlsx', i), '-', 0, 0, 0, '[]',
        'loaded', NULL
-FROM range(1, 14) t(i);
+FROM range(1, 15) t(i);
 """
 
 

@@ -46,7 +46,19 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = [*CHROMIUM_FLAGS, "--disable-dev-shm-usage"]
 VIEWPORT = {"width": 1400, "height": 900}
 # the pages in the order a round visits them (the overview is where a tab starts, so it is visited last)
-PAGES = ["projects", "voices", "training", "fund", "ledger", "proposals", "presenter", "data", "review", "audit", "overview"]
+PAGES = [
+    "projects",
+    "voices",
+    "training",
+    "fund",
+    "ledger",
+    "proposals",
+    "presenter",
+    "data",
+    "review",
+    "audit",
+    "overview",
+]
 
 # the same signs as the browser tests' (tests/e2e/conftest.py): idle, nothing unsettled, every chart with marks
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
@@ -153,8 +165,11 @@ def cold_start(browser, db_file: Path, *, sample: bool, launch: str = "serve", a
             context.close()
 
 
-def warm_rounds(browser, db_file: Path, rounds: int, pages: list[str] | None = None) -> dict[str, list[float]]:
-    """Seconds from a click on each page's sidebar link to that page drawn; the first round is the first visit."""
+def warm_rounds(
+    browser, db_file: Path, rounds: int, pages: list[str] | None = None, look: float = 0
+) -> dict[str, list[float]]:
+    """Seconds from a click on each page's sidebar link to that page drawn; the first round is the first visit.
+    `look`: seconds the reader looks at the first page (the overview) before the first click."""
     pages = pages or PAGES
     times: dict[str, list[float]] = {name: [] for name in pages}
     with serve(db_file, sample=False) as (base, _):
@@ -162,6 +177,7 @@ def warm_rounds(browser, db_file: Path, rounds: int, pages: list[str] | None = N
         page = context.new_page()
         page.goto(base + "/")
         wait_drawn(page)
+        time.sleep(look)
         links = page.locator('[data-testid="stSidebarNavLink"]')
         links.first.wait_for(state="attached")
         hrefs = {urlparse(a.get_attribute("href")).path: a for a in links.all()}
@@ -202,6 +218,7 @@ def measure(
     cold: bool = True,
     servers: int = 1,
     pages: list[str] | None = None,
+    look: float = 0,
 ) -> dict:
     """Cold starts (each in a fresh server; with several launches, interleaved) and warm rounds on one warehouse
     (`servers` fresh servers in turn: each page's first visit once per server)."""
@@ -230,7 +247,7 @@ def measure(
     firsts: dict[str, list[float]] = {}
     warms: dict[str, list[float]] = {}
     for _ in range(servers):
-        for name, values in warm_rounds(browser, db_file, runs, pages).items():
+        for name, values in warm_rounds(browser, db_file, runs, pages, look).items():
             firsts.setdefault(name, []).append(values[0])
             warms.setdefault(name, []).extend(values[1:])
             print(
@@ -262,6 +279,9 @@ def main() -> None:
     parser.add_argument("--warm-only", action="store_true", help="warm rounds only, no cold starts")
     parser.add_argument("--servers", type=int, default=1, help="fresh servers for the warm rounds (first visits)")
     parser.add_argument("--pages", help="the pages visited, comma-separated (default: every page)")
+    parser.add_argument(
+        "--look", type=float, default=0, help="seconds the reader looks at the first page before the first click"
+    )
     parser.add_argument("--app", type=Path, help="serve the app of this checkout (e.g. the code before a change)")
     args = parser.parse_args()
     global APP
@@ -305,6 +325,7 @@ def main() -> None:
                 cold=not args.warm_only,
                 servers=args.servers,
                 pages=pages,
+                look=args.look,
             )
         if "sample" in chosen:
             sample = folder / "sample" / "warehouse.duckdb"
@@ -321,6 +342,7 @@ def main() -> None:
                 cold=not args.warm_only,
                 servers=args.servers,
                 pages=pages,
+                look=args.look,
             )
         browser.close()
     results["load_average"] = {

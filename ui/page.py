@@ -22,6 +22,7 @@ from presenter import export, markdown
 from presenter.charts import PLOTLY_CONFIG, PNG_OPTIONS, alternative, legible
 from presenter.slides import mask_name
 from ui.filters import ALL, CLOSE_SIDEBAR_ON_PHONE, choice
+from ui.preload import preload
 from ui.routing import route_through_app
 from ui.session import query, reader, snapshot, working
 from ui.signin import current_user, for_reader, gate, names_shown
@@ -325,6 +326,7 @@ def setup(title_key: str) -> Page:
     day = page.q(queries.as_of).iloc[0]["as_of"]
     st.caption(page.t("page.as_of", date=numbers.day(day, page.lang)))
     st.html(TILE_CSS)
+    preload()  # the chart and table code, while the reader looks at this page
     if st.session_state.pop("_filter_changed", False):
         st.html(CLOSE_SIDEBAR_ON_PHONE, unsafe_allow_javascript=True)
     if page.q(queries.sample_only).iloc[0][

@@ -43,3 +43,20 @@ def test_a_deep_link_on_a_fresh_server_shows_the_page_under_the_app_navigation(a
     assert [s.strip() for s in sections] == [t("nav.dashboard", "en"), t("nav.manage", "en")]
     app.go(t("nav.training", "en"))  # and the app's links lead on
     assert app.page.locator("h1").first.inner_text() == t("training.title", "en")
+
+
+def test_the_first_page_loads_the_chart_and_table_code_for_the_next(app: App):
+    """Once the overview is drawn and the tab idle, Streamlit's Plotly and data-grid modules are loaded at the very
+    URLs Streamlit imports them from (the same module instances), before the reader opens a page with a chart."""
+    loaded: list[str] = []
+    app.page.on("requestfinished", lambda r: loaded.append(urlparse(r.url).path))
+    app.open()
+    app.page.wait_for_function("window.__dashboardPreloaded === true", timeout=60_000)
+    app.page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some(e => /PlotlyChart\\.[^/]*\\.js$/.test(e.name))",
+        timeout=60_000,
+    )
+    entry = app.page.evaluate("document.querySelector('script[type=module][src*=\"/static/js/index.\"]').src")
+    folder = urlparse(entry).path.rsplit("/", 1)[0]
+    plotly = [p for p in loaded if "/PlotlyChart." in p]
+    assert plotly and all(p.rsplit("/", 1)[0] == folder for p in plotly)

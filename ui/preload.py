@@ -1,0 +1,47 @@
+"""The browser's first visit to a page of charts or tables, made ready while the reader looks at the first page.
+
+Streamlit loads the code of an element the first time a page shows one: Plotly's (4.7 MB) on the first page with a
+chart, the data grid's and Arrow's (1.3 MB) on the first with a table. On a shared 2-core machine that took 2 s of
+the first visit to Projects, in the browser alone (bench/RESULTS.md, issue 27). Once the first page is drawn and the
+browser is idle, this imports the same modules (the same URLs as Streamlit's own imports, so the same module
+instances: Streamlit's later import finds them done). Only the dashboard's pages ask for it; the public pages (a
+phone, the ledger and the proposals: tables, no charts) do not.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import streamlit as st
+
+# Streamlit's lazily loaded element modules worth having before the reader asks: charts, then tables
+MODULES = ("PlotlyChart", "DataFrame", "arrowFormatUtils")
+
+
+@functools.cache
+def chunks() -> tuple[str, ...]:
+    """The file names of MODULES in the installed Streamlit's bundle (their hashes change with each release)."""
+    folder = Path(st.__file__).parent / "static" / "static" / "js"
+    return tuple(p.name for name in MODULES for p in sorted(folder.glob(f"{name}.*.js")))
+
+
+def script() -> str:
+    """Import chunks() once per browser tab, resolved against Streamlit's own entry module, when the tab is idle."""
+    return f"""<script>
+(() => {{
+  if (window.__dashboardPreloaded) return;
+  const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
+  if (!entry) return;
+  window.__dashboardPreloaded = true;
+  const load = () => {json.dumps(list(chunks()))}.forEach((name) => import(new URL(name, entry.src).href).catch(() => {{}}));
+  setTimeout(() => (window.requestIdleCallback || ((f) => setTimeout(f, 1)))(load, {{timeout: 2000}}), 300);
+}})();
+</script>"""
+
+
+def preload() -> None:
+    """Ask the browser to load the chart and table code in the background (nothing is drawn)."""
+    if chunks():
+        st.html(script(), unsafe_allow_javascript=True)

@@ -127,15 +127,17 @@ elif not own.empty:
 
 # every figure the pending batches change, for each year they touch and for all years, whatever the sidebar says
 st.header(page.t("publish.changes_all"))
-current_file = publish.current_file(Path(page.path))
-published = session.published_cursor(current_file) if current_file is not None else None
-state = _working_state(work)
-periods = sorted(_years(work) | (_years(published) if published is not None else set()), reverse=True)
-pairs = []
-for year in [*periods, None]:
-    before = _figures(str(current_file), current_file.name, year, published) if current_file and published else None
-    pairs.append((year, before, _figures(page.path, state, year, work)))
-changes = review.all_changes(pairs, page.lang)
+changes = pd.DataFrame()
+if not seen.empty:  # nothing pending: the working data are the published version, and no figure changes
+    current_file = publish.current_file(Path(page.path))
+    published = session.published_cursor(current_file) if current_file is not None else None
+    state = _working_state(work)
+    periods = sorted(_years(work) | (_years(published) if published is not None else set()), reverse=True)
+    pairs = []
+    for year in [*periods, None]:
+        before = _figures(str(current_file), current_file.name, year, published) if current_file and published else None
+        pairs.append((year, before, _figures(page.path, state, year, work)))
+    changes = review.all_changes(pairs, page.lang)
 if changes.empty:
     st.caption(page.t("publish.no_changes_all"))
 else:

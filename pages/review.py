@@ -35,14 +35,6 @@ def _years(con) -> set[int]:
     return {int(y) for y in queries.years(con)["year"]}
 
 
-def _working_state(con) -> str:
-    seq, undone, latest = con.execute(
-        "SELECT coalesce(max(seq), 0), count(*) FILTER (WHERE status = 'undone'), max(imported_at)::VARCHAR "
-        "FROM import_batches"
-    ).fetchall()[0]
-    return f"{seq}.{undone}.{latest}"
-
-
 def _token(shown: publish.Review) -> str:
     """The confirmation box's key for one state: a new state gets a new, unticked box (the approver checks again)."""
     return f"publish_sure_{shown.version}.{shown.seq}.{'.'.join(shown.pending)}.{'.'.join(shown.withdrawn)}"
@@ -113,7 +105,7 @@ if not gone.empty:
     st.warning(page.md("publish.withdrawn", version=seen.version or "", batches=_batches(gone)), icon=":material/undo:")
 if not seen.empty:  # the rows, in business words: names, sessions, amounts
     st.subheader(page.t("publish.rows"))
-    rows = _row_lines(seen.version, _working_state(work), page.lang, page.path, work)
+    rows = _row_lines(seen.version, session.working_state(work), page.lang, page.path, work)
     st.markdown("\n".join(f"- {markdown.escape(line)}" for line in rows) or page.t("publish.no_rows"))
 
 # four eyes: an approver does not approve their own import while someone else can
@@ -131,7 +123,7 @@ changes = pd.DataFrame()
 if not seen.empty:  # nothing pending: the working data are the published version, and no figure changes
     current_file = publish.current_file(Path(page.path))
     published = session.published_cursor(current_file) if current_file is not None else None
-    state = _working_state(work)
+    state = session.working_state(work)
     periods = sorted(_years(work) | (_years(published) if published is not None else set()), reverse=True)
     pairs = []
     for year in [*periods, None]:

@@ -146,6 +146,16 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> str:
     return f"{seq}.{undone}"
 
 
+def working_state(con: duckdb.DuckDBPyConnection) -> str:
+    """A name for the working data's state: it changes with every import and undo (what results computed from the
+    working data are cached by)."""
+    seq, undone, latest = con.execute(
+        "SELECT coalesce(max(seq), 0), count(*) FILTER (WHERE status = 'undone'), max(imported_at)::VARCHAR "
+        "FROM import_batches"
+    ).fetchall()[0]
+    return f"{seq}.{undone}.{latest}"
+
+
 def clear_caches() -> None:
     """Forget every cached query result (call after an import or an undo)."""
     query.clear()

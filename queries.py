@@ -588,6 +588,12 @@ def voices_rows(
     )
 
 
+# The public page's columns of a voice (no person named in them).
+_PUBLIC_VOICE = """voice_id, collected_date, community, category, status, answered_date, resolved_date, summary,
+               coalesce(publishable, FALSE) AS publishable, project_id, project, project_status, project_start,
+               project_completed, decline_reason"""
+
+
 def voices_public(con: Con, *, year: int | None = None) -> pd.DataFrame:
     """The public page's voices (居民提案进展): every voice of the period that became a project, with the project's
     name, status and dates, and every declined voice with its reason; collected in `year` (None: all) by the as-of
@@ -596,12 +602,51 @@ def voices_public(con: Con, *, year: int | None = None) -> pd.DataFrame:
     return _in_period(
         con,
         f"""
-        SELECT voice_id, collected_date, community, category, status, answered_date, resolved_date, summary,
-               coalesce(publishable, FALSE) AS publishable, project_id, project, project_status, project_start,
-               project_completed, decline_reason
+        SELECT {_PUBLIC_VOICE}
         FROM ({_VOICES})
         WHERE became_project OR status = 'declined'
         ORDER BY collected_date DESC, voice_id
+        """,
+        year=year,
+        community=None,
+    )
+
+
+# The public page's two tables (voices_public's rows, split): the voices that became projects, and the declined ones
+# that did not.
+VOICE_TABLES = {"projects": "became_project", "declined": "status = 'declined' AND NOT became_project"}
+
+
+def voices_public_page(
+    con: Con, *, table: str, year: int | None = None, offset: int = 0, limit: int = 50
+) -> pd.DataFrame:
+    """A page of one of the public page's tables (VOICE_TABLES: projects, declined): `limit` of voices_public's
+    rows in that table from the `offset`-th, in its order (newest collected first, then by voice id), its columns."""
+    where = VOICE_TABLES[_check(table, tuple(VOICE_TABLES))]
+    return _in_period(
+        con,
+        f"""
+        SELECT {_PUBLIC_VOICE}
+        FROM ({_VOICES})
+        WHERE {where}
+        ORDER BY collected_date DESC, voice_id
+        LIMIT $limit OFFSET $offset
+        """,
+        year=year,
+        community=None,
+        limit=max(int(limit), 0),
+        offset=max(int(offset), 0),
+    )
+
+
+def voices_public_totals(con: Con, *, year: int | None = None) -> pd.DataFrame:
+    """How many rows each of the public page's tables holds for the period (one row: projects, declined)."""
+    return _in_period(
+        con,
+        f"""
+        SELECT count(*) FILTER (WHERE {VOICE_TABLES["projects"]}) AS projects,
+               count(*) FILTER (WHERE {VOICE_TABLES["declined"]}) AS declined
+        FROM ({_VOICES})
         """,
         year=year,
         community=None,

@@ -2,8 +2,6 @@
 reconcile to the catalogue's fund figures, and printable copies. Public when $DASHBOARD_PUBLIC=1; published data only.
 """
 
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 import streamlit as st
@@ -13,10 +11,11 @@ import i18n
 from etl import db
 from i18n import numbers, t
 from presenter import ledger, markdown
+from ui import pager
 from ui.downloads import copies_row
 from ui.page import FOCUS_CSS
 from ui.routing import route_through_app
-from ui.session import opened, reader, snapshot
+from ui.session import opened, reader, snapshot, version_key
 from ui.signin import for_reader, gate
 
 route_through_app()
@@ -34,17 +33,8 @@ if source == path:  # nothing published yet: the working data are never shown he
     st.stop()
 
 ALL = "all"
-PAGE = "ledger_page"  # the page of entries shown (from 1), per session
+PAGER = "ledger"  # the entries' pager (ui.pager): its page shown (from 1) is kept per session as ledger_page
 PAGE_SIZE = 50  # entries a page: a phone scrolls through them, a laptop shows them in one table
-
-
-def _version(source: str) -> tuple[str, int]:
-    """What the cached results below are keyed on: the published version file read (immutable once written; its
-    modification time too, in case a folder is ever reused), never the working data."""
-    try:
-        return source, Path(source).stat().st_mtime_ns
-    except OSError:
-        return source, 0
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -97,15 +87,7 @@ def _screen(
     )
 
 
-def _reset_page() -> None:
-    st.session_state[PAGE] = 1
-
-
-def _turn(step: int, pages: int) -> None:
-    st.session_state[PAGE] = min(max(int(st.session_state.get(PAGE) or 1) + step, 1), pages)
-
-
-version = _version(source)
+version = version_key(source)  # never the working data: the page reads only a published version
 periods: list[int | str] = [ALL, *_years(version, con)]
 chosen = st.segmented_control(
     t("ledger.period_choice", lang),
@@ -113,7 +95,8 @@ chosen = st.segmented_control(
     default=ALL,
     format_func=lambda v: t("filter.all_years", lang) if v == ALL else str(v),
     key="ledger_year",
-    on_change=_reset_page,
+    on_change=pager.restart,
+    args=(PAGER,),
 )
 year = None if chosen in (None, ALL) else int(chosen)
 book = _summary(version, year, lang, con)
@@ -140,9 +123,7 @@ st.header(t("ledger.entries", lang))
 if not book.count:
     st.info(t("ledger.no_entries", lang), icon=":material/info:")
 # A page of entries at a time, newest first: the balance after each is over every entry since the fund began.
-pages = book.pages(PAGE_SIZE)
-st.session_state[PAGE] = min(max(int(st.session_state.get(PAGE) or 1), 1), pages)  # before its widget is made
-number = st.session_state[PAGE]
+number = pager.page_number(PAGER, book.rows, PAGE_SIZE)
 screen = _screen(version, year, lang, number - 1, PAGE_SIZE, book, con)
 col = {c: t(key, lang) for c, (key, _) in ledger.COLUMNS.items()}
 st.dataframe(
@@ -157,53 +138,7 @@ st.dataframe(
         },
     },
 )
-if pages > 1:  # buttons a thumb can reach, and a page number to jump to (wrapping onto two lines on a phone)
-    first = (number - 1) * PAGE_SIZE + 1
-    st.caption(
-        t(
-            "ledger.page.showing",
-            lang,
-            first=numbers.number(first),
-            last=numbers.number(min(number * PAGE_SIZE, book.rows)),
-            rows=numbers.number(book.rows),
-        )
-    )
-    with st.container(horizontal=True, gap="small", vertical_alignment="bottom"):
-        st.button(
-            t("ledger.page.first", lang),
-            key="ledger_first",
-            on_click=_turn,
-            args=(-pages, pages),
-            disabled=number == 1,
-            icon=":material/first_page:",
-        )
-        st.button(
-            t("ledger.page.prev", lang),
-            key="ledger_prev",
-            on_click=_turn,
-            args=(-1, pages),
-            disabled=number == 1,
-            icon=":material/chevron_left:",
-        )
-        st.number_input(
-            t("ledger.page.number", lang, pages=numbers.number(pages)), 1, pages, step=1, key=PAGE, width=150
-        )
-        st.button(
-            t("ledger.page.next", lang),
-            key="ledger_next",
-            on_click=_turn,
-            args=(1, pages),
-            disabled=number == pages,
-            icon=":material/chevron_right:",
-        )
-        st.button(
-            t("ledger.page.last", lang),
-            key="ledger_last",
-            on_click=_turn,
-            args=(pages, pages),
-            disabled=number == pages,
-            icon=":material/last_page:",
-        )
+pager.pager(PAGER, number, book.rows, PAGE_SIZE, lang)
 st.caption(t("ledger.entries_help", lang, size=PAGE_SIZE))
 
 

@@ -102,10 +102,17 @@ class Proposals:
     version: str | None
     published_at: datetime | None
     sample: bool
-    projects: pd.DataFrame  # COLUMNS: the voices that became projects (labels, public summaries)
-    declined: pd.DataFrame  # DECLINED_COLUMNS: the voices not taken up, with the reason
+    # COLUMNS: the voices that became projects (labels, public summaries); DECLINED_COLUMNS: the voices not taken
+    # up, with the reason. None: not read (a summary; rows says how many each table holds)
+    projects: pd.DataFrame | None
+    declined: pd.DataFrame | None
     counts: pd.DataFrame  # status (label), voices: every voice of the period by status
     names: declared.Names = field(default_factory=declared.Names)
+    rows: dict[str, int] = field(default_factory=dict)  # TABLES -> its rows (len(projects), len(declined) when read)
+
+    def pages(self, table: str, size: int) -> int:
+        """How many pages of `size` rows a table (TABLES) takes (at least one)."""
+        return max(1, -(-self.rows.get(table, 0) // size))
 
     def t(self, key: str, **params: object) -> str:
         return t(key, self.lang, **{**self.names.params(self.lang), **params})
@@ -115,13 +122,14 @@ class Proposals:
         return int(self.counts["voices"].sum()) if len(self.counts) else 0
 
 
-def build(con: queries.Con, *, year: int | None = None, lang: str = "zh") -> Proposals:
-    """The residents' proposals of `year` (None: every year) from what `con` holds."""
-    rows = queries.voices_public(con, year=year)
-    counts = queries.voices_statuses(con, year=year)
-    publication = queries.publication(con)
+TABLES = ("projects", "declined")  # the page's two tables, as queries.VOICE_TABLES names them
+
+
+def _shaped(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """queries.voices_public's rows (or a page of them) as the public reads them: words for codes, days for
+    dates, a summary only when publishable, no phone or ID number; plus code (the status's) and linked (a project)."""
     summaries = [public_summary(s, bool(p)) for s, p in zip(rows["summary"], rows["publishable"], strict=True)]
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "voice_id": rows["voice_id"].astype(object),
             "collected_date": [_day(d) for d in rows["collected_date"]],
@@ -141,8 +149,22 @@ def build(con: queries.Con, *, year: int | None = None, lang: str = "zh") -> Pro
             "decline_reason": [scrubbed(r) for r in rows["decline_reason"]],
             "code": rows["status"].astype(object),
             "linked": rows["project_id"].notna(),
-        }
+        },
+        index=pd.RangeIndex(len(rows)),
     )
+
+
+def _proposals(
+    con: queries.Con,
+    year: int | None,
+    lang: str,
+    projects: pd.DataFrame | None,
+    declined: pd.DataFrame | None,
+    rows: dict[str, int],
+) -> Proposals:
+    """The proposals with their head (as-of date, version, sample flag, counts by status) read from `con`."""
+    counts = queries.voices_statuses(con, year=year)
+    publication = queries.publication(con)
     published = publication.iloc[0] if len(publication) else None
     return Proposals(
         lang=lang,
@@ -151,13 +173,39 @@ def build(con: queries.Con, *, year: int | None = None, lang: str = "zh") -> Pro
         version=None if published is None else str(published["version"]),
         published_at=None if published is None else pd.Timestamp(published["published_at"]).to_pydatetime(),
         sample=bool(queries.sample_only(con).iloc[0]["sample"]),
-        projects=frame[frame["linked"]][list(COLUMNS)].reset_index(drop=True),
-        declined=frame[(frame["code"] == "declined") & ~frame["linked"]][list(DECLINED_COLUMNS)].reset_index(drop=True),
+        projects=projects,
+        declined=declined,
         counts=pd.DataFrame(
             {"status": [worded("status", s, lang) for s in counts["status"]], "voices": counts["voices"].astype(int)}
         ),
         names=declared.of(con),
+        rows=rows,
     )
+
+
+def build(con: queries.Con, *, year: int | None = None, lang: str = "zh") -> Proposals:
+    """The residents' proposals of `year` (None: every year) from what `con` holds, every row of both tables (what
+    the downloads hold)."""
+    frame = _shaped(queries.voices_public(con, year=year), lang)
+    projects = frame[frame["linked"]][list(COLUMNS)].reset_index(drop=True)
+    declined = frame[(frame["code"] == "declined") & ~frame["linked"]][list(DECLINED_COLUMNS)].reset_index(drop=True)
+    return _proposals(con, year, lang, projects, declined, {"projects": len(projects), "declined": len(declined)})
+
+
+def summary(con: queries.Con, *, year: int | None = None, lang: str = "zh") -> Proposals:
+    """The head of `year`'s proposals without their rows (projects and declined None; rows says how many each table
+    holds): what the page shows above its tables, whose rows it reads a page at a time (page)."""
+    totals = queries.voices_public_totals(con, year=year).iloc[0]
+    return _proposals(con, year, lang, None, None, {table: int(totals[table]) for table in TABLES})
+
+
+def page(con: queries.Con, book: Proposals, table: str, number: int, size: int) -> pd.DataFrame:
+    """Page `number` (from 0) of a table (TABLES: projects, declined) of `book`'s period and language, `size` rows a
+    page: the rows build gives that table, in its order (newest collected first), with its columns (COLUMNS,
+    DECLINED_COLUMNS), shaped by the same rules."""
+    first = max(number, 0) * size
+    rows = queries.voices_public_page(con, table=table, year=book.year, offset=first, limit=size)
+    return _shaped(rows, book.lang)[list(COLUMNS if table == "projects" else DECLINED_COLUMNS)]
 
 
 def _project_status(code: object, lang: str) -> str:
@@ -208,12 +256,21 @@ def lines(book: Proposals) -> list[str]:
 # --- the files
 
 
+def _tables(book: Proposals) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every row of both tables: the voices that became projects, and the declined ones (a book built, not a
+    summary)."""
+    if book.projects is None or book.declined is None:
+        raise ValueError("a summary holds no rows: build the proposals to write them out")
+    return book.projects, book.declined
+
+
 def table(book: Proposals) -> pd.DataFrame:
     """One table for the downloads: the voices that became projects, then the declined ones, reader's headers."""
+    projects, declined = _tables(book)
     both = pd.concat(
         [
-            book.projects.assign(decline_reason=""),
-            book.declined.reindex(columns=[*COLUMNS, "decline_reason"]).assign(
+            projects.assign(decline_reason=""),
+            declined.reindex(columns=[*COLUMNS, "decline_reason"]).assign(
                 status=worded("status", "declined", book.lang)
             ),
         ],
@@ -267,8 +324,9 @@ def _html_table(book: Proposals, frame: pd.DataFrame, columns: dict[str, tuple[s
 
 def to_html(book: Proposals) -> str:
     """The print layout: title, period, version, privacy note and counts, then both tables."""
-    projects = _html_table(book, book.projects, COLUMNS) if len(book.projects) else ""
-    declined = _html_table(book, book.declined, DECLINED_COLUMNS) if len(book.declined) else ""
+    rows, turned_down = _tables(book)
+    projects = _html_table(book, rows, COLUMNS) if len(rows) else ""
+    declined = _html_table(book, turned_down, DECLINED_COLUMNS) if len(turned_down) else ""
     none = f'<p class="meta">{escape(book.t("proposals.none"))}</p>'
     body = f"""<p class="counts">{escape(counts_line(book))}</p>
 <p class="meta">{escape(book.t("proposals.privacy"))}</p>

@@ -251,7 +251,7 @@ def test_the_page_shows_a_page_at_a_time_and_the_downloads_every_entry(city, dow
     assert len(shown) == 50 and full.count == 191
     refs = list(table[t("ledger.col.ref", "en")])
     assert list(shown[t("ledger.col.ref", "en")]) == refs[:50]  # the latest entries first
-    assert t("ledger.page.showing", "en", first="1", last="50", rows="191") in page_text(at)
+    assert t("pager.showing", "en", first="1", last="50", rows="191") in page_text(at)
     balance = t("ledger.col.balance", "en")
     assert shown[balance].iloc[0] == f"{full.closing:,.2f}"
     at.button(key="ledger_next").click().run()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 import voices_fixture as vf
@@ -155,3 +156,161 @@ def test_without_public_it_needs_sign_in(voices_app):
     accounts.add_user("ada", "admin", PASSWORDS["ada"])
     at = open_public("en")
     assert [i.value for i in at.info] == [t("auth.required", "en")] and not at.dataframe
+
+
+# --- a page at a time: more voices than a page holds (the hand-made eight and 130 more: 65 linked to projects, 65
+# declined), several on one day (the voice id orders them), summaries and reasons publishable or not, with phones
+
+MORE = 130
+
+
+def many_voices(path: Path) -> None:
+    """MORE voices added to the working warehouse at `path` (then published): M001… collected through 2023, three a
+    day, every other one declined with a reason, the others linked to a project (P2 done, P3 in progress)."""
+    rows = []
+    for i in range(1, MORE + 1):
+        day = f"2023-{1 + (i // 3) % 12:02d}-{1 + i // 3 % 27:02d}"
+        publishable = ("TRUE", "FALSE", "NULL")[i % 3]
+        summary = f"{i}号楼加装扶手 请联系1381234{i:04d}"
+        if i % 2 == 0:
+            rows.append(
+                f"('M{i:03d}', '{day}', '东方', 'online', 'parking', '{summary}', {publishable}, 'declined', "
+                f"'{day}', NULL, NULL, '场地不足 电话1391234{i:04d}', NULL)"
+            )
+        else:
+            status, resolved = ("resolved", "'2023-12-30'") if i // 2 % 2 else ("project", "NULL")
+            rows.append(
+                f"('M{i:03d}', '{day}', '西方', 'visit', 'elderly', '{summary}', {publishable}, '{status}', "
+                f"'{day}', {resolved}, '{('P2', 'P3')[i // 2 % 2]}', NULL, NULL)"
+            )
+    con = db.connect(path)
+    try:
+        con.execute(
+            "INSERT INTO resident_voices (voice_id, collected_date, community, channel, category, summary, "
+            "publishable, status, answered_date, resolved_date, project_id, decline_reason, satisfaction) VALUES "
+            + ", ".join(rows)
+        )
+        publish.publish(con, "test")
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def crowded(voices_app) -> Path:
+    """The app on the small warehouse with MORE voices besides the hand-made ones, published, no sign-in."""
+    many_voices(voices_app)
+    return voices_app
+
+
+def on_screen(frame: pd.DataFrame, columns: dict[str, tuple[str, str]], lang: str) -> pd.DataFrame:
+    """Rows of a built table as the page's table holds them: the reader's headers, a blank for no text."""
+    headers = {c: t(key, lang) for c, (key, _) in columns.items()}
+    shown = frame[list(columns)].rename(columns=headers)
+    text = [headers[c] for c, (_, kind) in columns.items() if kind == "text"]
+    shown[text] = shown[text].fillna("")
+    return shown.reset_index(drop=True)
+
+
+def same_rows(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """The page's table (as the browser receives it: dates through Arrow) holds exactly `expected`'s rows."""
+    assert list(shown.columns) == list(expected.columns)
+    assert len(shown) == len(expected)
+    for column in expected.columns:
+        got = [None if proposals._blank(v) else (v.date() if isinstance(v, pd.Timestamp) else v) for v in shown[column]]
+        assert got == list(expected[column]), column
+
+
+@pytest.mark.parametrize("year", [None, 2023, 2022])
+@pytest.mark.parametrize("size", [7, 50])
+def test_the_pages_together_are_every_row_built(crowded, year, size):
+    con = vf.published(crowded)
+    full, head = proposals.build(con, year=year, lang="zh"), proposals.summary(con, year=year, lang="zh")
+    assert head.projects is None and head.declined is None
+    assert head.rows == {"projects": len(full.projects), "declined": len(full.declined)} == full.rows
+    if year is None:
+        assert full.rows == {"projects": 3 + 65, "declined": 1 + 65}
+    for field in ("as_of", "version", "published_at", "sample", "names", "total"):
+        assert getattr(head, field) == getattr(full, field), field
+    pd.testing.assert_frame_equal(head.counts, full.counts)
+    assert proposals.counts_line(head) == proposals.counts_line(full)
+    for table, rows in (("projects", full.projects), ("declined", full.declined)):
+        pages = [proposals.page(con, head, table, n, size) for n in range(head.pages(table, size))]
+        assert all(len(p) == size for p in pages[:-1]) and len(pages[-1]) <= size
+        pd.testing.assert_frame_equal(pd.concat(pages, ignore_index=True), rows)  # the same values, in the same order
+        assert proposals.page(con, head, table, head.pages(table, size), size).empty  # past the last page
+    # newest collected first, a day's voices by their id; never a secret, on any page
+    days = list(zip(full.projects["collected_date"], full.projects["voice_id"], strict=True))
+    assert days == sorted(days, key=lambda d: (-d[0].toordinal(), d[1]))
+    shown = pd.concat([full.projects, full.declined]).to_csv()
+    assert "1381234" not in shown and "1391234" not in shown and vf.SECRET not in shown
+    with pytest.raises(ValueError):
+        proposals.table(head)  # a summary holds no rows to write out
+    con.close()
+
+
+def test_the_page_shows_50_rows_at_a_time_and_the_downloads_every_row(crowded, downloads):
+    at = open_public("en")
+    con = vf.published(crowded)
+    full = proposals.build(con, lang="en")
+    con.close()
+    projects = on_screen(full.projects, proposals.COLUMNS, "en")
+    declined = on_screen(full.declined, proposals.DECLINED_COLUMNS, "en")
+    assert len(projects) == 68 and len(declined) == 66
+    same_rows(at.dataframe[0].value, projects.iloc[:50])  # the newest voices first
+    same_rows(at.dataframe[1].value, declined.iloc[:50])
+    text = page_text(at)
+    assert t("pager.showing", "en", first="1", last="50", rows="68") in text
+    assert t("pager.showing", "en", first="1", last="50", rows="66") in text
+    assert at.button(key="proposals_projects_prev").disabled and at.button(key="proposals_declined_first").disabled
+    at.button(key="proposals_projects_next").click().run()  # one table's page turns, not the other's
+    same_rows(at.dataframe[0].value, projects.iloc[50:].reset_index(drop=True))
+    same_rows(at.dataframe[1].value, declined.iloc[:50])
+    assert t("pager.showing", "en", first="51", last="68", rows="68") in page_text(at)
+    assert at.button(key="proposals_projects_next").disabled and at.button(key="proposals_projects_last").disabled
+    at.button(key="proposals_declined_last").click().run()
+    same_rows(at.dataframe[0].value, projects.iloc[50:].reset_index(drop=True))
+    same_rows(at.dataframe[1].value, declined.iloc[50:].reset_index(drop=True))
+    at.button(key="proposals_projects_first").click().run()
+    assert at.number_input(key="proposals_projects_page").value == 1
+    assert at.number_input(key="proposals_declined_page").value == 2
+    same_rows(at.dataframe[0].value, projects.iloc[:50])
+    at.number_input(key="proposals_projects_page").set_value(2).run()
+    same_rows(at.dataframe[0].value, projects.iloc[50:].reset_index(drop=True))
+    text = page_text(at)
+    assert "1381234" not in text and "1391234" not in text
+    files = {name: make for name, make in downloads.values() if name.startswith("Residents")}
+    csv = next(make for name, make in files.items() if name.endswith(".csv"))().decode("utf-8-sig")
+    ids = set(full.projects["voice_id"]) | set(full.declined["voice_id"])
+    assert len(ids) == 68 + 66 and all(f"{i}," in csv for i in ids)  # every row, not the page's
+    assert "1381234" not in csv and "1391234" not in csv
+    sheet = load_workbook(io.BytesIO(next(make for name, make in files.items() if name.endswith(".xlsx"))())).active
+    cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row}
+    assert ids <= cells
+    html = next(make for name, make in files.items() if name.endswith(".html"))()
+    html = html.decode("utf-8") if isinstance(html, bytes) else html
+    assert all(f">{i}<" in html for i in ids)
+    # another period starts both tables at their newest page
+    at.segmented_control(key="proposals_year").set_value(2023).run()
+    assert at.number_input(key="proposals_projects_page").value == 1
+    assert at.number_input(key="proposals_declined_page").value == 1
+    con = vf.published(crowded)
+    year = proposals.build(con, year=2023, lang="en")
+    con.close()
+    same_rows(at.dataframe[0].value, on_screen(year.projects, proposals.COLUMNS, "en").iloc[:50])
+    same_rows(at.dataframe[1].value, on_screen(year.declined, proposals.DECLINED_COLUMNS, "en").iloc[:50])
+
+
+def test_a_new_publication_reaches_the_page_without_clearing_a_cache(crowded):
+    at = open_public("en")
+    assert "V99" not in page_text(at)
+    con = db.connect(crowded)  # a voice newer than all others, linked to a project
+    con.execute(
+        "INSERT INTO resident_voices (voice_id, collected_date, community, status, answered_date, project_id) "
+        "VALUES ('V99', '2024-01-18', '东方', 'project', '2024-01-19', 'P3')"
+    )
+    publish.publish(con, "test")
+    con.close()
+    at.run()  # the cache is keyed on the version read: the new one is read afresh
+    assert not at.exception
+    assert at.dataframe[0].value.iloc[0][t("proposals.col.voice_id", "en")] == "V99"
+    assert t("pager.showing", "en", first="1", last="50", rows="69") in page_text(at)

@@ -108,6 +108,15 @@ def reader(path: str, lang: str, user: accounts.User | None) -> tuple[str, duckd
 NOTHING = ":nothing:"  # the source of a run while nothing is published (an empty warehouse in memory)
 
 
+def version_key(source: str) -> tuple[str, int]:
+    """What a public page's cached results are keyed on (pages/ledger.py, pages/proposals.py): the published version
+    file a run read (immutable once written; its modification time too, in case a folder is ever reused)."""
+    try:
+        return source, Path(source).stat().st_mtime_ns
+    except OSError:
+        return source, 0
+
+
 @contextmanager
 def opened(source: str, path: str) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor on what a run read (its `source`), for work done after the run ended (a download built when it is

@@ -158,4 +158,5 @@ copies_row(
     xlsx=lambda: ledger.to_xlsx(_full()),
     pdf=lambda: ledger.to_pdf(_full()),
     html=lambda: ledger.to_html(_full()),
+    edition=(version, year, lang),
 )

@@ -138,4 +138,5 @@ copies_row(
     xlsx=lambda: proposals.to_xlsx(_full()),
     pdf=lambda: proposals.to_pdf(_full()),
     html=lambda: proposals.to_html(_full()),
+    edition=(version, year, lang),
 )

@@ -506,8 +506,7 @@ CATALOGUE: tuple[Metric, ...] = (
             "未填答复日期的视为未答复。",
             "en": "Voices answered within the promise ÷ voices due an answer: of the voices collected in the period, "
             f"the share answered within the town's promise ({VOICE_PROMISE_DAYS} days unless the targets sheet sets "
-            '"Promise to answer a voice (days)" for the year). Voices still within the promise and unanswered are not '
-            "judged yet; "
+            "voice_promise_days for the year). Voices still within the promise and unanswered are not judged yet; "
             "a voice with no answer date is not answered.",
         },
         "percent",
@@ -629,7 +628,7 @@ CATALOGUE: tuple[Metric, ...] = (
         {
             "zh": f"镇里承诺答复居民诉求的天数：目标表中该年的“诉求答复承诺时限（天）”，未设定时为{VOICE_PROMISE_DAYS}天。",
             "en": "The days within which the town promises to answer a voice: the targets sheet's "
-            f'"Promise to answer a voice (days)" for the year, else {VOICE_PROMISE_DAYS}.',
+            f"voice_promise_days for the year, else {VOICE_PROMISE_DAYS}.",
         },
         "decimal",
         "stock",

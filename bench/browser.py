@@ -166,13 +166,16 @@ def cold_start(browser, db_file: Path, *, sample: bool, launch: str = "serve", a
 
 
 def warm_rounds(
-    browser, db_file: Path, rounds: int, pages: list[str] | None = None, look: float = 0
+    browser, db_file: Path, rounds: int, pages: list[str] | None = None, look: float = 0, settle: float = 0
 ) -> dict[str, list[float]]:
     """Seconds from a click on each page's sidebar link to that page drawn; the first round is the first visit.
-    `look`: seconds the reader looks at the first page (the overview) before the first click."""
+    `look`: seconds the reader looks at the first page (the overview) before the first click; `settle`: seconds the
+    server has been up before the first visitor arrives (its warm-up of the pages done, as on a server started in
+    the morning)."""
     pages = pages or PAGES
     times: dict[str, list[float]] = {name: [] for name in pages}
     with serve(db_file, sample=False) as (base, _):
+        time.sleep(settle)
         context = browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
         page.goto(base + "/")
@@ -219,6 +222,7 @@ def measure(
     servers: int = 1,
     pages: list[str] | None = None,
     look: float = 0,
+    settle: float = 0,
 ) -> dict:
     """Cold starts (each in a fresh server; with several launches, interleaved) and warm rounds on one warehouse
     (`servers` fresh servers in turn: each page's first visit once per server)."""
@@ -247,7 +251,7 @@ def measure(
     firsts: dict[str, list[float]] = {}
     warms: dict[str, list[float]] = {}
     for _ in range(servers):
-        for name, values in warm_rounds(browser, db_file, runs, pages, look).items():
+        for name, values in warm_rounds(browser, db_file, runs, pages, look, settle).items():
             firsts.setdefault(name, []).append(values[0])
             warms.setdefault(name, []).extend(values[1:])
             print(
@@ -281,6 +285,9 @@ def main() -> None:
     parser.add_argument("--pages", help="the pages visited, comma-separated (default: every page)")
     parser.add_argument(
         "--look", type=float, default=0, help="seconds the reader looks at the first page before the first click"
+    )
+    parser.add_argument(
+        "--settle", type=float, default=0, help="seconds the server is up before the first visitor (its warm-up done)"
     )
     parser.add_argument("--app", type=Path, help="serve the app of this checkout (e.g. the code before a change)")
     args = parser.parse_args()
@@ -326,6 +333,7 @@ def main() -> None:
                 servers=args.servers,
                 pages=pages,
                 look=args.look,
+                settle=args.settle,
             )
         if "sample" in chosen:
             sample = folder / "sample" / "warehouse.duckdb"
@@ -343,6 +351,7 @@ def main() -> None:
                 servers=args.servers,
                 pages=pages,
                 look=args.look,
+                settle=args.settle,
             )
         browser.close()
     results["load_average"] = {

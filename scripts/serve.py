@@ -44,6 +44,87 @@ def warm_up(deadline: float) -> str:
     return said  # "ok"; "error" when the run raised (the server's log has it); "timeout"
 
 
+# The dashboard's other pages, warmed after the default one (their queries' first results cached for every
+# visitor), each only while no visitor's run is in progress: a page absent from the navigation (a role's) just
+# runs the default page again, from its cache.
+PAGES = ("projects", "voices", "training", "fund", "ledger", "proposals", "presenter", "data", "review", "audit")
+IDLE_WAIT_SECONDS = 30  # at most this long for the visitors' runs to end before a page's warm-up runs anyway
+
+
+async def _run_page(runtime, name: str, deadline: float) -> str | None:
+    """Open page `name` (its URL path) as a browser does in a session of its own: a first run (the default page,
+    from its cache; it registers the session's pages), then the page by its hash. The URL path of the page that ran
+    ("" when the navigation has no such page), None when a run failed or did not end by `deadline`."""
+    from streamlit.proto.ClientState_pb2 import ClientState
+    from streamlit.runtime.app_session import AppSession
+    from streamlit.runtime.script_data import ScriptData
+    from streamlit.runtime.state import SCRIPT_RUN_WITHOUT_ERRORS_KEY as DONE
+
+    session = AppSession(
+        script_data=ScriptData(runtime._main_script_path, False),
+        uploaded_file_manager=runtime._uploaded_file_mgr,
+        script_cache=runtime._script_cache,
+        message_enqueued_callback=runtime._enqueued_some_message,
+        user_info={"email": "test@example.com"},
+    )
+
+    async def run(state: ClientState | None) -> bool:
+        if DONE in session.session_state:
+            del session.session_state[DONE]
+        session.request_rerun(state)
+        while DONE not in session.session_state:
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return bool(session.session_state[DONE])
+
+    try:
+        if not await run(None):
+            return None
+        pages = session._pages_manager.get_pages()
+        page = next((h for h, info in pages.items() if info.get("url_pathname") == name), None)
+        if page is None:  # not in this server's navigation (a role's page)
+            return ""
+        state = ClientState()
+        state.page_script_hash = page
+        state.page_name = name
+        if not await run(state):
+            return None
+        ran = session._pages_manager.get_pages().get(session.page_script_hash)
+        return str(ran.get("url_pathname", "")) if ran is not None else ""
+    finally:
+        session.shutdown()
+
+
+def _visitors_running(runtime) -> bool:
+    """Whether some visitor's script run is in progress (the warm-up then waits: it is for later visitors)."""
+    from streamlit.runtime.app_session import AppSessionState
+
+    return any(
+        info.session._state == AppSessionState.APP_IS_RUNNING for info in runtime._session_mgr.list_active_sessions()
+    )
+
+
+def warm_pages(deadline: float, pages: tuple[str, ...] = PAGES) -> dict[str, str | None]:
+    """After the default page's warm-up: each of `pages` run once, when no visitor's run is in progress. For each,
+    the page that ran ("" the default page: one this server's navigation does not have) or None (failed, or no
+    time left)."""
+    from streamlit.runtime import Runtime
+
+    runtime = Runtime.instance()
+    loop = runtime._get_async_objs().eventloop
+    ran: dict[str, str | None] = dict.fromkeys(pages)
+    for name in pages:
+        idle_by = time.monotonic() + IDLE_WAIT_SECONDS
+        while _visitors_running(runtime) and time.monotonic() < idle_by:
+            time.sleep(0.1)
+        if time.monotonic() > deadline:
+            break
+        run = asyncio.run_coroutine_threadsafe(_run_page(runtime, name, deadline), loop)
+        ran[name] = run.result(timeout=max(deadline - time.monotonic(), 1))
+    return ran
+
+
 def _warm_up_in_background() -> None:
     # The heaviest imports of the first run start at once, beside Streamlit's own start-up; measured over 11
     # interleaved cold starts, the first page was drawn ≈ 0.4 s sooner than when they waited for the runtime.
@@ -52,7 +133,14 @@ def _warm_up_in_background() -> None:
         import pandas  # noqa: F401
         import plotly.express  # noqa: F401
 
-        outcome = warm_up(time.monotonic() + WARM_UP_SECONDS)
+        started = time.monotonic()
+        outcome = warm_up(started + WARM_UP_SECONDS)
+        if outcome == "ok":
+            ran = warm_pages(time.monotonic() + WARM_UP_SECONDS)
+            failed = [name for name, page in ran.items() if page is None]
+            outcome = f"pages not run: {', '.join(failed)}" if failed else "ok"
+            warmed = ", ".join(page for page in ran.values() if page)
+            print(f"warmed up in {time.monotonic() - started:.1f} s: the default page, {warmed}", file=sys.stderr)
     except Exception as exc:  # the warm-up never stops the server: the first visitor's run does its work instead
         outcome = f"failed ({exc!r})"
     if outcome != "ok":

@@ -17,6 +17,9 @@ import duckdb
 
 from etl import publish
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import serve  # scripts/serve.py: what scripts/start.sh runs
+
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 90  # the warm-up's run of a fresh install loads the sample workbooks
 
@@ -42,7 +45,8 @@ def _answers(url: str) -> bool:
 def test_start_runs_the_app_in_the_server_before_any_visitor(tmp_path: Path) -> None:
     """A fresh install started by scripts/serve.py has its sample loaded and published with nobody visiting: only
     the app's own bootstrap (ui.session, called by serve.py before the server listens, then the warm-up's run of the
-    overview) does that. Nobody else can have the app run without a
+    overview) does that; the warm-up then runs every other page once, as itself. Nobody else can have the app run
+    without a
     session: Streamlit's script health check, which runs it for any caller, is off (even when asked for)."""
     assert "scripts/serve.py" in (ROOT / "scripts" / "start.sh").read_text(encoding="utf-8")
     port = _free_port()
@@ -75,6 +79,14 @@ def test_start_runs_the_app_in_the_server_before_any_visitor(tmp_path: Path) -> 
         assert kind == "text/html" and '<div id="root">' in body and body.strip() not in ("ok", "error")
         assert _get(f"http://127.0.0.1:{port}/_stcore/health") == "ok"  # the server's own health check stays
         assert "warm-up:" not in log.read_text(errors="replace")  # serve.py says so when its run failed
+        # then every other page of the dashboard, each run as itself (not the default page), for its first visitor
+        while "warmed up in" not in log.read_text(errors="replace"):
+            assert process.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline + STARTUP_SECONDS, "the pages were not warmed:\n" + log.read_text()
+            time.sleep(0.2)
+        warmed = log.read_text(errors="replace").split("the default page, ", 1)[1].splitlines()[0].split(", ")
+        assert warmed == list(serve.PAGES), log.read_text(errors="replace")[-3000:]
+        assert "warm-up:" not in log.read_text(errors="replace")
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -139,8 +139,8 @@ def _warm_up_in_background() -> None:
             ran = warm_pages(time.monotonic() + WARM_UP_SECONDS)
             failed = [name for name, page in ran.items() if page is None]
             outcome = f"pages not run: {', '.join(failed)}" if failed else "ok"
-            warmed = ", ".join(page for page in ran.values() if page)
-            print(f"warmed up in {time.monotonic() - started:.1f} s: the default page, {warmed}", file=sys.stderr)
+            warmed = ", ".join(["the default page", *(page for page in ran.values() if page)])
+            print(f"warmed up in {time.monotonic() - started:.1f} s: {warmed}", file=sys.stderr)
     except Exception as exc:  # the warm-up never stops the server: the first visitor's run does its work instead
         outcome = f"failed ({exc!r})"
     if outcome != "ok":

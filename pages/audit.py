@@ -28,5 +28,6 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={page.t("audit.col.at"): st.column_config.DatetimeColumn(format=numbers.datetime_format(page.lang))},
+    placeholder="",
 )
 page.downloads(shown, "audit_trail")

@@ -115,7 +115,7 @@ for upload in uploads or []:
         badge = lang("data.badge.unchanged")
     with st.expander(f"{markdown.escape(upload.name)} — {badge}", expanded=True, icon=":material/description:"):
         if result.report and result.report.sheets:
-            st.dataframe(review.sheets_table(result, page.lang), hide_index=True, width="stretch")
+            st.dataframe(review.sheets_table(result, page.lang), hide_index=True, width="stretch", placeholder="")
         if refused:  # one message: what the file is and how to make an .xlsx of it (no table, no annotated copy)
             reasons = " ".join(e.message(page.lang) for e in result.errors)
             st.error(page.md("data.refused", reason=reasons), icon=":material/error:")
@@ -172,6 +172,7 @@ for upload in uploads or []:
                         header: st.column_config.TextColumn(alignment="right")
                         for header in review.right_aligned(result, index, page.lang)
                     },
+                    placeholder="",
                 )
         empty, warnings = review.split_warnings(result.warnings)
         if warnings:
@@ -296,7 +297,7 @@ batches = load.history(page.writer())  # the working data: imports pending appro
 if batches.empty:
     page.empty("data.history.empty")
 else:
-    st.dataframe(review.history_table(batches, page.lang), hide_index=True, width="stretch")
+    st.dataframe(review.history_table(batches, page.lang), hide_index=True, width="stretch", placeholder="")
     latest = load.latest_batch(page.writer())
     if latest and not user.may("admin"):
         st.caption(lang("auth.undo_admin"))

@@ -137,6 +137,7 @@ st.dataframe(
             col[c]: st.column_config.TextColumn(alignment="right", width=100) for c in ("income", "spending", "balance")
         },
     },
+    placeholder="",
 )
 pager.pager(PAGER, number, book.rows, PAGE_SIZE, lang)
 st.caption(t("ledger.entries_help", lang, size=PAGE_SIZE))

@@ -112,7 +112,7 @@ def _show(table: str, columns: dict[str, tuple[str, str]]) -> None:
         for c, (_, kind) in columns.items()
         if kind == "date"
     }
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=dates, key=name)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=dates, key=name, placeholder="")
     pager.pager(name, number, rows, PAGE_SIZE, lang)
 
 

@@ -100,7 +100,7 @@ else:
     ids = review.batch_list(seen.pending, page.lang) or page.t("publish.no_new")
     st.markdown(page.md("publish.exactly", batches=ids, seq=seen.seq))
 if not waiting.empty:
-    st.dataframe(review.pending_table(waiting, page.lang), hide_index=True, width="stretch")
+    st.dataframe(review.pending_table(waiting, page.lang), hide_index=True, width="stretch", placeholder="")
 if not gone.empty:
     st.warning(page.md("publish.withdrawn", version=seen.version or "", batches=_batches(gone)), icon=":material/undo:")
 if not seen.empty:  # the rows, in business words: names, sessions, amounts
@@ -133,7 +133,7 @@ if not seen.empty:  # nothing pending: the working data are the published versio
 if changes.empty:
     st.caption(page.t("publish.no_changes_all"))
 else:
-    st.dataframe(changes, hide_index=True, width="stretch")
+    st.dataframe(changes, hide_index=True, width="stretch", placeholder="")
 
 if moved:  # beside the buttons the approver just used, not up at the top out of view
     st.error(page.md("publish.moved", batches=moved), icon=":material/sync_problem:")
@@ -170,4 +170,4 @@ if not seen.empty:
 st.session_state[SHOWN] = seen  # what this run drew: the next run's Approve or Reject acts on exactly this
 
 st.header(page.t("publish.versions"))
-st.dataframe(review.versions_table(versions, page.lang), hide_index=True, width="stretch")
+st.dataframe(review.versions_table(versions, page.lang), hide_index=True, width="stretch", placeholder="")

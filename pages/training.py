@@ -92,6 +92,7 @@ if pooled:
             hide_index=True,
             width="stretch",
             column_config={columns["coverage"]: st.column_config.NumberColumn(format="percent")},
+            placeholder="",
         )
 if not rest.empty:
     lowest, highest = float(rest["coverage"].min()), float(rest["coverage"].max())

@@ -283,6 +283,7 @@ class Page:
             hide_index=True,
             width="stretch",
             column_config={self.t(columns[c]): v for c, v in {**dates, **config}.items()},
+            placeholder="",
         )
         self.downloads(frame[list(columns)], name, headers={c: self.t(k) for c, k in columns.items()})
 

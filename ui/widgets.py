@@ -213,7 +213,7 @@ def _drilldown(page: Page, codes: tuple[str, ...]) -> None:
         st.markdown(page.md("drill.rows", n=f"{count:,}", table=page.t(f"kind.{spec.table}"), shown=DRILL_ROWS))
         headers = _headers(spec.table, list(rows.columns), page.lang)  # the downloads: every column
         shown, config = drill_table(rows, spec.table, f"{code}_{spec.table}", page.about(), page.label)
-        st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config, placeholder="")
         if len(shown.columns) < len(rows.columns):
             st.caption(page.t("drill.columns"))
         filters = {"year": page.year, "community": page.community}
@@ -310,7 +310,7 @@ def attention_list(page: Page, frame: pd.DataFrame, limit: int = ATTENTION_LINES
             if everything.open:
                 table = attention_table(frame, page.lang)
                 headers = {c: page.t(f"attention.col.{c}") for c in table.columns}
-                st.dataframe(table.rename(columns=headers), hide_index=True, width="stretch")
+                st.dataframe(table.rename(columns=headers), hide_index=True, width="stretch", placeholder="")
                 page.downloads(table, "needs_attention", title=page.t("overview.attention"), headers=headers)
 
 

@@ -94,9 +94,10 @@ def test_attention_list_writes_a_few_and_counts_and_tables_them_all(city, open_p
     expander = next(e for e in at.expander if e.label.startswith("All "))
     table = expander.dataframe[0].value
     assert len(table) == len(issues)  # every issue reachable, not only the first few
-    assert table["Issue"].value_counts().to_dict() == {
+    assert table["Issue"].value_counts().to_dict() == {  # the bench city's voices too (100,000 of them)
         "Stalled project": counts["stalled"],
         "Late project": counts["late"],
+        "Voice past the promise": counts["voice_overdue"],
     }
     assert sorted(table["Project or community"]) == sorted(issues["subject"])
     keys = {b.proto.id.rsplit("-", 1)[-1] for b in at.get("download_button")}

@@ -97,6 +97,12 @@ def test_start_runs_the_app_in_the_server_before_any_visitor(tmp_path: Path) -> 
     assert raised is not None and raised[0] == 650_000
 
 
+def test_the_warm_up_knows_every_page_but_the_default_one() -> None:
+    """serve.PAGES names the pages the warm-up opens after the default one: a page added to pages/ and not to it
+    would have its first visitor wait for its figures."""
+    assert set(serve.PAGES) == {p.stem for p in (ROOT / "pages").glob("*.py")} - {"overview"}
+
+
 def test_the_first_run_imports_no_spreadsheet_reader(sample_file: Path, tmp_path: Path) -> None:
     """The overview's first run in a fresh process (what a visitor waits for after a start) leaves openpyxl
     (etl.annotate, ≈ 0.1 s) to the downloads and the Data page that use it."""

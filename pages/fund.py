@@ -2,6 +2,7 @@
 spending, and the money's flow."""
 
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 import i18n
@@ -27,19 +28,23 @@ monthly = page.q(queries.fund_monthly, **page.filters)
 if monthly.empty:
     page.empty("empty.no_fund_activity")
 else:
-    series = {"raised_cum": "fund.raised_cum", "used_cum": "fund.used_cum", "balance": "fund.balance"}
-    fig = px.line(
-        monthly,
-        x="month",
-        y=list(series),
-        markers=True,
-        labels={"month": ""},
-        color_discrete_sequence=list(charts.FUND_COLOURS.values()),
-    )
-    fig.for_each_trace(lambda tr: tr.update(name=page.t(series[tr.name])))
-    charts.readable(fig, page.lang, unit="yuan", months="x")
-    charts.mark_notes(fig, page.q(queries.notes, **page.filters), "fund_over_time", page.lang)
-    page.chart(fig, monthly, "fund_over_time", height=360, legend_rows=1)
+
+    def over_time() -> go.Figure:
+        series = {"raised_cum": "fund.raised_cum", "used_cum": "fund.used_cum", "balance": "fund.balance"}
+        fig = px.line(
+            monthly,
+            x="month",
+            y=list(series),
+            markers=True,
+            labels={"month": ""},
+            color_discrete_sequence=list(charts.FUND_COLOURS.values()),
+        )
+        fig.for_each_trace(lambda tr: tr.update(name=page.t(series[tr.name])))
+        charts.readable(fig, page.lang, unit="yuan", months="x")
+        charts.mark_notes(fig, page.q(queries.notes, **page.filters), "fund_over_time", page.lang)
+        return fig
+
+    page.chart(over_time, monthly, "fund_over_time", height=360, legend_rows=1)
     st.caption(page.t("fund.over_time_help"))
 
 left, right = st.columns(2)
@@ -50,10 +55,14 @@ with left:
         page.empty("empty.no_donations")
     else:
         quarters = quarters.assign(quarter=[numbers.quarter(q, page.lang) for q in quarters["quarter"]])
-        fig = px.bar(quarters, x="quarter", y="amount", labels={"quarter": ""})
-        fig.update_xaxes(type="category")
-        charts.readable(fig, page.lang, unit="yuan", labels=True)
-        page.chart(fig, quarters, "donations_by_quarter", height=300)
+
+        def by_quarter() -> go.Figure:
+            fig = px.bar(quarters, x="quarter", y="amount", labels={"quarter": ""})
+            fig.update_xaxes(type="category")
+            charts.readable(fig, page.lang, unit="yuan", labels=True)
+            return fig
+
+        page.chart(by_quarter, quarters, "donations_by_quarter", height=300)
 with right:
     st.header(page.t("fund.by_donor_type"))
     donors = page.filled(
@@ -62,8 +71,13 @@ with right:
     if donors.empty:
         page.empty("empty.no_donations")
     else:
-        fig = charts.donut(page.lang, list(donors["donor_type"]), list(donors["amount"]), unit="yuan")
-        page.chart(fig, donors, "donors_by_type", height=320, legend_rows=1)
+        page.chart(
+            lambda: charts.donut(page.lang, list(donors["donor_type"]), list(donors["amount"]), unit="yuan"),
+            donors,
+            "donors_by_type",
+            height=320,
+            legend_rows=1,
+        )
 if page.community:
     st.caption(page.t("fund.donations_town_wide"))
 
@@ -86,17 +100,21 @@ else:
         float(spending.loc[spending["label"].isna(), "amount"].sum()),
     )
     if not named.empty:
-        fig = px.bar(
-            named,
-            x="amount",
-            y="label",
-            orientation="h",
-            labels={"label": ""},
-            color_discrete_sequence=[charts.FUND_COLOURS["used"]],
-        )
-        fig.update_yaxes(autorange="reversed", type="category")
-        charts.readable(fig, page.lang, unit="yuan", labels=True)
-        page.chart(fig, page.filled(spending, "label"), f"spending_by_{by}", height=max(180, 28 * len(named) + 110))
+
+        def spent() -> go.Figure:
+            fig = px.bar(
+                named,
+                x="amount",
+                y="label",
+                orientation="h",
+                labels={"label": ""},
+                color_discrete_sequence=[charts.FUND_COLOURS["used"]],
+            )
+            fig.update_yaxes(autorange="reversed", type="category")
+            charts.readable(fig, page.lang, unit="yuan", labels=True)
+            return fig
+
+        page.chart(spent, page.filled(spending, "label"), f"spending_by_{by}", height=max(180, 28 * len(named) + 110))
     if unspecified:
         dimension = page.t(f"fund.dim.{by}")
         st.caption(
@@ -114,9 +132,13 @@ flows = page.q(queries.fund_flows, **page.filters)
 if flows.empty:
     page.empty("empty.no_donations")
 else:
-    fig = charts.sankey(flows, page.lang, page.label)
-    fig.data[0].link.customdata = [numbers.chart_money(a, page.lang) for a in flows["amount"]]  # one unit per chart
-    page.chart(fig, flows, "fund_flows", height=420)
+
+    def flow() -> go.Figure:
+        fig = charts.sankey(flows, page.lang, page.label)
+        fig.data[0].link.customdata = [numbers.chart_money(a, page.lang) for a in flows["amount"]]  # one unit a chart
+        return fig
+
+    page.chart(flow, flows, "fund_flows", height=420)
     st.caption(page.t("fund.flow_help"))
     if page.community:
         st.caption(page.t("fund.flow_community"))

@@ -3,6 +3,7 @@ the project list."""
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 import i18n
@@ -34,19 +35,27 @@ labelled = page.labelled(grouped, key=ENUM_DIMENSIONS[by]) if by in ENUM_DIMENSI
 # Projects with no theme (level, ...) are a note, never a bar that dwarfs the named ones (190 against 8 or 9).
 shown, unspecified = labelled[labelled["key"].notna()], int(labelled.loc[labelled["key"].isna(), "total"].sum())
 if not shown.empty:
-    fig = px.bar(
-        shown,
-        y="key",
-        x=list(STATUSES),
-        orientation="h",
-        color_discrete_map=charts.STATUS_COLOURS,
-        labels={"key": "", "value": page.t("projects.count")},
-    )
-    fig.for_each_trace(lambda tr: tr.update(name=page.label("status", tr.name)))
-    fig.update_yaxes(autorange="reversed", type="category")
-    charts.readable(fig, page.lang)
+
+    def by_dimension() -> go.Figure:
+        fig = px.bar(
+            shown,
+            y="key",
+            x=list(STATUSES),
+            orientation="h",
+            color_discrete_map=charts.STATUS_COLOURS,
+            labels={"key": "", "value": page.t("projects.count")},
+        )
+        fig.for_each_trace(lambda tr: tr.update(name=page.label("status", tr.name)))
+        fig.update_yaxes(autorange="reversed", type="category")
+        charts.readable(fig, page.lang)
+        return fig
+
     page.chart(
-        fig, page.filled(labelled, "key"), f"projects_by_{by}", height=max(280, 28 * len(shown) + 150), legend_rows=2
+        by_dimension,
+        page.filled(labelled, "key"),
+        f"projects_by_{by}",
+        height=max(280, 28 * len(shown) + 150),
+        legend_rows=2,
     )
 if unspecified:
     dimension = page.t(f"projects.dim.{by}")
@@ -80,21 +89,25 @@ with left:
     if burnup.empty:
         page.empty("empty.no_completions")
     else:
-        fig = px.line(
-            burnup,
-            x="month",
-            y="cumulative",
-            markers=True,
-            line_shape="hv",
-            labels={"month": "", "cumulative": page.t("projects.cumulative")},
-        )
-        charts.readable(fig, page.lang, months="x")
-        if code:
-            charts.of_metric(fig, code)
-        charts.mark_notes(fig, page.q(queries.notes, **page.filters), "completions_burnup", page.lang)
-        if target and code:
-            charts.target_line(fig, target, code, page.t("projects.target_line", target=f"{target:,.0f}"))
-        page.chart(fig, burnup.assign(program=named), "completions_burnup", height=320)
+
+        def completions() -> go.Figure:
+            fig = px.line(
+                burnup,
+                x="month",
+                y="cumulative",
+                markers=True,
+                line_shape="hv",
+                labels={"month": "", "cumulative": page.t("projects.cumulative")},
+            )
+            charts.readable(fig, page.lang, months="x")
+            if code:
+                charts.of_metric(fig, code)
+            charts.mark_notes(fig, page.q(queries.notes, **page.filters), "completions_burnup", page.lang)
+            if target and code:
+                charts.target_line(fig, target, code, page.t("projects.target_line", target=f"{target:,.0f}"))
+            return fig
+
+        page.chart(completions, burnup.assign(program=named), "completions_burnup", height=320)
     if target:
         why = page.t("projects.burnup_target", year=page.year)
     elif code is None:
@@ -112,14 +125,19 @@ with right:
     if statuses.empty:
         st.info(page.t("projects.no_projects", programme=named), icon=":material/info:")
     else:
-        fig = charts.donut(
-            page.lang,
-            list(statuses["status"]),
-            list(statuses["projects"]),
-            colours=page.colours("status", charts.STATUS_COLOURS),
-            inside="value",
+        page.chart(
+            lambda: charts.donut(
+                page.lang,
+                list(statuses["status"]),
+                list(statuses["projects"]),
+                colours=page.colours("status", charts.STATUS_COLOURS),
+                inside="value",
+            ),
+            statuses.assign(program=named),
+            "project_status",
+            height=340,
+            legend_rows=2,
         )
-        page.chart(fig, statuses.assign(program=named), "project_status", height=340, legend_rows=2)
 
 st.header(page.t("projects.list"))
 search = st.text_input(page.t("projects.search"), placeholder=page.t("projects.search_hint"), key="projects_search")

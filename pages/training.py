@@ -1,6 +1,7 @@
 """Training: coverage by community and role, hours and person-times by month, formats, who is untrained, mentoring."""
 
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 import metrics
@@ -29,18 +30,22 @@ def coverage_bars(frame, dimension: str, height: int, data=None, target: float |
     from charts.lowest_with_rest is already in its order: its pooled bar comes last)."""
     if "pooled" not in frame.columns:
         frame = frame.sort_values(["coverage", dimension], kind="stable")
-    fig = px.bar(frame, x="coverage", y=dimension, orientation="h", labels={**pct, dimension: ""})
-    fig.update_xaxes(range=[0, 1.1])
-    fig.update_yaxes(type="category", autorange="reversed")
-    charts.of_metric(fig, "training_coverage")
-    if target:
-        charts.target_line(fig, target, "training_coverage", axis="x")
-    detail = [
-        f"{numbers.number(t)} / {numbers.number(r)}" for t, r in zip(frame["trained"], frame["roster"], strict=True)
-    ]
-    charts.readable(fig, page.lang, unit="percent", labels=True, detail=detail)
-    charts.zeros_shown(fig)  # a community with nobody trained: a sliver and its 0.0 %, never nothing
-    page.chart(fig, frame if data is None else data, f"coverage_by_{dimension}", height=height)
+
+    def bars() -> go.Figure:
+        fig = px.bar(frame, x="coverage", y=dimension, orientation="h", labels={**pct, dimension: ""})
+        fig.update_xaxes(range=[0, 1.1])
+        fig.update_yaxes(type="category", autorange="reversed")
+        charts.of_metric(fig, "training_coverage")
+        if target:
+            charts.target_line(fig, target, "training_coverage", axis="x")
+        detail = [
+            f"{numbers.number(t)} / {numbers.number(r)}" for t, r in zip(frame["trained"], frame["roster"], strict=True)
+        ]
+        charts.readable(fig, page.lang, unit="percent", labels=True, detail=detail)
+        charts.zeros_shown(fig)  # a community with nobody trained: a sliver and its 0.0 %, never nothing
+        return fig
+
+    page.chart(bars, frame if data is None else data, f"coverage_by_{dimension}", height=height)
 
 
 by_community = page.q(queries.coverage_by, by="community", **page.filters)
@@ -130,8 +135,13 @@ with right:
     if formats.empty:
         page.empty("empty.no_sessions")
     else:
-        fig = charts.donut(page.lang, list(formats["format"]), list(formats["hours"]), unit="hours")
-        page.chart(fig, formats, "training_formats", height=340, legend_rows=2)
+        page.chart(
+            lambda: charts.donut(page.lang, list(formats["format"]), list(formats["hours"]), unit="hours"),
+            formats,
+            "training_formats",
+            height=340,
+            legend_rows=2,
+        )
         st.caption(page.t("training.formats_help"))
 
 st.header(page.t("training.by_month"))
@@ -141,26 +151,34 @@ if monthly.empty:
 else:
     left, right = st.columns(2)
     with left:
-        fig = px.bar(
-            monthly,
-            x="month",
-            y="hours",
-            labels={"month": "", "hours": metrics.METRICS["training_hours"].label(page.lang)},
-        )
-        charts.readable(fig, page.lang, unit="hours", months="x")
-        charts.mark_notes(fig, page.q(queries.notes, **page.filters), "training_hours_by_month", page.lang)
-        page.chart(fig, monthly, "training_hours_by_month", height=300)
+
+        def hours() -> go.Figure:
+            fig = px.bar(
+                monthly,
+                x="month",
+                y="hours",
+                labels={"month": "", "hours": metrics.METRICS["training_hours"].label(page.lang)},
+            )
+            charts.readable(fig, page.lang, unit="hours", months="x")
+            charts.mark_notes(fig, page.q(queries.notes, **page.filters), "training_hours_by_month", page.lang)
+            return fig
+
+        page.chart(hours, monthly, "training_hours_by_month", height=300)
     with right:
-        fig = px.bar(
-            monthly,
-            x="month",
-            y="person_times",
-            labels={"month": "", "person_times": metrics.METRICS["person_times"].label(page.lang)},
-            color_discrete_sequence=["#ff7f0e"],
-        )
-        charts.readable(fig, page.lang, months="x")
-        charts.mark_notes(fig, page.q(queries.notes, **page.filters), "person_times_by_month", page.lang)
-        page.chart(fig, monthly, "person_times_by_month", height=300)
+
+        def person_times() -> go.Figure:
+            fig = px.bar(
+                monthly,
+                x="month",
+                y="person_times",
+                labels={"month": "", "person_times": metrics.METRICS["person_times"].label(page.lang)},
+                color_discrete_sequence=["#ff7f0e"],
+            )
+            charts.readable(fig, page.lang, months="x")
+            charts.mark_notes(fig, page.q(queries.notes, **page.filters), "person_times_by_month", page.lang)
+            return fig
+
+        page.chart(person_times, monthly, "person_times_by_month", height=300)
 
 st.header(page.t("training.untrained", period=page.period()))
 untrained = page.labelled(page.q(queries.untrained_workers, **page.filters), role="role")

@@ -30,13 +30,8 @@ def summaries(page: Page, frame: pd.DataFrame) -> pd.DataFrame:
 def worded(page: Page, frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with the voices' codes in the reader's words (status, category, channel, satisfaction, the project's
     status)."""
-    out = frame.copy()
-    for column, enum in ENUMS.items():
-        if column in out:
-            out[column] = [None if pd.isna(v) else page.label(enum, v) for v in out[column]]
-    if "project_status" in out:
-        out["project_status"] = [None if pd.isna(v) else page.label("status", v) for v in out["project_status"]]
-    return out
+    enums = {column: enum for column, enum in {**ENUMS, "project_status": "status"}.items() if column in frame}
+    return page.labelled(frame, **enums)
 
 
 ROW_COLUMNS = {
@@ -119,22 +114,26 @@ else:
     st.header(page.t("voices.funnel"))
     stages = [page.t(f"voices.stage.{s}") for s in queries.VOICE_STAGES]
     values = [counts[s] for s in queries.VOICE_STAGES]
-    fig = go.Figure(
-        go.Funnel(
-            y=stages,
-            x=values,
-            orientation="h",
-            marker={"color": list(FUNNEL_COLOURS)},
-            textinfo="value+percent initial",
-            textposition="inside",
+
+    def funnel() -> go.Figure:
+        fig = go.Figure(
+            go.Funnel(
+                y=stages,
+                x=values,
+                orientation="h",
+                marker={"color": list(FUNNEL_COLOURS)},
+                textinfo="value+percent initial",
+                textposition="inside",
+            )
         )
-    )
-    charts.readable(fig, page.lang)
-    fig.update_traces(texttemplate="%{value:,} · %{percentInitial:.0%}", textfont={"color": "#ffffff"})
+        charts.readable(fig, page.lang)
+        fig.update_traces(texttemplate="%{value:,} · %{percentInitial:.0%}", textfont={"color": "#ffffff"})
+        return fig
+
     data = pd.DataFrame(
         {"stage": stages, "voices": values, "share": [v / collected for v in values]},
     )
-    page.chart(fig, data, "voices_funnel", height=300)
+    page.chart(funnel, data, "voices_funnel", height=300)
     st.caption(page.md("voices.funnel_help", period=page.period(), declined=numbers.number(declined)))
 
     # --- answer times against the promise
@@ -143,26 +142,30 @@ else:
     if times.empty:
         st.info(page.t("voices.none_answered"), icon=":material/info:")
     else:
-        fig = go.Figure()
-        for within, name, colour in ((True, "voices.within", WITHIN), (False, "voices.late", LATE)):
-            part = times[times["within"] == within]
-            if len(part):
-                fig.add_trace(go.Bar(x=part["days"], y=part["voices"], name=page.t(name), marker_color=colour))
-        charts.readable(fig, page.lang)
-        fig.update_layout(
-            barmode="stack", xaxis_title=page.t("voices.days_axis"), yaxis_title=page.t("voices.count_axis")
-        )
-        fig.update_yaxes(tickformat=",d", rangemode="tozero")
-        fig.add_vline(
-            x=promise + 0.5,
-            line_dash="dash",
-            line_color=charts.TARGET_COLOUR,
-            name="promise",
-            annotation_text=page.t("voices.promise_line", days=promise),
-            annotation_position="top right",
-        )
+
+        def answer_times() -> go.Figure:
+            fig = go.Figure()
+            for within, name, colour in ((True, "voices.within", WITHIN), (False, "voices.late", LATE)):
+                part = times[times["within"] == within]
+                if len(part):
+                    fig.add_trace(go.Bar(x=part["days"], y=part["voices"], name=page.t(name), marker_color=colour))
+            charts.readable(fig, page.lang)
+            fig.update_layout(
+                barmode="stack", xaxis_title=page.t("voices.days_axis"), yaxis_title=page.t("voices.count_axis")
+            )
+            fig.update_yaxes(tickformat=",d", rangemode="tozero")
+            fig.add_vline(
+                x=promise + 0.5,
+                line_dash="dash",
+                line_color=charts.TARGET_COLOUR,
+                name="promise",
+                annotation_text=page.t("voices.promise_line", days=promise),
+                annotation_position="top right",
+            )
+            return fig
+
         shown = times.assign(within=[page.t("voices.within" if w else "voices.late") for w in times["within"]])
-        page.chart(fig, shown, "voices_answer_times", height=320, legend_rows=1)
+        page.chart(answer_times, shown, "voices_answer_times", height=320, legend_rows=1)
         set_by_town = bool(page.q(queries.voices_promise, year=page.year).iloc[0]["set"])
         source = page.t("voices.promise_set" if set_by_town else "voices.promise_default")
         st.caption(page.md("voices.answer_help", days=promise, source=source))
@@ -180,22 +183,26 @@ else:
     keys = [page.label(ENUMS[by], k) if by in ENUMS else page.t("common.unspecified") if pd.isna(k) else k
             for k in grouped["key"]]  # fmt: skip
     grouped = grouped.assign(key=keys)
-    fig = go.Figure(
-        [
-            go.Bar(
-                y=grouped["key"],
-                x=grouped[part],
-                name=page.t(f"voices.part.{part}"),
-                orientation="h",
-                marker_color=colour,
-            )
-            for part, colour in PARTS.items()
-        ]
-    )
-    fig.update_layout(barmode="stack", xaxis_title=page.t("voices.count_axis"))
-    fig.update_yaxes(autorange="reversed", type="category")
-    charts.readable(fig, page.lang)
-    page.chart(fig, grouped, f"voices_by_{by}", height=max(260, 30 * len(grouped) + 150), legend_rows=2)
+
+    def outcomes() -> go.Figure:
+        fig = go.Figure(
+            [
+                go.Bar(
+                    y=grouped["key"],
+                    x=grouped[part],
+                    name=page.t(f"voices.part.{part}"),
+                    orientation="h",
+                    marker_color=colour,
+                )
+                for part, colour in PARTS.items()
+            ]
+        )
+        fig.update_layout(barmode="stack", xaxis_title=page.t("voices.count_axis"))
+        fig.update_yaxes(autorange="reversed", type="category")
+        charts.readable(fig, page.lang)
+        return fig
+
+    page.chart(outcomes, grouped, f"voices_by_{by}", height=max(260, 30 * len(grouped) + 150), legend_rows=2)
 
 # --- the voices waiting past the promise
 st.header(page.t("voices.open"))

@@ -4,6 +4,8 @@ and the helpers that draw tables, charts and downloads the same way everywhere."
 from __future__ import annotations
 
 import functools
+import hashlib
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -151,7 +153,10 @@ class Page:
         """A copy with the given columns' codes replaced by labels (missing stays missing): labelled(df, key="program")."""
         out = frame.copy()
         for column, enum in enums.items():
-            out[column] = [None if pd.isna(v) else self.label(enum, v) for v in out[column]]
+            missing = out[column].isna().to_numpy()
+            codes = out[column].to_numpy(dtype=object)
+            words = {code: self.label(enum, code) for code in set(codes[~missing])}  # each code once, not each row
+            out[column] = [None if m else words[code] for code, m in zip(codes, missing, strict=True)]
         return out
 
     def filled(self, frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -183,6 +188,10 @@ class Page:
 
     def about(self) -> export.About:
         """What a download from this run is taken with: language, filters, the as-of date, sample data or not."""
+        return self._about
+
+    @functools.cached_property
+    def _about(self) -> export.About:
         if self.empty_warehouse:
             return export.About(self.lang, self.year, self.community, names=self.names)
         as_of = self.q(queries.as_of).iloc[0]["as_of"]
@@ -241,11 +250,41 @@ class Page:
                 type="tertiary",
             )
 
-    def chart(self, fig: go.Figure, data: pd.DataFrame, name: str, *, height: int = 380, legend_rows: int = 0) -> None:
+    def chart(
+        self,
+        draw: Callable[[], go.Figure],
+        data: pd.DataFrame,
+        name: str,
+        *,
+        height: int = 380,
+        legend_rows: int = 0,
+    ) -> None:
         """A Plotly chart that fits any width (legend below, PNG via its toolbar) and its data downloads.
 
+        draw: builds the figure. It is called once per published version (or state of the draft), filters,
+        language and `data`, and the finished figure and its text alternative are kept for every reader after
+        (building a Plotly figure costs 0.05–0.15 s of the server's time, on every run): so it may draw only from
+        `data` and what those determine (the run's cached queries, its words), never from a widget's value that
+        is not in `data` or in the chart's name.
         legend_rows: room to leave under the plot for a horizontal legend (it wraps on a phone).
         """
+        about = self.about()
+        fig, alt = _drawn(
+            (self.source or self.path, self.version, self.lang, self.year, self.community, names_shown()),
+            (name, _digest(data), height, legend_rows),
+            _make=lambda: self._draw(draw(), data, name, about, height, legend_rows),
+        )
+        png = export.file_stem(name, about, export.spec(name).scope)  # the PNG is named like the data files
+        config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PNG_OPTIONS, "filename": png}}
+        st.plotly_chart(fig, width="stretch", config=config, key=f"chart_{name}")
+        # what a screen reader reads instead: the chart named by its title, its figures as a table (issue 19)
+        st.html(alt, unsafe_allow_javascript=True)
+        self.downloads(data, name)
+
+    def _draw(
+        self, fig: go.Figure, data: pd.DataFrame, name: str, about: export.About, height: int, legend_rows: int
+    ) -> tuple[go.Figure, str]:
+        """The finished figure (the layout every chart shares, its texts escaped) and its text alternative."""
         fig.update_layout(
             height=height,
             margin={"l": 8, "r": 8, "t": 16, "b": 8 + 28 * legend_rows},
@@ -253,15 +292,9 @@ class Page:
             separators=".,",
         )
         legible(fig)
-        about = self.about()
-        png = export.file_stem(name, about, export.spec(name).scope)  # the PNG is named like the data files
-        config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PNG_OPTIONS, "filename": png}}
-        st.plotly_chart(markdown.plotly_safe(fig), width="stretch", config=config, key=f"chart_{name}")
-        # what a screen reader reads instead: the chart named by its title, its figures as a table (issue 19)
         shown, kinds = export.table(data, name, about, label=self.label)
-        title = export.title(name, self.lang)
-        st.html(alternative(f"chart_{name}", title, shown, kinds, self.lang), unsafe_allow_javascript=True)
-        self.downloads(data, name)
+        alt = alternative(f"chart_{name}", export.title(name, self.lang), shown, kinds, self.lang)
+        return markdown.plotly_safe(fig), alt
 
     def table(self, frame: pd.DataFrame, name: str, columns: dict[str, str], **config: ColumnConfig) -> None:
         """A sortable table with translated headers (columns: field -> text key) and its downloads.
@@ -286,6 +319,24 @@ class Page:
             placeholder="",
         )
         self.downloads(frame[list(columns)], name, headers={c: self.t(k) for c, k in columns.items()})
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _drawn(reads: tuple, chart: tuple, _make: Callable[[], tuple[go.Figure, str]]) -> tuple[go.Figure, str]:
+    """A chart drawn once for what it shows: reads = (source, version, language, year, community, names shown),
+    chart = (name, the digest of its data, height, legend rows). Every reader's run gets the same figure object:
+    nothing may change it after (st.plotly_chart only reads it)."""
+    return _make()
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    """A digest of a frame's columns, types and values."""
+    h = hashlib.blake2b(repr((list(frame.columns), [str(t) for t in frame.dtypes])).encode(), digest_size=16)
+    try:
+        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    except TypeError:  # a cell holding a list or a dict
+        h.update(pickle.dumps(frame))
+    return h.hexdigest()
 
 
 def setup(title_key: str) -> Page:

@@ -60,6 +60,8 @@ PAGES = [
     "overview",
 ]
 
+# pages that draw charts at the bench warehouse: one drawing none is timed empty, and the bench stops
+CHARTED = ("projects", "training", "fund")
 # the same signs as the browser tests' (tests/e2e/conftest.py): idle, nothing unsettled, every chart with marks
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
 UNSETTLED = '[data-testid="stElementContainer"][data-stale="true"], [data-testid="stSkeleton"]'
@@ -195,6 +197,11 @@ def warm_rounds(
                 link.click()
                 wait_drawn(page, path, old)
                 times[name].append(time.perf_counter() - start)
+                if name in CHARTED and not page.locator('[data-testid="stPlotlyChart"]').count():
+                    raise RuntimeError(
+                        f"{name} drew no chart: the warehouse shows no figures (a copy of a warehouse that was "
+                        "published elsewhere, without its published/ folder?): time a fresh bench/warehouse.py build"
+                    )
         context.close()
     return {name: values for name, values in times.items() if values}
 

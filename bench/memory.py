@@ -7,6 +7,8 @@ Cases, built once in a temporary folder:
 
 - `limit`: the largest workbook the 50 MB upload limit lets in (bench/run.py's LIMIT_ROWS attendance rows on four
   sheets, 48.6 MB) into a warehouse holding the 50,000-worker roster and 5,000 sessions: accepted and loaded.
+- `widest`: the most cells the guard lets in (9,990,000: 333,000 rows × 30 columns of numbers, written as
+  `inflating` is): accepted, read whole by the reading child (≈ 70 bytes a cell), then rejected for its columns.
 - `inflating`: a 9 MB workbook whose one sheet unpacks to ≈ 540 MB of XML, 30,600,000 cells: just past the guard's
   cell limit (10,000,000 since issue 27; 30,000,000 before), so refused; its ratio (≈ 59:1) and total stay within the guard's other limits.
 
@@ -38,6 +40,7 @@ from bench.generate import write_attendance, write_roster_and_sessions  # noqa: 
 from bench.run import LIMIT_ROWS  # noqa: E402
 
 INFLATING_ROWS, INFLATING_COLUMNS = 1_020_000, 30  # 30,600,000 cells
+WIDEST_ROWS = 333_000  # × 30 columns: 9,990,000 cells, just within the guard's cell limit (guard.MAX_CELLS)
 
 
 def _tree(pid: int) -> list[int]:
@@ -137,11 +140,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--app", type=Path, action="append", help="another checkout, run in turn with this one")
-    parser.add_argument("--only", choices=["limit", "inflating"], action="append")
+    parser.add_argument("--only", choices=["limit", "widest", "inflating"], action="append")
     parser.add_argument("--folder", type=Path, help="keep the workbooks here (built when missing)")
     args = parser.parse_args()
     apps = [ROOT, *(a.resolve() for a in args.app or [])]
-    chosen = args.only or ["limit", "inflating"]
+    chosen = args.only or ["limit", "widest", "inflating"]
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -156,10 +159,13 @@ def main() -> None:
             con.close()
         books = {
             "limit": folder / f"attendance_{LIMIT_ROWS}.xlsx",
+            "widest": folder / f"widest_{WIDEST_ROWS}.xlsx",
             "inflating": folder / "inflating.xlsx",
         }
         if "limit" in chosen and not books["limit"].exists():
             write_attendance(books["limit"], LIMIT_ROWS)
+        if "widest" in chosen and not books["widest"].exists():
+            write_inflating(books["widest"], WIDEST_ROWS)
         if "inflating" in chosen and not books["inflating"].exists():
             write_inflating(books["inflating"])
         accounts = folder / "bench-accounts.json"
@@ -180,9 +186,10 @@ def main() -> None:
                         target.write_bytes(base.read_bytes())
                     command = [sys.executable, "-m", "etl", "load", str(book), "--db", str(target), "--no-progress"]
                     run = measure(command, app, env)
-                    expected = f"{LIMIT_ROWS} inserted" if case == "limit" else "too_many_cells"
+                    # limit: loaded; widest: read (past the guard), then rejected for its columns; inflating: refused
+                    expected = {"limit": f"{LIMIT_ROWS} inserted", "widest": "session_id"}.get(case, "")
                     ok = (run["rc"] == 0) if case == "limit" else (run["rc"] != 0)
-                    assert ok and (case != "limit" or expected in run["out"]), run["out"][-2000:]
+                    assert ok and expected in run["out"], run["out"][-2000:]
                     runs[str(app)].append(run)
                 results["load_average"].append(round(os.getloadavg()[0], 1))
             for app, done in runs.items():

@@ -44,17 +44,15 @@ def warm_up(deadline: float) -> str:
     return said  # "ok"; "error" when the run raised (the server's log has it); "timeout"
 
 
-# The dashboard's other pages, warmed after the default one (their queries' first results cached for every
-# visitor), each only while no visitor's run is in progress: a page absent from the navigation (a role's) just
-# runs the default page again, from its cache.
-PAGES = ("projects", "voices", "training", "fund", "ledger", "proposals", "presenter", "data", "review", "audit")
 IDLE_WAIT_SECONDS = 30  # at most this long for the visitors' runs to end before a page's warm-up runs anyway
 
 
-async def _run_page(runtime, name: str, deadline: float) -> str | None:
-    """Open page `name` (its URL path) as a browser does in a session of its own: a first run (the default page,
-    from its cache; it registers the session's pages), then the page by its hash. The URL path of the page that ran
-    ("" when the navigation has no such page), None when a run failed or did not end by `deadline`."""
+async def _warm_pages(runtime, deadline: float) -> dict[str, bool]:
+    """After the default page's warm-up, every other page of the dashboard run once, as a browser opens them, in one
+    session of its own: a first run (the default page, from its cache) registers the navigation's pages, then each
+    page runs by its hash, each only while no visitor's run is in progress (the warm-up is for later visitors). Their
+    queries' results and their charts are then cached for every visitor. For each page (its URL path): whether it
+    ran, as itself, by `deadline`. The pages are the navigation's own (app.py): a page added to it is warmed too."""
     from streamlit.proto.ClientState_pb2 import ClientState
     from streamlit.runtime.app_session import AppSession
     from streamlit.runtime.script_data import ScriptData
@@ -69,6 +67,9 @@ async def _run_page(runtime, name: str, deadline: float) -> str | None:
     )
 
     async def run(state: ClientState | None) -> bool:
+        idle_by = time.monotonic() + IDLE_WAIT_SECONDS
+        while _visitors_running(runtime) and time.monotonic() < idle_by:
+            await asyncio.sleep(0.1)
         if DONE in session.session_state:
             del session.session_state[DONE]
         session.request_rerun(state)
@@ -78,22 +79,22 @@ async def _run_page(runtime, name: str, deadline: float) -> str | None:
             await asyncio.sleep(0.05)
         return bool(session.session_state[DONE])
 
+    ran: dict[str, bool] = {}
     try:
         if not await run(None):
-            return None
-        pages = session._pages_manager.get_pages()
-        page = next((h for h, info in pages.items() if info.get("url_pathname") == name), None)
-        if page is None:  # not in this server's navigation (a role's page)
-            return ""
-        state = ClientState()
-        state.page_script_hash = page
-        state.page_name = name
-        if not await run(state):
-            return None
-        ran = session._pages_manager.get_pages().get(session.page_script_hash)
-        return str(ran.get("url_pathname", "")) if ran is not None else ""
+            return ran
+        default = session.page_script_hash
+        for page, info in session._pages_manager.get_pages().items():
+            if page == default:
+                continue
+            name = str(info.get("url_pathname", ""))
+            state = ClientState()
+            state.page_script_hash = page
+            state.page_name = name
+            ran[name] = await run(state) and session.page_script_hash == page  # itself, not the default page
     finally:
         session.shutdown()
+    return ran
 
 
 def _visitors_running(runtime) -> bool:
@@ -105,24 +106,14 @@ def _visitors_running(runtime) -> bool:
     )
 
 
-def warm_pages(deadline: float, pages: tuple[str, ...] = PAGES) -> dict[str, str | None]:
-    """After the default page's warm-up: each of `pages` run once, when no visitor's run is in progress. For each,
-    the page that ran ("" the default page: one this server's navigation does not have) or None (failed, or no
-    time left)."""
+def warm_pages(deadline: float) -> dict[str, bool]:
+    """_warm_pages on the runtime's own event loop, from this thread."""
     from streamlit.runtime import Runtime
 
     runtime = Runtime.instance()
     loop = runtime._get_async_objs().eventloop
-    ran: dict[str, str | None] = dict.fromkeys(pages)
-    for name in pages:
-        idle_by = time.monotonic() + IDLE_WAIT_SECONDS
-        while _visitors_running(runtime) and time.monotonic() < idle_by:
-            time.sleep(0.1)
-        if time.monotonic() > deadline:
-            break
-        run = asyncio.run_coroutine_threadsafe(_run_page(runtime, name, deadline), loop)
-        ran[name] = run.result(timeout=max(deadline - time.monotonic(), 1))
-    return ran
+    run = asyncio.run_coroutine_threadsafe(_warm_pages(runtime, deadline), loop)
+    return run.result(timeout=max(deadline - time.monotonic(), 1) + IDLE_WAIT_SECONDS)
 
 
 def _warm_up_in_background() -> None:
@@ -137,9 +128,9 @@ def _warm_up_in_background() -> None:
         outcome = warm_up(started + WARM_UP_SECONDS)
         if outcome == "ok":
             ran = warm_pages(time.monotonic() + WARM_UP_SECONDS)
-            failed = [name for name, page in ran.items() if page is None]
-            outcome = f"pages not run: {', '.join(failed)}" if failed else "ok"
-            warmed = ", ".join(["the default page", *(page for page in ran.values() if page)])
+            failed = [name for name, done in ran.items() if not done]
+            outcome = f"pages not run: {', '.join(failed)}" if failed or not ran else "ok"
+            warmed = ", ".join(["the default page", *(name for name, done in ran.items() if done)])
             print(f"warmed up in {time.monotonic() - started:.1f} s: {warmed}", file=sys.stderr)
     except Exception as exc:  # the warm-up never stops the server: the first visitor's run does its work instead
         outcome = f"failed ({exc!r})"

@@ -26,7 +26,7 @@ from presenter.slides import mask_name
 from ui.filters import ALL, CLOSE_SIDEBAR_ON_PHONE, choice
 from ui.preload import preload
 from ui.routing import route_through_app
-from ui.session import query, reader, snapshot, working
+from ui.session import query, reader, snapshot, version_key, working
 from ui.signin import current_user, for_reader, gate, names_shown
 
 # Keyboard focus seen at a glance (issue 19): Streamlit rings a focused button, box or expander, but marks a focused
@@ -270,7 +270,7 @@ class Page:
         """
         about = self.about()
         fig, alt = _drawn(
-            (self.source or self.path, self.version, self.lang, self.year, self.community, names_shown()),
+            (version_key(self.source or self.path), self.version, self.lang, self.year, self.community, names_shown()),
             (name, _digest(data), height, legend_rows),
             _make=lambda: self._draw(draw(), data, name, about, height, legend_rows),
         )
@@ -323,9 +323,10 @@ class Page:
 
 @st.cache_resource(max_entries=512, show_spinner=False)
 def _drawn(reads: tuple, chart: tuple, _make: Callable[[], tuple[go.Figure, str]]) -> tuple[go.Figure, str]:
-    """A chart drawn once for what it shows: reads = (source, version, language, year, community, names shown),
-    chart = (name, the digest of its data, height, legend rows). Every reader's run gets the same figure object:
-    nothing may change it after (st.plotly_chart only reads it)."""
+    """A chart drawn once for what it shows. reads: the file read and its modification time, the imports it holds,
+    the language, year, community and whether names are shown; chart: its name, the digest of its data, its height
+    and legend rows. Every reader's run gets the same figure object: nothing may change it after (st.plotly_chart
+    only reads it)."""
     return _make()
 
 

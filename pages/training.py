@@ -149,36 +149,29 @@ monthly = page.q(queries.training_by_month, **page.filters)
 if monthly.empty:
     page.empty("empty.no_sessions")
 else:
+
+    def by_month(name: str, column: str, metric: str, unit: str, colours: list[str] | None) -> None:
+        """Chart `name`: `column` of `monthly` by month, headed as catalogue `metric`, in `unit`."""
+
+        def bars() -> go.Figure:
+            fig = px.bar(
+                monthly,
+                x="month",
+                y=column,
+                labels={"month": "", column: metrics.METRICS[metric].label(page.lang)},
+                color_discrete_sequence=colours,
+            )
+            charts.readable(fig, page.lang, unit=unit, months="x")
+            charts.mark_notes(fig, page.q(queries.notes, **page.filters), name, page.lang)
+            return fig
+
+        page.chart(bars, monthly, name, height=300)
+
     left, right = st.columns(2)
     with left:
-
-        def hours() -> go.Figure:
-            fig = px.bar(
-                monthly,
-                x="month",
-                y="hours",
-                labels={"month": "", "hours": metrics.METRICS["training_hours"].label(page.lang)},
-            )
-            charts.readable(fig, page.lang, unit="hours", months="x")
-            charts.mark_notes(fig, page.q(queries.notes, **page.filters), "training_hours_by_month", page.lang)
-            return fig
-
-        page.chart(hours, monthly, "training_hours_by_month", height=300)
+        by_month("training_hours_by_month", "hours", "training_hours", "hours", None)
     with right:
-
-        def person_times() -> go.Figure:
-            fig = px.bar(
-                monthly,
-                x="month",
-                y="person_times",
-                labels={"month": "", "person_times": metrics.METRICS["person_times"].label(page.lang)},
-                color_discrete_sequence=["#ff7f0e"],
-            )
-            charts.readable(fig, page.lang, months="x")
-            charts.mark_notes(fig, page.q(queries.notes, **page.filters), "person_times_by_month", page.lang)
-            return fig
-
-        page.chart(person_times, monthly, "person_times_by_month", height=300)
+        by_month("person_times_by_month", "person_times", "person_times", "count", ["#ff7f0e"])
 
 st.header(page.t("training.untrained", period=page.period()))
 untrained = page.labelled(page.q(queries.untrained_workers, **page.filters), role="role")

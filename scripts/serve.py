@@ -83,15 +83,19 @@ async def _warm_pages(runtime, deadline: float) -> dict[str, bool]:
     try:
         if not await run(None):
             return ran
-        default = session.page_script_hash
-        for page, info in session._pages_manager.get_pages().items():
+        # the page the run resolved (st.navigation sets it on the script's thread, before the run ends); the session's
+        # own page_script_hash is updated later (when the runner reports its end, on the event loop), and under load
+        # may still name app.py here: then the default page was warmed twice and counted as a page of its own
+        pages = session._pages_manager
+        default = pages.current_page_script_hash
+        for page, info in pages.get_pages().items():
             if page == default:
                 continue
             name = str(info.get("url_pathname", ""))
             state = ClientState()
             state.page_script_hash = page
             state.page_name = name
-            ran[name] = await run(state) and session.page_script_hash == page  # itself, not the default page
+            ran[name] = await run(state) and pages.current_page_script_hash == page  # itself, not the default page
     finally:
         session.shutdown()
     return ran

@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from workbooks import (
     BILLION_LAUGHS,
@@ -245,6 +245,51 @@ def test_the_reach_bound_covers_every_reference_and_stays_near_it(refs, rows_too
     exact_rows, exact_columns = max(r for _, r in refs), max(c for c, _ in refs)
     assert (rows, columns) >= (exact_rows, exact_columns) and rows >= exact_rows and columns == exact_columns
     assert rows < 2 * exact_rows or rows == exact_rows
+
+
+_REFS = st.tuples(st.text("ABCDXYZ", min_size=0, max_size=3), st.text("0123456789", min_size=1, max_size=8)).map(
+    lambda ref: ref[0] + ref[1]
+)
+_NOISE = st.sampled_from(
+    # the last: a reference away from the chunks' seams (each seam is scanned whatever the searches say)
+    ["<v>1234567</v>", ' s="12"', "<t>AB123 Z9 0000000</t>", ' r="', 'r="A1', ' spans="1:3"', "AA", "<x/>" * 20]
+)
+
+
+def _apart(first: str, second: str) -> list[str]:
+    """Two references, the second in the middle of the second chunk of 300 bytes (away from the seams)."""
+    return [f'<c r="{first}"><v>1</v></c>', *["<x/>" * 20] * 5, f'<c r="{second}"><v>1</v></c>', *["<x/>" * 20] * 3]
+
+
+@settings(max_examples=1000, deadline=None)
+@example(pieces=_apart("D1", "A5"), cut=300)  # a higher leading digit, after a letter
+@example(pieces=_apart("D1", "5"), cut=300)  # and with none
+@example(pieces=_apart("D1", "Z1"), cut=300)  # a further column
+@example(pieces=_apart("D1", "AA1"), cut=300)  # two letters
+@example(pieces=_apart("D1", "A12"), cut=300)  # more digits
+@example(pieces=_apart("D1", "12"), cut=300)
+@given(
+    pieces=st.lists(st.one_of(_REFS.map(lambda ref: f'<c r="{ref}"><v>1</v></c>'), _NOISE), min_size=1, max_size=60),
+    cut=st.integers(2 * guard._OVERLAP, 300),
+)
+def test_a_chunk_is_skipped_only_when_its_scan_would_change_nothing(pieces, cut):
+    """The byte searches that let a chunk skip the reference scan never skip one the scan would act on: after every
+    chunk, the guard's reach (far rows and columns, the near column, digits and leading digit) is what scanning
+    every chunk gives — for references of any shape (no letter, up to three, up to eight digits) among other text."""
+    body = "".join(pieces).encode()
+    checked, scanned = guard._Cells(body[:4096]), guard._Cells(body[:4096])
+    scanned._may_reach_further = lambda chunk: True  # type: ignore[method-assign]
+    tail = b""
+    for i in range(0, len(body), cut):
+        chunk = body[i : i + cut]
+        for cells in (checked, scanned):
+            try:
+                cells.feed(tail, chunk)
+            except guard.FileRefused as refused:
+                cells.refused = refused.key  # type: ignore[attr-defined]
+        tail = chunk[-(guard._OVERLAP - 1) :]
+        assert vars(checked).keys() == vars(scanned).keys() - {"_may_reach_further"}
+        assert all(getattr(checked, k) == getattr(scanned, k) for k in vars(checked)), (vars(checked), vars(scanned))
 
 
 def test_a_million_row_sheet_needs_no_second_look(monkeypatch):

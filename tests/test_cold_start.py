@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -85,6 +86,12 @@ def test_start_runs_the_app_in_the_server_before_any_visitor(tmp_path: Path) -> 
         pages = {p.stem for p in (ROOT / "pages").glob("*.py")} - {"overview"}  # the navigation's, but the default
         assert sorted(warmed) == sorted(pages), log.read_text(errors="replace")[-3000:]
         assert "warm-up:" not in log.read_text(errors="replace")
+        # what the warm-up built is then kept out of the collection Streamlit runs after every visitor's run
+        while "set aside from the collector" not in log.read_text(errors="replace"):
+            assert process.poll() is None and time.monotonic() < deadline + 2 * STARTUP_SECONDS, log.read_text()
+            time.sleep(0.2)
+        frozen = re.search(r"(\d+) objects set aside from the collector", log.read_text(errors="replace"))
+        assert frozen and int(frozen.group(1)) > 100_000, log.read_text(errors="replace")[-3000:]
     finally:
         process.terminate()
         process.wait(timeout=30)

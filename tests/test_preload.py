@@ -16,11 +16,14 @@ def test_the_modules_are_found_in_the_installed_streamlit():
     assert [n.split(".")[0] for n in names] == list(preload.MODULES)
     folder = Path(st.__file__).parent / "static" / "static" / "js"
     assert all((folder / n).is_file() for n in names)
+    # the data grid's style sheet, which Streamlit's loader otherwise fetches and waits for on the first table
+    assert [n.split(".")[0] for n in preload.styles()] == ["DataFrame"]
+    assert all((folder.parent / "css" / n).is_file() for n in preload.styles())
 
 
 def test_the_dashboard_asks_for_them_and_the_public_pages_do_not():
     script = preload.script()
-    assert all(f'"{n}"' in script for n in preload.chunks()) and "requestIdleCallback" in script
+    assert all(f'"{n}"' in script for n in preload.chunks() + preload.styles()) and "requestIdleCallback" in script
     overview = [h.value for h in open_page("overview", lang="zh").html]
     assert script in overview
     for public in ("ledger", "proposals"):  # a phone on the public pages: tables only, no 4.7 MB of Plotly

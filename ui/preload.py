@@ -1,7 +1,8 @@
 """The browser's first visit to a page of charts or tables, made ready while the reader looks at the first page.
 
 Streamlit loads the code of an element the first time a page shows one: Plotly's (4.7 MB) on the first page with a
-chart, the data grid's and Arrow's (1.3 MB) on the first with a table. On a shared 2-core machine that took 2 s of
+chart, the data grid's and Arrow's (1.3 MB) on the first with a table, a radio's and a text box's on the first with
+one. On a shared 2-core machine that took 2 s of
 the first visit to Projects, in the browser alone (bench/RESULTS.md, issue 27). Once the first page is drawn and the
 browser is idle, this imports the same modules (the same URLs as Streamlit's own imports, so the same module
 instances: Streamlit's later import finds them done). Only the dashboard's pages ask for it; the public pages (a
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import streamlit as st
 
-# Streamlit's lazily loaded element modules worth having before the reader asks: charts, then tables
-MODULES = ("PlotlyChart", "DataFrame", "arrowFormatUtils")
+# Streamlit's lazily loaded element modules worth having before the reader asks: charts, then tables, then the
+# widgets the dashboard's pages have and the Overview has not (a radio, a search box: Projects, Fund, Voices); each
+# fetched on first use is a round trip and a second render while the page is drawn
+MODULES = ("PlotlyChart", "DataFrame", "arrowFormatUtils", "Radio", "TextInput")
 
 
 @functools.cache
@@ -27,15 +30,30 @@ def chunks() -> tuple[str, ...]:
     return tuple(p.name for name in MODULES for p in sorted(folder.glob(f"{name}.*.js")))
 
 
+@functools.cache
+def styles() -> tuple[str, ...]:
+    """The style sheets of MODULES (the data grid's): Streamlit's own loader waits for a module's sheet before it
+    draws the element, unless the page already links it (the same URL)."""
+    folder = Path(st.__file__).parent / "static" / "static" / "css"
+    return tuple(p.name for name in MODULES for p in sorted(folder.glob(f"{name}.*.css")))
+
+
 def script() -> str:
-    """Import chunks() once per browser tab, resolved against Streamlit's own entry module, when the tab is idle."""
+    """Import chunks() and link styles() once per browser tab, resolved against Streamlit's own entry module, when
+    the tab is idle."""
     return f"""<script>
 (() => {{
   if (window.__dashboardPreloaded) return;
   const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
   if (!entry) return;
   window.__dashboardPreloaded = true;
-  const load = () => {json.dumps(list(chunks()))}.forEach((name) => import(new URL(name, entry.src).href).catch(() => {{}}));
+  const load = () => {{
+    {json.dumps(list(chunks()))}.forEach((name) => import(new URL(name, entry.src).href).catch(() => {{}}));
+    {json.dumps(list(styles()))}.forEach((name) => {{
+      const link = Object.assign(document.createElement("link"), {{rel: "stylesheet", href: new URL("../css/" + name, entry.src).href}});
+      document.head.appendChild(link);
+    }});
+  }};
   setTimeout(() => (window.requestIdleCallback || ((f) => setTimeout(f, 1)))(load, {{timeout: 2000}}), 300);
 }})();
 </script>"""

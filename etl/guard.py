@@ -203,10 +203,9 @@ class _Cells:
         reference (1.4 s for a first workbook's 1,000,000-row sheet); a few byte searches on two translations of
         the chunk cost less (0.9 s), and only a chunk where one finds something is scanned (20 of that sheet's 126).
         Each search covers one of the pattern's branches (a superset: anything else found costs only a scan; the
-        seams are scanned whatever they find). In the shape (letters A, digits 0):
-        two letters (far), or more digits than the near rows have; in the classes (letters up to the furthest
-        near column a, after it Z; digits up to the highest leading digit 0, above it 9): a column further, or a
-        leading digit higher."""
+        seams are scanned whatever they find). In the shape (letters A, digits 0): two letters (far), or more digits
+        than the near rows have; in the classes (letters up to the furthest near column a, after it Z; digits up to
+        the highest leading digit 0, above it 9): a column further, or a leading digit higher."""
         shape = chunk.translate(_SHAPE)
         digits = b"0" * (self.digits + 1)  # a row longer than the near ones (six digits at most), or a far one
         if b' r="AA' in shape or b' r="A' + digits in shape or b' r="' + digits in shape:

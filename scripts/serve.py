@@ -148,8 +148,9 @@ def set_aside() -> int:
     from the garbage collector's passes (gc.freeze); how many objects. Streamlit collects every generation after
     each script run (runner.postScriptGC), holding the interpreter's lock while the run's last messages are still to
     be sent: over the whole heap that pass took 108 ms (84-210) of every visit at the bench warehouse, over what
-    later runs made 1.6 ms (0.7-25) (bench/collector.py; bench/RESULTS.md, "Issue 27"). A frozen object is still freed when nothing refers to it any more; what is
-    given up is finding cycles among them, once, for what the warm-up built."""
+    later runs made 1.6 ms (0.7-25) (bench/collector.py; bench/RESULTS.md, "Issue 27"). A frozen object is still
+    freed when nothing refers to it any more; what is given up is finding cycles among them, once, for what the
+    warm-up built."""
     import gc
 
     gc.collect()  # the warm-up's own garbage is not kept

@@ -2,11 +2,11 @@
 
 Streamlit loads the code of an element the first time a page shows one: Plotly's (4.7 MB) on the first page with a
 chart, the data grid's and Arrow's (1.3 MB) on the first with a table, a radio's and a text box's on the first with
-one. On a shared 2-core machine that took 2 s of
-the first visit to Projects, in the browser alone (bench/RESULTS.md, issue 27). Once the first page is drawn and the
-browser is idle, this imports the same modules (the same URLs as Streamlit's own imports, so the same module
-instances: Streamlit's later import finds them done). Only the dashboard's pages ask for it; the public pages (a
-phone, the ledger and the proposals: tables, no charts) do not.
+one. On a shared 2-core machine that took 2 s of the first visit to Projects, in the browser alone (bench/RESULTS.md,
+issue 27). Once the first page is drawn and the browser is idle, this imports the same modules (the same URLs as
+Streamlit's own imports, so the same module instances: Streamlit's later import finds them done) and links the data
+grid's style sheet. Only the dashboard's pages ask for it; the public pages (a phone, the ledger and the proposals:
+tables, no charts) do not.
 """
 
 from __future__ import annotations

@@ -24,18 +24,22 @@ MODULES = ("PlotlyChart", "DataFrame", "arrowFormatUtils", "Radio", "TextInput")
 
 
 @functools.cache
+def _bundled(kind: str) -> tuple[str, ...]:
+    """The file names of MODULES' `kind` files (js, css) in the installed Streamlit's bundle (their hashes change
+    with each release)."""
+    folder = Path(st.__file__).parent / "static" / "static" / kind
+    return tuple(p.name for name in MODULES for p in sorted(folder.glob(f"{name}.*.{kind}")))
+
+
 def chunks() -> tuple[str, ...]:
-    """The file names of MODULES in the installed Streamlit's bundle (their hashes change with each release)."""
-    folder = Path(st.__file__).parent / "static" / "static" / "js"
-    return tuple(p.name for name in MODULES for p in sorted(folder.glob(f"{name}.*.js")))
+    """MODULES' code."""
+    return _bundled("js")
 
 
-@functools.cache
 def styles() -> tuple[str, ...]:
-    """The style sheets of MODULES (the data grid's): Streamlit's own loader waits for a module's sheet before it
-    draws the element, unless the page already links it (the same URL)."""
-    folder = Path(st.__file__).parent / "static" / "static" / "css"
-    return tuple(p.name for name in MODULES for p in sorted(folder.glob(f"{name}.*.css")))
+    """MODULES' style sheets (the data grid's): Streamlit's own loader waits for a module's sheet before it draws the
+    element, unless the page already links it (the same URL)."""
+    return _bundled("css")
 
 
 def script() -> str:

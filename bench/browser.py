@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -168,16 +168,27 @@ def cold_start(browser, db_file: Path, *, sample: bool, launch: str = "serve", a
 
 
 def warm_rounds(
-    browser, db_file: Path, rounds: int, pages: list[str] | None = None, look: float = 0, settle: float = 0
+    browser,
+    db_file: Path,
+    rounds: int,
+    pages: list[str] | None = None,
+    look: float = 0,
+    settle: float = 0,
+    *,
+    launch: str = "serve",
+    ready: Callable[[], None] | None = None,
 ) -> dict[str, list[float]]:
     """Seconds from a click on each page's sidebar link to that page drawn; the first round is the first visit.
     `look`: seconds the reader looks at the first page (the overview) before the first click; `settle`: seconds the
     server has been up before the first visitor arrives (its warm-up of the pages done, as on a server started in
-    the morning)."""
+    the morning). `launch`: how the server is started (LAUNCHES); `ready`: called once it has settled, before the
+    first visitor (e.g. to wait for something the server writes)."""
     pages = pages or PAGES
     times: dict[str, list[float]] = {name: [] for name in pages}
-    with serve(db_file, sample=False) as (base, _):
+    with serve(db_file, sample=False, launch=launch) as (base, _):
         time.sleep(settle)
+        if ready is not None:
+            ready()
         context = browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
         page.goto(base + "/")

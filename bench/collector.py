@@ -6,8 +6,9 @@ Streamlit collects every generation at the end of each script run (`runner.postS
 the interpreter's lock while its event loop still has the run's last messages to send. scripts/serve.py sets what
 the warm-up built aside from those passes (`set_aside`, gc.freeze). Each run starts a server as the README's start
 command does, on a fresh copy of the warehouse, waits for its warm-up, then visits Projects, Fund, Training and the
-Overview in Chromium (two rounds) and records how long each full collection in the server took. The runs alternate
-between the server as it is ("set aside") and the same server with set_aside only collecting ("whole heap").
+Overview in Chromium (two rounds, bench/browser.py's `warm_rounds`) and records how long each full collection in the
+server took. The runs alternate between the server as it is ("set aside") and the same server with set_aside only
+collecting ("whole heap").
 
 Prints medians and ranges over every collection during the visits (milliseconds); `--json FILE` also writes them.
 """
@@ -64,40 +65,27 @@ def _serve(log: Path, whole_heap: bool, args: list[str]) -> int:
     return serve.main(args)
 
 
-def _visit(db_file: Path, log: Path, whole_heap: bool) -> tuple[list[float], int]:
-    """One server on a copy of `db_file`: the full collections' milliseconds while a reader visits, and how many
-    objects were set aside."""
+def _visit(chromium, db_file: Path, log: Path, whole_heap: bool) -> tuple[list[float], int]:
+    """One server on a copy of `db_file`, its warm-up awaited, then two rounds of visits (bench/browser.py's): the
+    full collections' milliseconds during the visits, and how many objects were set aside."""
     import browser
-    from playwright.sync_api import sync_playwright
 
     launch = "collector-whole" if whole_heap else "collector"
     browser.LAUNCHES[launch] = [str(Path(__file__).resolve()), "--serve", str(log), *(["--whole-heap"] * whole_heap)]
-    with sync_playwright() as p, browser.serve(db_file, sample=False, launch=launch) as (base, _):
+    before: list[str] = []
+
+    def warmed_up() -> None:
         deadline = time.monotonic() + 300
         while READY not in (log.read_text() if log.exists() else ""):
             if time.monotonic() > deadline:
                 raise RuntimeError("the server's warm-up did not end")
             time.sleep(0.2)
-        lines = log.read_text().splitlines()
-        kept = int(next(line for line in lines if line.startswith(READY)).split()[1])
-        before = len(lines)
-        chromium = p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.ARGS)
-        page = chromium.new_context(viewport=browser.VIEWPORT).new_page()
-        page.goto(base + "/")
-        browser.wait_drawn(page)
-        for _ in range(2):
-            for name in VISITED:
-                path = "/" if name == "overview" else f"/{name}"
-                old = page.locator('[data-testid="stMain"] h1').first.inner_text()
-                page.locator(f'[data-testid="stSidebarNavLink"][href$="{path}"]').first.click()
-                browser.wait_drawn(page, path, old)
-        time.sleep(1)  # the last run's collection
-        chromium.close()
-    return [float(line) for line in log.read_text().splitlines()[before:] if not line.startswith(READY)], kept
+        before[:] = log.read_text().splitlines()
 
-
-def _spread(values: list[float]) -> dict[str, float]:
-    return {"median": round(statistics.median(values), 1), "min": round(min(values), 1), "max": round(max(values), 1)}
+    browser.warm_rounds(chromium, db_file, 1, list(VISITED), launch=launch, ready=warmed_up)
+    time.sleep(1)  # the last run's collection
+    kept = int(next(line for line in before if line.startswith(READY)).split()[1])
+    return [float(line) for line in log.read_text().splitlines()[len(before) :] if not line.startswith(READY)], kept
 
 
 def main() -> None:
@@ -110,25 +98,31 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
+    import browser
+    from playwright.sync_api import sync_playwright
+
     results: dict[str, list[float]] = {"set aside": [], "whole heap": []}
     medians: dict[str, list[float]] = {"set aside": [], "whole heap": []}
     kept: list[int] = []
-    for _ in range(args.runs):
-        for name, whole_heap in (("whole heap", True), ("set aside", False)):
-            with tempfile.TemporaryDirectory() as tmp:
-                db_file = Path(tmp) / "city.duckdb"
-                shutil.copyfile(args.city, db_file)
-                times, count = _visit(db_file, Path(tmp) / "gc.log", whole_heap)
-            results[name] += times
-            medians[name].append(statistics.median(times))
-            if not whole_heap:
-                kept.append(count)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.ARGS)
+        for _ in range(args.runs):
+            for name, whole_heap in (("whole heap", True), ("set aside", False)):
+                with tempfile.TemporaryDirectory() as tmp:
+                    db_file = Path(tmp) / "city.duckdb"
+                    shutil.copyfile(args.city, db_file)
+                    times, count = _visit(chromium, db_file, Path(tmp) / "gc.log", whole_heap)
+                results[name] += times
+                medians[name].append(statistics.median(times))
+                if not whole_heap:
+                    kept.append(count)
+        chromium.close()
     out = {
         "warehouse": str(args.city),
         "load_average": os.getloadavg()[0],
         "objects_set_aside": kept,
-        **{f"{name} (every collection, ms)": _spread(v) for name, v in results.items()},
-        **{f"{name} (each server's median, ms)": _spread(v) for name, v in medians.items()},
+        **{f"{name} (every collection, ms)": browser.spread(v) for name, v in results.items()},
+        **{f"{name} (each server's median, ms)": browser.spread(v) for name, v in medians.items()},
     }
     print(json.dumps(out, indent=1, ensure_ascii=False))
     if args.json:

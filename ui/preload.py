@@ -54,8 +54,9 @@ def script() -> str:
   const load = () => {{
     {json.dumps(list(chunks()))}.forEach((name) => import(new URL(name, entry.src).href).catch(() => {{}}));
     {json.dumps(list(styles()))}.forEach((name) => {{
-      const link = Object.assign(document.createElement("link"), {{rel: "stylesheet", href: new URL("../css/" + name, entry.src).href}});
-      document.head.appendChild(link);
+      const href = new URL("../css/" + name, entry.src).href;  // once: a table drawn already has Streamlit link it
+      if ([...document.querySelectorAll('link[rel="stylesheet"]')].some((l) => l.href === href)) return;
+      document.head.appendChild(Object.assign(document.createElement("link"), {{rel: "stylesheet", href}}));
     }});
   }};
   setTimeout(() => (window.requestIdleCallback || ((f) => setTimeout(f, 1)))(load, {{timeout: 2000}}), 300);

@@ -44,15 +44,17 @@ def warm_up(deadline: float) -> str:
     return said  # "ok"; "error" when the run raised (the server's log has it); "timeout"
 
 
-IDLE_WAIT_SECONDS = 30  # at most this long for the visitors' runs to end before a page's warm-up runs anyway
+QUIET_SECONDS = 5  # a page's warm-up waits until no visitor has connected or run a page for this long
+IDLE_WAIT_SECONDS = 30  # but at most this long
 
 
 async def _warm_pages(runtime, deadline: float) -> dict[str, bool]:
     """After the default page's warm-up, every other page of the dashboard run once, as a browser opens them, in one
     session of its own: a first run (the default page, from its cache) registers the navigation's pages, then each
-    page runs by its hash, each only while no visitor's run is in progress (the warm-up is for later visitors). Their
-    queries' results and their charts are then cached for every visitor. For each page (its URL path): whether it
-    ran, as itself, by `deadline`. The pages are the navigation's own (app.py): a page added to it is warmed too."""
+    page runs by its hash, each once the visitors have left the server quiet (Visitors: the warm-up is for later
+    visitors, not at the cost of the present ones). Their queries' results and their charts are then cached for
+    every visitor. For each page (its URL path): whether it ran, as itself, by `deadline`. The pages are the
+    navigation's own (app.py): a page added to it is warmed too."""
     from streamlit.proto.ClientState_pb2 import ClientState
     from streamlit.runtime.app_session import AppSession
     from streamlit.runtime.script_data import ScriptData
@@ -66,9 +68,12 @@ async def _warm_pages(runtime, deadline: float) -> dict[str, bool]:
         user_info={"email": "test@example.com"},
     )
 
+    visitors = Visitors(_sessions(runtime), time.monotonic())
+
     async def run(state: ClientState | None) -> bool:
-        idle_by = time.monotonic() + IDLE_WAIT_SECONDS
-        while _visitors_running(runtime) and time.monotonic() < idle_by:
+        while not visitors.quiet(_sessions(runtime), time.monotonic()):
+            if time.monotonic() > deadline:
+                return False
             await asyncio.sleep(0.1)
         if DONE in session.session_state:
             del session.session_state[DONE]
@@ -101,13 +106,45 @@ async def _warm_pages(runtime, deadline: float) -> dict[str, bool]:
     return ran
 
 
-def _visitors_running(runtime) -> bool:
-    """Whether some visitor's script run is in progress (the warm-up then waits: it is for later visitors)."""
+class Visitors:
+    """Whether the visitors have left the server quiet, judged from what their sessions show at each look: a page's
+    warm-up runs in the same process as their runs, and on two cores beside their browsers. It waits until, for
+    QUIET_SECONDS, no visitor has connected (a browser that has just loaded Streamlit's scripts, about to ask for its
+    first page) and no visitor's run has been in progress (its browser then draws what it was sent); after
+    IDLE_WAIT_SECONDS of waiting it runs anyway. Measured on a fresh install, a page's warm-up beside the first
+    visitor's browser made that visitor's first page 1.2 s later (bench/RESULTS.md, "Issue 27", sixth pass)."""
+
+    def __init__(self, sessions: list[tuple[str, bool]], now: float) -> None:
+        """Counting from `now`, when the server started (its first visitor is likely to come then), with `sessions`
+        connected."""
+        self.known = {session for session, _ in sessions}
+        self.last = now  # when a visitor was last seen arriving or running
+        self.waiting_since: float | None = None
+
+    def look(self, sessions: list[tuple[str, bool]], now: float) -> None:
+        """Note the visitors' sessions (id, whether a run is in progress) at `now`."""
+        ids = {session for session, _ in sessions}
+        if ids - self.known or any(running for _, running in sessions):
+            self.last = now
+        self.known = ids
+
+    def quiet(self, sessions: list[tuple[str, bool]], now: float) -> bool:
+        """After a look at `now`: whether a page's warm-up may run (the wait, if it was over, starts again)."""
+        self.look(sessions, now)
+        if self.waiting_since is None:
+            self.waiting_since = now
+        if now - self.last >= QUIET_SECONDS or now - self.waiting_since >= IDLE_WAIT_SECONDS:
+            self.waiting_since = None
+            return True
+        return False
+
+
+def _sessions(runtime) -> list[tuple[str, bool]]:
+    """The visitors' sessions: (id, whether a script run is in progress). The warm-up's own are not among them."""
     from streamlit.runtime.app_session import AppSessionState
 
-    return any(
-        info.session._state == AppSessionState.APP_IS_RUNNING for info in runtime._session_mgr.list_active_sessions()
-    )
+    running = AppSessionState.APP_IS_RUNNING
+    return [(info.session.id, info.session._state == running) for info in runtime._session_mgr.list_active_sessions()]
 
 
 def warm_pages(deadline: float) -> dict[str, bool]:
@@ -198,6 +235,16 @@ def prepare() -> None:
             logger.setLevel(level)
 
 
+def under_streamlit_run() -> None:
+    """Tell Streamlit this process is `streamlit run` (main, below). Before the first element a process draws,
+    Streamlit checks whether it is run some other way, to warn that it should not be: an inspect.stack() that looks
+    up every loaded module's file, 0.26 s of the 0.95 s of CPU of a fresh install's first run, which the warm-up pays
+    while the first visitor's browser loads (bench/RESULTS.md, "Issue 27", sixth pass)."""
+    from streamlit import delta_generator
+
+    delta_generator._use_warning_has_been_displayed = True  # the check is done once per process, then skipped
+
+
 def main(args: list[str]) -> int:
     """`streamlit run app.py ARGS --server.scriptHealthCheckEnabled=false`, the app's bootstrap done before it
     listens, with the warm-up beside its start."""
@@ -205,6 +252,7 @@ def main(args: list[str]) -> int:
 
     os.chdir(ROOT)  # Streamlit reads .streamlit/config.toml from the working directory
     sys.path.insert(0, str(ROOT))
+    under_streamlit_run()
     try:
         prepare()
     except Exception as exc:  # an optimisation only: the first visitor's run does this work instead, and shows why

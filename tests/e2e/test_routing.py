@@ -60,3 +60,19 @@ def test_the_first_page_loads_the_chart_and_table_code_for_the_next(app: App):
     folder = urlparse(entry).path.rsplit("/", 1)[0]
     plotly = [p for p in loaded if "/PlotlyChart." in p]
     assert plotly and all(p.rsplit("/", 1)[0] == folder for p in plotly)
+
+
+def test_plotly_draws_its_first_charts_out_of_sight_and_leaves_nothing_behind(app: App):
+    """Plotly's first chart in a tab costs several times its next: once the chart code is loaded, the first page
+    has Plotly draw one chart of each kind the pages draw off screen, then removes it. The reader sees nothing: no
+    chart on the overview, nothing left in the page, and the next page's charts are drawn as ever."""
+    app.open()
+    app.page.wait_for_function("window.__dashboardRehearsed === true", timeout=60_000)
+    left = app.page.evaluate(
+        "[document.querySelectorAll('.js-plotly-plot, [aria-hidden=true][style*=\"-10000px\"]').length,"
+        " document.querySelectorAll('[data-testid=stPlotlyChart]').length]"
+    )
+    assert left == [0, 0]
+    app.go(t("nav.fund", "en"))
+    app.page.wait_for_function("document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length > 0")
+    assert app.errors() == []

@@ -8,8 +8,6 @@ Streamlit's own imports, so the same module instances: Streamlit's later import 
 grid's style sheet. Then, as Plotly's first chart in a tab costs far more than its next (its code not yet compiled,
 its one-time set-up), Plotly draws one chart of each kind the pages draw out of sight (hidden from screen readers),
 and it is removed: Projects', Fund's and Training's first visits 0.07-0.15 s sooner (bench/RESULTS.md, sixth pass).
-And Streamlit's chart element, which draws each chart first before it has measured the chart's frame and then again
-at its width, has Plotly given that width from the first drawing: each chart drawn once (the same pixels).
 Only the dashboard's pages ask for it; the public pages (a phone, the ledger and the proposals: tables, no charts)
 do not.
 """
@@ -68,31 +66,9 @@ def script() -> str:
   }};
   // Plotly's first chart in a tab costs far more than its next ones (its code not yet compiled, its one-time
   // set-up): one chart of each kind the pages draw, drawn out of sight and removed, so that it is not the reader's
-  // Streamlit's chart element draws each chart twice: first before it has measured the chart's frame (no width
-  // in the layout: drawn at a width of Plotly's choosing), then at the frame's width. Given the frame's width from
-  // the start (as Streamlit computes it: at least 150 px), the first drawing is the final one, and the second finds
-  // nothing changed. Streamlit's own call still decides the width: if it differs, Plotly draws again, as before.
-  const measured = (plotly) => {{
-    if (plotly.__dashboardMeasured) return;
-    plotly.__dashboardMeasured = true;
-    window.__dashboardWidthsGiven = 0;
-    const react = plotly.react;
-    plotly.react = function (gd, figure, ...rest) {{
-      const layout = figure && figure.layout;
-      const frame = layout && layout.width === undefined && gd && gd.closest
-        && gd.closest('[data-testid="stFullScreenFrame"]');
-      const width = frame ? frame.getBoundingClientRect().width : 0;
-      if (width > 0) {{
-        figure = {{...figure, layout: {{...layout, width: Math.max(width, 150)}}}};
-        window.__dashboardWidthsGiven += 1;
-      }}
-      return react.call(this, gd, figure, ...rest);
-    }};
-  }};
   const rehearse = () => {{
     const plotly = window.Plotly;  // set by Plotly's module once imported
     if (!plotly || !plotly.newPlot) return;
-    measured(plotly);
     const box = document.createElement("div");
     box.setAttribute("aria-hidden", "true");
     box.style.cssText = "position:fixed;left:-10000px;top:0;width:900px;height:380px;pointer-events:none";

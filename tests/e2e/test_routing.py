@@ -76,27 +76,3 @@ def test_plotly_draws_its_first_charts_out_of_sight_and_leaves_nothing_behind(ap
     app.go(t("nav.fund", "en"))
     app.page.wait_for_function("document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length > 0")
     assert app.errors() == []
-
-
-def test_each_chart_is_drawn_at_its_frames_width_from_its_first_drawing(app: App):
-    """Streamlit's chart element first draws a chart before it has measured its frame, then again at the frame's
-    width: the page gives Plotly that width from the first drawing (each chart drawn once instead of twice). Every
-    chart ends at its frame's width, as Streamlit sizes it."""
-    app.open()
-    app.page.wait_for_function("window.__dashboardRehearsed === true", timeout=60_000)
-    assert app.page.evaluate("window.__dashboardWidthsGiven") == 0
-    app.go(t("nav.fund", "en"))
-    charts = app.page.locator('[data-testid="stPlotlyChart"]')
-    app.page.wait_for_function(
-        "n => document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length >= 2 * n", arg=charts.count()
-    )
-    count = charts.count()
-    assert count >= 4
-    assert app.page.evaluate("window.__dashboardWidthsGiven") >= count  # each chart's first drawing had its width
-    sizes = app.page.evaluate(
-        """() => [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')].map(gd => [
-             gd._fullLayout.width,
-             Math.max(gd.closest('[data-testid=stFullScreenFrame]').getBoundingClientRect().width, 150)])"""
-    )
-    assert len(sizes) == count and all(abs(drawn - frame) < 1 for drawn, frame in sizes), sizes
-    assert app.errors() == []

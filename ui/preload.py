@@ -7,7 +7,8 @@ issue 27). Once the first page is drawn and the browser is idle, this imports th
 Streamlit's own imports, so the same module instances: Streamlit's later import finds them done) and links the data
 grid's style sheet. Then, as Plotly's first chart in a tab costs far more than its next (its code not yet compiled,
 its one-time set-up), Plotly draws one chart of each kind the pages draw out of sight (hidden from screen readers),
-and it is removed: Projects', Fund's and Training's first visits 0.07-0.15 s sooner (bench/RESULTS.md, sixth pass).
+and it is removed: Projects' first visit 0.03-0.17 s sooner from round to round, Fund's and Training's within the
+spread (bench/RESULTS.md, sixth pass).
 Only the dashboard's pages ask for it; the public pages (a phone, the ledger and the proposals: tables, no charts)
 do not.
 """

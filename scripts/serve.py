@@ -115,8 +115,8 @@ class Visitors:
     visitor's browser made that visitor's first page 1.2 s later (bench/RESULTS.md, "Issue 27", sixth pass)."""
 
     def __init__(self, sessions: list[tuple[str, bool]], now: float) -> None:
-        """Counting from `now`, when the server started (its first visitor is likely to come then), with `sessions`
-        connected."""
+        """Counting from `now`, when the server's own start-up (its default page's warm-up) ended: its first
+        visitor is likely to come then; `sessions` are those connected by then."""
         self.known = {session for session, _ in sessions}
         self.last = now  # when a visitor was last seen arriving or running
         self.waiting_since: float | None = None

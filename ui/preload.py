@@ -8,9 +8,8 @@ Streamlit's own imports, so the same module instances: Streamlit's later import 
 grid's style sheet. Then, as Plotly's first chart in a tab costs far more than its next (its code not yet compiled,
 its one-time set-up), Plotly draws one chart of each kind the pages draw out of sight (hidden from screen readers),
 and it is removed: Projects' first visit 0.03-0.17 s sooner from round to round, Fund's and Training's within the
-spread (bench/RESULTS.md, sixth pass).
-Only the dashboard's pages ask for it; the public pages (a phone, the ledger and the proposals: tables, no charts)
-do not.
+spread (bench/RESULTS.md, sixth pass). Only the dashboard's pages ask for it; the public pages (a phone, the ledger
+and the proposals: tables, no charts) do not.
 """
 
 from __future__ import annotations
@@ -20,6 +19,8 @@ import json
 from pathlib import Path
 
 import streamlit as st
+
+from presenter.charts import CHART_TEXT_SIZE, PLOTLY_CONFIG
 
 # Streamlit's lazily loaded element modules worth having before the reader asks: charts, then tables, then the
 # widgets the dashboard's pages have and the Overview has not (a radio, a search box: Projects, Fund, Voices); each
@@ -66,7 +67,8 @@ def script() -> str:
     }});
   }};
   // Plotly's first chart in a tab costs far more than its next ones (its code not yet compiled, its one-time
-  // set-up): one chart of each kind the pages draw, drawn out of sight and removed, so that it is not the reader's
+  // set-up): one chart of each kind the pages draw (their text size and toolbar: presenter.charts), drawn out of
+  // sight and removed, so that it is not the reader's
   const rehearse = () => {{
     const plotly = window.Plotly;  // set by Plotly's module once imported
     if (!plotly || !plotly.newPlot) return;
@@ -81,12 +83,12 @@ def script() -> str:
       {{type: "scatter", mode: "lines+markers", x: names, y: values, name: "c"}},
     ];
     const layout = {{
-      font: {{size: 14}}, height: 380, margin: {{l: 8, r: 8, t: 16, b: 36}}, barmode: "group",
+      font: {{size: {CHART_TEXT_SIZE}}}, height: 380, margin: {{l: 8, r: 8, t: 16, b: 36}}, barmode: "group",
       legend: {{orientation: "h", yref: "container", y: 0, yanchor: "bottom", x: 0}},
       xaxis: {{domain: [0, 0.45], automargin: true}}, yaxis: {{automargin: true, title: {{text: "万"}}}},
       xaxis2: {{domain: [0.55, 1], anchor: "y2", automargin: true}}, yaxis2: {{anchor: "x2", automargin: true}},
     }};
-    plotly.newPlot(box, data, layout, {{displaylogo: false, responsive: false}})
+    plotly.newPlot(box, data, layout, {json.dumps({**PLOTLY_CONFIG, "responsive": False})})
       .then(() => plotly.react(box, data, {{...layout, height: 360}}))
       .then(() => (window.__dashboardRehearsed = true))
       .catch(() => {{}})

@@ -8,8 +8,10 @@ Streamlit's own imports, so the same module instances: Streamlit's later import 
 grid's style sheet. Then, as Plotly's first chart in a tab costs far more than its next (its code not yet compiled,
 its one-time set-up), Plotly draws one chart of each kind the pages draw out of sight (hidden from screen readers),
 and it is removed: Projects' first visit 0.03-0.17 s sooner from round to round, Fund's and Training's within the
-spread (bench/RESULTS.md, sixth pass). Only the dashboard's pages ask for it; the public pages (a phone, the ledger
-and the proposals: tables, no charts) do not.
+spread (bench/RESULTS.md, sixth pass). And Streamlit's charts are drawn once where they were drawn two to four
+times: at their frame's width from the start, and, for a figure the tab has drawn at that size before, at the
+margins Plotly settled on then (Fund's warm visit 0.85 -> 0.69 s, seventh pass). Only the dashboard's pages ask for
+it; the public pages (a phone, the ledger and the proposals: tables, no charts) do not.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def script() -> str:
   const idle = (f) => (window.requestIdleCallback || ((g) => setTimeout(g, 1)))(f, {{timeout: 2000}});
   const load = () => {{
     const loaded = {json.dumps(list(chunks()))}.map((name) => import(new URL(name, entry.src).href).catch(() => {{}}));
-    Promise.all(loaded).then(() => idle(rehearse));
+    Promise.all(loaded).then(() => {{ settle(); idle(rehearse); }});
     {json.dumps(list(styles()))}.forEach((name) => {{
       const href = new URL("../css/" + name, entry.src).href;  // once: a table drawn already has Streamlit link it
       if ([...document.querySelectorAll('link[rel="stylesheet"]')].some((l) => l.href === href)) return;
@@ -93,6 +95,73 @@ def script() -> str:
       .then(() => (window.__dashboardRehearsed = true))
       .catch(() => {{}})
       .finally(() => {{ try {{ plotly.purge(box); }} catch (e) {{}} box.remove(); }});
+  }};
+  // Streamlit draws each chart twice: first before it has measured the chart's frame (no width: Plotly sizes it
+  // itself, out of sight), then at the frame's width; and Plotly draws a chart again once it has measured its labels
+  // and grown its margins to fit them (automatic margins). So Streamlit's charts are given the frame's width from
+  // the first drawing, and a figure this tab has drawn at that size before is given the margins Plotly settled on
+  // then, as they are (autoexpand off; on again once the reader zooms): a chart is drawn once, as it was drawn
+  // before. The figure's own margins ride along (margin._own: Plotly ignores names that begin with _) and
+  // are where another size starts from. A figure is known by its content as Streamlit hands it over (kept against
+  // its data array: Plotly writes into the figure as it draws).
+  const settle = () => {{
+    const plotly = window.Plotly;
+    if (!plotly || !plotly.react || plotly.__dashboardSettles) return;
+    const react = plotly.react, settled = new Map(), contents = new WeakMap(), last = new WeakMap();
+    const stats = {{given: 0}};
+    const SIDES = ["l", "r", "t", "b"];
+    const digest = (text) => {{
+      let h = 2166136261;
+      for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+      return (h >>> 0).toString(36) + "." + text.length;
+    }};
+    const fitted = (chart, figure) => {{
+      const layout = figure && figure.layout, data = figure && figure.data;
+      const frame = layout && Array.isArray(data) && chart && chart.closest
+        && chart.closest('[data-testid="stPlotlyChart"]') && chart.closest('[data-testid="stFullScreenFrame"]');
+      if (!frame) return null;
+      const own = (layout.margin && layout.margin._own) || layout.margin || {{}};
+      if (!contents.has(data)) {{
+        contents.set(data, digest(JSON.stringify([data, {{...layout, width: null, height: null, margin: own}}])));
+      }}
+      const width = layout.width ?? Math.max(frame.getBoundingClientRect().width, 150);  // as Streamlit sizes it
+      const key = contents.get(data) + "@" + width + "x" + layout.height;
+      const before = last.get(chart), known = settled.get(key);
+      let margin = own;
+      if (before && before.key === key) margin = before.margin;
+      else if (known && before && before.margin._own && SIDES.every((side) => before.margin[side] === known[side])) {{
+        margin = before.margin;  // the same margins, drawn already
+      }} else if (known) {{
+        margin = {{...own, ...known, autoexpand: false, _own: own}};
+        stats.given++;
+      }}
+      last.set(chart, {{key, margin}});
+      const same = width === layout.width && margin === layout.margin;
+      return {{key, width, margin, figure: same ? figure : {{...figure, layout: {{...layout, width, margin}}}}}};
+    }};
+    plotly.react = function (chart, figure, ...rest) {{
+      let fit = null;
+      try {{ fit = fitted(chart, figure); }} catch (e) {{ fit = null; }}
+      const drawn = react.call(this, chart, fit ? fit.figure : figure, ...rest);
+      if (fit) Promise.resolve(drawn).then(() => {{
+        if (fit.margin._own && !chart.__dashboardZooms && chart.on) {{  // a zoom's labels may want other margins
+          chart.__dashboardZooms = true;
+          chart.on("plotly_relayout", (change) => {{
+            const margin = chart.layout && chart.layout.margin;
+            if (!margin || !margin._own || margin.autoexpand !== false) return;
+            if (Object.keys(change || {{}}).some((name) => name.startsWith("margin"))) return;
+            plotly.relayout(chart, {{"margin.autoexpand": margin._own.autoexpand ?? true}});
+          }});
+        }}
+        const full = chart._fullLayout, size = full && full._size;
+        if (settled.has(fit.key) || !size || full.width !== fit.width) return;
+        if (!SIDES.every((side) => Number.isInteger(size[side]))) return;
+        if (settled.size >= 500) settled.clear();
+        settled.set(fit.key, {{l: size.l, r: size.r, t: size.t, b: size.b}});
+      }}, () => {{}});
+      return drawn;
+    }};
+    plotly.__dashboardSettles = stats;
   }};
   setTimeout(() => idle(load), 300);
 }})();

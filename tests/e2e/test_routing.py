@@ -76,3 +76,67 @@ def test_plotly_draws_its_first_charts_out_of_sight_and_leaves_nothing_behind(ap
     app.go(t("nav.fund", "en"))
     app.page.wait_for_function("document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length > 0")
     assert app.errors() == []
+
+
+# each chart on the page once Streamlit has drawn it at its frame's width (until then Plotly's box is hidden): its
+# size, the margins Plotly drew it with, and whether they could still grow (margin.autoexpand)
+DRAWN = """() => {
+    const plots = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')];
+    if (!plots.length || plots.some(g => !g._fullLayout || !g._fullLayout._size || g.style.visibility === 'hidden'))
+        return null;
+    return plots.map(g => { const f = g._fullLayout, s = f._size;
+        return [f.width, f.height, s.l, s.r, s.t, s.b, s.w, s.h, f.margin.autoexpand]; });
+}"""
+
+
+def _drawn(app: App, count: int, narrower_than: int = 10_000) -> list[list]:
+    """DRAWN, waited for: `count` charts, each drawn at its frame's width (narrower than `narrower_than`)."""
+    app.settle()
+    handle = app.page.wait_for_function(
+        f"([count, most]) => {{ const d = ({DRAWN})(); return d && d.length === count && d.every(c => c[0] < most)"
+        " && d; }",
+        arg=[count, narrower_than],
+    )
+    return handle.json_value()
+
+
+def test_a_chart_drawn_again_in_the_tab_is_given_the_margins_it_settled_on(app: App):
+    """Plotly draws a chart with automatic margins twice: once to measure its labels, again at margins that fit
+    them. A figure the tab has drawn at the same size before is given those margins up front (drawn once): its
+    plot area is exactly as before. A zoom gives the margins back to Plotly (new labels may want more room)."""
+    app.open()
+    app.page.wait_for_function("!!(window.Plotly && window.Plotly.__dashboardSettles)", timeout=60_000)
+    app.go(t("nav.fund", "en"))
+    first = _drawn(app, 5)
+    assert all(chart[-1] is True for chart in first)  # Plotly's own margins on a first drawing
+    app.go(t("nav.overview", "en"))
+    app.go(t("nav.fund", "en"))
+    again = _drawn(app, 5)
+    assert [chart[:-1] for chart in again] == [chart[:-1] for chart in first]
+    assert [chart[-1] for chart in again] == [False] * 5  # given, and not grown
+    assert app.page.evaluate("window.Plotly.__dashboardSettles.given") == 5
+    app.page.evaluate(
+        """() => window.Plotly.relayout(document.querySelector('[data-testid=stPlotlyChart] .js-plotly-plot'),
+            {'yaxis.range': [0, 1]})"""
+    )
+    app.page.wait_for_function(
+        "document.querySelector('[data-testid=stPlotlyChart] .js-plotly-plot')._fullLayout.margin.autoexpand === true"
+    )
+    assert app.errors() == []
+
+
+def test_a_chart_drawn_at_a_new_width_starts_from_its_own_margins(app: App, tab, server):
+    """Margins remembered for one width never stay on at another: a window made narrow draws the charts as a tab
+    opened at that width does."""
+    app.open()
+    app.page.wait_for_function("!!(window.Plotly && window.Plotly.__dashboardSettles)", timeout=60_000)
+    app.go(t("nav.fund", "en"))
+    _drawn(app, 5)
+    app.go(t("nav.overview", "en"))
+    app.go(t("nav.fund", "en"))
+    assert [chart[-1] for chart in _drawn(app, 5)] == [False] * 5  # drawn with remembered margins
+    app.page.set_viewport_size({"width": 390, "height": 844})
+    narrowed = _drawn(app, 5, narrower_than=390)
+    phone = tab(server, {"width": 390, "height": 844})
+    phone.open("fund")
+    assert narrowed == _drawn(phone, 5, narrower_than=390)

@@ -10,7 +10,7 @@ its one-time set-up), Plotly draws one chart of each kind the pages draw out of 
 and it is removed: Projects' first visit 0.03-0.17 s sooner from round to round, Fund's and Training's within the
 spread (bench/RESULTS.md, sixth pass). And Streamlit's charts are drawn once where they were drawn two to four
 times: at their frame's width from the start, and, for a figure the tab has drawn at that size before, at the
-margins Plotly settled on then (Fund's warm visit 0.85 -> 0.69 s, seventh pass). Only the dashboard's pages ask for
+margins Plotly settled on then (Fund's warm visit 0.75-0.80 -> 0.68-0.69 s, bench/RESULTS.md, seventh pass). Only the dashboard's pages ask for
 it; the public pages (a phone, the ledger and the proposals: tables, no charts) do not.
 """
 

@@ -10,8 +10,8 @@ its one-time set-up), Plotly draws one chart of each kind the pages draw out of 
 and it is removed: Projects' first visit 0.03-0.17 s sooner from round to round, Fund's and Training's within the
 spread (bench/RESULTS.md, sixth pass). And Streamlit's charts are drawn once where they were drawn two to four
 times: at their frame's width from the start, and, for a figure the tab has drawn at that size before, at the
-margins Plotly settled on then (Fund's warm visit 0.75-0.80 -> 0.68-0.69 s, bench/RESULTS.md, seventh pass). Only the dashboard's pages ask for
-it; the public pages (a phone, the ledger and the proposals: tables, no charts) do not.
+margins Plotly settled on then (Fund's warm visit 0.75-0.80 -> 0.68-0.69 s, seventh pass). Only the dashboard's
+pages ask for it; the public pages (a phone, the ledger and the proposals: tables, no charts) do not.
 """
 
 from __future__ import annotations
@@ -101,9 +101,9 @@ def script() -> str:
   // and grown its margins to fit them (automatic margins). So Streamlit's charts are given the frame's width from
   // the first drawing, and a figure this tab has drawn at that size before is given the margins Plotly settled on
   // then, as they are (autoexpand off; on again once the reader zooms): a chart is drawn once, as it was drawn
-  // before. The figure's own margins ride along (margin._own: Plotly ignores names that begin with _) and
-  // are where another size starts from. A figure is known by its content as Streamlit hands it over (kept against
-  // its data array: Plotly writes into the figure as it draws).
+  // before. The figure's own margins ride along (margin._own: Plotly ignores names that begin with _) and are where
+  // another size starts from. A figure is known by its content as Streamlit hands it over (kept against its data
+  // array: Plotly writes into the figure as it draws).
   const settle = () => {{
     const plotly = window.Plotly;
     if (!plotly || !plotly.react || plotly.__dashboardSettles) return;

@@ -100,18 +100,23 @@ def _drawn(app: App, count: int, narrower_than: int = 10_000) -> list[list]:
     return handle.json_value()
 
 
-def test_a_chart_drawn_again_in_the_tab_is_given_the_margins_it_settled_on(app: App):
-    """Plotly draws a chart with automatic margins twice: once to measure its labels, again at margins that fit
-    them. A figure the tab has drawn at the same size before is given those margins up front (drawn once): its
-    plot area is exactly as before. A zoom gives the margins back to Plotly (new labels may want more room)."""
+def _fund_twice(app: App) -> tuple[list[list], list[list]]:
+    """Fund's 5 charts drawn (DRAWN) on a first visit in a new tab, then on a visit back after the overview."""
     app.open()
     app.page.wait_for_function("!!(window.Plotly && window.Plotly.__dashboardSettles)", timeout=60_000)
     app.go(t("nav.fund", "en"))
     first = _drawn(app, 5)
-    assert all(chart[-1] is True for chart in first)  # Plotly's own margins on a first drawing
     app.go(t("nav.overview", "en"))
     app.go(t("nav.fund", "en"))
-    again = _drawn(app, 5)
+    return first, _drawn(app, 5)
+
+
+def test_a_chart_drawn_again_in_the_tab_is_given_the_margins_it_settled_on(app: App):
+    """Plotly draws a chart with automatic margins twice: once to measure its labels, again at margins that fit
+    them. A figure the tab has drawn at the same size before is given those margins up front (drawn once): its
+    plot area is exactly as before. A zoom gives the margins back to Plotly (new labels may want more room)."""
+    first, again = _fund_twice(app)
+    assert all(chart[-1] is True for chart in first)  # Plotly's own margins on a first drawing
     assert [chart[:-1] for chart in again] == [chart[:-1] for chart in first]
     assert [chart[-1] for chart in again] == [False] * 5  # given, and not grown
     assert app.page.evaluate("window.Plotly.__dashboardSettles.given") == 5
@@ -128,13 +133,8 @@ def test_a_chart_drawn_again_in_the_tab_is_given_the_margins_it_settled_on(app: 
 def test_a_chart_drawn_at_a_new_width_starts_from_its_own_margins(app: App, tab, server):
     """Margins remembered for one width never stay on at another: a window made narrow draws the charts as a tab
     opened at that width does."""
-    app.open()
-    app.page.wait_for_function("!!(window.Plotly && window.Plotly.__dashboardSettles)", timeout=60_000)
-    app.go(t("nav.fund", "en"))
-    _drawn(app, 5)
-    app.go(t("nav.overview", "en"))
-    app.go(t("nav.fund", "en"))
-    assert [chart[-1] for chart in _drawn(app, 5)] == [False] * 5  # drawn with remembered margins
+    _, again = _fund_twice(app)
+    assert [chart[-1] for chart in again] == [False] * 5  # drawn with remembered margins
     app.page.set_viewport_size({"width": 390, "height": 844})
     narrowed = _drawn(app, 5, narrower_than=390)
     phone = tab(server, {"width": 390, "height": 844})

@@ -10,7 +10,8 @@ its one-time set-up), Plotly draws one chart of each kind the pages draw out of 
 and it is removed: Projects' first visit 0.03-0.17 s sooner from round to round, Fund's and Training's within the
 spread (bench/RESULTS.md, sixth pass). And Streamlit's charts are drawn once where they were drawn two to four
 times: at their frame's width from the start, and, for a figure the tab has drawn at that size before, at the
-margins Plotly settled on then (Fund's warm visit 0.75-0.80 -> 0.68-0.69 s, seventh pass). Only the dashboard's
+margins Plotly settled on then (Fund's warm visit 0.75-0.80 -> 0.68-0.69 s, seventh pass); a chart Streamlit hands
+over again unchanged (twice after each drawing, copied) is not drawn again (eighth pass). Only the dashboard's
 pages ask for it; the public pages (a phone, the ledger and the proposals: tables, no charts) do not.
 """
 
@@ -103,12 +104,15 @@ def script() -> str:
   // then, as they are (autoexpand off; on again once the reader zooms): a chart is drawn once, as it was drawn
   // before. The figure's own margins ride along (margin._own: Plotly ignores names that begin with _) and are where
   // another size starts from. A figure is known by its content as Streamlit hands it over (kept against its data
-  // array: Plotly writes into the figure as it draws).
+  // array: Plotly writes into the figure as it draws). And once a chart is drawn, Streamlit hands it over again, a
+  // copy (its theme applied again, then the figure Plotly reports back): two more drawings of the same picture. A
+  // figure equal to the one Plotly holds for that chart (data, layout at the same width and own margins, the same
+  // config) is not drawn again.
   const settle = () => {{
     const plotly = window.Plotly;
     if (!plotly || !plotly.react || plotly.__dashboardSettles) return;
     const react = plotly.react, settled = new Map(), contents = new WeakMap(), last = new WeakMap();
-    const stats = {{given: 0}};
+    const stats = {{given: 0, held: 0}};
     const SIDES = ["l", "r", "t", "b"];
     const digest = (text) => {{
       let h = 2166136261;
@@ -121,12 +125,18 @@ def script() -> str:
         && chart.closest('[data-testid="stPlotlyChart"]') && chart.closest('[data-testid="stFullScreenFrame"]');
       if (!frame) return null;
       const own = (layout.margin && layout.margin._own) || layout.margin || {{}};
-      if (!contents.has(data)) {{
-        contents.set(data, digest(JSON.stringify([data, {{...layout, width: null, height: null, margin: own}}])));
-      }}
       const width = layout.width ?? Math.max(frame.getBoundingClientRect().width, 150);  // as Streamlit sizes it
-      const key = contents.get(data) + "@" + width + "x" + layout.height;
-      const before = last.get(chart), known = settled.get(key);
+      const before = last.get(chart), held = chart.layout, text = JSON.stringify;
+      if (before && before.config === figure.config && chart._fullLayout && held && Array.isArray(chart.data)
+          && held.width === width && !(figure.frames && figure.frames.length)) {{
+        // what Plotly holds for this chart, as it holds it (its margins: the ones given or settled)
+        const margin = held.margin || {{}};
+        if (text(own) === text(margin._own || margin) && text({{...layout, width, margin}}) === text(held)
+            && text(data) === text(chart.data)) return {{held: true}};
+      }}
+      const content = {{...layout, width: null, height: null, margin: own}};
+      if (!contents.has(data)) contents.set(data, digest(text([data, content])));
+      const key = contents.get(data) + "@" + width + "x" + layout.height, known = settled.get(key);
       let margin = own;
       if (before && before.key === key) margin = before.margin;
       else if (known && before && before.margin._own && SIDES.every((side) => before.margin[side] === known[side])) {{
@@ -135,13 +145,14 @@ def script() -> str:
         margin = {{...own, ...known, autoexpand: false, _own: own}};
         stats.given++;
       }}
-      last.set(chart, {{key, margin}});
+      last.set(chart, {{key, margin, config: figure.config}});
       const same = width === layout.width && margin === layout.margin;
       return {{key, width, margin, figure: same ? figure : {{...figure, layout: {{...layout, width, margin}}}}}};
     }};
     plotly.react = function (chart, figure, ...rest) {{
       let fit = null;
       try {{ fit = fitted(chart, figure); }} catch (e) {{ fit = null; }}
+      if (fit && fit.held) {{ stats.held++; return Promise.resolve(chart); }}
       const drawn = react.call(this, chart, fit ? fit.figure : figure, ...rest);
       if (fit) Promise.resolve(drawn).then(() => {{
         if (fit.margin._own && !chart.__dashboardZooms && chart.on) {{  // a zoom's labels may want other margins

@@ -8,6 +8,7 @@ ui.routing.route_through_app sends that run back through app.py. This module's s
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -140,3 +141,87 @@ def test_a_chart_drawn_at_a_new_width_starts_from_its_own_margins(app: App, tab,
     phone = tab(server, {"width": 390, "height": 844})
     phone.open("fund")
     assert narrowed == _drawn(phone, 5, narrower_than=390)
+
+
+# Plotly.react counted, around the preload's: each call's chart on the page (numbered as first met) and whether
+# Plotly drew it (a drawing gives the chart a new _fullLayout)
+COUNTED = """() => {
+    const react = window.Plotly.react, numbers = new WeakMap();
+    let next = 0;
+    window.__reacts = [];
+    window.Plotly.react = function (chart, ...rest) {
+        if (!chart.closest('[data-testid=stPlotlyChart]')) return react.call(this, chart, ...rest);  // the rehearsal
+        if (!numbers.has(chart)) numbers.set(chart, next++);
+        const call = {chart: numbers.get(chart), drawn: null}, before = chart._fullLayout;
+        window.__handed = [chart, rest[0]];  // the last chart and figure Streamlit handed over
+        window.__reacts.push(call);
+        window.__lastReact = performance.now();
+        const out = react.call(this, chart, ...rest);
+        Promise.resolve(out).then(() => {
+            call.drawn = chart._fullLayout !== before;
+            window.__lastReact = performance.now();
+        });
+        return out;
+    };
+}"""
+
+
+def _reacts(app: App) -> dict[int, tuple[int, int]]:
+    """Once Plotly has had no call for a second: each chart's calls and drawings since the last look."""
+    app.page.wait_for_function(
+        "() => window.__reacts.every(c => c.drawn !== null) && performance.now() - (window.__lastReact || 0) > 1000"
+    )
+    calls = app.page.evaluate("() => window.__reacts.splice(0)")
+    return {
+        chart: (sum(c["chart"] == chart for c in calls), sum(c["chart"] == chart and c["drawn"] for c in calls))
+        for chart in {c["chart"] for c in calls}
+    }
+
+
+def test_a_chart_handed_over_again_unchanged_is_drawn_once(app: App):
+    """Once a chart is drawn, Streamlit hands it to Plotly again, twice, copied (its theme applied again, then the
+    figure Plotly reports back): the same picture each time. Each chart of a visit is drawn once, first visit or
+    not, at the same size and margins as without this; a chart whose figure changes is drawn again, alone."""
+    app.open()
+    app.page.wait_for_function("!!(window.Plotly && window.Plotly.__dashboardSettles)", timeout=60_000)
+    app.page.evaluate(COUNTED)
+    app.go(t("nav.fund", "en"))
+    first = _drawn(app, 5)
+    first_visit = _reacts(app)
+    app.go(t("nav.overview", "en"))
+    app.go(t("nav.fund", "en"))
+    again = _drawn(app, 5)
+    second_visit = _reacts(app)
+    for visit in (first_visit, second_visit):
+        assert len(visit) == 5
+        assert all(drawings == 1 for _, drawings in visit.values()), visit
+        assert all(calls >= 2 for calls, _ in visit.values()), visit  # handed over again, and held
+    assert [chart[:-1] for chart in again] == [chart[:-1] for chart in first]
+    assert app.page.evaluate("window.Plotly.__dashboardSettles.held") >= 10
+
+    # the last figure handed over, copied: held; with one value changed, or at another height: drawn
+    again = """async (change) => {
+        const [chart, figure] = window.__handed, before = chart._fullLayout;
+        const copy = JSON.parse(JSON.stringify({data: figure.data, layout: figure.layout}));
+        if (change === 'value') copy.data[0].name = 'changed';
+        if (change === 'height') copy.layout.height += 40;
+        await window.Plotly.react(chart, {...figure, ...copy});
+        return [chart._fullLayout !== before, chart._fullLayout.height, chart.data[0].name];
+    }"""
+    drawn, height, name = app.page.evaluate(again, None)
+    assert drawn is False and name != "changed"
+    assert app.page.evaluate(again, "value") == [True, height, "changed"]
+    assert app.page.evaluate(again, "height") == [True, height + 40, "changed"]
+    _reacts(app)
+
+    # all years instead of the latest: new charts with other figures, drawn
+    content = "() => [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')].map(g => g.data)"
+    before = app.page.evaluate(content)
+    app.page.get_by_test_id("stSidebar").get_by_role("combobox", name=t("filter.year", "en")).click()
+    app.page.get_by_role("option").filter(has_text=re.compile(rf"^{t('filter.all_years', 'en')}$")).click()
+    app.page.wait_for_function("() => new URLSearchParams(location.search).get('year') === 'all'")
+    app.settle()
+    _drawn(app, 5)
+    assert [drawings > 0 for _, drawings in _reacts(app).values()] == [True] * 5
+    assert app.page.evaluate(content) != before
+    assert app.errors() == []

@@ -28,11 +28,18 @@ CHART_TEXT_SIZE, CHART_TEXT_COLOUR = 14, "#31333f"  # ≥ 14 px and dark: read f
 
 
 def legible(fig: go.Figure) -> go.Figure:
-    """Chart text at least 14 px and dark (ticks, legend, labels), unless a chart asked for larger."""
+    """Chart text at least 14 px and dark (ticks, legend, labels), unless a chart asked for larger.
+
+    Tick labels are never hidden for overflowing the chart's box (ticklabeloverflow "allow", Plotly's own default on
+    a category axis): the axes' automatic margins make room for them. On a number or date axis Plotly otherwise
+    measures every label on its own, each a layout of the whole page, to find one to hide (none is): a tenth of a
+    first visit to Fund in the browser (bench/RESULTS.md, issue 27, eighth pass)."""
     fig.update_layout(font={"size": max(fig.layout.font.size or 0, CHART_TEXT_SIZE), "color": CHART_TEXT_COLOUR})
     for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
         axis.tickfont.size = max(axis.tickfont.size or 0, CHART_TEXT_SIZE)
         axis.tickfont.color = CHART_TEXT_COLOUR
+        if axis.ticklabeloverflow is None:
+            axis.ticklabeloverflow = "allow"
     return fig
 
 

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import duckdb
+import plotly.graph_objects as go
 import pytest
 import streamlit as st
 from pptx import Presentation
@@ -24,6 +25,7 @@ from etl import derived, publish
 from i18n import numbers, t
 from presenter import deck as pptx
 from presenter import markdown, slides
+from presenter.charts import legible
 
 ROOT = Path(__file__).resolve().parent.parent
 LATIN_DATES = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b|\bQ[1-4]\b")
@@ -84,6 +86,16 @@ def test_chinese_charts_write_months_and_quarters_in_chinese(sample_app):
     en = charts(open_page("fund", lang="en"))
     assert en["fund_over_time"]["layout"]["xaxis"]["ticktext"] == ["Aug 2023", "Sep", "Oct", "Nov", "Dec"]
     assert array(en["donations_by_quarter"]["data"][0]["x"]) == ["2023 Q3", "2023 Q4"]
+
+
+def test_no_tick_label_is_measured_alone_to_be_hidden(sample_app):
+    """Every axis of every chart on the chart pages keeps its tick labels ("allow"): Plotly then measures no label
+    on its own for overflowing the chart's box (automatic margins make room for them); a chart's own choice stays."""
+    for name, spec in open_all_charts("zh").items():
+        axes = {key: axis for key, axis in spec["layout"].items() if key.startswith(("xaxis", "yaxis"))}
+        assert axes and all(axis.get("ticklabeloverflow") == "allow" for axis in axes.values()), (name, axes)
+    own = legible(go.Figure(layout={"yaxis": {"ticklabeloverflow": "hide past domain"}}))
+    assert own.layout.yaxis.ticklabeloverflow == "hide past domain"
 
 
 def money_axis(spec: dict) -> dict:

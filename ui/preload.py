@@ -85,11 +85,12 @@ def script() -> str:
       {{type: "bar", orientation: "h", x: values, y: names, name: "b", xaxis: "x2", yaxis: "y2"}},
       {{type: "scatter", mode: "lines+markers", x: names, y: values, name: "c"}},
     ];
+    const axis = {{automargin: true, ticklabeloverflow: "allow"}};  // as presenter.charts.legible leaves them
     const layout = {{
       font: {{size: {CHART_TEXT_SIZE}}}, height: 380, margin: {{l: 8, r: 8, t: 16, b: 36}}, barmode: "group",
       legend: {{orientation: "h", yref: "container", y: 0, yanchor: "bottom", x: 0}},
-      xaxis: {{domain: [0, 0.45], automargin: true}}, yaxis: {{automargin: true, title: {{text: "万"}}}},
-      xaxis2: {{domain: [0.55, 1], anchor: "y2", automargin: true}}, yaxis2: {{anchor: "x2", automargin: true}},
+      xaxis: {{...axis, domain: [0, 0.45]}}, yaxis: {{...axis, title: {{text: "万"}}}},
+      xaxis2: {{...axis, domain: [0.55, 1], anchor: "y2"}}, yaxis2: {{...axis, anchor: "x2"}},
     }};
     plotly.newPlot(box, data, layout, {json.dumps({**PLOTLY_CONFIG, "responsive": False})})
       .then(() => plotly.react(box, data, {{...layout, height: 360}}))

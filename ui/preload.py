@@ -135,8 +135,9 @@ def script() -> str:
         if (text(own) === text(margin._own || margin) && text({{...layout, width, margin}}) === text(held)
             && text(data) === text(chart.data)) return {{held: true}};
       }}
-      const content = {{...layout, width: null, height: null, margin: own}};
-      if (!contents.has(data)) contents.set(data, digest(text([data, content])));
+      if (!contents.has(data)) {{
+        contents.set(data, digest(text([data, {{...layout, width: null, height: null, margin: own}}])));
+      }}
       const key = contents.get(data) + "@" + width + "x" + layout.height, known = settled.get(key);
       let margin = own;
       if (before && before.key === key) margin = before.margin;

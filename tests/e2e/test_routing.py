@@ -101,10 +101,13 @@ def _drawn(app: App, count: int, narrower_than: int = 10_000) -> list[list]:
     return handle.json_value()
 
 
-def _fund_twice(app: App) -> tuple[list[list], list[list]]:
-    """Fund's 5 charts drawn (DRAWN) on a first visit in a new tab, then on a visit back after the overview."""
+def _fund_twice(app: App, watch: str = "") -> tuple[list[list], list[list]]:
+    """Fund's 5 charts drawn (DRAWN) on a first visit in a new tab, then on a visit back after the overview; `watch`
+    (a script) runs in the tab once the preload has wrapped Plotly, before the first visit."""
     app.open()
     app.page.wait_for_function("!!(window.Plotly && window.Plotly.__dashboardSettles)", timeout=60_000)
+    if watch:
+        app.page.evaluate(watch)
     app.go(t("nav.fund", "en"))
     first = _drawn(app, 5)
     app.go(t("nav.overview", "en"))
@@ -181,26 +184,17 @@ def _reacts(app: App) -> dict[int, tuple[int, int]]:
 def test_a_chart_handed_over_again_unchanged_is_drawn_once(app: App):
     """Once a chart is drawn, Streamlit hands it to Plotly again, twice, copied (its theme applied again, then the
     figure Plotly reports back): the same picture each time. Each chart of a visit is drawn once, first visit or
-    not, at the same size and margins as without this; a chart whose figure changes is drawn again, alone."""
-    app.open()
-    app.page.wait_for_function("!!(window.Plotly && window.Plotly.__dashboardSettles)", timeout=60_000)
-    app.page.evaluate(COUNTED)
-    app.go(t("nav.fund", "en"))
-    first = _drawn(app, 5)
-    first_visit = _reacts(app)
-    app.go(t("nav.overview", "en"))
-    app.go(t("nav.fund", "en"))
-    again = _drawn(app, 5)
-    second_visit = _reacts(app)
-    for visit in (first_visit, second_visit):
-        assert len(visit) == 5
-        assert all(drawings == 1 for _, drawings in visit.values()), visit
-        assert all(calls >= 2 for calls, _ in visit.values()), visit  # handed over again, and held
+    not, at the same size and margins as without this; a figure that changes is drawn."""
+    first, again = _fund_twice(app, COUNTED)
+    visits = _reacts(app)  # charts 0-4 on the first visit, 5-9 on the second
+    assert sorted(visits) == list(range(10)), visits
+    assert all(drawings == 1 for _, drawings in visits.values()), visits
+    assert all(calls >= 2 for calls, _ in visits.values()), visits  # handed over again, and held
     assert [chart[:-1] for chart in again] == [chart[:-1] for chart in first]
     assert app.page.evaluate("window.Plotly.__dashboardSettles.held") >= 10
 
     # the last figure handed over, copied: held; with one value changed, or at another height: drawn
-    again = """async (change) => {
+    hand_over = """async (change) => {
         const [chart, figure] = window.__handed, before = chart._fullLayout;
         const copy = JSON.parse(JSON.stringify({data: figure.data, layout: figure.layout}));
         if (change === 'value') copy.data[0].name = 'changed';
@@ -208,10 +202,10 @@ def test_a_chart_handed_over_again_unchanged_is_drawn_once(app: App):
         await window.Plotly.react(chart, {...figure, ...copy});
         return [chart._fullLayout !== before, chart._fullLayout.height, chart.data[0].name];
     }"""
-    drawn, height, name = app.page.evaluate(again, None)
+    drawn, height, name = app.page.evaluate(hand_over, None)
     assert drawn is False and name != "changed"
-    assert app.page.evaluate(again, "value") == [True, height, "changed"]
-    assert app.page.evaluate(again, "height") == [True, height + 40, "changed"]
+    assert app.page.evaluate(hand_over, "value") == [True, height, "changed"]
+    assert app.page.evaluate(hand_over, "height") == [True, height + 40, "changed"]
     _reacts(app)
 
     # all years instead of the latest: new charts with other figures, drawn
